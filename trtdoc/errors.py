@@ -1,0 +1,108 @@
+"""The one exception hierarchy of trtdoc.
+
+The library raises these and never prints or exits; ``cli.py`` turns each into one line on
+stderr and exit code 1. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def display_path(path: Path | str) -> str:
+    """Show ``path`` relative to the working directory when it lies below it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+class TrtdocError(Exception):
+    """Root of every error trtdoc reports to a user."""
+
+
+class SpecError(TrtdocError):
+    """One problem in one spec file, addressed as ``file:line:col: key: message. Hint: fix``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str,
+        line: int | None = None,
+        col: int | None = None,
+        key: str = "",
+        hint: str = "",
+    ) -> None:
+        self.message = message
+        self.path = Path(path)
+        self.line = line
+        self.col = col
+        self.key = key
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = display_path(self.path)
+        if self.line is not None:
+            where += f":{self.line}:{self.col or 1}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        if self.hint:
+            text += f". Hint: {self.hint}"
+        return text
+
+
+class SpecErrors(TrtdocError):
+    """Every problem found in a set of specs, reported together (one line each)."""
+
+    def __init__(self, errors: Sequence[SpecError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class BackendUnavailableError(TrtdocError):
+    """The requested TensorRT flavour cannot be imported, or lacks a requested feature."""
+
+
+class BuildError(TrtdocError):
+    """A builder failure for one engine, with the setting most likely at fault."""
+
+    def __init__(self, message: str, *, engine: str, spec_path: Path | str | None = None,
+                 setting: str = "", details: Sequence[str] = ()) -> None:
+        self.message = message
+        self.engine = engine
+        self.spec_path = Path(spec_path) if spec_path is not None else None
+        self.setting = setting
+        self.details = tuple(details)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = display_path(self.spec_path) if self.spec_path is not None else self.engine
+        head = f"{where}: {self.setting}: " if self.setting else f"{where}: "
+        return f"{head}{self.message}"
+
+
+class RecordError(TrtdocError):
+    """A build record that cannot be read, or does not match the schema."""
+
+    def __init__(self, message: str, *, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        super().__init__(f"{display_path(self.path)}: {message}" if self.path else message)
+
+
+class InspectError(TrtdocError):
+    """Engine information that cannot be parsed (build log, inspector JSON, trtexec exports)."""
+
+    def __init__(self, message: str, *, source: Path | str | None = None) -> None:
+        self.source = source
+        super().__init__(f"{display_path(source)}: {message}" if source else message)
+
+
+class RenderError(TrtdocError):
+    """A template that failed to render."""
+
+    def __init__(self, message: str, *, template: str) -> None:
+        self.template = template
+        super().__init__(f"{template}: {message}")

@@ -1,0 +1,747 @@
+"""YAML engine specs → validated, frozen ``EngineSpec`` objects.
+
+This is the boundary: pydantic validates here and nowhere else. Everything inward receives
+frozen dataclasses. Every problem is collected (not just the first), and each is addressed as
+``file:line:col: key.path: message. Hint: fix`` so a user with three typos sees three lines.
+
+What a spec value does to the builder lives in ``builder_config.py``; how it reads on a page
+lives in ``parameters.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from trtdoc.errors import SpecError, SpecErrors, display_path
+
+DEFAULTS_FILE = "_defaults.yaml"
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
+QUANTIZED = ("int8", "fp8")
+BACKENDS = ("auto", "tensorrt", "tensorrt-rtx")
+TARGETS = ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121")
+HARDWARE_COMPATIBILITY = ("none", "ampere+", "same-cc")
+# Builder flags a spec may name; whether the installed TensorRT has one is checked at build time.
+KNOWN_FLAGS = (
+    "debug", "direct_io", "disable_compilation_cache", "disable_timing_cache",
+    "distributive_independence", "editable_timing_cache", "error_on_timing_cache_miss",
+    "exclude_lean_runtime", "gpu_fallback", "monitor_memory", "prefer_precision_constraints",
+    "obey_precision_constraints", "refit", "refit_identical", "refit_individual",
+    "reject_empty_algorithms", "require_user_allocation", "safety_scope", "sparse_weights",
+    "strict_nans", "strip_plan", "tf32", "version_compatible", "weight_streaming",
+)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNITS = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+
+KeyPath = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Frozen objects handed to the build stage
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShapeRange:
+    """min/opt/max dimensions for one input in one optimisation profile."""
+
+    min: tuple[int, ...]
+    opt: tuple[int, ...]
+    max: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One optimisation profile: ``(input name, ShapeRange)`` pairs sorted by name."""
+
+    shapes: tuple[tuple[str, ShapeRange], ...]
+
+    def get(self, name: str) -> ShapeRange | None:
+        return dict(self.shapes).get(name)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    data: Path
+    batches: int
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    min_cosine: float | None = None
+    min_top1: float | None = None
+
+    def items(self) -> tuple[tuple[str, float], ...]:
+        """The limits that are set, in a fixed order."""
+        pairs = (("max_abs", self.max_abs), ("mean_abs", self.mean_abs),
+                 ("min_cosine", self.min_cosine), ("min_top1", self.min_top1))
+        return tuple((k, v) for k, v in pairs if v is not None)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    tolerance: Tolerance | None = None
+    data: Path | None = None  # held-out inputs; None means seeded random inputs (a smoke check)
+    samples: int = 4
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """One engine to build. ``None`` means "leave TensorRT's default"."""
+
+    name: str
+    source: Path
+    model: Path
+    description: str = ""
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    backend: str = "auto"
+    precision: str = "fp32"
+    precision_method: str = "model"
+    calibration: Calibration | None = None
+    profiles: tuple[Profile, ...] = ()
+    workspace: int | None = None
+    tactic_shared_memory: int | None = None
+    optimization_level: int | None = None
+    targets: tuple[str, ...] = ()
+    hardware_compatibility: str = "none"
+    version_compatible: bool = False
+    flags: tuple[str, ...] = ()
+    accuracy: Accuracy | None = None
+    variant: tuple[tuple[str, Any], ...] = field(default=())
+
+    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
+        """The normalised spec as JSON-ready data; paths relative to ``base`` when given."""
+
+        def rel(p: Path | None) -> str | None:
+            if p is None:
+                return None
+            if base is not None:
+                try:
+                    return p.resolve().relative_to(base.resolve()).as_posix()
+                except ValueError:
+                    pass
+            return p.as_posix()
+
+        return {
+            "name": self.name,
+            "source": rel(self.source),
+            "model": rel(self.model),
+            "description": self.description,
+            "owner": self.owner,
+            "tags": list(self.tags),
+            "backend": self.backend,
+            "precision": self.precision,
+            "precision_method": self.precision_method,
+            "calibration": None if self.calibration is None else {
+                "data": rel(self.calibration.data), "batches": self.calibration.batches},
+            "profiles": [
+                {name: {"min": list(r.min), "opt": list(r.opt), "max": list(r.max)}
+                 for name, r in p.shapes}
+                for p in self.profiles
+            ],
+            "memory": {"workspace": self.workspace,
+                       "tactic_shared_memory": self.tactic_shared_memory},
+            "optimization_level": self.optimization_level,
+            "targets": list(self.targets),
+            "hardware_compatibility": self.hardware_compatibility,
+            "version_compatible": self.version_compatible,
+            "flags": list(self.flags),
+            "accuracy": None if self.accuracy is None else {
+                "tolerance": None if self.accuracy.tolerance is None
+                else dict(self.accuracy.tolerance.items()),
+                "data": rel(self.accuracy.data),
+                "samples": self.accuracy.samples,
+            },
+            "variant": {k: v for k, v in self.variant},
+        }
+
+    def build_key(self) -> str:
+        """Hash of every setting that changes the engine (not description, owner or tags)."""
+        d = self.to_dict()
+        for k in ("description", "owner", "tags", "source", "model", "variant", "name"):
+            d.pop(k)
+        if d["calibration"]:
+            d["calibration"]["data"] = _file_digest(self.calibration.data)  # type: ignore[union-attr]
+        if d["accuracy"] and d["accuracy"]["data"]:
+            d["accuracy"]["data"] = _file_digest(self.accuracy.data)  # type: ignore[union-attr]
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for p in paths:
+        h.update(p.name.encode())
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Where each value came from, so errors point at file:line:col
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int | None = None
+    col: int | None = None
+
+
+class Locator:
+    """Maps key paths to the YAML position (file, line, col) the value came from."""
+
+    def __init__(self, default: Path, values: Mapping[KeyPath, Location] | None = None,
+                 keys: Mapping[KeyPath, Location] | None = None) -> None:
+        self.default = default
+        self.values: dict[KeyPath, Location] = dict(values or {})
+        self.keys: dict[KeyPath, Location] = dict(keys or {})
+
+    def find(self, path: KeyPath, *, at_key: bool = False) -> Location:
+        """The nearest recorded position for ``path`` (walking up to its parents)."""
+        table = self.keys if at_key else self.values
+        for n in range(len(path), -1, -1):
+            if path[:n] in table:
+                return table[path[:n]]
+            if path[:n] in self.values:
+                return self.values[path[:n]]
+        return Location(self.default, 1, 1)
+
+    def error(self, path: KeyPath, message: str, hint: str = "", *, at_key: bool = False
+              ) -> SpecError:
+        loc = self.find(path, at_key=at_key)
+        return SpecError(message, path=loc.path, line=loc.line, col=loc.col,
+                         key=format_key(path), hint=hint)
+
+
+def format_key(path: KeyPath) -> str:
+    """``('profiles', 0, 'input', 'min')`` → ``profiles[0].input.min``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class _Doc:
+    data: Any
+    locator: Locator
+
+
+def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(SpecError(f"cannot read the file ({exc})", path=path))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = exc.problem or exc.context or "invalid YAML"
+        errors.append(SpecError(f"malformed YAML: {problem}", path=path, line=line, col=col,
+                                hint="fix the YAML syntax (indentation, colons, quotes)"))
+        return None
+    except yaml.YAMLError as exc:
+        errors.append(SpecError(f"malformed YAML: {exc}", path=path))
+        return None
+    locator = Locator(path)
+    if node is not None:
+        _walk(node, (), path, locator, errors)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        errors.append(SpecError("a spec must be a mapping of keys to values", path=path,
+                                line=1, col=1, hint="start the file with `name: my-engine`"))
+        return None
+    return _Doc(data, locator)
+
+
+def _walk(node: yaml.Node, path: KeyPath, file: Path, loc: Locator,
+          errors: list[SpecError]) -> None:
+    loc.values[path] = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                errors.append(SpecError(
+                    "this key appears twice in one mapping", path=file,
+                    line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                    key=format_key((*path, key)), hint="keep one of them"))
+            seen.add(key)
+            loc.keys[(*path, key)] = Location(file, key_node.start_mark.line + 1,
+                                              key_node.start_mark.column + 1)
+            _walk(value_node, (*path, key), file, loc, errors)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), file, loc, errors)
+
+
+def _merge(base: _Doc, over: _Doc) -> _Doc:
+    """Deep-merge ``over`` onto ``base``: mappings merge, everything else is replaced."""
+
+    def merge(a: Any, b: Any, path: KeyPath) -> Any:
+        if isinstance(a, dict) and isinstance(b, dict):
+            out = dict(a)
+            for k, v in b.items():
+                out[k] = merge(a[k], v, (*path, k)) if k in a else v
+            return out
+        return b
+
+    data = merge(base.data, over.data, ())
+    values = dict(base.locator.values)
+    keys = dict(base.locator.keys)
+    # Positions of a replaced subtree come wholly from the file that replaced it.
+    for table, source in ((values, over.locator.values), (keys, over.locator.keys)):
+        for path in source:
+            if path == ():
+                continue
+            for old in [p for p in table if p[: len(path)] == path]:
+                del table[old]
+        table.update({p: v for p, v in source.items() if p != ()})
+    values[()] = over.locator.values.get((), Location(over.locator.default, 1, 1))
+    return _Doc(data, Locator(over.locator.default, values, keys))
+
+
+# --------------------------------------------------------------------------------------------
+# The schema (pydantic stays in this module)
+# --------------------------------------------------------------------------------------------
+def parse_size(value: Any) -> int:
+    """``512MiB``, ``1GiB``, ``1.5GB`` or a plain byte count → bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 512MiB or a byte count")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return value
+    if isinstance(value, str):
+        m = _SIZE_RE.match(value)
+        if m:
+            number, unit = float(m.group(1)), (m.group(2) or "b").lower()
+            return int(number * _UNITS[unit])
+    raise ValueError(f"{value!r} is not a size; write bytes or a number with a unit "
+                     "(B, KiB, MiB, GiB, KB, MB, GB)")
+
+
+def _as_float(value: Any) -> Any:
+    # YAML 1.1 reads `1e-2` (no dot) as a string; the spec sketch writes tolerances that way.
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+Size = Annotated[int, BeforeValidator(parse_size)]
+Float = Annotated[float, BeforeValidator(_as_float)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _ShapeRange(_Model):
+    min: list[int]
+    opt: list[int]
+    max: list[int]
+    # min <= opt <= max and equal ranks are checked in check.py, so that these problems are
+    # reported together with every other problem in the same file.
+
+
+class _Calibration(_Model):
+    data: str
+    batches: int = Field(8, ge=1)
+
+
+class _Memory(_Model):
+    workspace: Size | None = None
+    tactic_shared_memory: Size | None = None
+
+
+class _Tolerance(_Model):
+    max_abs: Float | None = Field(None, ge=0)
+    mean_abs: Float | None = Field(None, ge=0)
+    min_cosine: Float | None = Field(None, ge=-1, le=1)
+    min_top1: Float | None = Field(None, ge=0, le=1)
+
+
+class _Accuracy(_Model):
+    tolerance: _Tolerance | None = None
+    data: str | None = None
+    samples: int = Field(4, ge=1)
+
+
+class _Spec(_Model):
+    name: str
+    description: str = ""
+    owner: str | None = None
+    tags: list[str] = []
+    model: str
+    backend: Literal["auto", "tensorrt", "tensorrt-rtx"] = "auto"
+    precision: Literal["fp32", "fp16", "bf16", "int8", "fp8"] = "fp32"
+    precision_method: Literal["model", "builder_flags"] = "model"
+    calibration: _Calibration | None = None
+    profiles: list[dict[str, _ShapeRange]] = []
+    memory: _Memory = _Memory()
+    optimization_level: int | None = Field(None, ge=0, le=5)
+    targets: list[Literal["sm75", "sm80", "sm86", "sm89", "sm120", "sm121"]] = []
+    hardware_compatibility: Literal["none", "ampere+", "same-cc"] = "none"
+    version_compatible: bool = False
+    flags: list[str] = []
+    accuracy: _Accuracy | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _NAME_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a valid name; use letters, digits, '.', '_' and '-' "
+                "(it becomes the page slug and file name)")
+        return v
+
+
+# Keys allowed at each level, for "did you mean" hints.
+def _fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
+_KEYS_AT: dict[str, tuple[str, ...]] = {
+    "": (*_fields(_Spec), "variants"),
+    "calibration": _fields(_Calibration),
+    "memory": _fields(_Memory),
+    "accuracy": _fields(_Accuracy),
+    "accuracy.tolerance": _fields(_Tolerance),
+    "profile": _fields(_ShapeRange),
+}
+
+_TYPE_WORDS = {
+    "int_type": "an integer", "int_parsing": "an integer", "string_type": "a string",
+    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+    "float_type": "a number", "float_parsing": "a number", "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def _example_for(path: KeyPath) -> str:
+    examples = {
+        "name": "name: resnet18-fp16", "model": "model: ../models/resnet18.onnx",
+        "calibration.data": "data: ../calib/sample.npz",
+    }
+    return examples.get(format_key(tuple(p for p in path if not isinstance(p, int))), "")
+
+
+def _describe(value: Any) -> str:
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), "a value")
+    text = repr(value) if isinstance(value, (int, float, str, bool)) else ""
+    return f"{kind} {text}".strip()
+
+
+def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
+    out: list[SpecError] = []
+    for err in exc.errors():
+        path: KeyPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(path[-1])
+            parent = tuple(path[:-1])
+            level = ("profile" if parent and parent[0] == "profiles" and len(parent) == 3
+                     else format_key(tuple(p for p in parent if not isinstance(p, int))))
+            allowed = _KEYS_AT.get(level, ())
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = (f"did you mean '{close[0]}'?" if close
+                    else f"valid keys here: {', '.join(allowed)}")
+            out.append(doc.locator.error(path, f"unknown key '{key}'", hint, at_key=True))
+        elif kind == "missing":
+            example = _example_for(path)
+            hint = f"add `{example}`" if example else f"add the key '{path[-1]}'"
+            out.append(doc.locator.error(path, "required key is missing", hint))
+        elif kind == "literal_error":
+            expected = err["ctx"]["expected"]
+            options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
+            close = difflib.get_close_matches(str(err["input"]), options, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
+            out.append(doc.locator.error(
+                path, f"{err['input']!r} is not one of {', '.join(options)}", hint))
+        elif kind in _TYPE_WORDS:
+            out.append(doc.locator.error(
+                path, f"expected {_TYPE_WORDS[kind]}, got {_describe(err['input'])}",
+                "fix the value's type (quotes make a string)"))
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            out.append(doc.locator.error(
+                path, f"{err['input']!r} is out of range: {err['msg'].lower()}",
+                "choose a value in the allowed range"))
+        else:
+            msg = str(err.get("msg", "invalid value"))
+            msg = msg.removeprefix("Value error, ")
+            message, _, hint = msg.partition("; ")
+            out.append(doc.locator.error(path, message, hint))
+    return out
+
+
+def _expand_variants(doc: _Doc, errors: list[SpecError]) -> list[_Doc]:
+    variants = doc.data.get("variants")
+    if variants is None:
+        return [doc]
+    if not isinstance(variants, dict) or not variants:
+        errors.append(doc.locator.error(
+            ("variants",), "expected a mapping of spec keys to lists of values",
+            "write for example `variants: {precision: [fp32, fp16]}`"))
+        return []
+    keys: list[str] = []
+    for key, values in variants.items():
+        if key not in _KEYS_AT[""] or key in ("name", "variants"):
+            close = difflib.get_close_matches(str(key), _KEYS_AT[""], n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "name a top-level spec key"
+            errors.append(doc.locator.error(("variants", key),
+                                            f"cannot vary unknown key '{key}'", hint,
+                                            at_key=True))
+        elif not isinstance(values, list) or not values:
+            errors.append(doc.locator.error(("variants", key), "expected a non-empty list",
+                                            f"write `{key}: [a, b]`"))
+        else:
+            keys.append(key)
+    if len(keys) != len(variants):
+        return []
+    out = []
+    for combo in itertools.product(*(enumerate(variants[k]) for k in keys)):
+        data = {k: v for k, v in doc.data.items() if k != "variants"}
+        loc = Locator(doc.locator.default, doc.locator.values, doc.locator.keys)
+        suffix = []
+        for key, (i, value) in zip(keys, combo, strict=True):
+            data[key] = value
+            for table in (loc.values, loc.keys):
+                for p in [p for p in table if p[:1] == (key,)]:
+                    del table[p]
+            for p, where in doc.locator.values.items():
+                if p[:3] == ("variants", key, i):
+                    loc.values[(key, *p[3:])] = where
+            suffix.append(_slug_value(value, i))
+        base = data.get("name", "")
+        data["name"] = "-".join([str(base), *suffix]) if isinstance(base, str) else base
+        data["__variant__"] = tuple((k, v) for k, (_, v) in zip(keys, combo, strict=True))
+        out.append(_Doc(data, loc))
+    return out
+
+
+def _slug_value(value: Any, index: int) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        s = re.sub(r"[^A-Za-z0-9._]+", "-", str(value)).strip("-").lower()
+        return s or f"v{index}"
+    return f"v{index}"
+
+
+def _freeze(spec: _Spec, source: Path, variant: tuple[tuple[str, Any], ...]) -> EngineSpec:
+    here = source.parent
+
+    def resolve(p: str) -> Path:
+        return (here / p).resolve() if not Path(p).is_absolute() else Path(p)
+
+    return EngineSpec(
+        name=spec.name,
+        source=source,
+        model=resolve(spec.model),
+        description=spec.description,
+        owner=spec.owner,
+        tags=tuple(sorted(spec.tags)),
+        backend=spec.backend,
+        precision=spec.precision,
+        precision_method=spec.precision_method,
+        calibration=None if spec.calibration is None else Calibration(
+            resolve(spec.calibration.data), spec.calibration.batches),
+        profiles=tuple(
+            Profile(tuple(sorted(
+                (n, ShapeRange(tuple(r.min), tuple(r.opt), tuple(r.max))) for n, r in p.items()
+            )))
+            for p in spec.profiles
+        ),
+        workspace=spec.memory.workspace,
+        tactic_shared_memory=spec.memory.tactic_shared_memory,
+        optimization_level=spec.optimization_level,
+        targets=tuple(sorted(set(spec.targets), key=TARGETS.index)),
+        hardware_compatibility=spec.hardware_compatibility,
+        version_compatible=spec.version_compatible,
+        flags=tuple(sorted({f.lower() for f in spec.flags})),
+        accuracy=None if spec.accuracy is None else Accuracy(
+            tolerance=None if spec.accuracy.tolerance is None else Tolerance(
+                **spec.accuracy.tolerance.model_dump()),
+            data=None if spec.accuracy.data is None else resolve(spec.accuracy.data),
+            samples=spec.accuracy.samples,
+        ),
+        variant=variant,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A frozen spec together with where each of its values was written."""
+
+    spec: EngineSpec
+    locator: Locator
+
+
+def find_spec_files(paths: Iterable[Path]) -> list[Path]:
+    """Spec files named by ``paths`` (files, or folders searched recursively), sorted."""
+    found: set[Path] = set()
+    for p in paths:
+        if p.is_dir():
+            for q in p.rglob("*"):
+                if (q.suffix in SPEC_SUFFIXES and q.is_file() and not q.name.startswith("_")
+                        and not any(part.startswith(".") for part in q.relative_to(p).parts)):
+                    found.add(q)
+        else:
+            found.add(p)
+    return sorted(found)
+
+
+def _defaults_chain(spec_file: Path, roots: Sequence[Path]) -> list[Path]:
+    """``_defaults.yaml`` files from the outermost root folder down to the spec's own folder."""
+    folder = spec_file.resolve().parent
+    stop = next((r.resolve() for r in roots if r.is_dir()
+                 and folder.is_relative_to(r.resolve())), folder)
+    chain = []
+    while True:
+        candidate = folder / DEFAULTS_FILE
+        if candidate.is_file():
+            chain.append(candidate)
+        if folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return list(reversed(chain))
+
+
+def load_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[SpecError]]:
+    """Load every spec under ``paths``. Returns the good specs and every problem found.
+
+    Specs with problems are left out; the others are still returned, so one bad file never
+    stops the rest.
+    """
+    roots = [Path(p) for p in paths]
+    errors: list[SpecError] = []
+    for r in roots:
+        if not r.exists():
+            errors.append(SpecError("no such file or folder", path=r,
+                                    hint="pass a spec file or a folder of *.yaml specs"))
+    files = find_spec_files(r for r in roots if r.exists())
+    if not files and not errors:
+        errors.append(SpecError("no spec files found", path=roots[0] if roots else Path("."),
+                                hint="add a *.yaml spec (files starting with '_' are skipped)"))
+    defaults_cache: dict[Path, _Doc | None] = {}
+    loaded: list[LoadedSpec] = []
+    names: list[tuple[str, Locator]] = []
+    for f in files:
+        loaded.extend(_load_one(f, roots, defaults_cache, errors, names))
+    dups, dup_errors = _duplicate_names(names)
+    errors.extend(dup_errors)
+    return [s for s in loaded if s.spec.name not in dups], sort_errors(errors)
+
+
+def sort_errors(errors: Iterable[SpecError]) -> list[SpecError]:
+    """File order, then line order: the order a user fixes them in."""
+    return sorted(errors, key=lambda e: (str(e.path), e.line or 0, e.col or 0, e.key))
+
+
+def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, _Doc | None],
+              errors: list[SpecError], names: list[tuple[str, Locator]]) -> list[LoadedSpec]:
+    file_errors: list[SpecError] = []
+    doc: _Doc | None = None
+    for d in _defaults_chain(path, roots):
+        if d not in cache:
+            derr: list[SpecError] = []
+            cache[d] = _read_yaml(d, derr)
+            if cache[d] is not None and "name" in cache[d].data:  # type: ignore[union-attr]
+                derr.append(cache[d].locator.error(  # type: ignore[union-attr]
+                    ("name",), "a defaults file cannot set the name",
+                    "set `name` in each spec file", at_key=True))
+                cache[d] = None
+            errors.extend(derr)  # reported once, however many specs share the file
+        if cache[d] is None:
+            return []
+        doc = cache[d] if doc is None else _merge(doc, cache[d])  # type: ignore[arg-type]
+    own = _read_yaml(path, file_errors)
+    if own is None:
+        errors.extend(file_errors)
+        return []
+    doc = own if doc is None else _merge(doc, own)
+    out: list[LoadedSpec] = []
+    for vdoc in _expand_variants(doc, file_errors):
+        data = dict(vdoc.data)
+        variant = data.pop("__variant__", ())
+        if isinstance(data.get("name"), str):
+            names.append((data["name"], vdoc.locator))
+        try:
+            parsed = _Spec.model_validate(data)
+        except ValidationError as exc:
+            file_errors.extend(_spec_errors(exc, vdoc))
+            continue
+        out.append(LoadedSpec(_freeze(parsed, path, variant), vdoc.locator))
+    # One error per place: variants share lines, so the same mistake would repeat.
+    seen: set[str] = set()
+    for e in file_errors:
+        if str(e) not in seen:
+            seen.add(str(e))
+            errors.append(e)
+    return out if not file_errors else []
+
+
+def _duplicate_names(names: list[tuple[str, Locator]]) -> tuple[set[str], list[SpecError]]:
+    first: dict[str, Locator] = {}
+    errors: list[SpecError] = []
+    dups: set[str] = set()
+    for name, locator in names:
+        if name in first:
+            other = first[name].find(("name",))
+            errors.append(locator.error(
+                ("name",), f"name '{name}' is already used by "
+                f"{display_path(other.path)}:{other.line}",
+                "give every engine a unique name (it is the page slug)"))
+            dups.add(name)
+        else:
+            first[name] = locator
+    return dups, errors
+
+
+def load_specs_or_raise(paths: Iterable[Path | str]) -> list[LoadedSpec]:
+    """Like :func:`load_specs`, but raises :class:`SpecErrors` if anything is wrong."""
+    loaded, errors = load_specs(paths)
+    if errors:
+        raise SpecErrors(errors)
+    return loaded
+
+
+def iter_specs(loaded: Iterable[LoadedSpec]) -> Iterator[EngineSpec]:
+    for item in loaded:
+        yield item.spec
