@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trtdoc.errors import SpecError, display_path
-from trtdoc.model import ModelError, ModelFacts, model_facts_from_onnx
-from trtdoc.spec import KNOWN_FLAGS, QUANTIZED, LoadedSpec, ShapeRange, load_specs, sort_errors
+from trtdoc.model import ModelError, ModelFacts, model_facts_from_onnx, model_files
+from trtdoc.spec import QUANTIZED, LoadedSpec, ShapeRange, load_specs, sort_errors
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
@@ -30,23 +30,15 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
             ("precision",), f"{spec.precision} needs calibration data",
             "add `calibration: {data: path/to/samples.npz, batches: 8}`"))
     if spec.calibration is not None and not spec.calibration.data.exists():
-        errors.append(loc.error(("calibration", "data"),
-                                f"calibration data {display_path(spec.calibration.data)} does not exist",
-                                "point calibration.data at an .npz, .npy or a folder of them"))
+        errors.append(loc.error(
+            ("calibration", "data"),
+            f"calibration data {display_path(spec.calibration.data)} does not exist",
+            "point calibration.data at an .npz, .npy or a folder of them"))
     if spec.accuracy is not None and spec.accuracy.data is not None \
             and not spec.accuracy.data.exists():
         errors.append(loc.error(("accuracy", "data"),
                                 f"held-out data {display_path(spec.accuracy.data)} does not exist",
                                 "point accuracy.data at an .npz, .npy or a folder of them"))
-    for i, flag in enumerate(spec.flags):
-        if flag not in KNOWN_FLAGS:
-            import difflib
-
-            close = difflib.get_close_matches(flag, KNOWN_FLAGS, n=1, cutoff=0.6)
-            errors.append(loc.error(
-                ("flags", i), f"unknown builder flag '{flag}'",
-                f"did you mean '{close[0]}'?" if close else
-                f"use TensorRT BuilderFlag names in lower case, e.g. {', '.join(KNOWN_FLAGS[:3])}"))
 
     rtx_set = [k for k in RTX_ONLY if getattr(spec, k)]
     trt_set = [k for k in TRT_ONLY if getattr(spec, k) != "none"]
@@ -77,12 +69,23 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     facts = facts_cache[model_path]
     if isinstance(facts, ModelError):
         if facts.missing:
-            errors.append(loc.error(("model",), f"model file {display_path(model_path)} does not exist",
-                                    "fix the path; it is relative to the spec file"))
+            errors.append(loc.error(
+                ("model",), f"model file {display_path(model_path)} does not exist",
+                "fix the path; it is relative to the spec file"))
         else:
-            errors.append(loc.error(("model",), f"{display_path(model_path)} is {facts.reason}",
-                                    "point `model` at an .onnx file"))
+            errors.append(loc.error(
+                ("model",), f"{display_path(model_path)} is {facts.reason}",
+                "point `model` at a complete .onnx file (export or copy it again if it was "
+                "cut short)"))
         return errors
+    if facts.external_data:
+        # Only whether the files exist: their bytes are the weights, which check never reads.
+        for extra in model_files(model_path)[1:]:
+            if not extra.is_file():
+                errors.append(loc.error(
+                    ("model",), f"external data file {display_path(extra)} of "
+                    f"{display_path(model_path)} does not exist",
+                    "keep the model's external data files beside the .onnx file"))
     errors.extend(_check_profiles(item, facts))
     return errors
 
@@ -93,11 +96,11 @@ def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
     inputs = {t.name: t for t in facts.inputs}
     dynamic = [t for t in facts.inputs if t.is_dynamic]
     if dynamic and not spec.profiles:
-        for t in dynamic:
-            dims = ",".join(str(d) for d in t.dims)
+        for tensor in dynamic:
+            dims = ",".join(str(d) for d in tensor.dims)
             errors.append(loc.error(
-                ("profiles",), f"model input '{t.name}' has dynamic shape [{dims}] and no "
-                "profile", f"add `profiles: [{{{t.name}: {{min: [...], opt: [...], "
+                ("profiles",), f"model input '{tensor.name}' has dynamic shape [{dims}] and no "
+                "profile", f"add `profiles: [{{{tensor.name}: {{min: [...], opt: [...], "
                 "max: [...]}}]`"))
     for i, profile in enumerate(spec.profiles):
         for name, rng in profile.shapes:
@@ -133,11 +136,12 @@ def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
                                 f"{model_dim}", f"set dimension {d} to {model_dim} in min, "
                                 "opt and max"))
                             break
-        for t in dynamic:
-            if profile.get(t.name) is None:
+        for tensor in dynamic:
+            if profile.get(tensor.name) is None:
                 errors.append(loc.error(
-                    ("profiles", i), f"dynamic model input '{t.name}' has no shape in this "
-                    "profile", f"add `{t.name}: {{min: [...], opt: [...], max: [...]}}`"))
+                    ("profiles", i), f"dynamic model input '{tensor.name}' has no shape in "
+                    "this profile", f"add `{tensor.name}: {{min: [...], opt: [...], "
+                    "max: [...]}`"))
     return errors
 
 
@@ -148,7 +152,8 @@ def _order_problem(rng: ShapeRange) -> tuple[str, str] | None:
                 "give every shape one value per model dimension")
     for d, (lo, mid, hi) in enumerate(zip(rng.min, rng.opt, rng.max, strict=True)):
         if min(lo, mid, hi) < 0:
-            return f"dimension {d} is negative", "shapes must be >= 0"
+            return (f"dimension {d} is negative ({lo}, {mid}, {hi})",
+                    "a profile gives real sizes (>= 0), not -1 for a dynamic axis")
         if not lo <= mid <= hi:
             return (f"dimension {d} violates min <= opt <= max ({lo}, {mid}, {hi})",
                     "make min <= opt <= max in every dimension")
@@ -157,12 +162,13 @@ def _order_problem(rng: ShapeRange) -> tuple[str, str] | None:
 
 def check_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[SpecError]]:
     """Load and check every spec under ``paths``; returns the good specs and all problems."""
-    loaded, errors = load_specs(paths)
+    # A spec whose name is taken is still checked, so that all its problems show at once.
+    loaded, errors = load_specs(paths, keep_duplicates=True)
     cache: dict[Path, ModelFacts | ModelError] = {}
     good: list[LoadedSpec] = []
     for item in loaded:
         problems = check_spec(item, cache)
         errors.extend(problems)
-        if not problems:
+        if not problems and not item.duplicate:
             good.append(item)
     return good, sort_errors(errors)

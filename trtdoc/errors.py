@@ -65,21 +65,29 @@ class SpecErrors(TrtdocError):
 class BackendUnavailableError(TrtdocError):
     """The requested TensorRT flavour cannot be imported, or lacks a requested feature."""
 
+    def __init__(self, message: str, *, setting: str = "") -> None:
+        self.setting = setting
+        super().__init__(message)
+
 
 class BuildError(TrtdocError):
     """A builder failure for one engine, with the setting most likely at fault."""
 
     def __init__(self, message: str, *, engine: str, spec_path: Path | str | None = None,
-                 setting: str = "", details: Sequence[str] = ()) -> None:
+                 setting: str = "", line: int | None = None,
+                 details: Sequence[str] = ()) -> None:
         self.message = message
         self.engine = engine
         self.spec_path = Path(spec_path) if spec_path is not None else None
         self.setting = setting
+        self.line = line
         self.details = tuple(details)
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = display_path(self.spec_path) if self.spec_path is not None else self.engine
+        if self.spec_path is not None and self.line is not None:
+            where += f":{self.line}"
         head = f"{where}: {self.setting}: " if self.setting else f"{where}: "
         return f"{head}{self.message}"
 

@@ -120,10 +120,14 @@ def _load_proto(path: Path) -> Any:
     if not path.is_file():
         raise ModelError("model file not found", path=path, missing=True)
     try:
-        return onnx.load(str(path), load_external_data=False)
+        proto = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf raises DecodeError and friends for non-ONNX bytes
         raise ModelError("not a readable ONNX model (truncated, or not ONNX at all)",
                          path=path) from exc
+    # An empty file (or a few stray bytes) parses as an empty ModelProto without complaint.
+    if proto.ir_version <= 0 or not proto.HasField("graph"):
+        raise ModelError("not a readable ONNX model (truncated, or not ONNX at all)", path=path)
+    return proto
 
 
 def _tensor(value_info: Any) -> ModelTensor:

@@ -16,12 +16,13 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -185,10 +186,10 @@ class EngineSpec:
         d = self.to_dict()
         for k in ("description", "owner", "tags", "source", "model", "variant", "name"):
             d.pop(k)
-        if d["calibration"]:
-            d["calibration"]["data"] = _file_digest(self.calibration.data)  # type: ignore[union-attr]
-        if d["accuracy"] and d["accuracy"]["data"]:
-            d["accuracy"]["data"] = _file_digest(self.accuracy.data)  # type: ignore[union-attr]
+        if self.calibration is not None:
+            d["calibration"]["data"] = _file_digest(self.calibration.data)
+        if self.accuracy is not None and self.accuracy.data is not None:
+            d["accuracy"]["data"] = _file_digest(self.accuracy.data)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -298,7 +299,7 @@ def _walk(node: yaml.Node, path: KeyPath, file: Path, loc: Locator,
                     line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
                     key=format_key((*path, key)), hint="keep one of them"))
             seen.add(key)
-            loc.keys[(*path, key)] = Location(file, key_node.start_mark.line + 1,
+            loc.keys[path + (key,)] = Location(file, key_node.start_mark.line + 1,
                                               key_node.start_mark.column + 1)
             _walk(value_node, (*path, key), file, loc, errors)
     elif isinstance(node, yaml.SequenceNode):
@@ -309,25 +310,31 @@ def _walk(node: yaml.Node, path: KeyPath, file: Path, loc: Locator,
 def _merge(base: _Doc, over: _Doc) -> _Doc:
     """Deep-merge ``over`` onto ``base``: mappings merge, everything else is replaced."""
 
+    replaced: list[KeyPath] = []
+
     def merge(a: Any, b: Any, path: KeyPath) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
             out = dict(a)
             for k, v in b.items():
-                out[k] = merge(a[k], v, (*path, k)) if k in a else v
+                if k in a:
+                    out[k] = merge(a[k], v, (*path, k))
+                else:
+                    out[k] = v
+                    replaced.append((*path, k))
             return out
+        replaced.append(path)
         return b
 
     data = merge(base.data, over.data, ())
     values = dict(base.locator.values)
     keys = dict(base.locator.keys)
-    # Positions of a replaced subtree come wholly from the file that replaced it.
+    # Positions of a replaced subtree come wholly from the file that replaced it; inside merged
+    # mappings, the keys that only ``base`` sets keep pointing at ``base``'s file.
     for table, source in ((values, over.locator.values), (keys, over.locator.keys)):
-        for path in source:
-            if path == ():
-                continue
+        for path in replaced:
             for old in [p for p in table if p[: len(path)] == path]:
                 del table[old]
-        table.update({p: v for p, v in source.items() if p != ()})
+        table.update(source)
     values[()] = over.locator.values.get((), Location(over.locator.default, 1, 1))
     return _Doc(data, Locator(over.locator.default, values, keys))
 
@@ -337,11 +344,10 @@ def _merge(base: _Doc, over: _Doc) -> _Doc:
 # --------------------------------------------------------------------------------------------
 def parse_size(value: Any) -> int:
     """``512MiB``, ``1GiB``, ``1.5GB`` or a plain byte count → bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as 512MiB or a byte count")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
-            raise ValueError("a size cannot be negative")
+            raise ValueError(f"a size cannot be negative, got {value}; write a byte count, "
+                             "or a number with a unit such as 512MiB")
         return value
     if isinstance(value, str):
         m = _SIZE_RE.match(value)
@@ -362,8 +368,19 @@ def _as_float(value: Any) -> Any:
     return value
 
 
+def _known_flag(value: str) -> str:
+    # Checked per item, so that an error names the item's own position in the file.
+    if value.lower() in KNOWN_FLAGS:
+        return value
+    close = difflib.get_close_matches(value.lower(), KNOWN_FLAGS, n=1, cutoff=0.6)
+    hint = (f"did you mean '{close[0]}'?" if close else "use TensorRT BuilderFlag names in "
+            f"lower case, e.g. {', '.join(KNOWN_FLAGS[:3])}")
+    raise ValueError(f"unknown builder flag '{value}'; {hint}")
+
+
 Size = Annotated[int, BeforeValidator(parse_size)]
 Float = Annotated[float, BeforeValidator(_as_float)]
+Flag = Annotated[str, AfterValidator(_known_flag)]
 
 
 class _Model(BaseModel):
@@ -417,7 +434,7 @@ class _Spec(_Model):
     targets: list[Literal["sm75", "sm80", "sm86", "sm89", "sm120", "sm121"]] = []
     hardware_compatibility: Literal["none", "ampere+", "same-cc"] = "none"
     version_compatible: bool = False
-    flags: list[str] = []
+    flags: list[Flag] = []
     accuracy: _Accuracy | None = None
 
     @field_validator("name")
@@ -449,6 +466,14 @@ _TYPE_WORDS = {
     "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
     "float_type": "a number", "float_parsing": "a number", "model_type": "a mapping",
     "model_attributes_type": "a mapping",
+}
+
+
+_TYPE_HINTS = {
+    "list_type": "write a list, as `[a, b]` or one `- item` per line",
+    "dict_type": "write a mapping, as `{key: value}` or one `key: value` per line",
+    "model_type": "write a mapping, as `{key: value}` or one `key: value` per line",
+    "model_attributes_type": "write a mapping, as `{key: value}` or one `key: value` per line",
 }
 
 
@@ -496,7 +521,7 @@ def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
         elif kind in _TYPE_WORDS:
             out.append(doc.locator.error(
                 path, f"expected {_TYPE_WORDS[kind]}, got {_describe(err['input'])}",
-                "fix the value's type (quotes make a string)"))
+                _TYPE_HINTS.get(kind, "fix the value's type (quotes make a string)")))
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             out.append(doc.locator.error(
                 path, f"{err['input']!r} is out of range: {err['msg'].lower()}",
@@ -530,7 +555,13 @@ def _expand_variants(doc: _Doc, errors: list[SpecError]) -> list[_Doc]:
             errors.append(doc.locator.error(("variants", key), "expected a non-empty list",
                                             f"write `{key}: [a, b]`"))
         else:
-            keys.append(key)
+            repeated = [i for i, v in enumerate(values) if v in values[:i]]
+            for i in repeated:
+                errors.append(doc.locator.error(
+                    ("variants", key, i), f"{values[i]!r} is listed twice",
+                    "list each value once (each one becomes an engine)"))
+            if not repeated:
+                keys.append(key)
     if len(keys) != len(variants):
         return []
     out = []
@@ -545,7 +576,7 @@ def _expand_variants(doc: _Doc, errors: list[SpecError]) -> list[_Doc]:
                     del table[p]
             for p, where in doc.locator.values.items():
                 if p[:3] == ("variants", key, i):
-                    loc.values[(key, *p[3:])] = where
+                    loc.values[(key,) + p[3:]] = where
             suffix.append(_slug_value(value, i))
         base = data.get("name", "")
         data["name"] = "-".join([str(base), *suffix]) if isinstance(base, str) else base
@@ -611,6 +642,7 @@ class LoadedSpec:
 
     spec: EngineSpec
     locator: Locator
+    duplicate: bool = False  # another spec has the same name; only ``check`` keeps these
 
 
 def find_spec_files(paths: Iterable[Path]) -> list[Path]:
@@ -628,10 +660,19 @@ def find_spec_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _defaults_chain(spec_file: Path, roots: Sequence[Path]) -> list[Path]:
-    """``_defaults.yaml`` files from the outermost root folder down to the spec's own folder."""
+    """``_defaults.yaml`` files from the outermost folder down to the spec's own folder.
+
+    The chain climbs to the working directory when the spec lies below it, so a spec builds
+    the same whether ``specs/``, ``specs/vision`` or the file itself is passed. Outside the
+    working directory it climbs only to the folder that was passed.
+    """
     folder = spec_file.resolve().parent
-    stop = next((r.resolve() for r in roots if r.is_dir()
-                 and folder.is_relative_to(r.resolve())), folder)
+    cwd = Path.cwd().resolve()
+    if folder.is_relative_to(cwd):
+        stop = cwd
+    else:
+        stop = next((r.resolve() for r in roots if r.is_dir()
+                     and folder.is_relative_to(r.resolve())), folder)
     chain = []
     while True:
         candidate = folder / DEFAULTS_FILE
@@ -643,11 +684,13 @@ def _defaults_chain(spec_file: Path, roots: Sequence[Path]) -> list[Path]:
     return list(reversed(chain))
 
 
-def load_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[SpecError]]:
+def load_specs(paths: Iterable[Path | str], *, keep_duplicates: bool = False
+               ) -> tuple[list[LoadedSpec], list[SpecError]]:
     """Load every spec under ``paths``. Returns the good specs and every problem found.
 
     Specs with problems are left out; the others are still returned, so one bad file never
-    stops the rest.
+    stops the rest. A spec whose name is taken is left out too, unless ``keep_duplicates``:
+    then it is returned with ``duplicate=True``, so that its other problems can be reported.
     """
     roots = [Path(p) for p in paths]
     errors: list[SpecError] = []
@@ -661,21 +704,28 @@ def load_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[Spec
                                 hint="add a *.yaml spec (files starting with '_' are skipped)"))
     defaults_cache: dict[Path, _Doc | None] = {}
     loaded: list[LoadedSpec] = []
-    names: list[tuple[str, Locator]] = []
+    names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]]] = []
     for f in files:
         loaded.extend(_load_one(f, roots, defaults_cache, errors, names))
     dups, dup_errors = _duplicate_names(names)
     errors.extend(dup_errors)
-    return [s for s in loaded if s.spec.name not in dups], sort_errors(errors)
+    if keep_duplicates:
+        loaded = [replace(s, duplicate=True) if s.spec.name in dups else s for s in loaded]
+    else:
+        loaded = [s for s in loaded if s.spec.name not in dups]
+    return loaded, sort_errors(errors)
 
 
 def sort_errors(errors: Iterable[SpecError]) -> list[SpecError]:
-    """File order, then line order: the order a user fixes them in."""
-    return sorted(errors, key=lambda e: (str(e.path), e.line or 0, e.col or 0, e.key))
+    """File order, then line order: the order a user fixes them in. Each line once: specs that
+    share a defaults file, or variants that share a line, would repeat the same mistake."""
+    unique = {str(e): e for e in errors}
+    return sorted(unique.values(), key=lambda e: (str(e.path), e.line or 0, e.col or 0, e.key))
 
 
 def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, _Doc | None],
-              errors: list[SpecError], names: list[tuple[str, Locator]]) -> list[LoadedSpec]:
+              errors: list[SpecError],
+              names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]]]) -> list[LoadedSpec]:
     file_errors: list[SpecError] = []
     doc: _Doc | None = None
     for d in _defaults_chain(path, roots):
@@ -701,37 +751,43 @@ def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, _Doc | None],
         data = dict(vdoc.data)
         variant = data.pop("__variant__", ())
         if isinstance(data.get("name"), str):
-            names.append((data["name"], vdoc.locator))
+            names.append((data["name"], vdoc.locator, variant))
         try:
             parsed = _Spec.model_validate(data)
         except ValidationError as exc:
             file_errors.extend(_spec_errors(exc, vdoc))
             continue
         out.append(LoadedSpec(_freeze(parsed, path, variant), vdoc.locator))
-    # One error per place: variants share lines, so the same mistake would repeat.
-    seen: set[str] = set()
-    for e in file_errors:
-        if str(e) not in seen:
-            seen.add(str(e))
-            errors.append(e)
+    errors.extend(file_errors)
     return out if not file_errors else []
 
 
-def _duplicate_names(names: list[tuple[str, Locator]]) -> tuple[set[str], list[SpecError]]:
-    first: dict[str, Locator] = {}
+def _duplicate_names(names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]]]
+                     ) -> tuple[set[str], list[SpecError]]:
+    first: dict[str, tuple[Locator, tuple[tuple[str, Any], ...]]] = {}
     errors: list[SpecError] = []
     dups: set[str] = set()
-    for name, locator in names:
+    for name, locator, variant in names:
         if name in first:
-            other = first[name].find(("name",))
+            other_locator, other_variant = first[name]
+            other = other_locator.find(("name",))
             errors.append(locator.error(
-                ("name",), f"name '{name}' is already used by "
-                f"{display_path(other.path)}:{other.line}",
+                ("name",), f"name '{name}'{_variant_words(variant)} is already used by "
+                f"{display_path(other.path)}:{other.line}{_variant_words(other_variant)}",
+                "give every engine a unique name (it is the page slug; a variant's name is "
+                "the name plus each varied value)" if variant or other_variant else
                 "give every engine a unique name (it is the page slug)"))
             dups.add(name)
         else:
-            first[name] = locator
+            first[name] = (locator, variant)
     return dups, errors
+
+
+def _variant_words(variant: tuple[tuple[str, Any], ...]) -> str:
+    """`` (variant precision=fp16)``: which expansion of a spec made a name."""
+    if not variant:
+        return ""
+    return " (variant " + ", ".join(f"{k}={v}" for k, v in variant) + ")"
 
 
 def load_specs_or_raise(paths: Iterable[Path | str]) -> list[LoadedSpec]:

@@ -1,0 +1,364 @@
+"""Model-aware checks against the real example models: every problem, one exact line each."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import pytest
+from conftest import REPO
+from onnx import TensorProto, numpy_helper
+
+from trtdoc.check import check_specs
+from trtdoc.model import model_facts_from_onnx
+
+MOBILENET_PROFILE = (
+    "profiles:\n"
+    "  - input: {min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}\n"
+)
+BERT_PROFILE = (
+    "profiles:\n"
+    "  - input_ids: {min: [1, 8], opt: [4, 64], max: [8, 128]}\n"
+    "    attention_mask: {min: [1, 8], opt: [4, 64], max: [8, 128]}\n"
+)
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path as the working directory, with copies of the example models in models/."""
+    (tmp_path / "models").mkdir()
+    for name in ("mobilenet_v2_035.onnx", "bert_tiny.onnx"):
+        shutil.copyfile(REPO / "models" / name, tmp_path / "models" / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def problems(*paths: Path | str) -> list[str]:
+    _, errors = check_specs(paths)
+    return [str(e) for e in errors]
+
+
+def static_model(path: Path) -> Path:
+    """A Relu whose only input is fixed at [1, 3, 8, 8]."""
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
+    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["y"])], "static", [x], [y])
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
+    return path
+
+
+def external_data_model(path: Path) -> Path:
+    """y = x @ w with w (8x8 float32) stored beside the model in ``<name>.data``."""
+    w = numpy_helper.from_array(np.arange(64, dtype=np.float32).reshape(8, 8), "w")
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 8])
+    graph = oh.make_graph([oh.make_node("MatMul", ["x", "w"], ["y"])], "ext", [x], [y],
+                          initializer=[w])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)])
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+              location=f"{path.name}.data", size_threshold=0)
+    return path
+
+
+_recording: list[list[str]] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _recording:
+        _recording[-1].append(str(args[0]))
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed; this one only records inside opened_files()
+
+
+@contextmanager
+def opened_files() -> Iterator[list[str]]:
+    """Every path this process opens while the block runs."""
+    opened: list[str] = []
+    _recording.append(opened)
+    try:
+        yield opened
+    finally:
+        _recording.pop()
+
+
+# --------------------------------------------------------------------------------------------
+def test_valid_specs_pass(here: Path) -> None:
+    static_model(here / "models" / "static.onnx")
+    write(here, "mobilenet.yaml", "name: mobilenet\nmodel: models/mobilenet_v2_035.onnx\n"
+          + MOBILENET_PROFILE)
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\n" + BERT_PROFILE)
+    # A static model needs no profile; one that repeats its fixed shape is fine too.
+    write(here, "static.yaml", "name: static\nmodel: models/static.onnx\n")
+    write(here, "static-profile.yaml", "name: static-profile\nmodel: models/static.onnx\n"
+          "profiles:\n  - x: {min: [1, 3, 8, 8], opt: [1, 3, 8, 8], max: [1, 3, 8, 8]}\n")
+
+    good, errors = check_specs([here])
+
+    assert errors == []
+    assert [item.spec.name for item in good] == ["bert", "mobilenet", "static-profile",
+                                                 "static"]  # file order
+
+
+def test_shipped_specs_pass() -> None:
+    good, errors = check_specs([REPO / "specs"])
+    assert [str(e) for e in errors] == []
+    assert sorted(item.spec.name for item in good) == [
+        "bert-tiny", "mobilenet-v2-fp16", "mobilenet-v2-fp32"]
+
+
+def test_min_opt_max_order_and_ranks(here: Path) -> None:
+    write(here, "m.yaml", """
+        name: m
+        model: models/mobilenet_v2_035.onnx
+        profiles:
+          - input: {min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [2, 3, 224, 224]}
+          - input: {min: [1, 3, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}
+          - input: {min: [1, 3, 224], opt: [4, 3, 224], max: [8, 3, 224]}
+          - input: {min: [-1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}
+    """)
+
+    assert problems(here) == [
+        "m.yaml:4:12: profiles[0].input: dimension 0 violates min <= opt <= max (1, 4, 2). "
+        "Hint: make min <= opt <= max in every dimension",
+        "m.yaml:5:12: profiles[1].input: min, opt and max have different ranks (3, 4, 4). "
+        "Hint: give every shape one value per model dimension",
+        "m.yaml:6:18: profiles[2].input.min: rank 3 does not match the model input rank 4 "
+        "[batch,3,224,224]. Hint: give one value per model dimension",
+        "m.yaml:7:12: profiles[3].input: dimension 0 is negative (-1, 4, 8). "
+        "Hint: a profile gives real sizes (>= 0), not -1 for a dynamic axis",
+    ]
+
+
+def test_model_missing_or_not_onnx(here: Path) -> None:
+    mobilenet = (here / "models" / "mobilenet_v2_035.onnx").read_bytes()
+    (here / "models" / "truncated.onnx").write_bytes(mobilenet[:100_000])
+    (here / "models" / "notes.onnx").write_text("name: this is YAML, not ONNX\n")
+    (here / "models" / "empty.onnx").write_bytes(b"")
+    for name in ("missing", "truncated", "notes", "empty"):
+        write(here, f"{name}.yaml", f"name: {name}\nmodel: models/{name}.onnx\n")
+
+    assert problems(here) == [
+        "empty.yaml:2:8: model: models/empty.onnx is not a readable ONNX model (truncated, or "
+        "not ONNX at all). Hint: point `model` at a complete .onnx file (export or copy it "
+        "again if it was cut short)",
+        "missing.yaml:2:8: model: model file models/missing.onnx does not exist. "
+        "Hint: fix the path; it is relative to the spec file",
+        "notes.yaml:2:8: model: models/notes.onnx is not a readable ONNX model (truncated, or "
+        "not ONNX at all). Hint: point `model` at a complete .onnx file (export or copy it "
+        "again if it was cut short)",
+        "truncated.yaml:2:8: model: models/truncated.onnx is not a readable ONNX model "
+        "(truncated, or not ONNX at all). Hint: point `model` at a complete .onnx file "
+        "(export or copy it again if it was cut short)",
+    ]
+
+
+def test_model_path_is_relative_to_the_spec_file(here: Path) -> None:
+    write(here, "specs/nlp/bert.yaml", "name: bert\nmodel: ../../models/bert_tiny.onnx\n"
+          + BERT_PROFILE)
+    write(here, "specs/nlp/wrong.yaml", "name: wrong\nmodel: models/bert_tiny.onnx\n"
+          + BERT_PROFILE)
+
+    assert problems("specs") == [
+        "specs/nlp/wrong.yaml:2:8: model: model file specs/nlp/models/bert_tiny.onnx does not "
+        "exist. Hint: fix the path; it is relative to the spec file",
+    ]
+
+
+def test_profile_names_an_input_the_model_does_not_have(here: Path) -> None:
+    write(here, "bert.yaml", """
+        name: bert
+        model: models/bert_tiny.onnx
+        profiles:
+          - input_id: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+            attention_mask: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+          - pixels: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+            input_ids: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+            attention_mask: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+    """)
+
+    assert problems(here) == [
+        "bert.yaml:4:5: profiles[0]: dynamic model input 'input_ids' has no shape in this "
+        "profile. Hint: add `input_ids: {min: [...], opt: [...], max: [...]}`",
+        "bert.yaml:4:5: profiles[0].input_id: the model has no input 'input_id'. "
+        "Hint: did you mean 'input_ids'?",
+        "bert.yaml:6:5: profiles[1].pixels: the model has no input 'pixels'. "
+        "Hint: model inputs are: attention_mask, input_ids",
+    ]
+
+
+def test_profile_contradicts_a_static_model_dimension(here: Path) -> None:
+    static_model(here / "models" / "static.onnx")
+    write(here, "static.yaml", """
+        name: static
+        model: models/static.onnx
+        profiles:
+          - x: {min: [1, 3, 8, 8], opt: [2, 3, 8, 8], max: [4, 3, 16, 8]}
+    """)
+    write(here, "mobilenet.yaml", """
+        name: mobilenet
+        model: models/mobilenet_v2_035.onnx
+        profiles:
+          - input: {min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 4, 224, 224]}
+    """)
+
+    assert problems(here) == [
+        "mobilenet.yaml:4:64: profiles[0].input.max: dimension 1 is 4 but the model fixes it "
+        "at 3. Hint: set dimension 1 to 3 in min, opt and max",
+        "static.yaml:4:33: profiles[0].x.opt: dimension 0 is 2 but the model fixes it at 1. "
+        "Hint: set dimension 0 to 1 in min, opt and max",
+        "static.yaml:4:52: profiles[0].x.max: dimension 2 is 16 but the model fixes it at 8. "
+        "Hint: set dimension 2 to 8 in min, opt and max",
+    ]
+
+
+def test_dynamic_model_input_without_a_profile(here: Path) -> None:
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\n")
+    write(here, "mobilenet.yaml", "name: mobilenet\nmodel: models/mobilenet_v2_035.onnx\n")
+
+    assert problems(here) == [
+        "bert.yaml:1:1: profiles: model input 'input_ids' has dynamic shape [batch,seq] and no "
+        "profile. Hint: add `profiles: [{input_ids: {min: [...], opt: [...], max: [...]}}]`",
+        "bert.yaml:1:1: profiles: model input 'attention_mask' has dynamic shape [batch,seq] "
+        "and no profile. Hint: add `profiles: [{attention_mask: {min: [...], opt: [...], "
+        "max: [...]}}]`",
+        "mobilenet.yaml:1:1: profiles: model input 'input' has dynamic shape "
+        "[batch,3,224,224] and no profile. Hint: add `profiles: [{input: {min: [...], "
+        "opt: [...], max: [...]}}]`",
+    ]
+
+
+def test_quantized_precision_needs_calibration(here: Path) -> None:
+    for precision in ("int8", "fp8"):
+        write(here, f"{precision}.yaml", f"name: {precision}\n"
+              f"model: models/mobilenet_v2_035.onnx\nprecision: {precision}\n"
+              + MOBILENET_PROFILE)
+    write(here, "calib.yaml", "name: calib\nmodel: models/mobilenet_v2_035.onnx\n"
+          "precision: int8\ncalibration: {data: calib/missing.npz}\n"
+          "accuracy: {data: held_out.npz}\n" + MOBILENET_PROFILE)
+
+    assert problems(here) == [
+        "calib.yaml:4:21: calibration.data: calibration data calib/missing.npz does not "
+        "exist. Hint: point calibration.data at an .npz, .npy or a folder of them",
+        "calib.yaml:5:18: accuracy.data: held-out data held_out.npz does not exist. "
+        "Hint: point accuracy.data at an .npz, .npy or a folder of them",
+        "fp8.yaml:3:12: precision: fp8 needs calibration data. "
+        "Hint: add `calibration: {data: path/to/samples.npz, batches: 8}`",
+        "int8.yaml:3:12: precision: int8 needs calibration data. "
+        "Hint: add `calibration: {data: path/to/samples.npz, batches: 8}`",
+    ]
+
+
+def test_settings_the_backend_does_not_have(here: Path) -> None:
+    head = "model: models/mobilenet_v2_035.onnx\n" + MOBILENET_PROFILE
+    write(here, "trt.yaml", "name: trt\nbackend: tensorrt\ntargets: [sm86]\n" + head)
+    write(here, "rtx.yaml", "name: rtx\nbackend: tensorrt-rtx\n"
+          "hardware_compatibility: ampere+\n" + head)
+    write(here, "auto.yaml", "name: auto\ntargets: [sm86]\nhardware_compatibility: same-cc\n"
+          + head)
+    write(here, "flags.yaml", "name: flags\nbackend: tensorrt-rtx\n"
+          "precision_method: builder_flags\n" + head)
+
+    assert problems(here) == [
+        "auto.yaml:3:25: hardware_compatibility: targets (TensorRT-RTX only) and "
+        "hardware_compatibility (TensorRT only) cannot both be used. "
+        "Hint: choose a backend and keep only its setting",
+        "flags.yaml:3:19: precision_method: TensorRT-RTX is strongly typed and has no "
+        "precision flags. Hint: use `precision_method: model`",
+        "rtx.yaml:3:25: hardware_compatibility: TensorRT-RTX has no hardware-compatibility "
+        "modes. Hint: remove hardware_compatibility and list compute capabilities in "
+        "`targets` instead",
+        "trt.yaml:3:10: targets: TensorRT has no compute-capability targets; it builds for "
+        "the GPU it runs on. Hint: remove targets, or use `backend: tensorrt-rtx`",
+    ]
+
+
+def test_a_duplicate_name_does_not_hide_the_specs_other_problems(here: Path) -> None:
+    write(here, "a.yaml", "name: net\nmodel: models/mobilenet_v2_035.onnx\n" + MOBILENET_PROFILE)
+    write(here, "b.yaml", "name: net\nmodel: models/bert_tiny.onnx\nprecision: int8\n")
+    write(here, "c.yaml", "name: other\nmodel: models/mobilenet_v2_035.onnx\n"
+          + MOBILENET_PROFILE)
+
+    good, errors = check_specs([here])
+
+    assert [str(e) for e in errors] == [
+        "b.yaml:1:1: profiles: model input 'input_ids' has dynamic shape [batch,seq] and no "
+        "profile. Hint: add `profiles: [{input_ids: {min: [...], opt: [...], max: [...]}}]`",
+        "b.yaml:1:1: profiles: model input 'attention_mask' has dynamic shape [batch,seq] "
+        "and no profile. Hint: add `profiles: [{attention_mask: {min: [...], opt: [...], "
+        "max: [...]}}]`",
+        "b.yaml:1:7: name: name 'net' is already used by a.yaml:1. "
+        "Hint: give every engine a unique name (it is the page slug)",
+        "b.yaml:3:12: precision: int8 needs calibration data. "
+        "Hint: add `calibration: {data: path/to/samples.npz, batches: 8}`",
+    ]
+    # Neither 'net' goes on to be built, though a.yaml alone has no problem.
+    assert [item.spec.name for item in good] == ["other"]
+
+
+def test_every_problem_in_every_file_is_reported(here: Path) -> None:
+    write(here, "a.yaml", "name: a\nmodel: models/missing.onnx\nprecision: fp8\n"
+          "backend: tensorrt\ntargets: [sm89]\n")
+    write(here, "b.yaml", "name: b\nmodel: models/bert_tiny.onnx\n")
+
+    assert problems(here) == [
+        "a.yaml:2:8: model: model file models/missing.onnx does not exist. "
+        "Hint: fix the path; it is relative to the spec file",
+        "a.yaml:3:12: precision: fp8 needs calibration data. "
+        "Hint: add `calibration: {data: path/to/samples.npz, batches: 8}`",
+        "a.yaml:5:10: targets: TensorRT has no compute-capability targets; it builds for the "
+        "GPU it runs on. Hint: remove targets, or use `backend: tensorrt-rtx`",
+        "b.yaml:1:1: profiles: model input 'input_ids' has dynamic shape [batch,seq] and no "
+        "profile. Hint: add `profiles: [{input_ids: {min: [...], opt: [...], max: [...]}}]`",
+        "b.yaml:1:1: profiles: model input 'attention_mask' has dynamic shape [batch,seq] "
+        "and no profile. Hint: add `profiles: [{attention_mask: {min: [...], opt: [...], "
+        "max: [...]}}]`",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the model must not load its weights
+# --------------------------------------------------------------------------------------------
+def test_check_never_opens_external_weights(here: Path) -> None:
+    model = external_data_model(here / "models" / "ext.onnx")
+    weights = here / "models" / "ext.onnx.data"
+    assert weights.stat().st_size == 64 * 4
+    write(here, "ext.yaml", "name: ext\nmodel: models/ext.onnx\n"
+          "profiles:\n  - x: {min: [1, 8], opt: [2, 8], max: [4, 8]}\n")
+
+    with opened_files() as opened:
+        good, errors = check_specs([here])
+        facts = model_facts_from_onnx(model)
+
+    assert errors == []
+    assert [item.spec.name for item in good] == ["ext"]
+    assert any(p.endswith("ext.onnx") for p in opened)  # the recorder works
+    assert not any(p.endswith("ext.onnx.data") for p in opened)
+    # The weights are counted from the tensor's declared shape, not its bytes.
+    assert (facts.external_data, facts.parameters, facts.parameter_bytes) == (True, 64, 256)
+
+
+def test_missing_external_weights_are_reported(here: Path) -> None:
+    external_data_model(here / "models" / "ext.onnx")
+    (here / "models" / "ext.onnx.data").unlink()
+    write(here, "ext.yaml", "name: ext\nmodel: models/ext.onnx\n"
+          "profiles:\n  - x: {min: [1, 8], opt: [2, 8], max: [4, 8]}\n")
+
+    assert problems(here) == [
+        "ext.yaml:2:8: model: external data file models/ext.onnx.data of models/ext.onnx does "
+        "not exist. Hint: keep the model's external data files beside the .onnx file",
+    ]

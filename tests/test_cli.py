@@ -1,0 +1,153 @@
+"""``trtdoc`` on the command line: exit codes, and exactly what lands on stdout and stderr."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import REPO
+
+from trtdoc import __version__
+from trtdoc.cli import cli
+
+PROFILE = "  - input: {min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}\n"
+
+
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Colour codes would be part of the lines under test if a CI runner forces them.
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "models").mkdir()
+    shutil.copyfile(REPO / "models" / "mobilenet_v2_035.onnx",
+                    tmp_path / "models" / "mobilenet_v2_035.onnx")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="trtdoc")
+
+
+def broken_specs(folder: Path) -> list[str]:
+    """Three files with four problems between them; returns the lines check must print."""
+    write(folder, "specs/typo.yaml", """
+        name: typo
+        model: ../models/mobilenet_v2_035.onnx
+        precison: fp16
+        memory: {workspace: lots}
+    """)
+    write(folder, "specs/profile.yaml", "name: profile\nmodel: ../models/mobilenet_v2_035.onnx\n"
+          "profiles:\n  - input: {min: [8, 3, 224, 224], opt: [4, 3, 224, 224], "
+          "max: [1, 3, 224, 224]}\n")
+    write(folder, "specs/good.yaml", "name: good\nmodel: ../models/mobilenet_v2_035.onnx\n"
+          "profiles:\n" + PROFILE)
+    write(folder, "specs/broken.yaml", "name: broken\nmodel: [../models/missing.onnx\n")
+    return [
+        "specs/broken.yaml:3:1: malformed YAML: expected ',' or ']', but got '<stream end>'. "
+        "Hint: fix the YAML syntax (indentation, colons, quotes)",
+        "specs/profile.yaml:4:12: profiles[0].input: dimension 0 violates min <= opt <= max "
+        "(8, 4, 1). Hint: make min <= opt <= max in every dimension",
+        "specs/typo.yaml:3:1: precison: unknown key 'precison'. "
+        "Hint: did you mean 'precision'?",
+        "specs/typo.yaml:4:21: memory.workspace: 'lots' is not a size. Hint: write bytes or a "
+        "number with a unit (B, KiB, MiB, GiB, KB, MB, GB)",
+        "4 problem(s) found",
+    ]
+
+
+def test_version() -> None:
+    for flag in ("--version", "-V"):
+        result = run(flag)
+        assert (result.exit_code, result.stdout) == (0, f"trtdoc {__version__}\n")
+
+
+def test_check_passes_the_shipped_specs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+    result = run("check", "specs")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "3 spec(s) OK: bert-tiny, mobilenet-v2-fp32, mobilenet-v2-fp16\n"
+    assert result.stdout == ""
+
+
+def test_check_reports_every_problem_one_line_each(here: Path) -> None:
+    expected = broken_specs(here)
+
+    result = run("check", "specs")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == expected
+    assert result.stdout == ""
+
+
+def test_check_of_a_path_that_does_not_exist(here: Path) -> None:
+    result = run("check", "nope", "also-nope.yaml")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "also-nope.yaml: no such file or folder. "
+        "Hint: pass a spec file or a folder of *.yaml specs",
+        "nope: no such file or folder. Hint: pass a spec file or a folder of *.yaml specs",
+        "2 problem(s) found",
+    ]
+
+
+def test_quiet_says_only_what_went_wrong(here: Path) -> None:
+    write(here, "ok/good.yaml", "name: good\nmodel: ../models/mobilenet_v2_035.onnx\n"
+          "profiles:\n" + PROFILE)
+    assert run("check", "ok").stderr == "1 spec(s) OK: good\n"
+
+    quiet_ok = run("-q", "check", "ok")
+    assert (quiet_ok.exit_code, quiet_ok.stderr, quiet_ok.stdout) == (0, "", "")
+
+    expected = broken_specs(here)
+    quiet_bad = run("-q", "check", "specs")
+    assert quiet_bad.exit_code == 1
+    assert quiet_bad.stderr.splitlines() == expected
+
+
+def test_check_needs_a_path() -> None:
+    result = run("check")
+    assert result.exit_code == 2
+    assert "Missing argument 'PATHS...'" in result.stderr
+
+
+def test_a_bug_keeps_its_traceback(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(paths: object) -> None:
+        raise RuntimeError("a bug, not a user error")
+
+    monkeypatch.setattr("trtdoc.check.check_specs", broken)
+    result = run("check", "specs")
+    assert isinstance(result.exception, RuntimeError)
+    assert "problem(s) found" not in result.stderr
+
+
+def test_end_to_end_in_a_subprocess(here: Path) -> None:
+    expected = broken_specs(here)
+    env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"} | {"NO_COLOR": "1"}
+
+    proc = subprocess.run([sys.executable, "-m", "trtdoc.cli", "check", "specs"], cwd=here,
+                          capture_output=True, text=True, env=env, timeout=60)
+
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == expected
+    assert proc.stdout == ""
