@@ -84,6 +84,204 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     ui.info(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
 
 
+_STATUS_STYLE = {"built": "green", "up-to-date": "dim", "updated": "cyan", "failed": "red",
+                 "stale": "yellow"}
+
+
+def _summary(ui: Ui, outcomes: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    table.add_column("engine")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    table.add_column("detail", overflow="fold")
+    for o in outcomes:
+        table.add_row(o.name, f"[{_STATUS_STYLE.get(o.status, '')}]{o.status}[/]",
+                      f"{o.seconds:.1f} s" if o.seconds else "", o.message if o.status != "failed"
+                      else "see above")
+    if ui.verbosity >= 0:
+        ui.err.print(table)
+
+
+class _Progress:
+    """A rich progress bar per engine, driven by TensorRT's progress-monitor phases."""
+
+    def __init__(self, ui: Ui) -> None:
+        self.ui = ui
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.fields[engine]}"),
+                                 BarColumn(bar_width=24), TextColumn("{task.description}"),
+                                 TimeElapsedColumn(), console=ui.err, transient=True,
+                                 disable=ui.verbosity < 0)
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, event: tuple[str, str, str, int, int]) -> None:
+        engine, kind, text, step, total = event
+        task = self.tasks.get(engine)
+        if task is None:
+            task = self.tasks[engine] = self.progress.add_task(text, engine=engine, total=None)
+        if kind == "phase":
+            # With -v, phases are also logged as lines: readable in CI logs with no terminal.
+            self.ui.debug(f"{engine}: {text}")
+            self.progress.update(task, description=text, completed=0,
+                                 total=total or None)
+        else:
+            self.progress.update(task, completed=step)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Engines, build logs and caches (not checked in).")
+@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
+              show_default=True, help="Build records, one JSON file per engine (check these in).")
+@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
+              help="mkdocs docs_dir that receives the generated pages.")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Your own templates; any file here overrides the shipped one.")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
+              help="Build this many engines in parallel processes.")
+@click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
+@click.option("--only", multiple=True, metavar="NAME", help="Build only these engines.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Build nothing; exit 1 and list the records and pages that would change.")
+@click.pass_obj
+@_handle_errors
+def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
+          templates: Path | None, jobs: int, force: bool, only: tuple[str, ...],
+          check_only: bool) -> None:
+    """Build every engine from its spec, write its record and render the site."""
+    from trtdoc.build import OutputPaths, build_all, check_records
+
+    outputs = OutputPaths(out=out, records=records)
+    if check_only:
+        result = check_records(paths, outputs)
+        stale_pages = _render(ui, outputs, site, templates, dry_run=True)
+        for e in result.spec_errors:
+            ui.problem(str(e))
+        changed = sorted({*map(str, result.would_change), *map(str, stale_pages)})
+        for path in changed:
+            ui.out.print(f"would change: {path}", markup=False)
+        if result.failed or changed:
+            ui.problem(f"{len(changed)} file(s) would change; run `trtdoc build "
+                       f"{' '.join(map(str, paths))}` and commit the result")
+            sys.exit(1)
+        ui.info("records and pages match the specs")
+        return
+    progress = _Progress(ui)
+    with progress.progress:
+        result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
+                           on_event=progress)
+    for e in result.spec_errors:
+        ui.problem(str(e))
+    for o in result.outcomes:
+        if o.status == "failed":
+            ui.problem(o.message)
+    _summary(ui, result.outcomes)
+    built = sum(o.status == "built" for o in result.outcomes)
+    if built == 0 and not result.failed:
+        ui.info(f"nothing to build: {len(result.outcomes)} engine(s) up to date")
+    _render(ui, outputs, site, templates, dry_run=False)
+    if result.failed:
+        failed = sum(o.status == "failed" for o in result.outcomes) + len(result.spec_errors)
+        ui.problem(f"{failed} problem(s); the last good engines, records and pages were kept")
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("engine", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+@click.pass_obj
+@_handle_errors
+def inspect(ui: Ui, engine: Path, as_json: bool) -> None:
+    """Read an engine file's header without a GPU: backend, version, targets, weights."""
+    import json
+
+    from trtdoc.header import engine_facts_from_header
+
+    facts = engine_facts_from_header(engine)
+    if as_json:
+        ui.out.print(json.dumps(facts.to_dict(), indent=1), markup=False)
+        return
+    rows = [("backend", facts.backend), ("version", facts.version),
+            ("compute capabilities", ", ".join(facts.compute_capabilities) or "n/a"),
+            ("weights", f"{facts.weights_bytes:,} bytes" if facts.weights_bytes is not None
+             else "n/a"),
+            ("size", f"{facts.size_bytes:,} bytes")]
+    for key, value in rows:
+        ui.out.print(f"{key:<22}{value}", markup=False)
+
+
+@cli.command("import")
+@click.argument("layer_info", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="trtexec --exportProfile JSON (per-layer times).")
+@click.option("--name", required=True, help="Engine name (the page slug).")
+@click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The ONNX model the engine came from, for model facts.")
+@click.option("--engine", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The engine file, for header facts and hashes.")
+@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
+              show_default=True)
+@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.pass_obj
+@_handle_errors
+def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
+            engine: Path | None, records: Path, site: Path, templates: Path | None) -> None:
+    """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files."""
+    from trtdoc.build import OutputPaths
+    from trtdoc.importer import record_from_trtexec
+    from trtdoc.record import dumps, write_atomic
+    from trtdoc.spec import _NAME_RE
+
+    if not _NAME_RE.match(name):
+        raise TrtdocError(f"--name {name!r}: use letters, digits, '.', '_' and '-'")
+    record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
+    outputs = OutputPaths(records=records)
+    write_atomic(outputs.record(name), dumps(record))
+    timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
+    ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
+            f"→ {outputs.record(name)}")
+    _render(ui, outputs, site, templates, dry_run=False)
+
+
+@cli.command()
+@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
+              show_default=True)
+@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.pass_obj
+@_handle_errors
+def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
+    """Re-render every page from the records, without building (no GPU, no TensorRT)."""
+    from trtdoc.build import OutputPaths
+
+    written = _render(ui, OutputPaths(records=records), site, templates, dry_run=False)
+    ui.info(f"{len(written)} page(s) written")
+
+
+def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
+            dry_run: bool) -> list[Path]:
+    """Render pages from every record; with ``dry_run`` only list the pages that would change."""
+    try:
+        from trtdoc.render import plan_site, render_site
+    except ImportError:  # the site stage is optional until it lands
+        return []
+    from trtdoc.record import read_records
+
+    records = read_records(outputs.records)
+    if dry_run:
+        planned = plan_site(records, site, templates_dir=templates)
+        return sorted(p for p, data in planned.items()
+                      if not p.is_file() or p.read_bytes() != data)
+    result = render_site(records, site, templates_dir=templates)
+    ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
+    return list(result.written)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="trtdoc")

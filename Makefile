@@ -1,0 +1,43 @@
+# The README's two commands: `make demo` and `make test`. Both set up everything they need.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MERMAID := site/assets/javascripts/vendor/mermaid.min.js
+
+.PHONY: demo test setup browser serve clean
+
+demo: setup ## build every engine in specs/, render the pages, build the HTML site
+	$(BIN)/trtdoc build specs/
+	$(BIN)/mkdocs build --strict --site-dir public
+	@echo "Site built in public/. Browse it with: $(BIN)/mkdocs serve"
+
+test: setup browser ## the whole test suite (CI runs exactly this)
+	$(BIN)/python -m pytest -q -ra
+
+serve: setup
+	$(BIN)/mkdocs serve
+
+setup: $(STAMP) $(MERMAID)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Mermaid comes from the npm package at setup and is served from the site itself, so pages work
+# with no network at view time. It is never committed.
+$(MERMAID): package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(dir $@)
+	cp node_modules/mermaid/dist/mermaid.min.js $@
+
+# Headless Chromium for the browser tests, from Debian's packages.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install chromium (apt-get install chromium) for the browser tests"; fi; }
+
+clean:
+	rm -rf $(VENV) node_modules build public

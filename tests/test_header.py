@@ -1,0 +1,167 @@
+"""Engine facts from plan headers: real TensorRT-RTX plans built here, and broken files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import MODELS
+
+import trtdoc.header as header
+from trtdoc.errors import InspectError
+from trtdoc.header import EngineFacts, engine_facts_from_header
+from trtdoc.inspect import inspection_from_build_log
+
+DATA = Path(__file__).parent / "data"
+NASTY_INPUT = 'in, put: [x] {"q"}'  # the input of tests/data/nasty_names.onnx
+BERT_SHAPES = ((1, 8), (2, 64), (4, 128))
+
+
+@pytest.fixture(scope="module")
+def trt():
+    return pytest.importorskip("tensorrt_rtx")
+
+
+def build(trt, model: Path, shapes: dict[str, tuple], targets: list[str]
+          ) -> tuple[bytes, list[str]]:
+    class Collect(trt.ILogger):
+        def __init__(self):
+            trt.ILogger.__init__(self)
+            self.messages: list[str] = []
+
+        def log(self, severity, msg):
+            self.messages.append(msg)
+
+    log = Collect()
+    builder = trt.Builder(log)
+    network = builder.create_network(0)
+    assert trt.OnnxParser(network, log).parse_from_file(str(model))
+    config = builder.create_builder_config()
+    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
+    profile = builder.create_optimization_profile()
+    for name, (lo, opt, hi) in shapes.items():
+        profile.set_shape(name, lo, opt, hi)
+    config.add_optimization_profile(profile)
+    config.num_compute_capabilities = len(targets)
+    for i, target in enumerate(targets):
+        config.set_compute_capability(getattr(trt.ComputeCapability, target), i)
+    plan = builder.build_serialized_network(network, config)
+    assert plan is not None, [m for m in log.messages if "Error" in m]
+    return bytes(plan), log.messages
+
+
+@pytest.fixture(scope="module")
+def bert_plan(trt) -> tuple[bytes, list[str]]:
+    return build(trt, MODELS / "bert_tiny.onnx",
+                 {"input_ids": BERT_SHAPES, "attention_mask": BERT_SHAPES},
+                 ["SM86", "SM120", "SM121"])
+
+
+# A conv-only model, because TensorRT-RTX cannot build an fp32 GEMM for Turing (SM75): all three
+# shared models fail there with "check_turing_op_compatibility ... FP32 GEMM is not supported".
+@pytest.mark.parametrize("targets", [
+    ["SM75", "SM89"],
+    ["SM80"],
+    ["SM75", "SM80", "SM86", "SM89", "SM120", "SM121"],
+])
+def test_rtx_header_reports_the_targets_it_was_built_for(trt, targets):
+    plan, _ = build(trt, DATA / "nasty_names.onnx",
+                    {NASTY_INPUT: ((1, 3, 16, 16), (2, 3, 16, 16), (4, 3, 16, 16))}, targets)
+    facts = engine_facts_from_header(plan)
+    assert facts.backend == "tensorrt-rtx"
+    assert facts.compute_capabilities == tuple(t.lower() for t in targets)
+    assert facts.size_bytes == len(plan)
+
+
+def test_rtx_header_of_a_real_model(trt, bert_plan, tmp_path):
+    plan, messages = bert_plan
+    path = tmp_path / "bert.engine"
+    path.write_bytes(plan)
+    facts = engine_facts_from_header(path)
+    assert facts == EngineFacts("tensorrt-rtx", trt.__version__, ("sm86", "sm120", "sm121"),
+                                1_699_200, len(plan))
+    # The header's weight total is the builder's own "Total Weights Memory" line.
+    assert facts.weights_bytes == inspection_from_build_log(messages).memory.weights
+    assert "Total Weights Memory: 1699200 bytes" in messages
+    assert engine_facts_from_header(plan) == engine_facts_from_header(str(path)) == facts
+
+
+def test_only_the_header_is_read(bert_plan, tmp_path, monkeypatch):
+    path = tmp_path / "bert.engine"
+    path.write_bytes(bert_plan[0])
+    sizes: list[int] = []
+    real_open = open
+
+    class Spy:
+        def __init__(self, f):
+            self.f = f
+
+        def read(self, n=-1):
+            sizes.append(n)
+            return self.f.read(n)
+
+        def fileno(self):
+            return self.f.fileno()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(header, "open", lambda p, mode: Spy(real_open(p, mode)), raising=False)
+    engine_facts_from_header(path)
+    assert sizes == [64]
+
+
+def test_unknown_target_bits_are_kept(bert_plan):
+    plan = bytearray(bert_plan[0])
+    plan[32] |= 1 << 6  # a default build on this machine sets bit 6, which 1.7 cannot name
+    assert engine_facts_from_header(bytes(plan)).compute_capabilities == (
+        "sm86", "sm120", "sm121", "bit6")
+
+
+def test_full_tensorrt_header():
+    plan = b"ftrt" + bytes(20) + bytes([10, 8, 0, 43]) + bytes(100)
+    assert engine_facts_from_header(plan) == EngineFacts("tensorrt", "10.8.0.43", (), None, 128)
+
+
+def test_round_trip(bert_plan):
+    facts = engine_facts_from_header(bert_plan[0])
+    assert EngineFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("truncate", "bad.engine: truncated TensorRT-RTX engine: 1000 of the {size} bytes its "
+                 "header declares; copy or rebuild it"),
+    ("short", "bad.engine: truncated TensorRT-RTX engine: 40 bytes, shorter than its 64-byte "
+              "header; copy or rebuild it"),
+    (b"", "bad.engine: not a TensorRT engine: it is empty, not b'ftrt' (TensorRT) or b'vtrt' "
+          "(TensorRT-RTX); pass the plan that build_serialized_network wrote"),
+    (b"\x08\x08:\x85 an ONNX file", "bad.engine: not a TensorRT engine: it starts with "
+                                    "b'\\x08\\x08:\\x85', not b'ftrt' (TensorRT) or b'vtrt' "
+                                    "(TensorRT-RTX); pass the plan that "
+                                    "build_serialized_network wrote"),
+    (b"ftrt" + bytes(20) + bytes([200, 1, 0, 0]) + bytes(40),
+     "bad.engine: not a TensorRT engine this version of trtdoc can read: magic b'ftrt' but "
+     "version bytes c8 01 00 00"),
+    (b"ftrt" + bytes(10), "bad.engine: truncated TensorRT engine: 14 bytes, too short to hold "
+                          "its version; copy or rebuild it"),
+])
+def test_broken_files_name_the_file(bert_plan, tmp_path, monkeypatch, content, message):
+    monkeypatch.chdir(tmp_path)
+    plan = bert_plan[0]
+    data = {"truncate": plan[:1000], "short": plan[:40]}.get(content, content)
+    path = tmp_path / "bad.engine"
+    path.write_bytes(data)
+    with pytest.raises(InspectError) as err:
+        engine_facts_from_header(path)
+    assert str(err.value) == message.format(size=len(plan))
+
+
+def test_missing_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InspectError) as err:
+        engine_facts_from_header(tmp_path / "gone.engine")
+    assert str(err.value) == "gone.engine: cannot read the engine (No such file or directory)"

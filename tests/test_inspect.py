@@ -1,0 +1,543 @@
+"""The inspection stage against real TensorRT output: RTX build logs, TREx/trtexec exports.
+
+Fixtures: tests/data/*.build.jsonl are real TensorRT-RTX 1.7 build logs (see
+tests/data/README.md); ../shared/fixtures/trex holds real TensorRT 8.x trtexec exports from
+NVIDIA's TREx examples (an A100, ResNet-18, fp16 and fp32).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import onnx
+import pytest
+from conftest import MODELS, TREX
+
+from trtdoc.errors import InspectError
+from trtdoc.inspect import (
+    Inspection,
+    IOTensor,
+    Layer,
+    Memory,
+    ProfileShape,
+    TensorDesc,
+    fused_from_metadata,
+    gpu_runtime_available,
+    inspection_from_build_log,
+    inspection_from_engine,
+    inspection_from_inspector_json,
+    inspection_from_trtexec,
+    layer_precision,
+    normalise_dtype,
+)
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+from capture_build_logs import NASTY  # noqa: E402  (the names the fixture model uses)
+
+FP16 = TREX / "fp16" / "resnet.onnx.engine.graph.json"
+FP16_PROFILE = TREX / "fp16" / "resnet.onnx.engine.profile.json"
+FP32 = TREX / "fp32" / "resnet.onnx.engine.graph.json"
+FP32_PROFILE = TREX / "fp32" / "resnet.onnx.engine.profile.json"
+BERT_SHAPES = ((1, 8), (2, 64), (4, 128))
+
+
+def read_log(name: str) -> list[str]:
+    """Messages of a tests/data/*.build.jsonl capture: one JSON object per builder message."""
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["message"] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def bert() -> Inspection:
+    return inspection_from_build_log(read_log("bert_tiny.build.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def trt():
+    return pytest.importorskip("tensorrt_rtx")
+
+
+def build_log(trt, model: Path, profiles: list[dict[str, tuple]], targets: tuple[str, ...] = (
+        "SM86",)) -> tuple[list[str], bytes]:
+    """Build ``model`` the way trtdoc does (DETAILED, VERBOSE); return messages and plan."""
+
+    class Collect(trt.ILogger):
+        def __init__(self):
+            trt.ILogger.__init__(self)
+            self.messages: list[str] = []
+
+        def log(self, severity, msg):
+            self.messages.append(msg)
+
+    log = Collect()
+    builder = trt.Builder(log)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, log)
+    assert parser.parse_from_file(str(model))
+    config = builder.create_builder_config()
+    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
+    for shapes in profiles:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, lo, opt, hi)
+        config.add_optimization_profile(profile)
+    config.num_compute_capabilities = len(targets)
+    for i, target in enumerate(targets):
+        config.set_compute_capability(getattr(trt.ComputeCapability, target), i)
+    plan = builder.build_serialized_network(network, config)
+    assert plan is not None, [m for m in log.messages if "Error" in m]
+    return log.messages, bytes(plan)
+
+
+# --------------------------------------------------------------------------------------------
+# The RTX build log (captured)
+# --------------------------------------------------------------------------------------------
+def test_bert_log_layers_types_and_precision(bert):
+    assert bert.source == "build-log"
+    assert len(bert.layers) == 36
+    assert Counter(layer.type for layer in bert.layers) == {
+        "kgen": 22, "gemm": 10, "runtime_fusion": 2, "ShapeHostToDevice": 1, "shape_call": 1}
+    # The shape copy's output is an Int64 shape tensor; the shape call has no tensors at all.
+    assert bert.precision_mix() == (("Float", 34), ("Int64", 1))
+    assert bert.layers[1].name == "__mye9813_0_myl1_0"
+    assert bert.layers[1].precision == ""
+
+
+def test_bert_log_fusion_provenance(bert):
+    assert len(bert.fusion_groups()) == 21
+    embeddings = bert.layers[2]
+    assert embeddings.type == "kgen"
+    assert embeddings.fused == (
+        "/m/embeddings/Slice", "/m/embeddings/Expand_1", "/m/embeddings/word_embeddings/Gather",
+        "/m/embeddings/Add", "/m/embeddings/token_type_embeddings/Gather",
+        "/m/embeddings/LayerNorm/LayerNormalization", "/m/embeddings/Add_1",
+        "/m/embeddings/position_embeddings/Gather", "/m/embeddings/GatherElements")
+    qkv = bert.layers[3]
+    assert qkv.name == ("/m/encoder/layer.0/attention/self/value/MatMul+/m/encoder/layer.0/"
+                        "attention/self/key/MatMul+/m/encoder/layer.0/attention/self/query/"
+                        "MatMul_myl1_2")
+    assert qkv.type == "gemm"
+    assert qkv.tactic == "__myelin_CASK_STUB"
+    assert qkv.fused == ("/m/encoder/layer.0/attention/self/value/MatMul",
+                         "/m/encoder/layer.0/attention/self/key/MatMul",
+                         "/m/encoder/layer.0/attention/self/query/MatMul")
+    assert qkv.inputs == (TensorDesc("__mye30008_36_myl1", (-1, 128), "Float",
+                                     "(Linear) Row major linear format"),)
+    assert qkv.constants[0] == TensorDesc("__mye30003_dconst_myl1", (128, 384), "Float",
+                                          "(Linear) Row major linear format")
+    # A Myelin-generated layer that implements no ONNX node of its own.
+    assert bert.layers[13].name == "__myl_Tran_myl1_12"
+    assert bert.layers[13].fused == ()
+    assert bert.layers[13].outputs[0].format == "(Arbitrary) Format with stride order = [1,2,0]"
+
+
+def test_bert_log_io_and_memory(bert):
+    assert bert.io == (
+        IOTensor("input_ids", "Input", "Int64", (-1, -1), (ProfileShape(*BERT_SHAPES),),
+                 "Row major linear INT64 format (kLINEAR)"),
+        IOTensor("attention_mask", "Input", "Int64", (-1, -1), (ProfileShape(*BERT_SHAPES),),
+                 "Row major linear INT64 format (kLINEAR)"),
+        IOTensor("last_hidden_state", "Output", "Float", (-1, -1, 128), (),
+                 "Row major linear FP32 format (kLINEAR)"),
+    )
+    assert bert.memory == Memory(weights=1_699_200, activation=10_551_808, scratch=10_551_296,
+                                 host_persistent=80, device_persistent=0)
+    assert bert.profile_count == 1
+    assert bert.total_time_ms is None
+
+
+def test_round_trip_is_exact_and_key_order_fixed(bert):
+    text = json.dumps(bert.to_dict())
+    again = Inspection.from_dict(json.loads(text))
+    assert again == bert
+    assert json.dumps(again.to_dict()) == text
+    assert list(bert.to_dict()) == ["source", "optimization_profile", "profile_count",
+                                    "memory", "io", "layers"]
+    assert list(bert.layers[3].to_dict()) == [
+        "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
+        "profile", "time_ms", "time_pct"]
+
+
+def test_missing_layers_message_says_how_to_fix():
+    messages = [m for m in read_log("bert_tiny.build.jsonl") if not m.startswith("Layers:")]
+    with pytest.raises(InspectError) as err:
+        inspection_from_build_log(messages)
+    assert str(err.value) == (
+        "the build log has no layer information; build with config.profiling_verbosity = "
+        "ProfilingVerbosity.DETAILED and a logger that keeps VERBOSE messages (trtexec: "
+        "--profilingVerbosity=detailed --verbose)")
+
+
+def test_a_log_without_the_io_section_still_gives_layers():
+    text = "Layers:\n" + _record("only", [], ["y"], "[ONNX Layer: n1][ONNX Layer: n2]")
+    inspection = inspection_from_build_log([text])
+    assert [(layer.name, layer.fused) for layer in inspection.layers] == [("only", ("n1", "n2"))]
+    assert inspection.io == ()
+
+
+def test_unreadable_layers_message_is_an_error_not_garbage():
+    with pytest.raises(InspectError) as err:
+        inspection_from_build_log(["Layers:\nName: x, LayerType: kgen, Inputs: [ { Name: y"
+                                   "\n\nI/O Tensors:\n Name: i, IOMode: Input\n"])
+    assert str(err.value).startswith(
+        "cannot read the layer information in the build log (the 'Layers:' message, which "
+        "starts 'Name: x, LayerType: kgen, Inputs: [ { Name: y")
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile names: the reader must not be fooled by names that imitate the syntax
+# --------------------------------------------------------------------------------------------
+def _tensor(name: str, dims: str = "[1,2]") -> str:
+    return (f"{{ Name: {name}, Dimensions: {dims}, Strides: [2,1], StrideOrder: [1,0], "
+            "Datatype: Half, Format: (Linear) Row major linear format }")
+
+
+def _record(name: str, inputs: list[str], outputs: list[str], metadata: str) -> str:
+    def tensors(names: list[str]) -> str:
+        return "[ " + ", ".join(_tensor(n) for n in names) + "]" if names else "[]"
+
+    return (f"Name: {name}, LayerType: kgen, Inputs: {tensors(inputs)}, Constants: [], "
+            f"Outputs: {tensors(outputs)}, TacticName: __myl_x_0x1, StreamId: 0, "
+            f"Metadata: {metadata}")
+
+
+HOSTILE = [
+    "a, b",
+    "x[0]",
+    'say "hi": \'there\'',
+    "weird }], Outputs: [ { Name: fake",
+    "looks, Dimensions: [3,3], Datatype: Float, Format: x }",
+    "n, LayerType: kgen, Inputs: [], Outputs: []",
+    "multi\nline\nName: not a layer, LayerType: kgen",
+    "{ Name: nested }",
+    "trailing, ",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_survive_a_round_through_the_log_syntax(name):
+    text = ("Layers:\n"
+            + _record(f"L {name}", [name], [f"{name}.out"], f"[ONNX Layer: {name}]") + "\n"
+            + _record("second", [f"{name}.out"], ["y"], "[ONNX Layer: second]")
+            + "\n\nI/O Tensors:\n"
+            + f" Name: {name}, IOMode: Input, DataType: Half, Dimensions: [1,2], Location: "
+              "Device, IsShapeInferenceIO: false, ProfileInfo: [ { MinShape: [1,2], OptShape: "
+              "[1,2], MaxShape: [1,2], Format: Row major linear FP16 format (kLINEAR) }]\n"
+            + " Name: y, IOMode: Output, DataType: Half, Dimensions: [1,2], Location: Device, "
+              "IsShapeInferenceIO: false, ProfileInfo: [ { Format: Row major linear FP16 "
+              "format (kLINEAR) }]\n\nEngine Metadata:\n Multi-Device: Disabled")
+    inspection = inspection_from_build_log([text])
+    first, second = inspection.layers
+    assert first.name == f"L {name}"
+    assert [t.name for t in first.inputs] == [name]
+    assert [t.name for t in first.outputs] == [f"{name}.out"]
+    assert first.inputs[0].dims == (1, 2)
+    assert first.fused == (name,)
+    assert second.name == "second"
+    assert [t.name for t in second.inputs] == [f"{name}.out"]
+    assert [(t.name, t.mode) for t in inspection.io] == [(name, "Input"), ("y", "Output")]
+
+
+def test_real_tensorrt_output_for_a_model_with_hostile_names():
+    # TensorRT-RTX printed these names unescaped (tests/data/nasty_names.build.jsonl).
+    inspection = inspection_from_build_log(read_log("nasty_names.build.jsonl"))
+    assert [(layer.name, layer.type) for layer in inspection.layers] == [
+        ("__mye126_0_myl0_0", "shape_call"),
+        ("__myl_Move_myl0_1", "kgen"),
+        (NASTY["conv"] + "_myl0_2", "correlation"),
+        ("__myl_ReluAddMul_myl0_3", "kgen"),
+    ]
+    move, conv, rest = inspection.layers[1:]
+    assert [t.name for t in move.inputs] == [NASTY["in"]]
+    assert [t.name for t in move.outputs] == [NASTY["t1"] + ".1_7_myl0"]
+    assert [(t.name, t.dims) for t in conv.inputs] == [(NASTY["t1"] + ".1_7_myl0",
+                                                        (-1, 3, 16, 16))]
+    assert conv.fused == (NASTY["conv"],)
+    assert [t.name for t in rest.outputs] == [NASTY["out"]]
+    assert [(t.name, t.mode, t.dims) for t in inspection.io] == [
+        (NASTY["in"], "Input", (-1, 3, 16, 16)), (NASTY["out"], "Output", (-1, 8, 16, 16))]
+    # "relu]<US>[ONNX Layer: notreal" reads like two nodes; only the model can say otherwise.
+    assert rest.fused == ("relu", "notreal", NASTY["add"], NASTY["mul"])
+
+
+def test_onnx_node_names_settle_ambiguous_fusion_names():
+    nodes = {n.name for n in onnx.load(DATA / "nasty_names.onnx").graph.node}
+    inspection = inspection_from_build_log(read_log("nasty_names.build.jsonl"),
+                                           onnx_nodes=nodes)
+    assert inspection.layers[3].fused == (NASTY["relu"], NASTY["add"], NASTY["mul"])
+
+
+def test_hostile_input_cannot_make_the_reader_slow():
+    evil = ", LayerType: kgen, Inputs: [ { Name: x }]" * 300 + " }]" * 300
+    text = "Layers:\n" + _record(evil, [evil], ["o"], "") + "\n\nI/O Tensors:\n"
+    started = time.perf_counter()
+    with pytest.raises(InspectError):
+        inspection_from_build_log([text])
+    assert time.perf_counter() - started < 5
+
+
+# --------------------------------------------------------------------------------------------
+# Metadata and dtypes
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("metadata", "fused"), [
+    ("", ()),
+    ("[ONNX Layer: /conv1/Conv]", ("/conv1/Conv",)),
+    ("[ONNX Layer: a]\x1f[ONNX Layer: b]", ("a", "b")),  # the RTX build log
+    ("[ONNX Layer: a]\x1e[ONNX Layer: b]", ("a", "b")),  # inspector JSON, TensorRT >= 8.6
+    ("[ONNX Layer: conv0][ONNX Layer: relu0]", ("conv0", "relu0")),
+    ("[ONNX Layer: f/Mul | Local Function: Gelu]", ("f/Mul",)),
+    ("[ONNX Layer: a[ONNX Layer: b]]", ("a[ONNX Layer: b]",)),  # not after "]": part of a
+    ("[ONNX Layer: a]\x1f[ONNX Layer: a]", ("a",)),
+    ("user metadata without nodes", ()),
+])
+def test_fused_from_metadata(metadata, fused):
+    assert fused_from_metadata(metadata) == fused
+
+
+@pytest.mark.parametrize(("text", "dtype"), [
+    ("Float", "Float"), ("FP32", "Float"), ("Half", "Half"), ("FP16", "Half"),
+    ("BFloat16", "BFloat16"), ("Int8", "Int8"), ("INT8", "Int8"), ("FP8", "FP8"),
+    ("Int32", "Int32"), ("Int64", "Int64"), ("Bool", "Bool"), ("UInt8", "UInt8"),
+    ("Int4", "Int4"), ("FP4", "FP4"),
+    ("Row major linear FP32 format", "Float"),
+    ("Row major linear FP32", "Float"),
+    ("Channel major FP16 format where channel % 8 == 0", "Half"),
+    ("Row major linear INT64 format (kLINEAR)", "Int64"),
+    ("Four wide channel vectorized row major Int8 format", "Int8"),
+    ("Row major linear BOOL", "Bool"),
+    ("Channel major BFloat16 format where channel % 8 == 0", "BFloat16"),
+    ("(Linear) Row major linear format", ""),
+    ("Unknown format", ""),
+])
+def test_normalise_dtype(text, dtype):
+    assert normalise_dtype(text) == dtype
+
+
+def test_layer_precision_is_the_dominant_output_type():
+    half, flt = (TensorDesc(n, (1,), d, "") for n, d in (("h", "Half"), ("f", "Float")))
+    assert layer_precision([flt], [half, half, flt]) == "Half"
+    assert layer_precision([flt], [flt, half]) == "Float"  # a tie goes to the first listed
+    assert layer_precision([half], []) == "Half"
+    assert layer_precision([], []) == ""
+
+
+# --------------------------------------------------------------------------------------------
+# IEngineInspector JSON and trtexec exports (real TREx fixtures)
+# --------------------------------------------------------------------------------------------
+def test_trtexec_fp16_layers_times_and_precision():
+    inspection = inspection_from_trtexec(FP16, FP16_PROFILE)
+    assert inspection.source == "trtexec"
+    assert len(inspection.layers) == 36
+    assert Counter(layer.type for layer in inspection.layers) == {
+        "CaskConvolution": 21, "NoOp": 11, "Reformat": 2, "CudaPooling": 1, "CaskPooling": 1}
+    assert inspection.precision_mix() == (("Half", 35), ("Float", 1))
+    conv = inspection.layers[1]
+    assert conv.name == "Conv_0 + Relu_1"
+    assert conv.time_ms == 0.111616 and conv.time_pct == 10.9768
+    assert conv.tactic == ("trt_turing_cutlass_image_network_first_layer_hmma_fprop_f16f16f32"
+                           "_nhwc_nhwc_k64r7s7c4_stride2x2")
+    assert conv.outputs[0].format == "Channel major FP16 format where channel % 8 == 0"
+    # The only fp32 layer converts the fp16 result back for the fp32 output binding.
+    last = inspection.layers[-1]
+    assert (last.name, last.precision, last.time_ms) == (
+        "Reformatting CopyNode for Output Tensor 0 to reshape_after_Gemm_48", "Float", 0.007168)
+    assert all(layer.time_ms is not None for layer in inspection.layers)
+    assert all(layer.time_ms == 0 for layer in inspection.layers if layer.type == "NoOp")
+    assert inspection.total_time_ms == pytest.approx(1.016832)
+    # Pre-8.6 exports carry no Metadata, so there is no fusion provenance to show.
+    assert inspection.fusion_groups() == ()
+
+
+def test_trtexec_fp32_layers_and_times():
+    inspection = inspection_from_trtexec(FP32, FP32_PROFILE)
+    assert len(inspection.layers) == 32
+    assert inspection.precision_mix() == (("Float", 32),)
+    conv = inspection.layers[0]
+    assert (conv.name, conv.time_ms, conv.time_pct) == ("Conv_0 + Relu_1", 0.52224, 24.5902)
+    assert conv.tactic == "ampere_scudnn_128x64_relu_xregs_large_nn_v1"
+    assert inspection.total_time_ms == pytest.approx(2.123776)
+
+
+def test_names_only_bindings_take_shape_and_type_from_the_layers():
+    inspection = inspection_from_trtexec(FP16)
+    assert inspection.io == (
+        IOTensor("input.1", "Input", "Float", (32, 3, 224, 224), (), "Row major linear FP32"),
+        IOTensor("191", "Output", "Float", (32, 1000), (), "Row major linear FP32"),
+    )
+    assert all(layer.time_ms is None for layer in inspection.layers)
+
+
+def test_profile_from_another_engine_is_refused(tmp_path):
+    other = tmp_path / "other.profile.json"
+    other.write_text(json.dumps([{"count": 1}, {"name": "conv9", "timeMs": 1, "averageMs": 1,
+                                                "medianMs": 1, "percentage": 100}]))
+    with pytest.raises(InspectError) as err:
+        inspection_from_trtexec(FP16, other)
+    assert str(err.value).endswith(
+        "other.profile.json: none of the 1 timed layers in the profile is a layer of "
+        "resnet.onnx.engine.graph.json; export both files from the same trtexec run")
+
+
+def _engine_json(layers, io_key="I/O Tensors", io=()):
+    return json.dumps({"Layers": layers, io_key: list(io)})
+
+
+LAYER = {
+    "Name": "/conv/Conv + /relu/Relu", "LayerType": "CaskConvolution",
+    "Inputs": [{"Name": "x", "Location": "Device", "Dimensions": [-1, 3, 8, 8],
+                "Format/Datatype": "Row major linear FP16 format"}],
+    "Outputs": [{"Name": "y", "Location": "Device", "Dimensions": [-1, 8, 8, 8],
+                 "Format/Datatype": "Channel major FP16 format where channel % 8 == 0"}],
+    "ParameterType": "Convolution", "TacticName": "sm86_xmma_fprop", "TacticValue": "0x1",
+    "Metadata": "[ONNX Layer: /conv/Conv]\x1e[ONNX Layer: /relu/Relu]",
+}
+
+
+def test_tensorrt_11_io_tensors_and_metadata():
+    io = [
+        {"Name": "x", "IOMode": "Input", "DataType": "Half", "Dimensions": [-1, 3, 8, 8],
+         "ProfileInfo": [{"MinShape": [1, 3, 8, 8], "OptShape": [2, 3, 8, 8],
+                          "MaxShape": [4, 3, 8, 8], "Format": "kLINEAR"}]},
+        {"Name": "y", "IOMode": "Output", "DataType": "Half", "Dimensions": [-1, 8, 8, 8],
+         "ProfileInfo": [{"Format": "kHWC8"}]},
+    ]
+    inspection = inspection_from_inspector_json(_engine_json([LAYER], io=io))
+    layer = inspection.layers[0]
+    assert layer.fused == ("/conv/Conv", "/relu/Relu")
+    assert (layer.precision, layer.tactic) == ("Half", "sm86_xmma_fprop")
+    assert layer.inputs[0] == TensorDesc("x", (-1, 3, 8, 8), "Half",
+                                         "Row major linear FP16 format", "Device")
+    assert inspection.io == (
+        IOTensor("x", "Input", "Half", (-1, 3, 8, 8),
+                 (ProfileShape((1, 3, 8, 8), (2, 3, 8, 8), (4, 3, 8, 8)),), "kLINEAR"),
+        IOTensor("y", "Output", "Half", (-1, 8, 8, 8), (), "kHWC8"),
+    )
+
+
+def test_layer_names_only_means_the_engine_was_not_built_detailed():
+    with pytest.raises(InspectError) as err:
+        inspection_from_inspector_json(_engine_json(["conv", "relu"], "Bindings", ["x"]),
+                                       path=Path("engine.json"))
+    assert str(err.value) == (
+        "engine.json: the engine information lists layer names only, so the engine was built "
+        "below ProfilingVerbosity DETAILED; build with config.profiling_verbosity = "
+        "ProfilingVerbosity.DETAILED and a logger that keeps VERBOSE messages (trtexec: "
+        "--profilingVerbosity=detailed --verbose)")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{not json", "the engine information is not JSON (Expecting property name enclosed in "
+                  "double quotes: line 1 column 2 (char 1))"),
+    ('{"Bindings": []}', "the engine information has no 'Layers' key; is this "
+                         "IEngineInspector JSON (trtexec --exportLayerInfo)?"),
+    ('{"Layers": [{"LayerType": "NoOp"}]}', "layer 0 has no 'Name' key; is this "
+                                            "IEngineInspector JSON (trtexec --exportLayerInfo)?"),
+])
+def test_malformed_inspector_json(text, message):
+    with pytest.raises(InspectError) as err:
+        inspection_from_inspector_json(text)
+    assert str(err.value) == message
+
+
+# --------------------------------------------------------------------------------------------
+# Live TensorRT-RTX builds
+# --------------------------------------------------------------------------------------------
+def test_live_mobilenet_build(trt):
+    shapes = {"input": ((1, 3, 224, 224), (4, 3, 224, 224), (8, 3, 224, 224))}
+    messages, _ = build_log(trt, MODELS / "mobilenet_v2_035.onnx", [shapes])
+    inspection = inspection_from_build_log(messages)
+    assert len(inspection.layers) == 57
+    assert inspection.precision_mix() == (("Float", 56),)
+    assert len(inspection.fusion_groups()) == 45
+    stem = inspection.layers[2]
+    assert (stem.name, stem.type) == ("/features/features.0/features.0.0/Conv_myl0_2",
+                                      "correlation")
+    assert stem.fused == ("/features/features.0/features.0.0/Conv",
+                          "/features/features.0/features.0.2/Clip")
+    assert inspection.layers[-1].fused == ("/classifier/classifier.1/Gemm",)
+    assert inspection.memory.weights == 6_663_104
+    assert inspection.io[0].profiles == (ProfileShape(*shapes["input"]),)
+
+
+def test_live_multi_profile_build_lists_one_profile_at_a_time(trt):
+    profiles = [{"input_ids": s, "attention_mask": s}
+                for s in (BERT_SHAPES, ((4, 128), (8, 128), (16, 256)))]
+    messages, _ = build_log(trt, MODELS / "bert_tiny.onnx", profiles)
+    every = inspection_from_build_log(messages, optimization_profile=None)
+    first = inspection_from_build_log(messages)
+    second = inspection_from_build_log(messages, optimization_profile=1)
+    assert every.profile_count == first.profile_count == 2
+    assert len(every.layers) == len(first.layers) + len(second.layers)
+    assert {layer.profile for layer in first.layers} == {0}
+    assert {layer.profile for layer in second.layers} == {1}
+    # TensorRT marks the second copy; Myelin-generated names carry no mark at all.
+    assert first.layers[0].name == "[ShapeHostToDeviceCopy 0]"
+    assert second.layers[0].name == "[ShapeHostToDeviceCopy 0] [profile 1]"
+    assert not any("[profile" in layer.name for layer in first.layers)
+    assert first.io[0].profiles == (ProfileShape(*BERT_SHAPES),
+                                    ProfileShape((4, 128), (8, 128), (16, 256)))
+    with pytest.raises(InspectError) as err:
+        inspection_from_build_log(messages, optimization_profile=2)
+    assert str(err.value) == ("optimization profile 2 does not exist; the engine has 2 "
+                              "(numbered from 0)")
+
+
+def test_live_build_of_hostile_names_matches_the_capture(trt):
+    messages, _ = build_log(trt, DATA / "nasty_names.onnx",
+                            [{NASTY["in"]: ((1, 3, 16, 16), (2, 3, 16, 16), (4, 3, 16, 16))}])
+    live = inspection_from_build_log(messages)
+    captured = inspection_from_build_log(read_log("nasty_names.build.jsonl"))
+    assert live.layers == captured.layers
+    assert live.io == captured.io
+
+
+# --------------------------------------------------------------------------------------------
+# Deserialising an engine (GPU only)
+# --------------------------------------------------------------------------------------------
+def test_gpu_runtime_available_names_what_is_missing():
+    fake = SimpleNamespace(__name__="fake_trt")
+    assert gpu_runtime_available(fake) == (
+        False, "fake_trt has no Runtime, so it cannot deserialise engines")
+
+
+def test_inspection_from_engine_without_a_gpu_says_why(trt):
+    ok, why = gpu_runtime_available(trt)
+    if ok:
+        pytest.skip("a GPU is present; test_inspection_from_engine covers this host")
+    assert why
+    with pytest.raises(InspectError) as err:
+        inspection_from_engine(b"vtrt", trt)
+    assert str(err.value) == (f"cannot deserialise the engine here: {why}. Read the layers "
+                              "from the DETAILED build log instead")
+
+
+@pytest.mark.gpu
+def test_inspection_from_engine(trt):
+    ok, why = gpu_runtime_available(trt)
+    if not ok:
+        pytest.skip(f"IEngineInspector needs a GPU runtime: {why}")
+    shapes = {"input_ids": BERT_SHAPES, "attention_mask": BERT_SHAPES}
+    # Every target bert_tiny builds for (its fp32 GEMMs rule out SM75), so any RTX-capable
+    # GPU can load it.
+    _, plan = build_log(trt, MODELS / "bert_tiny.onnx", [shapes],
+                        ("SM80", "SM86", "SM89", "SM120", "SM121"))
+    live = inspection_from_engine(plan, trt)
+    assert live.source == "inspector-json"
+    assert [(t.name, t.mode, t.dtype) for t in live.io] == [
+        ("input_ids", "Input", "Int64"), ("attention_mask", "Input", "Int64"),
+        ("last_hidden_state", "Output", "Float")]
+    fused = {name for layer in live.layers for name in layer.fused}
+    assert "/m/encoder/layer.0/attention/self/query/MatMul" in fused
+
+
+def test_layer_is_hashable_and_frozen():
+    layer = Layer("a", "kgen", (), (), "", (), "")
+    with pytest.raises(AttributeError):
+        layer.name = "b"  # type: ignore[misc]
+    assert hash(layer) == hash(Layer("a", "kgen", (), (), "", (), ""))

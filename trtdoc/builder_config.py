@@ -1,0 +1,152 @@
+"""Where a spec value becomes a TensorRT builder setting, and how it is read back.
+
+Both TensorRT flavours share this code; what differs is asked of the ``Backend``. Features are
+detected by presence (``hasattr``), never by version number, and a missing one is reported as
+"X is not available in <flavour> <version>". How each setting reads on a page is in
+``parameters.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trtdoc.backends.base import Backend
+from trtdoc.errors import BackendUnavailableError
+from trtdoc.spec import EngineSpec
+
+# Rows of the parameter table, in page order. Each is a spec key as the user writes it.
+SETTING_KEYS = (
+    "backend", "precision", "precision_method", "profiles", "memory.workspace",
+    "memory.tactic_shared_memory", "optimization_level", "targets", "hardware_compatibility",
+    "version_compatible", "flags", "profiling_verbosity",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One builder setting: what the config held after trtdoc set it, and before."""
+
+    key: str
+    effective: Any
+    default: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "effective": self.effective, "default": self.default}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Setting:
+        return cls(d["key"], d["effective"], d["default"])
+
+
+def _unavailable(what: str, backend: Backend, version: str, hint: str = "", *,
+                 setting: str) -> BackendUnavailableError:
+    text = f"{what} is not available in {backend.display} {version}"
+    return BackendUnavailableError(f"{text}; {hint}" if hint else text, setting=setting)
+
+
+def _pool(trt: Any, name: str) -> Any:
+    return getattr(trt.MemoryPoolType, name, None)
+
+
+def read_settings(trt: Any, backend: Backend, config: Any) -> dict[str, Any]:
+    """Read every setting of ``config`` that a page shows, as JSON-ready values."""
+    out: dict[str, Any] = {}
+    workspace = _pool(trt, "WORKSPACE")
+    out["memory.workspace"] = (int(config.get_memory_pool_limit(workspace))
+                               if workspace is not None else None)
+    shared = _pool(trt, "TACTIC_SHARED_MEMORY")
+    out["memory.tactic_shared_memory"] = (int(config.get_memory_pool_limit(shared))
+                                          if shared is not None else None)
+    out["optimization_level"] = int(getattr(config, "builder_optimization_level", -1))
+    out["targets"] = list(backend.read_targets(trt, config))
+    out["hardware_compatibility"] = backend.read_compatibility(trt, config)
+    flag = getattr(trt.BuilderFlag, "VERSION_COMPATIBLE", None)
+    out["version_compatible"] = bool(config.get_flag(flag)) if flag is not None else None
+    out["flags"] = sorted(
+        name.lower() for name in dir(trt.BuilderFlag)
+        if name.isupper() and config.get_flag(getattr(trt.BuilderFlag, name))
+    )
+    out["profiling_verbosity"] = config.profiling_verbosity.name
+    out["profiles"] = int(config.num_optimization_profiles)
+    return out
+
+
+def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: Any,
+               config: Any, spec: EngineSpec) -> None:
+    """Turn every builder-relevant spec value into a setting on ``config``.
+
+    Raises :class:`BackendUnavailableError` naming the setting and the backend version when the
+    installed TensorRT lacks something the spec asks for.
+    """
+    for key, why in backend.unsupported.items():
+        value = getattr(spec, key)
+        if value and value not in ("none", "model"):
+            raise BackendUnavailableError(why, setting=key)
+
+    # Always DETAILED: the per-layer information on every page comes from it.
+    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
+
+    for i, profile in enumerate(spec.profiles):
+        opt_profile = builder.create_optimization_profile()
+        for name, rng in profile.shapes:
+            opt_profile.set_shape(name, rng.min, rng.opt, rng.max)
+        if config.add_optimization_profile(opt_profile) < 0:
+            raise BackendUnavailableError("this profile was rejected by the builder",
+                                          setting=f"profiles[{i}]")
+
+    for key, pool_name, value in (("memory.workspace", "WORKSPACE", spec.workspace),
+                                  ("memory.tactic_shared_memory", "TACTIC_SHARED_MEMORY",
+                                   spec.tactic_shared_memory)):
+        if value is None:
+            continue
+        pool = _pool(trt, pool_name)
+        if pool is None:
+            raise _unavailable(f"{key} (MemoryPoolType.{pool_name})", backend, version,
+                               setting=key)
+        config.set_memory_pool_limit(pool, value)
+
+    if spec.optimization_level is not None:
+        if not hasattr(config, "builder_optimization_level"):
+            raise _unavailable("optimization_level", backend, version,
+                               setting="optimization_level")
+        config.builder_optimization_level = spec.optimization_level
+
+    if spec.targets:
+        if not hasattr(config, "set_compute_capability"):
+            raise _unavailable("targets", backend, version, "it builds for the GPU it runs on",
+                               setting="targets")
+        backend.apply_targets(trt, config, spec)
+
+    backend.apply_compatibility(trt, config, spec)
+
+    if spec.version_compatible:
+        if not hasattr(trt.BuilderFlag, "VERSION_COMPATIBLE"):
+            raise _unavailable("version_compatible", backend, version,
+                               setting="version_compatible")
+        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+
+    for name in spec.flags:
+        flag = getattr(trt.BuilderFlag, name.upper(), None)
+        if flag is None:
+            raise _unavailable(f"BuilderFlag.{name.upper()}", backend, version,
+                               "remove it from `flags`", setting="flags")
+        config.set_flag(flag)
+
+    if spec.precision_method == "builder_flags" and spec.precision in ("int8", "fp8"):
+        raise BackendUnavailableError(
+            f"precision_method builder_flags: implicit {spec.precision} calibration "
+            "(IInt8Calibrator) is deprecated since TensorRT 10.1 and gone in 11; use "
+            "`precision_method: model`, which inserts calibrated Q/DQ nodes",
+            setting="precision_method")
+    backend.apply_precision_flags(trt, config, spec, version)
+
+
+def settings_table(spec: EngineSpec, backend_name: str, effective: dict[str, Any],
+                   defaults: dict[str, Any]) -> tuple[Setting, ...]:
+    """Pair the read-back values with the defaults, one ``Setting`` per row key."""
+    effective = {**effective, "backend": backend_name, "precision": spec.precision,
+                 "precision_method": spec.precision_method}
+    defaults = {**defaults, "backend": "auto", "precision": "fp32",
+                "precision_method": "model", "profiles": 0}
+    return tuple(Setting(k, effective.get(k), defaults.get(k)) for k in SETTING_KEYS)

@@ -1,0 +1,125 @@
+"""Engine facts read from a plan file's header, with no GPU and no TensorRT import.
+
+Layout of a TensorRT-RTX plan (little-endian), measured on TensorRT-RTX 1.7.1.116 plans built
+for each compute capability on its own and in combinations:
+
+====== ====== ===================================================================
+offset size   meaning
+====== ====== ===================================================================
+0      4      magic ``b"vtrt"``
+16     8      size of the whole plan in bytes (lets a truncated file be caught)
+24     4      version bytes: major, minor, patch, build (1, 7, 1, 116)
+28     4      ``b"vtrt"`` again
+32     8      compute-capability bitmask: bit0 SM75, bit1 SM80, bit2 SM86, bit3 SM89,
+              bit4 SM120, bit5 SM121 (a default build also sets bit6, which the 1.7
+              Python API has no name for)
+56     8      total weight bytes; equals the builder's "Total Weights Memory" line
+====== ====== ===================================================================
+
+A full TensorRT plan starts with ``b"ftrt"``. Tools that check plans without TensorRT test for
+that magic, including Torch-TensorRT's engine serialiser and several readers of Ultralytics
+``.engine`` files (found with the code search, not confirmed against NVIDIA documentation).
+Such a plan keeps its version at bytes 24..27, as NVIDIA suggested in NVIDIA/TensorRT issue
+#3073. Nothing else in a TensorRT header is documented, so only the version is read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trtdoc.errors import InspectError
+
+HEADER_BYTES = 64
+RTX_MAGIC = b"vtrt"
+TRT_MAGIC = b"ftrt"
+# Bit i of the RTX bitmask. Unknown bits are reported as "bit<i>" rather than dropped, so a
+# newer plan never silently loses a target.
+RTX_COMPUTE_CAPABILITIES = ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121")
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What the plan header says about an engine."""
+
+    backend: str  # "tensorrt-rtx" | "tensorrt"
+    version: str  # "1.7.1.116": the TensorRT(-RTX) that built the plan
+    compute_capabilities: tuple[str, ...]  # ("sm86", "sm120") for TensorRT-RTX, else ()
+    weights_bytes: int | None  # TensorRT-RTX only
+    size_bytes: int  # the plan's size on disk / in memory
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "version": self.version,
+                "compute_capabilities": list(self.compute_capabilities),
+                "weights_bytes": self.weights_bytes, "size_bytes": self.size_bytes}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EngineFacts:
+        return cls(d["backend"], d["version"], tuple(d["compute_capabilities"]),
+                   d["weights_bytes"], int(d["size_bytes"]))
+
+
+def _u64(head: bytes, offset: int) -> int:
+    return int.from_bytes(head[offset:offset + 8], "little")
+
+
+def engine_facts_from_header(data: bytes | bytearray | memoryview | Path | str) -> EngineFacts:
+    """Backend, version, targets and weight size from the first 64 bytes of a plan.
+
+    ``data`` is the plan itself, or the path of a plan file (of which only the header is read).
+    A file that is not a plan, or is cut short, raises :class:`InspectError` naming the file.
+    """
+    source: Path | None = None
+    if isinstance(data, (str, os.PathLike)):
+        source = Path(data)
+        try:
+            with open(source, "rb") as f:
+                head = f.read(HEADER_BYTES)
+                size = os.fstat(f.fileno()).st_size
+        except OSError as exc:
+            raise InspectError(f"cannot read the engine ({exc.strerror or exc})",
+                               source=source) from None
+    else:
+        head = bytes(data[:HEADER_BYTES])
+        size = len(data)
+
+    magic = head[:4]
+    if magic == RTX_MAGIC:
+        if size < HEADER_BYTES:
+            raise InspectError(
+                f"truncated TensorRT-RTX engine: {size} bytes, shorter than its "
+                f"{HEADER_BYTES}-byte header; copy or rebuild it", source=source)
+        declared = _u64(head, 16)
+        if size < declared:
+            raise InspectError(
+                f"truncated TensorRT-RTX engine: {size} of the {declared} bytes its header "
+                "declares; copy or rebuild it", source=source)
+        mask = _u64(head, 32)
+        targets = tuple(
+            RTX_COMPUTE_CAPABILITIES[bit] if bit < len(RTX_COMPUTE_CAPABILITIES) else f"bit{bit}"
+            for bit in range(64) if mask >> bit & 1
+        )
+        return EngineFacts("tensorrt-rtx", _version(head), targets, _u64(head, 56), size)
+    if magic == TRT_MAGIC:
+        if size < 28:
+            raise InspectError(f"truncated TensorRT engine: {size} bytes, too short to hold "
+                               "its version; copy or rebuild it", source=source)
+        major, minor = head[24], head[25]
+        # TensorRT majors so far are 1..11. Anything far outside that means the bytes are not
+        # what this module thinks they are, and a wrong version is worse than none.
+        if not 1 <= major <= 50 or minor > 99:
+            raise InspectError(
+                f"not a TensorRT engine this version of trtdoc can read: magic {magic!r} but "
+                f"version bytes {head[24:28].hex(' ')}", source=source)
+        return EngineFacts("tensorrt", _version(head), (), None, size)
+    what = f"it starts with {magic!r}" if magic else "it is empty"
+    raise InspectError(
+        f"not a TensorRT engine: {what}, not {TRT_MAGIC!r} (TensorRT) or {RTX_MAGIC!r} "
+        "(TensorRT-RTX); pass the plan that build_serialized_network wrote", source=source)
+
+
+def _version(head: bytes) -> str:
+    return ".".join(str(b) for b in head[24:28])

@@ -1,0 +1,62 @@
+"""Records for engines built elsewhere, from the files trtexec exports.
+
+``trtexec --exportLayerInfo=X.graph.json --exportProfile=X.profile.json`` on a GPU machine
+gives the inspector's layer JSON and per-layer timings; ``trtdoc import`` turns them into a
+record, so the engine gets a page like any other. What trtdoc could not see (the spec, the
+builder settings, the host) is listed as not known rather than guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from types import MappingProxyType
+
+from trtdoc import __version__
+from trtdoc.errors import display_path
+from trtdoc.inspect import inspection_from_trtexec
+from trtdoc.model import model_digest, model_facts_from_onnx
+from trtdoc.record import EngineRecord, Host, NotRun
+
+
+def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None, *,
+                        model: Path | None = None, engine: Path | None = None,
+                        backend_version: str = "unknown") -> EngineRecord:
+    """A record for an engine that trtexec built and exported, with per-layer times if given."""
+    from trtdoc.header import engine_facts_from_header
+
+    inspection = inspection_from_trtexec(layer_info, profile)
+    header = engine_facts_from_header(engine) if engine is not None else None
+    version = header.version if header is not None else backend_version
+    digest = hashlib.sha256(layer_info.read_bytes()).hexdigest()
+    not_run = [NotRun("trtdoc build", "imported from trtexec exports; the spec and builder "
+                      "settings that made this engine are not known")]
+    if profile is None:
+        not_run.append(NotRun("per-layer timing", "no --exportProfile file was given"))
+    if engine is None:
+        not_run.append(NotRun("engine header", "no engine file was given"))
+    engine_bytes = engine.stat().st_size if engine is not None else None
+    return EngineRecord(
+        name=name,
+        build_key=f"import:{digest}",
+        spec=MappingProxyType({"name": name, "description": f"Imported from {layer_info.name}",
+                               "imported_from": sorted(
+                                   p.name for p in (layer_info, profile) if p is not None)}),
+        spec_hash="",
+        model_path=display_path(model) if model is not None else "",
+        model_sha256=model_digest(model) if model is not None else "",
+        model=model_facts_from_onnx(model) if model is not None else None,
+        backend="tensorrt",
+        backend_version=version,
+        backend_reason="imported: built by trtexec elsewhere",
+        host=Host("unknown", "unknown", "unknown", 0, None, None),
+        settings=(),
+        build_seconds=None,
+        engine_path=display_path(engine) if engine is not None else None,
+        engine_bytes=engine_bytes,
+        engine_sha256=hashlib.sha256(engine.read_bytes()).hexdigest() if engine else None,
+        header=header,
+        inspection=inspection,
+        not_run=tuple(not_run),
+        trtdoc_version=__version__,
+    )

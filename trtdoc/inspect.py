@@ -1,0 +1,1002 @@
+"""The inspection stage: what is inside an engine, as one normalised model.
+
+Three sources describe an engine's layers, and each has its own converter into
+:class:`Inspection`:
+
+* :func:`inspection_from_build_log`: the builder's own log. With
+  ``config.profiling_verbosity = ProfilingVerbosity.DETAILED`` and a logger that keeps VERBOSE
+  messages, the builder emits one message that starts ``Layers:``. This needs no GPU, which is
+  why trtdoc uses it by default.
+* :func:`inspection_from_inspector_json`: ``IEngineInspector.get_engine_information(JSON)``.
+  :func:`inspection_from_engine` produces it from engine bytes on a GPU host.
+* :func:`inspection_from_trtexec`: ``trtexec --exportLayerInfo`` (the same JSON), optionally
+  joined with per-layer times from ``--exportProfile``.
+
+The ``Layers:`` message is not JSON. It prints names as they are, with no quoting and no
+escaping, and names come from the model, which may be untrusted. A node may be called
+``a, LayerType: x]`` or hold a newline. The parser here therefore does not split on
+delimiters. It backtracks over where each *name* ends, and accepts a reading only when
+everything after the name parses as TensorRT's own fields: known keys, no repeated keys, the
+required keys present. Values that TensorRT generates itself, such as types, dimensions and
+formats, never contain a delimiter, and that is what makes the reading unique in practice.
+Where a record still reads two ways, the reading whose inputs are produced by an earlier layer
+wins (a name can imitate the syntax, but not the dataflow), then the shortest name. The ONNX
+node names in ``Metadata`` are the one case the text cannot settle: ``[ONNX Layer:
+a]\\x1f[ONNX Layer: b]`` is also a single node named ``a]\\x1f[ONNX Layer: b``. Pass
+``onnx_nodes`` (the model's node names) to settle that.
+
+No module-level TensorRT import: converters that need TensorRT take the module as an argument.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from trtdoc.errors import InspectError
+
+DETAILED_HINT = (
+    "build with config.profiling_verbosity = ProfilingVerbosity.DETAILED and a logger that "
+    "keeps VERBOSE messages (trtexec: --profilingVerbosity=detailed --verbose)"
+)
+
+# TensorRT DataType names, spelled as the Python enum's members print them (DataType.HALF is
+# "Half"). Inspector JSON, trtexec and the RTX log use several spellings; these map onto one.
+_DTYPE_WORDS = {
+    "fp32": "Float", "float": "Float", "float32": "Float", "kfloat": "Float",
+    "fp16": "Half", "half": "Half", "float16": "Half", "khalf": "Half",
+    "bf16": "BFloat16", "bfloat16": "BFloat16", "kbf16": "BFloat16",
+    "int8": "Int8", "kint8": "Int8",
+    "fp8": "FP8", "e4m3": "FP8", "float8": "FP8", "kfp8": "FP8",
+    "int32": "Int32", "kint32": "Int32",
+    "int64": "Int64", "kint64": "Int64",
+    "bool": "Bool", "kbool": "Bool",
+    "uint8": "UInt8", "kuint8": "UInt8",
+    "int4": "Int4", "kint4": "Int4",
+    "fp4": "FP4", "e2m1": "FP4", "kfp4": "FP4",
+    "e8m0": "E8M0", "ke8m0": "E8M0",
+}
+DTYPES = ("Float", "Half", "BFloat16", "Int8", "FP8", "Int32", "Int64", "Bool", "UInt8", "Int4",
+          "FP4", "E8M0")
+
+_PROFILE_MARK = re.compile(r"\[profile (\d+)\]")
+# RTX (Myelin) layer names end in _myl<graph>_<index>; one Myelin graph serves one profile.
+_MYELIN_GRAPH = re.compile(r"_myl(\d+)_\d+$")
+
+
+def normalise_dtype(text: str) -> str:
+    """TensorRT's DataType name ("Half", "Float", ...) for any spelling TensorRT prints.
+
+    Accepts a bare type ("FP16", "Half", "kHALF") and trtexec/inspector format strings such as
+    ``"Channel major FP16 format where channel % 8 == 0"``. Returns "" when no type is named.
+    """
+    for word in re.findall(r"[A-Za-z0-9]+", text):
+        found = _DTYPE_WORDS.get(word.lower())
+        if found:
+            return found
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# The normalised model
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TensorDesc:
+    """One tensor at a layer boundary, as the engine stores it."""
+
+    name: str
+    dims: tuple[int, ...]  # -1 for a dynamic axis
+    dtype: str  # a name from DTYPES, or "" when TensorRT did not say
+    format: str  # TensorRT's own words for the memory layout
+    location: str = ""  # "Device" / "Host" where TensorRT reports it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "dims": list(self.dims), "dtype": self.dtype,
+                "format": self.format, "location": self.location}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TensorDesc:
+        return cls(d["name"], tuple(int(x) for x in d["dims"]), d["dtype"], d["format"],
+                   d["location"])
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One engine layer: a kernel (or a no-op, reformat or sync point) TensorRT will run."""
+
+    name: str
+    type: str  # LayerType as TensorRT prints it: "CaskConvolution", "kgen", "Reformat", ...
+    inputs: tuple[TensorDesc, ...]
+    outputs: tuple[TensorDesc, ...]
+    tactic: str  # TacticName, else TacticValue, else ""
+    fused: tuple[str, ...]  # ONNX node names this layer implements, in TensorRT's order
+    precision: str  # see layer_precision(); "" for a layer without tensors
+    time_ms: float | None = None  # average per inference (trtexec --exportProfile)
+    time_pct: float | None = None  # share of the total, in percent
+    constants: tuple[TensorDesc, ...] = ()  # weights baked into the layer (TensorRT-RTX log)
+    profile: int = 0  # the optimisation profile this copy of the layer serves
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "precision": self.precision,
+            "tactic": self.tactic,
+            "fused": list(self.fused),
+            "inputs": [t.to_dict() for t in self.inputs],
+            "constants": [t.to_dict() for t in self.constants],
+            "outputs": [t.to_dict() for t in self.outputs],
+            "profile": self.profile,
+            "time_ms": self.time_ms,
+            "time_pct": self.time_pct,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Layer:
+        return cls(
+            name=d["name"],
+            type=d["type"],
+            inputs=tuple(TensorDesc.from_dict(t) for t in d["inputs"]),
+            outputs=tuple(TensorDesc.from_dict(t) for t in d["outputs"]),
+            tactic=d["tactic"],
+            fused=tuple(d["fused"]),
+            precision=d["precision"],
+            constants=tuple(TensorDesc.from_dict(t) for t in d["constants"]),
+            profile=int(d["profile"]),
+            time_ms=d["time_ms"],
+            time_pct=d["time_pct"],
+        )
+
+
+def layer_precision(inputs: Sequence[TensorDesc], outputs: Sequence[TensorDesc]) -> str:
+    """The dtype most of a layer's outputs have, or of its inputs when it has no outputs.
+
+    A tie goes to the tensor TensorRT lists first. A layer with no typed tensors (shape calls,
+    signal/wait) has precision "".
+    """
+    for tensors in (outputs, inputs):
+        counts = Counter(t.dtype for t in tensors if t.dtype)
+        if counts:
+            return counts.most_common(1)[0][0]  # most_common keeps first-seen order on ties
+    return ""
+
+
+@dataclass(frozen=True)
+class ProfileShape:
+    """min/opt/max dimensions of one input in one optimisation profile."""
+
+    min: tuple[int, ...]
+    opt: tuple[int, ...]
+    max: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"min": list(self.min), "opt": list(self.opt), "max": list(self.max)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ProfileShape:
+        return cls(tuple(d["min"]), tuple(d["opt"]), tuple(d["max"]))
+
+
+@dataclass(frozen=True)
+class IOTensor:
+    """An engine input or output. Inputs carry one ProfileShape per optimisation profile."""
+
+    name: str
+    mode: str  # "Input" | "Output"
+    dtype: str
+    dims: tuple[int, ...]
+    profiles: tuple[ProfileShape, ...] = ()
+    format: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "mode": self.mode, "dtype": self.dtype,
+                "dims": list(self.dims), "format": self.format,
+                "profiles": [p.to_dict() for p in self.profiles]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> IOTensor:
+        return cls(d["name"], d["mode"], d["dtype"], tuple(d["dims"]),
+                   tuple(ProfileShape.from_dict(p) for p in d["profiles"]), d["format"])
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Memory totals in bytes, from the build log. None where the source does not say."""
+
+    weights: int | None = None
+    activation: int | None = None
+    scratch: int | None = None
+    host_persistent: int | None = None
+    device_persistent: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights, "activation": self.activation, "scratch": self.scratch,
+                "host_persistent": self.host_persistent,
+                "device_persistent": self.device_persistent}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Memory:
+        return cls(d["weights"], d["activation"], d["scratch"], d["host_persistent"],
+                   d["device_persistent"])
+
+
+SOURCES = ("build-log", "inspector-json", "trtexec")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Everything trtdoc knows about an engine's insides, whichever source it came from."""
+
+    source: str  # one of SOURCES
+    layers: tuple[Layer, ...]
+    io: tuple[IOTensor, ...]
+    memory: Memory = Memory()
+    # The optimisation profile whose layers are listed (None: all of them, each tagged with
+    # Layer.profile). An engine with N profiles holds N copies of its layers.
+    optimization_profile: int | None = 0
+    profile_count: int = 1
+
+    def precision_mix(self) -> tuple[tuple[str, int], ...]:
+        """``(dtype, layer count)`` pairs, most common first, then by name.
+
+        Layers without a precision (shape calls, sync points) are not counted.
+        """
+        counts = Counter(layer.precision for layer in self.layers if layer.precision)
+        return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def fusion_groups(self) -> tuple[Layer, ...]:
+        """Layers that implement two or more ONNX nodes, in engine order."""
+        return tuple(layer for layer in self.layers if len(layer.fused) >= 2)
+
+    @property
+    def total_time_ms(self) -> float | None:
+        """Sum of the per-layer times, or None when no layer was timed."""
+        times = [layer.time_ms for layer in self.layers if layer.time_ms is not None]
+        return sum(times) if times else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "optimization_profile": self.optimization_profile,
+            "profile_count": self.profile_count,
+            "memory": self.memory.to_dict(),
+            "io": [t.to_dict() for t in self.io],
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Inspection:
+        return cls(
+            source=d["source"],
+            layers=tuple(Layer.from_dict(x) for x in d["layers"]),
+            io=tuple(IOTensor.from_dict(x) for x in d["io"]),
+            memory=Memory.from_dict(d["memory"]),
+            optimization_profile=d["optimization_profile"],
+            profile_count=int(d["profile_count"]),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Fusion provenance: the Metadata field
+# --------------------------------------------------------------------------------------------
+_ONNX_OPEN = "[ONNX Layer: "
+# The ONNX parser appends " | Local Function: <f>" inside the brackets for nodes in a function.
+_LOCAL_FUNCTION = " | Local Function: "
+# Entries are joined with \x1f in the RTX build log and with \x1e in inspector JSON from
+# TensorRT 8.6 on; some builds print them back to back.
+_META_SEPARATORS = "\x1e\x1f"
+
+
+def fused_from_metadata(text: str, onnx_nodes: Collection[str] | None = None) -> tuple[str, ...]:
+    """The ONNX node names in a layer's ``Metadata`` string, in order, without repeats.
+
+    ``text`` is ``[ONNX Layer: a]<sep>[ONNX Layer: b]...`` where ``<sep>`` is \\x1e, \\x1f or
+    nothing. A name may itself contain ``][ONNX Layer: ``. Without ``onnx_nodes`` such a name
+    is split. With ``onnx_nodes`` the split is chosen so that every piece is a known node.
+    """
+    starts = [m.start() for m in re.finditer(re.escape(_ONNX_OPEN), text)]
+    if not starts:
+        return ()
+    # Past the first, an entry can open only right after "]" and one optional separator,
+    # because that is how TensorRT joins them. Elsewhere "[ONNX Layer: " is part of a name.
+    opens = [starts[0]] + [
+        p for p in starts[1:]
+        if text[p - 1] == "]" or (text[p - 1] in _META_SEPARATORS and text[p - 2] == "]")
+    ]
+    ends = [*opens[1:], len(text)]
+
+    def entry(i: int, j: int) -> str:
+        raw = text[opens[i] + len(_ONNX_OPEN):ends[j]]
+        if raw and raw[-1] in _META_SEPARATORS and j + 1 < len(opens):
+            raw = raw[:-1]
+        return raw[:-1] if raw.endswith("]") else raw  # metadata over 4000 chars is truncated
+
+    def clean(raw: str) -> str:
+        if onnx_nodes is not None and raw in onnx_nodes:
+            return raw
+        name, sep, _ = raw.rpartition(_LOCAL_FUNCTION)
+        return name if sep else raw
+
+    n = len(opens)
+    pieces = [clean(entry(i, i)) for i in range(n)]
+    if onnx_nodes is not None and not all(p in onnx_nodes for p in pieces):
+        # Merge neighbouring pieces until each is a node the model really has. Prefer the
+        # finest split (the nearest start) so two real nodes are never glued together.
+        back: list[int | None] = [None] * (n + 1)
+        back[0] = 0
+        for j in range(1, n + 1):
+            for i in range(j - 1, -1, -1):
+                if back[i] is not None and clean(entry(i, j - 1)) in onnx_nodes:
+                    back[j] = i
+                    break
+        if back[n] is not None:
+            merged: list[str] = []
+            j = n
+            while j > 0:
+                start = back[j]
+                assert start is not None
+                merged.append(clean(entry(start, j - 1)))
+                j = start
+            pieces = merged[::-1]
+    return tuple(dict.fromkeys(pieces))
+
+
+# --------------------------------------------------------------------------------------------
+# The build log's "Layers:" message: a backtracking reader
+# --------------------------------------------------------------------------------------------
+# ", Key: " where Key is one of TensorRT's field names (word characters; "Format/Datatype").
+_KEY = re.compile(r", ([A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z0-9_]+)?): ")
+_INTS = re.compile(r"\[(?:-?\d+(?:,-?\d+)*)?\]")
+_LAYER_TYPE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .\-]*")
+_TENSOR_LIST_KEYS = frozenset({"Inputs", "Outputs", "Constants"})
+_OPENERS, _CLOSERS = "[{(", "]})"
+# One record may backtrack this much before trtdoc gives up on it. Real records need a few
+# hundred steps; the cap keeps a hostile model from making the parse exponential.
+_STEP_BUDGET = 50_000
+# A layer record may contain at most this many lines that look like the start of a record.
+_MERGE_WINDOW = 64
+
+
+class _TooAmbiguous(Exception):
+    pass
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = _STEP_BUDGET
+
+    def step(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooAmbiguous
+
+
+_Fields = list[tuple[str, Any]]
+
+
+def _generic_ends(s: str, start: int) -> Iterator[int]:
+    """Where a TensorRT-generated value starting at ``start`` may end: before each ", Key: "
+    outside brackets, nearest first, and finally at the end of the record."""
+    depth = 0
+    for i in range(start, len(s)):
+        c = s[i]
+        if c in _OPENERS:
+            depth += 1
+        elif c in _CLOSERS:
+            depth = max(0, depth - 1)  # a stray closer in a value must not hide later keys
+        elif c == "," and depth == 0 and _KEY.match(s, i):
+            yield i
+    yield len(s)
+
+
+# The keys TensorRT prints for a tensor and for an I/O tensor. A first, strict reading accepts
+# only these (and ends every generated value at the first delimiter), so a name such as
+# "in, put: [x]" cannot pass for a name plus a "put" field. Only if no strict reading exists
+# does a lenient one allow other keys, in case a newer TensorRT adds some.
+_TENSOR_KEYS = frozenset({"Location", "Dimensions", "Strides", "StrideOrder", "Datatype",
+                          "DataType", "Format", "Format/Datatype"})
+_IO_KEYS = frozenset({"IOMode", "DataType", "Datatype", "Dimensions", "Location",
+                      "IsShapeInferenceIO", "ProfileInfo", "Format"})
+_KNOWN_KEYS = {"tensor": _TENSOR_KEYS, "io": _IO_KEYS}
+
+
+@dataclass(frozen=True)
+class _Mode:
+    level: str  # "layer" | "tensor" | "io"
+    strict: bool
+    budget: _Budget
+
+    def at(self, level: str) -> _Mode:
+        return _Mode(level, self.strict, self.budget)
+
+
+def _fields(s: str, pos: int, seen: frozenset[str], mode: _Mode) -> Iterator[_Fields]:
+    """Every reading of ``s[pos:]`` as ``, Key: value`` pairs, preferred readings first."""
+    mode.budget.step()
+    if pos == len(s):
+        yield []
+        return
+    m = _KEY.match(s, pos)
+    # A key twice means a name swallowed or lost a field. "DataType" and "Datatype" are one.
+    if not m or m.group(1).lower() in seen:
+        return
+    key, start = m.group(1), m.end()
+    known = _KNOWN_KEYS.get(mode.level)
+    if mode.strict and known is not None and key not in known:
+        return
+    for value, end in _values(s, key, start, mode):
+        for rest in _fields(s, end, seen | {key.lower()}, mode):
+            yield [(key, value), *rest]
+
+
+def _values(s: str, key: str, start: int, mode: _Mode) -> Iterator[tuple[Any, int]]:
+    if mode.level == "layer" and key == "Metadata":
+        # The last field of a record; it holds model node names, so it may contain anything.
+        yield s[start:], len(s)
+        if not mode.strict:
+            ends = [e for e in _generic_ends(s, start) if e < len(s)]
+            for end in reversed(ends):
+                yield s[start:end], end
+        return
+    is_list = s.startswith("[]", start) or s.startswith("[ { Name: ", start)
+    if mode.level == "layer" and (key in _TENSOR_LIST_KEYS or is_list):
+        if is_list:
+            yield from _tensor_lists(s, start, mode)
+        if key in _TENSOR_LIST_KEYS:
+            return
+    for end in _generic_ends(s, start):
+        mode.budget.step()
+        yield s[start:end], end
+        if mode.strict:  # TensorRT's own values never contain ", Key: "
+            return
+
+
+def _tensor_lists(s: str, start: int, mode: _Mode
+                  ) -> Iterator[tuple[tuple[dict[str, Any], ...], int]]:
+    """Readings of ``[ { Name: ... }, { Name: ... }]`` starting at ``start``."""
+    if s.startswith("[]", start):
+        yield (), start + 2
+        return
+    first = start + 2  # the "{" of the first tensor
+    for m in re.finditer(re.escape(" }]"), s[first:]):
+        mode.budget.step()
+        close = first + m.start() + 1  # index of "}"
+        tensors = _split_tensors(s[first:close + 1], mode.at("tensor"))
+        if tensors is not None:
+            yield tensors, close + 2
+
+
+def _split_tensors(text: str, mode: _Mode) -> tuple[dict[str, Any], ...] | None:
+    """``{ Name: a, ... }, { Name: b, ... }`` as tensors, or None if it does not parse."""
+    # " }, { Name: " ends one tensor ("}" at +1) and opens the next ("{" at +4).
+    cuts = [0] + [m.start() + 4 for m in re.finditer(re.escape(" }, { Name: "), text)]
+    return _segment(text, cuts, lambda seg: _parse_tensor(seg, mode), sep=2)
+
+
+def _segment(text: str, cuts: Sequence[int], parse: Callable[[str], Any],
+             sep: int) -> tuple[Any, ...] | None:
+    """Split ``text`` at a subset of ``cuts`` (each followed by a record, each preceded by a
+    ``sep``-character separator) so that every piece parses. Prefers the most pieces."""
+    n = len(cuts)
+    bounds = [*cuts, len(text) + sep]
+    back: list[int | None] = [None] * (n + 1)
+    parsed: dict[int, Any] = {}
+    back[0] = 0
+    for j in range(1, n + 1):
+        for i in range(j - 1, max(-1, j - 1 - _MERGE_WINDOW), -1):
+            if back[i] is None:
+                continue
+            value = parse(text[bounds[i]:bounds[j] - sep])
+            if value is not None:
+                back[j], parsed[j] = i, value
+                break
+    if back[n] is None:
+        return None
+    out: list[Any] = []
+    j = n
+    while j > 0:
+        out.append(parsed[j])
+        start = back[j]
+        assert start is not None
+        j = start
+    return tuple(out[::-1])
+
+
+def _parse_tensor(seg: str, mode: _Mode) -> dict[str, Any] | None:
+    if not (seg.startswith("{ Name: ") and seg.endswith(" }")):
+        return None
+    inner = seg[len("{ Name: "):-2]
+    for m in _KEY.finditer(inner):
+        for fields in _fields(inner, m.start(), frozenset(), mode):
+            d = dict(fields)
+            if "Dimensions" in d and _INTS.fullmatch(d["Dimensions"]) and (
+                    "Datatype" in d or "DataType" in d or "Format/Datatype" in d):
+                d["Name"] = inner[:m.start()]
+                return d
+    return None
+
+
+# How many readings of one record to keep when TensorRT's text allows several.
+_MAX_READINGS = 8
+
+
+def _parse_record(seg: str, head: str, first_key: str, level: str,
+                  valid: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, Any], ...] | None:
+    """Readings of ``<head><name>, <first_key>: ...``, shortest name first; strict readings
+    only, unless there are none. None if the record does not parse at all."""
+    if not seg.startswith(head):
+        return None
+    budget = _Budget()
+    cuts = [m.start() for m in re.finditer(re.escape(f", {first_key}: "), seg)]
+    found: list[dict[str, Any]] = []
+    try:
+        for strict in (True, False):
+            mode = _Mode(level, strict, budget)
+            for cut in cuts:
+                for fields in _fields(seg, cut, frozenset(), mode):
+                    d = dict(fields)
+                    if valid(d):
+                        d["Name"] = seg[len(head):cut]
+                        if not found and _plain(d):
+                            return (d,)  # nothing in it imitates syntax: the only reading
+                        found.append(d)
+                        if len(found) == _MAX_READINGS:
+                            return tuple(found)
+            if found:
+                break
+    except _TooAmbiguous:
+        pass  # keep what was found before the budget ran out
+    return tuple(found) or None
+
+
+_SYNTAX = re.compile(_KEY.pattern + r"|\{ Name: | \}\]")
+
+
+def _plain(d: Mapping[str, Any]) -> bool:
+    """True when no free text in a reading (names, metadata) looks like TensorRT syntax."""
+    texts = [d["Name"], d.get("Metadata", "")]
+    for key in _TENSOR_LIST_KEYS:
+        value = d.get(key)
+        if isinstance(value, tuple):
+            texts.extend(t["Name"] for t in value)
+    return not any(_SYNTAX.search(t) for t in texts)
+
+
+def _parse_layer(seg: str) -> tuple[dict[str, Any], ...] | None:
+    return _parse_record(
+        seg, "Name: ", "LayerType", "layer",
+        lambda d: "Inputs" in d and "Outputs" in d and bool(_LAYER_TYPE.fullmatch(d["LayerType"])))
+
+
+def _parse_io(seg: str) -> tuple[dict[str, Any], ...] | None:
+    return _parse_record(
+        seg, " Name: ", "IOMode", "io",
+        lambda d: (d.get("IOMode") in ("Input", "Output")
+                   and bool(_INTS.fullmatch(d.get("Dimensions", "")))
+                   and ("DataType" in d or "Datatype" in d)))
+
+
+def _choose_layers(records: Sequence[tuple[dict[str, Any], ...]], inputs: Iterable[str]
+                   ) -> list[dict[str, Any]]:
+    """One reading per layer record. Where the text reads several ways, the reading whose
+    input tensors come from the engine inputs or an earlier layer wins (a name can imitate
+    TensorRT's syntax, but not the dataflow); then the one with the shortest layer name."""
+    known = set(inputs)
+    chosen = []
+    for readings in records:
+        best = max(enumerate(readings),
+                   key=lambda ir: (sum(t["Name"] in known for t in ir[1]["Inputs"]), -ir[0]))[1]
+        known.update(t["Name"] for t in best["Outputs"])
+        chosen.append(best)
+    return chosen
+
+
+def _records(text: str, head: str, parse: Callable[[str], Any]) -> tuple[Any, ...] | None:
+    """Newline-separated records that each start with ``head``; a name may hold a newline."""
+    if not text:
+        return ()
+    if not text.startswith(head):
+        return None
+    cuts = [0] + [m.start() + 1 for m in re.finditer(re.escape("\n" + head), text)]
+    return _segment(text, cuts, parse, sep=1)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.strip("[]").split(",") if x)
+
+
+def _profile_infos(text: str) -> list[dict[str, str]]:
+    """``[ { MinShape: [..], OptShape: [..], MaxShape: [..], Format: ... }, ...]`` (all of it
+    generated by TensorRT, so a plain split is safe)."""
+    out = []
+    for m in re.finditer(r"\{ (.*?) \}", text):
+        parts = re.split(r", (?=[A-Za-z]+: )", m.group(1))
+        out.append(dict(p.split(": ", 1) for p in parts if ": " in p))
+    return out
+
+
+def _tensor_from_log(d: Mapping[str, Any]) -> TensorDesc:
+    dtype = d.get("Datatype") or d.get("DataType") or d.get("Format/Datatype", "")
+    fmt = d.get("Format") or d.get("Format/Datatype", "")
+    return TensorDesc(d["Name"], _ints(d["Dimensions"]), normalise_dtype(dtype), fmt.strip(),
+                      d.get("Location", ""))
+
+
+def _io_from_log(d: Mapping[str, Any]) -> IOTensor:
+    infos = _profile_infos(d.get("ProfileInfo", ""))
+    profiles = tuple(ProfileShape(_ints(p["MinShape"]), _ints(p["OptShape"]),
+                                  _ints(p["MaxShape"]))
+                     for p in infos if {"MinShape", "OptShape", "MaxShape"} <= p.keys())
+    fmt = infos[0].get("Format", "") if infos else ""
+    return IOTensor(d["Name"], d["IOMode"], normalise_dtype(d.get("DataType") or d["Datatype"]),
+                    _ints(d["Dimensions"]), profiles, fmt)
+
+
+_IO_HEADS = ("\n\nI/O Tensors:\n", "\n\nBindings:\n")
+_META_HEAD = "\n\nEngine Metadata:\n"
+
+
+def _parse_layers_message(text: str) -> tuple[list[dict[str, Any]], tuple[IOTensor, ...]]:
+    body = text[len("Layers:\n"):] if text.startswith("Layers:\n") else text[len("Layers:"):]
+    body = "\n" + body  # so a missing layer list still reads "\n\nI/O Tensors:\n"
+    # The section heads follow every layer record, so the last real head is the last one that
+    # leaves parseable sections on both sides; a node name that contains one comes earlier.
+    candidates = sorted((m.start(), head) for head in _IO_HEADS
+                        for m in re.finditer(re.escape(head), body))
+    meta = body.rfind(_META_HEAD)
+    if not candidates:  # an older log without the I/O section
+        end = meta if meta >= 0 else len(body)
+        layers = _records(body[1:end].rstrip("\n"), "Name: ", _parse_layer)
+        if layers is not None:
+            return _choose_layers(layers, ()), ()
+    for pos, head in reversed(candidates):
+        io_text = body[pos + len(head):meta if meta > pos else len(body)]
+        ios = _records(io_text.rstrip("\n"), " Name: ", _parse_io)
+        if ios is None:
+            continue
+        layers = _records(body[1:pos], "Name: ", _parse_layer)
+        if layers is not None:
+            io = tuple(_io_from_log(readings[0]) for readings in ios)
+            return _choose_layers(layers, (t.name for t in io if t.mode == "Input")), io
+    raise InspectError(
+        "cannot read the layer information in the build log (the 'Layers:' message, which "
+        f"starts {body[1:100]!r}); report it to trtdoc with the log, and use inspector JSON "
+        "or trtexec --exportLayerInfo meanwhile")
+
+
+_MEMORY_LINE = re.compile(
+    r"(Total Weights Memory|Total Activation Memory|Max Scratch Memory|"
+    r"Total Host Persistent Memory|Total Device Persistent Memory): (\d+) bytes\s*$")
+_MEMORY_FIELD = {
+    "Total Weights Memory": "weights", "Total Activation Memory": "activation",
+    "Max Scratch Memory": "scratch", "Total Host Persistent Memory": "host_persistent",
+    "Total Device Persistent Memory": "device_persistent",
+}
+
+
+def inspection_from_build_log(messages: Iterable[str], *, optimization_profile: int | None = 0,
+                              onnx_nodes: Collection[str] | None = None) -> Inspection:
+    """Layers, I/O tensors and memory totals from the builder's log messages.
+
+    ``messages`` are the strings the builder passed to ``ILogger.log``, one per call (the
+    ``Layers:`` message spans many lines and must stay whole). The engine must have been built
+    with ``ProfilingVerbosity.DETAILED`` and a logger that kept VERBOSE messages.
+
+    ``optimization_profile`` selects whose layers to list (an engine holds one copy of its
+    layers per profile); None lists all. ``onnx_nodes`` (the model's node names) settles
+    fusion names that TensorRT printed ambiguously.
+    """
+    layers_text: str | None = None
+    memory: dict[str, int] = {}
+    for message in messages:
+        if message.startswith("Layers:"):
+            layers_text = message  # a logger reused across builds: the last build wins
+            continue
+        m = _MEMORY_LINE.match(message)
+        if m:
+            memory[_MEMORY_FIELD[m.group(1)]] = int(m.group(2))
+    if layers_text is None:
+        raise InspectError(f"the build log has no layer information; {DETAILED_HINT}")
+    raw_layers, io = _parse_layers_message(layers_text)
+    layers = [
+        _layer(d["Name"], d["LayerType"],
+               tuple(_tensor_from_log(t) for t in d["Inputs"]),
+               tuple(_tensor_from_log(t) for t in d["Outputs"]),
+               tuple(_tensor_from_log(t) for t in d.get("Constants", ())),
+               d.get("TacticName", "").strip() or d.get("TacticValue", "").strip(),
+               fused_from_metadata(d.get("Metadata", ""), onnx_nodes))
+        for d in raw_layers
+    ]
+    count = max([len(t.profiles) for t in io if t.mode == "Input"] or [1])
+    return _finish("build-log", layers, io, Memory(**memory), optimization_profile, count)
+
+
+def _layer(name: str, type_: str, inputs: tuple[TensorDesc, ...],
+           outputs: tuple[TensorDesc, ...], constants: tuple[TensorDesc, ...], tactic: str,
+           fused: tuple[str, ...]) -> Layer:
+    return Layer(name=name, type=type_, inputs=inputs, outputs=outputs, tactic=tactic,
+                 fused=fused, precision=layer_precision(inputs, outputs), constants=constants)
+
+
+def _assign_profiles(layers: Sequence[Layer], count: int) -> list[Layer]:
+    """Tag each layer with the optimisation profile it serves.
+
+    TensorRT marks the copies for profile N >= 1 with "[profile N]" in some name: the layer's,
+    a tensor's, or a fused node's. Myelin-generated names carry no mark, but a whole Myelin
+    graph (the _myl<K>_ suffix) serves one profile, and the copies are listed profile by
+    profile, so an unmarked layer takes its graph's profile, else its predecessor's.
+    """
+    def marks(layer: Layer) -> int | None:
+        names = [layer.name, *(t.name for t in layer.inputs + layer.outputs), *layer.fused]
+        found = [int(m) for n in names for m in _PROFILE_MARK.findall(n) if int(m) < count]
+        return max(found) if found else None
+
+    own = [marks(layer) for layer in layers]
+    graph_profile: dict[str, int] = {}
+    for layer, mark in zip(layers, own, strict=True):
+        g = _MYELIN_GRAPH.search(layer.name)
+        if g and mark is not None:
+            graph_profile[g.group(1)] = max(mark, graph_profile.get(g.group(1), 0))
+    out, current = [], 0
+    for layer, mark in zip(layers, own, strict=True):
+        if mark is None:
+            g = _MYELIN_GRAPH.search(layer.name)
+            mark = graph_profile.get(g.group(1)) if g else None
+        current = current if mark is None else mark
+        out.append(_replace_profile(layer, current))
+    return out
+
+
+def _replace_profile(layer: Layer, profile: int) -> Layer:
+    if layer.profile == profile:
+        return layer
+    return replace(layer, profile=profile)
+
+
+def _finish(source: str, layers: Sequence[Layer], io: Sequence[IOTensor], memory: Memory,
+            optimization_profile: int | None, count: int,
+            path: Path | str | None = None) -> Inspection:
+    tagged = _assign_profiles(layers, count)
+    count = max([count, *(layer.profile + 1 for layer in tagged)])
+    if optimization_profile is not None:
+        if not 0 <= optimization_profile < count:
+            raise InspectError(
+                f"optimization profile {optimization_profile} does not exist; the engine has "
+                f"{count} (numbered from 0)", source=path)
+        tagged = [layer for layer in tagged if layer.profile == optimization_profile]
+    return Inspection(source=source, layers=tuple(tagged), io=tuple(io), memory=memory,
+                      optimization_profile=optimization_profile, profile_count=count)
+
+
+# --------------------------------------------------------------------------------------------
+# IEngineInspector JSON (and trtexec --exportLayerInfo, which is the same)
+# --------------------------------------------------------------------------------------------
+def _require(d: Any, key: str, what: str, path: Path | str | None) -> Any:
+    if not isinstance(d, Mapping) or key not in d:
+        raise InspectError(f"{what} has no {key!r} key; is this IEngineInspector JSON "
+                           "(trtexec --exportLayerInfo)?", source=path)
+    return d[key]
+
+
+def _tensor_from_json(t: Any, where: str, path: Path | str | None) -> TensorDesc:
+    name = _require(t, "Name", where, path)
+    dims = t.get("Dimensions", [])
+    try:
+        dims_t = tuple(int(x) for x in dims)
+    except (TypeError, ValueError):
+        raise InspectError(f"{where}: tensor {name!r} has Dimensions {dims!r}, not a list of "
+                           "integers", source=path) from None
+    fmt = str(t.get("Format/Datatype") or t.get("Format") or "")
+    dtype = str(t.get("Datatype") or t.get("DataType") or fmt)
+    return TensorDesc(str(name), dims_t, normalise_dtype(dtype), fmt.strip(),
+                      str(t.get("Location", "")))
+
+
+def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None) -> IOTensor:
+    if isinstance(entry, str):
+        # TensorRT 8.x-10 list only the names. Read dtype and shape off the layer that
+        # consumes or produces the tensor; an input is a tensor no layer produces.
+        produced = {t.name: t for layer in layers for t in layer.outputs}
+        consumed = {t.name: t for layer in layers for t in layer.inputs}
+        t = produced.get(entry) or consumed.get(entry)
+        mode = "Output" if entry in produced else "Input"
+        if t is None:
+            return IOTensor(entry, mode, "", ())
+        return IOTensor(entry, mode, t.dtype, t.dims, (), t.format)
+    name = str(_require(entry, "Name", "an I/O tensor", path))
+    mode = str(entry.get("IOMode", "")).capitalize()
+    if mode not in ("Input", "Output"):
+        raise InspectError(f"I/O tensor {name!r} has IOMode {entry.get('IOMode')!r}, not "
+                           "Input or Output", source=path)
+    infos = entry.get("ProfileInfo") or []
+    profiles = tuple(
+        ProfileShape(tuple(p["MinShape"]), tuple(p["OptShape"]), tuple(p["MaxShape"]))
+        for p in infos
+        if isinstance(p, Mapping) and {"MinShape", "OptShape", "MaxShape"} <= p.keys()
+    )
+    fmt = str(infos[0].get("Format", "")) if infos and isinstance(infos[0], Mapping) else ""
+    dtype = str(entry.get("DataType") or entry.get("Datatype") or "")
+    return IOTensor(name, mode, normalise_dtype(dtype),
+                    tuple(int(x) for x in entry.get("Dimensions", [])), profiles, fmt)
+
+
+def inspection_from_inspector_json(text: str, *, optimization_profile: int | None = 0,
+                                   onnx_nodes: Collection[str] | None = None,
+                                   path: Path | str | None = None) -> Inspection:
+    """Layers and I/O tensors from ``IEngineInspector.get_engine_information(JSON)``.
+
+    Reads TensorRT 8.x-10 (``{"Layers", "Bindings"}``) and 11 (``"I/O Tensors"``). The engine
+    must have been built with ``ProfilingVerbosity.DETAILED``; at lower verbosity the layers
+    are bare names and this raises :class:`InspectError`. ``path`` names the file in errors.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InspectError(f"the engine information is not JSON ({exc})", source=path) from None
+    raw_layers = _require(data, "Layers", "the engine information", path)
+    if not isinstance(raw_layers, list):
+        raise InspectError("'Layers' is not a list", source=path)
+    if any(isinstance(x, str) for x in raw_layers):
+        raise InspectError(
+            "the engine information lists layer names only, so the engine was built below "
+            f"ProfilingVerbosity DETAILED; {DETAILED_HINT}", source=path)
+    layers: list[Layer] = []
+    for i, raw in enumerate(raw_layers):
+        name = str(_require(raw, "Name", f"layer {i}", path))
+        where = f"layer {i} ({name!r})"
+        type_ = str(raw.get("LayerType") or raw.get("ParameterType") or "")
+        tensors = {key: tuple(_tensor_from_json(t, where, path) for t in raw.get(key) or [])
+                   for key in ("Inputs", "Outputs")}
+        tactic = str(raw.get("TacticName") or raw.get("TacticValue") or "").strip()
+        metadata = raw.get("Metadata") or ""
+        layers.append(_layer(name, type_, tensors["Inputs"], tensors["Outputs"], (), tactic,
+                             fused_from_metadata(str(metadata), onnx_nodes)))
+    raw_io = data.get("I/O Tensors", data.get("Bindings", []))
+    if not isinstance(raw_io, list):
+        raise InspectError("'I/O Tensors' / 'Bindings' is not a list", source=path)
+    io = [_io_from_json(entry, layers, path) for entry in raw_io]
+    # Old engines list one binding per profile ("input [profile 1]"); keep the first copy.
+    marked = [int(m) for t in io for m in _PROFILE_MARK.findall(t.name)]
+    io = [t for t in io if not _PROFILE_MARK.search(t.name)]
+    count = max([len(t.profiles) for t in io if t.mode == "Input"] + [m + 1 for m in marked]
+                + [1])
+    return _finish("inspector-json", layers, io, Memory(), optimization_profile, count, path)
+
+
+# --------------------------------------------------------------------------------------------
+# trtexec exports
+# --------------------------------------------------------------------------------------------
+def _read_json_file(path: Path, what: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InspectError(f"cannot read the {what} ({exc.strerror or exc})",
+                           source=path) from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InspectError(f"the {what} is not JSON ({exc})", source=path) from None
+
+
+def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
+                            optimization_profile: int | None = 0,
+                            onnx_nodes: Collection[str] | None = None) -> Inspection:
+    """Layers from ``trtexec --exportLayerInfo``, with times from ``--exportProfile``.
+
+    The profile is ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs",
+    "percentage"}, ...]``. Each layer gets ``time_ms`` = averageMs (per inference) and
+    ``time_pct`` = percentage, joined by name (the k-th of equal names to the k-th).
+    """
+    text = _read_text(layer_info, "layer information")
+    inspection = inspection_from_inspector_json(
+        text, optimization_profile=optimization_profile, onnx_nodes=onnx_nodes,
+        path=layer_info)
+    if profile is None:
+        return Inspection("trtexec", inspection.layers, inspection.io, inspection.memory,
+                          inspection.optimization_profile, inspection.profile_count)
+    records = _read_json_file(profile, "trtexec profile")
+    if not isinstance(records, list):
+        raise InspectError("the trtexec profile is not a JSON list; export it with trtexec "
+                           "--exportProfile=<file>", source=profile)
+    times: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+    for rec in records:
+        if isinstance(rec, Mapping) and "name" in rec:
+            try:
+                times[str(rec["name"])].append((float(rec["averageMs"]),
+                                                float(rec["percentage"])))
+            except (KeyError, TypeError, ValueError):
+                raise InspectError(f"profile record {rec.get('name')!r} lacks a numeric "
+                                   "averageMs or percentage", source=profile) from None
+    if not times:
+        raise InspectError("the trtexec profile has no layer records", source=profile)
+    joined, matched = [], 0
+    for layer in inspection.layers:
+        queue = times.get(layer.name)
+        if queue:
+            avg, pct = queue.popleft()
+            matched += 1
+            layer = replace(layer, time_ms=avg, time_pct=pct)
+        joined.append(layer)
+    if matched == 0:
+        raise InspectError(
+            f"none of the {sum(map(len, times.values()))} timed layers in the profile is a "
+            f"layer of {layer_info.name}; export both files from the same trtexec run",
+            source=profile)
+    return Inspection("trtexec", tuple(joined), inspection.io, inspection.memory,
+                      inspection.optimization_profile, inspection.profile_count)
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InspectError(f"cannot read the {what} ({exc.strerror or exc})",
+                           source=path) from None
+
+
+# --------------------------------------------------------------------------------------------
+# A live engine (GPU hosts only)
+# --------------------------------------------------------------------------------------------
+def gpu_runtime_available(trt_module: Any) -> tuple[bool, str]:
+    """``(True, "")`` when ``trt_module`` can deserialise engines here, else ``(False, why)``.
+
+    Asks the CUDA driver directly (cuInit, cuDeviceGetCount through ctypes) and never raises:
+    a machine without a GPU is the normal case for trtdoc.
+    """
+    name = getattr(trt_module, "__name__", "the TensorRT module")
+    for attr in ("Runtime", "LayerInformationFormat", "ILogger"):
+        if not hasattr(trt_module, attr):
+            return False, f"{name} has no {attr}, so it cannot deserialise engines"
+    from trtdoc.backends.cuda import cuda_device_status
+
+    try:
+        return cuda_device_status()
+    except (OSError, AttributeError) as exc:  # a libcuda without the symbols we call
+        return False, f"the CUDA driver could not be queried ({exc})"
+
+
+def inspection_from_engine(engine_bytes: bytes, trt_module: Any, *,
+                           optimization_profile: int | None = 0,
+                           onnx_nodes: Collection[str] | None = None) -> Inspection:
+    """Deserialise ``engine_bytes`` with ``trt_module`` and read its engine inspector JSON.
+
+    Needs a CUDA driver and a GPU the engine supports; check :func:`gpu_runtime_available`
+    first. Without them, use :func:`inspection_from_build_log` on the build's log instead.
+    """
+    ok, why = gpu_runtime_available(trt_module)
+    if not ok:
+        raise InspectError(f"cannot deserialise the engine here: {why}. Read the layers from "
+                           "the DETAILED build log instead")
+
+    class _Collect(trt_module.ILogger):  # type: ignore[misc,name-defined]
+        # The library never prints, so TensorRT's complaints become part of the error.
+        def __init__(self) -> None:
+            trt_module.ILogger.__init__(self)
+            self.errors: list[str] = []
+
+        def log(self, severity: Any, msg: str) -> None:
+            if "ERROR" in str(severity):
+                self.errors.append(msg)
+
+    logger = _Collect()
+    runtime = trt_module.Runtime(logger)
+    engine = runtime.deserialize_cuda_engine(engine_bytes)
+    if engine is None:
+        detail = "; ".join(logger.errors) or "no message"
+        raise InspectError(f"{trt_module.__name__} could not deserialise the engine ({detail});"
+                           " it needs the TensorRT version and a GPU the engine was built for")
+    inspector = engine.create_engine_inspector()
+    text = inspector.get_engine_information(trt_module.LayerInformationFormat.JSON)
+    inspection = inspection_from_inspector_json(
+        text, optimization_profile=optimization_profile, onnx_nodes=onnx_nodes)
+    activation = getattr(engine, "device_memory_size_v2", None)
+    if activation is None:
+        activation = getattr(engine, "device_memory_size", None)
+    return Inspection(inspection.source, inspection.layers, inspection.io,
+                      Memory(activation=int(activation) if activation is not None else None),
+                      inspection.optimization_profile, inspection.profile_count)
