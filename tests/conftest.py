@@ -15,5 +15,23 @@ TREX = SHARED / "fixtures" / "trex"
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():
-        pytest.fail(f"{SHARED} is missing: clone the repository beside shared/ or set TRTDOC_SHARED")
+        pytest.fail(f"{SHARED} is missing: clone the repository beside shared/ "
+                    "or set TRTDOC_SHARED")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def mobilenet_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One real TensorRT-RTX build of mobilenet_v2 for sm86 and sm120: (record, engine)."""
+    pytest.importorskip("tensorrt_rtx")
+    from trtdoc.build import OutputPaths, build_all
+
+    root = tmp_path_factory.mktemp("mobilenet")
+    (root / "mobilenet.yaml").write_text(
+        f"name: mobilenet\nmodel: {MODELS / 'mobilenet_v2_035.onnx'}\nbackend: tensorrt-rtx\n"
+        "profiles:\n  - input: {min: [1, 3, 224, 224], opt: [2, 3, 224, 224], "
+        "max: [4, 3, 224, 224]}\ntargets: [sm86, sm120]\n")
+    paths = OutputPaths(out=root / "build", records=root / "records")
+    result = build_all([root / "mobilenet.yaml"], paths)
+    assert [o.status for o in result.outcomes] == ["built"], result.outcomes
+    return paths.record("mobilenet"), paths.engine("mobilenet")

@@ -280,9 +280,9 @@ def test_lock_stops_a_second_build_of_the_same_folder(tmp_path):
     from trtdoc.build import build_lock
     from trtdoc.errors import TrtdocError
 
-    with build_lock(tmp_path), pytest.raises(TrtdocError, match="is locked by a running"):
-        with build_lock(tmp_path):
-            pass
+    with (build_lock(tmp_path), pytest.raises(TrtdocError, match="is locked by a running"),
+          build_lock(tmp_path)):
+        pass
 
 
 def test_external_data_model_builds(tmp_path):

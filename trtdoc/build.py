@@ -27,7 +27,13 @@ from trtdoc.backends import BackendChoice, choose_backend, import_backend
 from trtdoc.backends.cuda import cuda_device_status
 from trtdoc.builder_config import apply_spec, read_settings, settings_table
 from trtdoc.check import check_specs
-from trtdoc.errors import BackendUnavailableError, BuildError, TrtdocError, display_path
+from trtdoc.errors import (
+    BackendUnavailableError,
+    BuildError,
+    InspectError,
+    TrtdocError,
+    display_path,
+)
 from trtdoc.model import ModelFacts, model_digest, model_facts_from_onnx
 from trtdoc.record import (
     EngineRecord,
@@ -260,7 +266,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
                         choice: BackendChoice, on_event: OnEvent | None = None) -> EngineRecord:
     """Run the precision step, the build and the inspection; return the record (not written)."""
     from trtdoc.header import engine_facts_from_header
-    from trtdoc.inspect import inspection_from_build_log
+    from trtdoc.inspect import Inspection, inspection_from_build_log
 
     spec = item.spec
     facts = model_facts_from_onnx(spec.model)
@@ -273,7 +279,14 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     _write_log(paths.log(spec.name), built.messages)
     if on_event:
         on_event((spec.name, "phase", "Inspecting", 0, 0))
-    inspection = inspection_from_build_log(m for _, m in built.messages)
+    not_run = list(_not_run(choice, precision is not None))
+    try:
+        inspection = inspection_from_build_log((m for _, m in built.messages),
+                                               onnx_nodes=facts.node_names)
+    except InspectError as exc:
+        # The engine itself is fine; the page says the layers could not be read, and why.
+        inspection = Inspection(source="build-log", layers=(), io=())
+        not_run.append(NotRun("layer inspection", str(exc)))
     header = engine_facts_from_header(built.plan)
     engine_path = paths.engine(spec.name)
     write_atomic(engine_path, built.plan)
@@ -299,7 +312,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         precision=MappingProxyType(precision) if precision else None,
         accuracy=MappingProxyType(accuracy) if accuracy else None,
         warnings=tuple(sorted({m.strip() for sev, m in built.messages if sev == "WARNING"})),
-        not_run=_not_run(choice, precision is not None),
+        not_run=tuple(not_run),
         trtdoc_version=__version__,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,8 @@ class ModelFacts:
     inputs: tuple[ModelTensor, ...]
     outputs: tuple[ModelTensor, ...]
     custom_domains: tuple[str, ...] = ()
+    # Not stored in records: only the log parser needs them, to split hostile node names.
+    node_names: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def default_opset(self) -> int | None:
@@ -160,9 +162,11 @@ def model_facts_from_onnx(path: Path) -> ModelFacts:
 
     ops: Counter[str] = Counter()
     domains: set[str] = set()
+    names: set[str] = set()
 
     def count(g: Any) -> None:
         for node in g.node:
+            names.add(node.name)
             key = f"{node.domain}::{node.op_type}" if node.domain not in ("", "ai.onnx") \
                 else node.op_type
             ops[key] += 1
@@ -187,6 +191,7 @@ def model_facts_from_onnx(path: Path) -> ModelFacts:
         inputs=tuple(_tensor(i) for i in graph.input if i.name not in initializer_names),
         outputs=tuple(_tensor(o) for o in graph.output),
         custom_domains=tuple(sorted(domains)),
+        node_names=frozenset(names),
     )
 
 

@@ -176,9 +176,12 @@ def record_from_dict(d: Mapping[str, Any], *, path: Path | None = None) -> Engin
             warnings=tuple(d["warnings"]),
             not_run=tuple(NotRun(n["what"], n["reason"]) for n in d["not_run"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RecordError(f"malformed record ({type(exc).__name__}: {exc}); rebuild it with "
+    except KeyError as exc:
+        raise RecordError(f"malformed record (missing key {exc}); rebuild it with "
                           "`trtdoc build --force`", path=path) from exc
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"malformed record ({exc}); rebuild it with `trtdoc build --force`",
+                          path=path) from exc
 
 
 def dumps(record: EngineRecord) -> str:
