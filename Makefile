@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml
 
 # Mermaid comes from the npm package at setup and is served from the site itself, so pages work
 # with no network at view time. It is never committed.
-$(MERMAID): package.json
-	npm install --no-audit --no-fund --silent
+$(MERMAID): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	mkdir -p $(dir $@)
 	cp node_modules/mermaid/dist/mermaid.min.js $@
 

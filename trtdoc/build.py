@@ -8,8 +8,10 @@ keeps two builds of one output folder apart. Nothing here prints; progress goes 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import fcntl
 import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -345,7 +347,10 @@ def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts,
             loc = item.locator.find(("accuracy", "tolerance"))
             raise BuildError("; ".join(violations), engine=spec.name, spec_path=loc.path,
                              setting="accuracy.tolerance", line=loc.line)
-    return result.model, result.to_dict(), report.to_dict()
+    # Records are checked in: keep paths relative, so they do not depend on the checkout.
+    report = dataclasses.replace(report, reference=display_path(report.reference),
+                                 candidate=display_path(report.candidate))
+    return result.model, result.to_dict(base=Path.cwd()), report.to_dict()
 
 
 def _write_log(path: Path, messages: Sequence[tuple[str, str]]) -> None:
@@ -369,10 +374,26 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     except TrtdocError as exc:
         return Outcome(item.spec.name, "failed", time.perf_counter() - started,
                        f"{display_path(item.spec.source)}: {exc}", item.spec.source)
+    _keep_previous(paths, record)
     write_atomic(paths.record(item.spec.name), dumps(record))
     return Outcome(item.spec.name, "built", time.perf_counter() - started,
                    f"{record.engine_bytes:,} bytes in {record.build_seconds:.2f} s",
                    item.spec.source)
+
+
+def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:
+    """Keep the record being replaced, so the site can say what changed since that build."""
+    from trtdoc.diff import history_path
+
+    current = paths.record(record.name)
+    if current.is_file():
+        old = current.read_bytes()
+        try:
+            changed = json.loads(old).get("build_key") != record.build_key
+        except ValueError:
+            changed = False  # a damaged record is not worth comparing against
+        if changed:
+            write_atomic(history_path(paths.records, record.name), old)
 
 
 def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,

@@ -266,18 +266,16 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
             dry_run: bool) -> list[Path]:
     """Render pages from every record; with ``dry_run`` only list the pages that would change."""
-    try:
-        from trtdoc.render import plan_site, render_site
-    except ImportError:  # the site stage is optional until it lands
-        return []
+    from trtdoc.diff import read_previous
     from trtdoc.record import read_records
+    from trtdoc.render import plan_site, render_site, stale_pages
 
     records = read_records(outputs.records)
+    previous = read_previous(outputs.records)
     if dry_run:
-        planned = plan_site(records, site, templates_dir=templates)
-        return sorted(p for p, data in planned.items()
-                      if not p.is_file() or p.read_bytes() != data)
-    result = render_site(records, site, templates_dir=templates)
+        planned = plan_site(records, site, templates_dir=templates, previous=previous)
+        return stale_pages(site, planned)
+    result = render_site(records, site, templates_dir=templates, previous=previous)
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
     return list(result.written)
 

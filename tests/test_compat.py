@@ -1,0 +1,59 @@
+"""The compatibility matrix: engines × architectures, each cell with its reason and source."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sitetools import fixed_records
+
+from trtdoc.compat import NO, UNKNOWN, YES, compat_matrix, engine_compat, runtime_for
+from trtdoc.compat_data import ARCHITECTURE_KEYS, RUNTIMES
+
+
+def _record(name: str):
+    return next(r for r in fixed_records() if r.name == name)
+
+
+def test_every_runtime_row_cites_a_source() -> None:
+    for row in RUNTIMES:
+        assert row.sources, row
+        assert all(s.startswith(("https://docs.nvidia.com/", "measured:")) for s in row.sources)
+
+
+def test_rtx_engine_cells_follow_the_header_targets() -> None:
+    row = engine_compat(_record("bert-tiny"))
+    cells = {c.arch: c for c in row.cells}
+    assert [c.arch for c in row.cells] == list(ARCHITECTURE_KEYS)
+    assert cells["sm86"].text == "✓ compiled for sm86"
+    assert cells["sm90"].text == "✗ TensorRT-RTX has no Hopper support"
+    assert cells["sm75"].text == "✗ not among the targets"
+    assert cells["sm120"].status == NO
+    assert row.compiled_source == "engine header"
+    assert row.runtime == "TensorRT-RTX 1.7.1.116"
+
+
+def test_rtx_engine_without_targets_uses_the_documented_defaults() -> None:
+    record = dataclasses.replace(_record("bert-tiny"), header=None, settings=(),
+                                 spec={"targets": []})
+    cells = {c.arch: c for c in engine_compat(record).cells}
+    assert cells["sm86"].text == "✓ compiled for sm86 (default targets)"
+    assert cells["sm75"].status == NO
+
+
+def test_imported_tensorrt_engine_is_unknown_not_guessed() -> None:
+    row = engine_compat(_record("resnet18-trtexec"))
+    assert {c.status for c in row.cells} == {UNKNOWN}
+    assert row.cells[0].reason == "build GPU not recorded"
+
+
+def test_runtime_lookup_matches_the_longest_version_prefix() -> None:
+    assert runtime_for("tensorrt-rtx", "1.7.1.116").version == "1.7"
+    assert runtime_for("tensorrt", "10.14.1.48").version == "10.14"
+    assert runtime_for("tensorrt", "unknown") is None
+    assert runtime_for("tensorrt-rtx", "2.0") is None
+
+
+def test_matrix_is_sorted_by_engine() -> None:
+    rows = compat_matrix(reversed(fixed_records()))
+    assert [r.engine for r in rows] == sorted(r.engine for r in rows)
+    assert any(c.status == YES for r in rows for c in r.cells)

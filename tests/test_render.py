@@ -1,0 +1,241 @@
+"""Pages rendered from fixed records: goldens, determinism, well-formed tables, mkdocs."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sitetools import (
+    GOLDEN,
+    commonmark_tables,
+    fixed_previous,
+    fixed_records,
+    html_facts,
+    markdown_table_lines,
+    mkdocs_build,
+    render_fixture_site,
+)
+
+from trtdoc.errors import RenderError
+from trtdoc.render import (
+    build_flow,
+    cli_command,
+    is_generated,
+    plan_site,
+    render_site,
+    stale_pages,
+)
+
+REGEN = "TRTDOC_REGEN_GOLDEN=1 pytest tests/test_render.py"
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    site = tmp_path_factory.mktemp("plan") / "site"
+    pages = plan_site(fixed_records(), site, previous=fixed_previous())
+    return {p.relative_to(site).as_posix(): data for p, data in pages.items()}
+
+
+def test_pages_match_goldens(planned: dict[str, bytes]) -> None:
+    if os.environ.get("TRTDOC_REGEN_GOLDEN"):
+        for old in GOLDEN.rglob("*.md"):
+            old.unlink()
+        for rel, data in planned.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_bytes(data)
+    expected = {p.relative_to(GOLDEN).as_posix(): p.read_bytes() for p in GOLDEN.rglob("*.md")}
+    assert sorted(planned) == sorted(expected), f"page set differs; regenerate with: {REGEN}"
+    for rel, data in planned.items():
+        if data != expected[rel]:
+            diff = "".join(difflib.unified_diff(
+                expected[rel].decode().splitlines(True), data.decode().splitlines(True),
+                f"golden/{rel}", f"rendered/{rel}", n=2))
+            pytest.fail(f"{rel} differs from its golden file; if the change is intended, "
+                        f"regenerate with: {REGEN}\n{diff[:6000]}")
+
+
+def test_expected_pages(planned: dict[str, bytes]) -> None:
+    required = {"changes.md", "compatibility.md", "engines/bert-tiny.md",
+                "engines/hostile-names.md", "engines/index.md", "engines/resnet18-trtexec.md"}
+    assert required <= set(planned)
+    assert set(planned) - required <= {"engines/mobilenet-v2-fp16.md"}
+
+
+def test_rendering_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    a = plan_site(fixed_records(), tmp_path, previous=fixed_previous())
+    b = plan_site(list(reversed(fixed_records())), tmp_path, previous=fixed_previous())
+    assert a == b
+    for data in a.values():
+        text = data.decode("utf-8")
+        assert "\r" not in text and text.endswith("\n") and not text.endswith("\n\n")
+        assert not re.search(r"[ \t]+\n", text), "trailing whitespace"
+
+
+def test_every_table_is_well_formed_for_commonmark(planned: dict[str, bytes]) -> None:
+    for rel, data in planned.items():
+        text = data.decode()
+        tables = commonmark_tables(text)
+        rows_seen = sum(1 + 1 + len(rows) for _, rows in tables)  # header, delimiter, body
+        assert rows_seen == markdown_table_lines(text), f"{rel}: a table line is not a row"
+        for header, rows in tables:
+            assert header > 0
+            assert all(n == header for n in rows), f"{rel}: row cell counts {rows} != {header}"
+
+
+def test_hostile_names_never_reach_markdown_raw(planned: dict[str, bytes]) -> None:
+    page = planned["engines/hostile-names.md"].decode()
+    outside_code = re.sub(r"(?s)(`{3,}).*?\1", "", page)  # fenced code is escaped by mkdocs
+    assert "<script" not in outside_code
+    assert "<img" not in outside_code and "<b>" not in outside_code
+    mermaid = re.findall(r"(?s)```mermaid\n(.*?)```", page)
+    node = re.compile(r'^    n\d+(\["[^"]*"\]|\("[^"]*"\)|\(\["[^"]*"\]\))$')
+    edge = re.compile(r"^    n\d+ -(->|\.->) n\d+$")
+    for block in mermaid:
+        for line in block.splitlines()[1:]:
+            assert node.match(line) or edge.match(line) or line.startswith(
+                ("    classDef ", "    class ", "    title ", '    "')), line
+    diagrams = "".join(mermaid)
+    assert "#lt;script#gt;" in diagrams and "#124;" in diagrams and "#37;#37;{init" in diagrams
+
+
+def test_build_flow_marks_the_branches_not_taken() -> None:
+    bert = next(r for r in fixed_records() if r.name == "bert-tiny")
+    flow = build_flow(bert)
+    assert 'n1["fp32: no conversion"]' in flow
+    assert "class n2,n3,n4,n5,n6 skipped" in flow
+    assert '(["sm80"])' in flow and '(["sm89"])' in flow
+
+
+def test_rtx_command_uses_documented_flags_only() -> None:
+    bert = next(r for r in fixed_records() if r.name == "bert-tiny")
+    command, notes, sources = cli_command(bert)
+    assert command.startswith("tensorrt_rtx \\\n")
+    assert "--computeCapabilities=80,86,89" in command
+    assert "--fp16" not in command and "--memPoolSize" not in command
+    assert any("workspace (512 MiB)" in n for n in notes)
+    assert all(s.startswith("https://docs.nvidia.com/") for s in sources)
+
+
+def test_render_writes_only_changed_files_and_removes_stale_pages(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    first = render_site(fixed_records(), site, previous=fixed_previous())
+    assert first.written and not first.unchanged
+    mtimes = {p: p.stat().st_mtime_ns for p in first.written}
+    second = render_site(fixed_records(), site, previous=fixed_previous())
+    assert not second.written and len(second.unchanged) == len(first.written)
+    assert all(p.stat().st_mtime_ns == mtimes[p] for p in second.unchanged)
+
+    hand_written = site / "engines" / "notes.md"
+    hand_written.write_text("# My notes\n")
+    fewer = [r for r in fixed_records() if r.name != "bert-tiny"]
+    planned = plan_site(fewer, site, previous=fixed_previous())
+    assert site / "engines" / "bert-tiny.md" in stale_pages(site, planned)
+    third = render_site(fewer, site, previous=fixed_previous())
+    assert third.removed == (site / "engines" / "bert-tiny.md",)
+    assert hand_written.is_file(), "a page without the generated mark is never removed"
+    assert is_generated(site / "engines" / "index.md")
+
+
+def test_user_templates_override_shipped_ones(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "index.md.j2").write_text(
+        "<!-- generated by trtdoc -->\n# Our engines\n{% for r in records %}\n- {{ r.name|cell }}\n"
+        "{% endfor %}\n")
+    pages = plan_site(fixed_records(), tmp_path / "site", templates_dir=tmp_path / "tpl")
+    index = pages[tmp_path / "site" / "engines" / "index.md"].decode()
+    assert index.startswith("<!-- generated by trtdoc -->\n# Our engines\n- bert-tiny\n")
+    engine = pages[tmp_path / "site" / "engines" / "bert-tiny.md"].decode()
+    assert "## Parameters" in engine  # not overridden: the shipped template
+
+
+def test_template_errors_name_the_template(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "index.md.j2").write_text("{{ no_such_value }}\n")
+    with pytest.raises(RenderError) as exc:
+        plan_site(fixed_records(), tmp_path / "site", templates_dir=tmp_path / "tpl")
+    assert str(exc.value) == ("index.md.j2: UndefinedError: 'no_such_value' is undefined")
+    with pytest.raises(RenderError) as exc:
+        plan_site([], tmp_path / "site", templates_dir=tmp_path / "missing")
+    assert str(exc.value) == (f"{tmp_path / 'missing'}: the folder does not exist; pass an "
+                              "existing folder to --templates or leave it out")
+
+
+def test_no_records_still_gives_a_linkable_site(tmp_path: Path) -> None:
+    pages = plan_site([], tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in pages) == [
+        "changes.md", "compatibility.md", "engines/index.md"]
+    assert b"No engines yet" in pages[tmp_path / "engines" / "index.md"]
+
+
+# --------------------------------------------------------------------------------------------
+# The built HTML (mkdocs build --strict)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mkdocs")
+    site = render_fixture_site(root)
+    result = mkdocs_build(site, root / "public")
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    return root / "public"
+
+
+def test_mkdocs_strict_build_has_every_page_in_the_navigation(built: Path) -> None:
+    index = (built / "index.html").read_text()
+    for href in ("engines/", "engines/bert-tiny/", "engines/hostile-names/",
+                 "engines/resnet18-trtexec/", "compatibility/", "changes/"):
+        assert f'href="{href}"' in index, f"{href} is not in the navigation"
+
+
+def test_built_tables_have_consistent_rows(built: Path) -> None:
+    for page in sorted(built.rglob("*.html")):
+        for rows in html_facts(page).tables:
+            assert rows and all(n == rows[0] for n in rows), f"{page}: {rows}"
+
+
+def test_no_script_or_handler_from_names_in_built_html(built: Path) -> None:
+    page = built / "engines" / "hostile-names" / "index.html"
+    facts = html_facts(page)
+    assert not facts.handlers, facts.handlers
+    assert "img" not in facts.tags and "b" not in facts.tags
+    for src, text in facts.scripts:
+        assert "alert" not in text and "pwn" not in text, (src, text[:200])
+    text = "".join(facts.text)
+    assert 'conv|0 <script>alert("pwn")</script>' in text  # shown, as text
+    assert "out|put <img src=x onerror=alert(1)>" in text
+    for other in built.rglob("*.html"):
+        assert not html_facts(other).handlers, other
+
+
+def test_site_loads_nothing_from_the_network(built: Path) -> None:
+    for page in built.rglob("*.html"):
+        html = page.read_text()
+        loaded = re.findall(r'<(?:script|img|iframe)[^>]+src="(https?:[^"]*)"', html)
+        loaded += re.findall(r'<link[^>]+href="(https?:[^"]*)"', html)
+        assert not loaded, f"{page} loads {loaded}"
+        assert re.findall(r'<script src="[^"]*mermaid.min.js"', html), page
+
+
+def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
+    import dataclasses
+
+    from trtdoc.render import FUSED_NODES_SHOWN, FUSION_GROUPS_SHOWN, LABEL_LIMIT
+
+    bert = next(r for r in fixed_records() if r.name == "bert-tiny")
+    layers = [dataclasses.replace(layer, name=f"{layer.name}_copy{i}",
+                                  fused=tuple(f"{n}/{'very_long_scope/' * 6}{i}"
+                                              for n in layer.fused))
+              for i in range(22) for layer in bert.inspection.layers][:760]
+    big = dataclasses.replace(bert, name="big", inspection=dataclasses.replace(
+        bert.inspection, layers=tuple(layers)))
+    page = plan_site([big], tmp_path)[tmp_path / "engines" / "big.md"].decode()
+    assert '??? note "All 760 layers"' in page
+    table_rows = [line for line in page.splitlines() if line.startswith("    | ")]
+    assert len(table_rows) >= 762  # header, delimiter, 760 layers: all inside the collapsible
+    fusion = re.findall(r"(?s)```mermaid\n(flowchart LR\n.*?)```", page)[1]
+    nodes = re.findall(r'^    n\d+[\[(]', fusion, re.M)
+    assert len(nodes) <= FUSION_GROUPS_SHOWN * (FUSED_NODES_SHOWN + 2)
+    labels = re.findall(r'"([^"]*)"', fusion)
+    assert max(len(label) for label in labels) <= LABEL_LIMIT + len(" (runtime_fusion)")

@@ -1,0 +1,160 @@
+"""The built site in headless Chromium: every Mermaid diagram renders, nothing leaves the host.
+
+Needs Debian's ``chromium`` (``apt-get install chromium``) and the ``playwright`` Python
+package, whose driver ships in the wheel; ``playwright install`` is never run. The site is
+served from a loopback http.server, and every request to any other host is aborted and
+counted: the pages must work with no network at view time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sitetools import MERMAID_HINT, MERMAID_JS, mkdocs_build, render_fixture_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TRTDOC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--no-first-run"]
+SCREENSHOTS = os.environ.get("TRTDOC_SCREENSHOTS")  # a folder: keep screenshots to look at
+
+# mkdocs-material renders each diagram into a *closed* shadow root; opening them lets the test
+# read the SVG. This runs before any page script.
+OPEN_SHADOW_ROOTS = """
+const attach = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (init) {
+  return attach.call(this, Object.assign({}, init, {mode: "open"}));
+};
+"""
+
+DIAGRAM_STATE = """
+() => {
+  const hosts = [...document.querySelectorAll("div.mermaid")];
+  return {
+    pending: document.querySelectorAll("pre.mermaid").length,
+    rendered: hosts.filter(h => h.shadowRoot && h.shadowRoot.querySelector("svg")).length,
+    errors: hosts.filter(h => h.shadowRoot &&
+        /Syntax error|Parse error/i.test(h.shadowRoot.textContent)).length
+      + (/Syntax error in text/i.test(document.body.innerText) ? 1 : 0),
+  };
+}
+"""
+
+
+def _chromium_missing() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return (f"headless Chromium not found at {CHROMIUM}; install it with "
+                "`apt-get install chromium` (CI installs it)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing; pip install -e '.[test]'"
+    return None
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    missing = _chromium_missing()
+    if missing:
+        pytest.skip(missing)
+    assert MERMAID_JS.is_file(), MERMAID_HINT
+    root = tmp_path_factory.mktemp("browser")
+    site = render_fixture_site(root)
+    result = mkdocs_build(site, root / "public")
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(_QuietHandler, directory=str(root / "public"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root / "public"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _pages(public: Path) -> list[str]:
+    return sorted(p.relative_to(public).parent.as_posix() + "/"
+                  for p in public.rglob("index.html") if "assets" not in p.parts)
+
+
+def _visit_all(browser: object, base: str, public: Path, scheme: str,
+               external: list[str]) -> tuple[list[str], int, int]:
+    """Open every page in one colour scheme; return failures, pages and diagrams seen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(color_scheme=scheme,  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 900})
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+
+    def route(r: object) -> None:
+        url = r.request.url  # type: ignore[attr-defined]
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+            r.continue_()  # type: ignore[attr-defined]
+        else:
+            external.append(url)
+            r.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failures: list[str] = []
+    pages = diagrams = 0
+    for rel in _pages(public):
+        expected = (public / rel / "index.html").read_text().count('class="mermaid"')
+        page.goto(f"{base}/{rel}".replace("/./", "/"), wait_until="load")
+        if expected:
+            # A timeout is reported below with the diagram counts, not raised here.
+            with contextlib.suppress(PlaywrightTimeout):
+                page.wait_for_function(f"() => ({DIAGRAM_STATE})().rendered >= {expected}",
+                                       timeout=15000)
+        state = page.evaluate(DIAGRAM_STATE)
+        if state["rendered"] != expected or state["pending"] or state["errors"]:
+            failures.append(f"{scheme} {rel}: {state}, expected {expected}")
+        pages += 1
+        diagrams += state["rendered"]
+        if SCREENSHOTS and rel in ("engines/hostile-names/", "engines/bert-tiny/"):
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            name = rel.strip("/").replace("/", "_")
+            page.screenshot(path=f"{SCREENSHOTS}/{name}-{scheme}.png")
+    context.close()
+    return failures + [f"{scheme}: page error {e}" for e in errors], pages, diagrams
+
+
+def test_every_page_renders_its_diagrams_offline(served: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, public = served
+    external: list[str] = []
+    failures: list[str] = []
+    seen = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for scheme in ("light", "dark"):
+                failed, pages, diagrams = _visit_all(browser, base, public, scheme, external)
+                failures += failed
+                seen.append((scheme, pages, diagrams))
+        finally:
+            browser.close()
+    print("browser: " + "; ".join(f"{s}: {p} pages, {d} diagrams rendered" for s, p, d in seen)
+          + f"; {len(external)} external requests")
+    assert not external, f"requests left the host: {sorted(set(external))}"
+    assert not failures, "\n".join(failures)
+    assert all(p >= 7 and d >= 8 for _, p, d in seen), seen

@@ -1,0 +1,313 @@
+"""Accuracy of a converted model against its fp32 reference, measured in onnxruntime on the CPU.
+
+Both models run on the same inputs: held-out data from the spec, or seeded random inputs, in
+which case the report is flagged as a smoke check (it shows the conversion is not broken, not
+that accuracy on real data is within tolerance). Sessions use ONNX Runtime's basic graph
+optimisations only: the extended ones rewrite Q/DQ pairs into ORT's own integer kernels, whose
+rounding differs from the Q/DQ reference that TensorRT implements.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trtdoc.errors import BuildError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Figures a tolerance may bound, as (spec key, report attribute, bound kind, words).
+_LIMITS = {
+    "max_abs": ("max_abs", "max", "max abs error"),
+    "mean_abs": ("mean_abs", "max", "mean abs error"),
+    "min_cosine": ("cosine", "min", "cosine similarity"),
+    "min_top1": ("top1_agreement", "min", "top-1 agreement"),
+}
+_HINT = "loosen accuracy.tolerance.{key} or choose a higher precision"
+
+
+@dataclass(frozen=True)
+class OutputAccuracy:
+    """Errors of one model output over every sample. ``top1_agreement`` only for [batch, C>1]."""
+
+    name: str
+    shape: tuple[int, ...]  # of the first sample
+    max_abs: float
+    mean_abs: float
+    cosine: float
+    top1_agreement: float | None
+    reference_mean_abs: float  # scale of the reference output, to read max_abs against
+    nonfinite: int = 0  # values that are NaN/inf in the candidate but finite in the reference
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "shape": list(self.shape),
+            "max_abs": self.max_abs,
+            "mean_abs": self.mean_abs,
+            "cosine": self.cosine,
+            "top1_agreement": self.top1_agreement,
+            "reference_mean_abs": self.reference_mean_abs,
+            "nonfinite": self.nonfinite,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OutputAccuracy:
+        return cls(name=d["name"], shape=tuple(d["shape"]), max_abs=d["max_abs"],
+                   mean_abs=d["mean_abs"], cosine=d["cosine"],
+                   top1_agreement=d["top1_agreement"],
+                   reference_mean_abs=d["reference_mean_abs"], nonfinite=d.get("nonfinite", 0))
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    """Per-output errors of ``candidate`` against ``reference``; ``not_run`` says why if absent."""
+
+    reference: str
+    candidate: str
+    outputs: tuple[OutputAccuracy, ...]
+    samples: int  # input batches run through both models
+    smoke: bool  # True: seeded random inputs, not held-out data
+    seed: int | None
+    runtime: str  # "onnxruntime 1.32.0 CPU"
+    not_run: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, in a fixed key order."""
+        return {
+            "reference": self.reference,
+            "candidate": self.candidate,
+            "outputs": [o.to_dict() for o in self.outputs],
+            "samples": self.samples,
+            "smoke": self.smoke,
+            "seed": self.seed,
+            "runtime": self.runtime,
+            "not_run": self.not_run,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AccuracyReport:
+        """Inverse of :meth:`to_dict`."""
+        return cls(reference=d["reference"], candidate=d["candidate"],
+                   outputs=tuple(OutputAccuracy.from_dict(o) for o in d["outputs"]),
+                   samples=d["samples"], smoke=d["smoke"], seed=d["seed"],
+                   runtime=d["runtime"], not_run=d.get("not_run"))
+
+
+def _figure(x: float) -> float:
+    # Enough digits for any tolerance, few enough that records diff cleanly.
+    return float(f"{x:.6g}")
+
+
+class _Stats:
+    """Running error figures for one output, so samples of different shapes can be mixed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.shape: tuple[int, ...] = ()
+        self.count = 0
+        self.max_abs = 0.0
+        self.sum_abs = 0.0
+        self.sum_ref_abs = 0.0
+        self.dot = 0.0
+        self.ref_sq = 0.0
+        self.cand_sq = 0.0
+        self.rows = 0
+        self.agree = 0
+        self.top1 = True
+        self.nonfinite = 0
+
+    def add(self, ref: np.ndarray, cand: np.ndarray) -> None:
+        import numpy as np
+
+        if not self.shape:
+            self.shape = tuple(int(d) for d in ref.shape)
+        r = np.asarray(ref, dtype=np.float64)
+        c = np.asarray(cand, dtype=np.float64).reshape(r.shape)
+        finite = np.isfinite(r) & np.isfinite(c)
+        self.nonfinite += int((np.isfinite(r) & ~np.isfinite(c)).sum())
+        r, c = r[finite], c[finite]
+        d = np.abs(r - c)
+        self.count += d.size
+        if d.size:
+            self.max_abs = max(self.max_abs, float(d.max()))
+        self.sum_abs += float(d.sum())
+        self.sum_ref_abs += float(np.abs(r).sum())
+        self.dot += float(np.dot(r, c))
+        self.ref_sq += float(np.dot(r, r))
+        self.cand_sq += float(np.dot(c, c))
+        # Class scores: [batch, classes] with more than one class.
+        if ref.ndim == 2 and ref.shape[1] > 1:
+            self.rows += ref.shape[0]
+            self.agree += int((np.argmax(ref, axis=1) == np.argmax(
+                np.asarray(cand).reshape(ref.shape), axis=1)).sum())
+        else:
+            self.top1 = False
+
+    def result(self) -> OutputAccuracy:
+        if self.ref_sq == 0.0 and self.cand_sq == 0.0:
+            cosine = 1.0  # both all zero: identical
+        elif self.ref_sq == 0.0 or self.cand_sq == 0.0:
+            cosine = 0.0
+        else:
+            cosine = self.dot / math.sqrt(self.ref_sq * self.cand_sq)
+        n = max(self.count, 1)
+        return OutputAccuracy(
+            name=self.name, shape=self.shape, max_abs=_figure(self.max_abs),
+            mean_abs=_figure(self.sum_abs / n), cosine=_figure(min(cosine, 1.0)),
+            top1_agreement=(_figure(self.agree / self.rows) if self.top1 and self.rows
+                            else None),
+            reference_mean_abs=_figure(self.sum_ref_abs / n), nonfinite=self.nonfinite)
+
+
+def _session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: the library never prints
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+_ORT_NUMPY = {"tensor(float)": "float32", "tensor(float16)": "float16",
+              "tensor(double)": "float64", "tensor(int64)": "int64", "tensor(int32)": "int32",
+              "tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(bool)": "bool"}
+
+
+def _as(array: Any, dtype: str | None) -> Any:
+    return array if dtype is None or array.dtype == dtype else array.astype(dtype)
+
+
+def compare_models(reference: Path, candidate: Path, *,
+                   inputs: Sequence[Mapping[str, np.ndarray]] | None, seed: int = 0,
+                   samples: int = 4, shapes: Mapping[str, Sequence[int]] | None = None,
+                   engine: str = "") -> AccuracyReport:
+    """Run both models on the same inputs in onnxruntime (CPU) and measure the difference.
+
+    ``inputs`` are held-out batches (see :func:`trtdoc.precision.load_samples`). Without them,
+    ``samples`` batches of seeded random inputs are drawn (:func:`random_samples`, dynamic axes
+    from ``shapes``) and the report is a smoke check. Per output it records max and mean
+    absolute error, cosine similarity over all values, and top-1 agreement for [batch, classes]
+    outputs. A candidate onnxruntime cannot run on the CPU (bf16 convolutions, for one) gives a
+    report with ``not_run`` set and no outputs; a broken reference raises :class:`BuildError`.
+    """
+    import onnxruntime as ort
+
+    from trtdoc.precision import random_samples
+
+    engine = engine or candidate.name
+    runtime = f"onnxruntime {ort.__version__} CPU"
+    smoke = inputs is None
+    feeds: Sequence[Mapping[str, Any]]
+    feeds = random_samples(reference, shapes, count=samples, seed=seed, engine=engine) \
+        if inputs is None else inputs
+    try:
+        ref = _session(reference)
+    except Exception as exc:  # onnxruntime raises its own pybind error types
+        raise BuildError(f"onnxruntime cannot load the fp32 reference {reference.name} "
+                         f"({type(exc).__name__}: {exc}); the accuracy check needs it",
+                         engine=engine, setting="model") from exc
+    try:
+        cand = _session(candidate)
+    except Exception as exc:  # no CPU kernel for a type (bf16 Conv) is the usual cause
+        reason = str(exc).splitlines()[0].strip() if str(exc) else type(exc).__name__
+        return AccuracyReport(str(reference), str(candidate), (), 0, smoke,
+                              seed if smoke else None, runtime,
+                              not_run=f"onnxruntime cannot run the converted model on the CPU "
+                                      f"({reason})")
+    ref_names = [o.name for o in ref.get_outputs()]
+    cand_names = [o.name for o in cand.get_outputs()]
+    # Converters keep output names; fall back to position if one renamed them.
+    if set(ref_names) <= set(cand_names):
+        pairs = [(n, n) for n in ref_names]
+    elif len(ref_names) == len(cand_names):
+        pairs = list(zip(ref_names, cand_names, strict=True))
+    else:
+        raise BuildError(f"the converted model has outputs {cand_names}, the fp32 model "
+                         f"{ref_names}; they cannot be compared", engine=engine,
+                         setting="precision")
+    # Held-out data may be float64 or int32 where the models take float32 or int64.
+    ref_types = {i.name: _ORT_NUMPY.get(i.type) for i in ref.get_inputs()}
+    cand_types = {i.name: _ORT_NUMPY.get(i.type) for i in cand.get_inputs()}
+    ref_inputs = list(ref_types)
+    stats = {name: _Stats(name) for name in ref_names}
+    for batch in feeds:
+        missing = [n for n in ref_inputs if n not in batch]
+        if missing:
+            raise BuildError(f"held-out inputs lack {', '.join(missing)}. Name each array "
+                             "after the model input it feeds", engine=engine,
+                             setting="accuracy.data")
+        ref_feed = {n: _as(batch[n], ref_types[n]) for n in ref_inputs}
+        cand_feed = {n: _as(batch[n], cand_types[n]) for n in cand_types}
+        try:
+            ref_out = dict(zip(ref_names, ref.run(ref_names, ref_feed), strict=True))
+            cand_out = dict(zip(cand_names, cand.run(cand_names, cand_feed), strict=True))
+        except Exception as exc:  # shape or type mismatch between data and model
+            raise BuildError(f"onnxruntime could not run the models on these inputs "
+                             f"({type(exc).__name__}: {str(exc).strip()[:300]}). Check that "
+                             "the data matches the model's input shapes and types",
+                             engine=engine, setting="accuracy.data" if not smoke
+                             else "profiles") from exc
+        for rname, cname in pairs:
+            stats[rname].add(ref_out[rname], cand_out[cname])
+    return AccuracyReport(
+        reference=str(reference), candidate=str(candidate),
+        outputs=tuple(stats[n].result() for n in sorted(stats)), samples=len(feeds),
+        smoke=smoke, seed=seed if smoke else None, runtime=runtime)
+
+
+def _tolerance_items(tolerance: Mapping[str, float | None] | Any) -> list[tuple[str, float]]:
+    items: Iterable[tuple[str, Any]] = tolerance.items()
+    out = []
+    for key, value in items:
+        if value is None:
+            continue
+        if key not in _LIMITS:
+            raise ValueError(f"unknown tolerance {key!r}; expected one of {sorted(_LIMITS)}")
+        out.append((key, float(value)))
+    order = list(_LIMITS)
+    return sorted(out, key=lambda kv: order.index(kv[0]))
+
+
+def check_tolerance(report: AccuracyReport,
+                    tolerance: Mapping[str, float | None] | Any) -> list[str]:
+    """Human-readable violations of ``tolerance`` (max_abs, mean_abs, min_cosine, min_top1).
+
+    Empty means the report passes. Each line names the output, the figure, the measured and
+    the allowed value, and what to change. A report that could not be measured fails every
+    non-empty tolerance, since an unchecked gate must not pass.
+    """
+    limits = _tolerance_items(tolerance)
+    if not limits:
+        return []
+    if report.not_run is not None:
+        return [f"accuracy was not measured: {report.not_run}; remove accuracy.tolerance or "
+                "choose a precision onnxruntime runs on the CPU (fp16, int8, fp8)"]
+    violations: list[str] = []
+    for out in report.outputs:
+        if out.nonfinite:
+            violations.append(
+                f"output {out.name!r}: {out.nonfinite} value(s) are NaN or infinite in the "
+                "converted model but finite in the fp32 model; choose a higher precision")
+        for key, allowed in limits:
+            attr, kind, words = _LIMITS[key]
+            measured = getattr(out, attr)
+            if measured is None:
+                continue
+            if kind == "max" and measured > allowed:
+                violations.append(f"output {out.name!r}: {words} {measured:.6g} exceeds "
+                                  f"accuracy.tolerance.{key} {allowed:.6g}; "
+                                  + _HINT.format(key=key))
+            elif kind == "min" and measured < allowed:
+                violations.append(f"output {out.name!r}: {words} {measured:.6g} is below "
+                                  f"accuracy.tolerance.{key} {allowed:.6g}; "
+                                  + _HINT.format(key=key))
+    if any(k == "min_top1" for k, _ in limits) \
+            and all(o.top1_agreement is None for o in report.outputs):
+        violations.append("accuracy.tolerance.min_top1 is set, but no output looks like class "
+                          "scores ([batch, classes]); remove accuracy.tolerance.min_top1")
+    return violations

@@ -1,0 +1,753 @@
+"""The precision step: turn an fp32 ONNX model into the model a strongly typed TensorRT builds.
+
+TensorRT 11 and TensorRT-RTX take precision from the model, not from builder flags, so an
+fp16/bf16/int8/fp8 engine starts here:
+
+- fp16: ``onnxconverter_common.float16.convert_float_to_float16`` (ONNX's own converter; graph
+  inputs and outputs stay fp32, so the engine is a drop-in for the fp32 one).
+- bf16: NVIDIA ModelOpt AutoCast, the only maintained bf16 converter; it is an optional extra
+  (``trtdoc[modelopt]``) because it pulls in torch and CUDA libraries (several GB).
+- int8, fp8: explicit quantization by ``onnxruntime.quantization.quantize_static`` in QDQ format,
+  calibrated on the spec's data. ModelOpt's ONNX PTQ is built on the same quantizer.
+
+Converted models are cached by content: the same model, precision, calibration data and recipe
+give the same file without converting again. Every conversion library is imported inside the
+function that needs it, so ``import trtdoc`` stays fast and works without them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trtdoc.errors import BuildError, display_path
+
+if TYPE_CHECKING:
+    import numpy as np
+
+PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
+
+# Bump when a recipe below changes (options, op lists, pre-processing): cached models made by
+# the old recipe then stop matching and are converted again.
+RECIPE_VERSION = 1
+
+# The ops whose weights and inputs get Q/DQ. TensorRT runs these in int8/fp8 and fuses the
+# pointwise ops around them; quantizing glue ops (Add, Gather, Reshape...) only adds error,
+# and leaves embedding Gathers and integer index paths untouched.
+QUANTIZED_OP_TYPES = ("Conv", "ConvTranspose", "Gemm", "MatMul")
+
+# Seeded random calibration when the spec gives no data: enough batches for stable min/max.
+RANDOM_CALIBRATION_BATCHES = 8
+
+_QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
+# Nodes that move or re-type data without computing: not counted in the precision mix.
+_PLUMBING_OPS = _QDQ_OPS | {"Cast", "Constant", "Identity"}
+# ONNX element types: FLOAT, FLOAT16, DOUBLE, BFLOAT16, FLOAT8E4M3FN.
+_FLOAT_TYPES = frozenset({1, 10, 11, 16, 17})
+_LOW_TYPE = {"fp16": 10, "bf16": 16}
+
+_METHODS = {
+    "fp16": ("onnxconverter-common", "onnxconverter_common.float16.convert_float_to_float16 "
+             "(keep_io_types: graph inputs and outputs stay fp32)"),
+    "bf16": ("nvidia-modelopt", "modelopt.onnx.autocast.convert_to_mixed_precision "
+             "(bf16, keep_io_types: graph inputs and outputs stay fp32)"),
+    "int8": ("onnxruntime", "onnxruntime.quantization.quantize_static (QDQ, int8, MinMax "
+             "calibration, symmetric, per-channel weights; "
+             + "/".join(QUANTIZED_OP_TYPES) + ")"),
+    "fp8": ("onnxruntime", "onnxruntime.quantization.quantize_static (QDQ, FLOAT8E4M3FN, "
+            "Distribution calibration, per-tensor; " + "/".join(QUANTIZED_OP_TYPES) + ")"),
+}
+
+_FIX_DATA = "Fix or replace the file"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibration data for int8/fp8: an .npz, an .npy, or a folder of them; ``batches`` to use."""
+
+    data: Path
+    batches: int
+
+
+@dataclass(frozen=True)
+class PrecisionResult:
+    """What the precision step did, as a page shows it. ``model`` is the file to build."""
+
+    source: Path
+    model: Path
+    precision: str
+    method: str
+    tool: str
+    tool_version: str
+    calibration: str | None  # "data", "random" (seeded: scales are a guess), None if not used
+    calibration_batches: int | None
+    calibration_samples: int | None
+    cache_key: str
+    cache_hit: bool
+    seconds: float  # time the conversion took when it ran (also on a cache hit)
+    nodes_before: int
+    nodes_after: int
+    qdq_nodes: int
+    cast_nodes: int
+    low_precision_ops: tuple[tuple[str, int], ...]  # op type -> nodes computing in `precision`
+    # op type -> float nodes left in fp32 (for int8/fp8: not quantized themselves, though
+    # TensorRT may still fuse them into a quantized layer)
+    fp32_ops: tuple[tuple[str, int], ...]
+    untouched_inputs: tuple[str, ...]  # non-float graph inputs, passed through as they were
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
+        """JSON-ready, in a fixed key order; paths relative to ``base`` when given."""
+
+        def rel(p: Path) -> str:
+            if base is not None:
+                with contextlib.suppress(ValueError):
+                    return p.resolve().relative_to(base.resolve()).as_posix()
+            return p.as_posix()
+
+        return {
+            "source": rel(self.source),
+            "model": rel(self.model),
+            "precision": self.precision,
+            "method": self.method,
+            "tool": self.tool,
+            "tool_version": self.tool_version,
+            "calibration": self.calibration,
+            "calibration_batches": self.calibration_batches,
+            "calibration_samples": self.calibration_samples,
+            "cache_key": self.cache_key,
+            "cache_hit": self.cache_hit,
+            "seconds": round(self.seconds, 3),
+            "nodes_before": self.nodes_before,
+            "nodes_after": self.nodes_after,
+            "qdq_nodes": self.qdq_nodes,
+            "cast_nodes": self.cast_nodes,
+            "low_precision_ops": [[op, n] for op, n in self.low_precision_ops],
+            "fp32_ops": [[op, n] for op, n in self.fp32_ops],
+            "untouched_inputs": list(self.untouched_inputs),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], base: Path | None = None) -> PrecisionResult:
+        """Inverse of :meth:`to_dict`; relative paths are taken from ``base`` when given."""
+
+        def path(s: str) -> Path:
+            p = Path(s)
+            return base / p if base is not None and not p.is_absolute() else p
+
+        return cls(
+            source=path(d["source"]),
+            model=path(d["model"]),
+            precision=d["precision"],
+            method=d["method"],
+            tool=d["tool"],
+            tool_version=d["tool_version"],
+            calibration=d["calibration"],
+            calibration_batches=d["calibration_batches"],
+            calibration_samples=d["calibration_samples"],
+            cache_key=d["cache_key"],
+            cache_hit=d["cache_hit"],
+            seconds=float(d["seconds"]),
+            nodes_before=d["nodes_before"],
+            nodes_after=d["nodes_after"],
+            qdq_nodes=d["qdq_nodes"],
+            cast_nodes=d["cast_nodes"],
+            low_precision_ops=tuple((op, n) for op, n in d["low_precision_ops"]),
+            fp32_ops=tuple((op, n) for op, n in d["fp32_ops"]),
+            untouched_inputs=tuple(d["untouched_inputs"]),
+            notes=tuple(d.get("notes", ())),
+        )
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
+                 dtypes: Mapping[str, Any] | None = None, engine: str = "",
+                 setting: str = "calibration.data") -> tuple[dict[str, np.ndarray], ...]:
+    """Read model inputs from an .npz, an .npy, or a folder of them, as ``batches`` batches.
+
+    An .npz holds one array per input, keyed by input name; an .npy holds the one input of a
+    single-input model. The first axis of every array is the sample axis. A file is split along
+    it into ``batches`` batches; a folder gives one batch per file, sorted by name, of which the
+    first ``batches`` are used. ``batches=None`` takes every file whole. ``dtypes`` (input name
+    -> numpy dtype) casts each array to the model's type, refusing lossy casts (fractional
+    values for an integer input). Problems raise :class:`BuildError` naming ``setting``.
+    """
+    import numpy as np
+
+    names = list(input_names)
+    engine = engine or path.name
+
+    def fail(message: str) -> BuildError:
+        return BuildError(message, engine=engine, setting=setting)
+
+    if not path.exists():
+        raise fail(f"{display_path(path)} does not exist. Point {setting} at an .npz, an .npy, "
+                   "or a folder of them")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
+        if not files:
+            raise fail(f"{display_path(path)} holds no .npz or .npy files. Save one array per "
+                       "model input with numpy.savez")
+        if batches is not None and len(files) < batches:
+            raise fail(f"{display_path(path)} holds {len(files)} files, one batch each, but "
+                       f"{batches} batches were asked for. Add files or ask for fewer batches")
+        chosen = files if batches is None else files[:batches]
+        return tuple(_read_sample_file(p, names, dtypes, fail) for p in chosen)
+    if path.suffix not in (".npz", ".npy"):
+        raise fail(f"{display_path(path)} is not an .npz or .npy file. Save the inputs with "
+                   "numpy.savez (one array per input name) or numpy.save (single-input models)")
+    arrays = _read_sample_file(path, names, dtypes, fail)
+    if batches is None:
+        return (arrays,)
+    count = len(next(iter(arrays.values())))
+    if count < batches:
+        raise fail(f"{display_path(path)} holds {count} samples along the first axis, too few "
+                   f"for {batches} batches. Add samples or ask for fewer batches")
+    parts = {n: np.array_split(a, batches) for n, a in arrays.items()}
+    return tuple({n: parts[n][i] for n in names} for i in range(batches))
+
+
+def _read_sample_file(path: Path, names: list[str], dtypes: Mapping[str, Any] | None,
+                      fail: Any) -> dict[str, np.ndarray]:
+    import numpy as np
+
+    where = display_path(path)
+
+    def unreadable(exc: Exception) -> BuildError:
+        head = path.open("rb").read(1) if path.is_file() else b""
+        # numpy reports any file it cannot recognise as pickled data; a real pickle starts
+        # with the protocol byte 0x80.
+        if "Object arrays" in str(exc) or ("pickled" in str(exc) and head == b"\x80"):
+            return fail(f"{where} holds pickled Python objects, which trtdoc does not load. "
+                        "Save plain arrays: numpy.savez(file, **{input_name: array})")
+        reason = "unknown format" if "pickled" in str(exc) else f"{type(exc).__name__}: {exc}"
+        return fail(f"{where} is not a readable numpy file ({reason}). {_FIX_DATA}")
+
+    try:
+        # allow_pickle=False: a pickle runs code on load, and data files come from anywhere.
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise unreadable(exc) from exc
+    if isinstance(loaded, np.ndarray):
+        if len(names) != 1:
+            raise fail(f"{where} is an .npy file with one array, but the model has "
+                       f"{len(names)} inputs ({', '.join(names)}). Save an .npz with one array "
+                       "per input name: numpy.savez(file, **{input_name: array})")
+        arrays = {names[0]: loaded}
+    else:
+        with loaded:
+            keys = sorted(loaded.files)
+            missing = [n for n in names if n not in keys]
+            if missing:
+                raise fail(f"{where} has no array for model input(s) {', '.join(missing)} "
+                           f"(it holds: {', '.join(keys) or 'nothing'}). Name each array "
+                           "after the model input it feeds")
+            try:
+                arrays = {n: loaded[n] for n in names}
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise unreadable(exc) from exc
+    lengths = set()
+    for name, arr in arrays.items():
+        if arr.ndim == 0:
+            raise fail(f"{where}: array {name!r} is a scalar. Give it a leading sample axis")
+        lengths.add(arr.shape[0])
+        want = None if dtypes is None else dtypes.get(name)
+        if want is not None:
+            want = np.dtype(want)
+            # Whole numbers saved as floats (numpy.ones makes float64) cast losslessly.
+            if want.kind in "iub" and arr.dtype.kind == "f" \
+                    and not (np.isfinite(arr).all() and np.array_equal(arr, np.round(arr))):
+                raise fail(f"{where}: array {name!r} holds fractional {arr.dtype} values, but "
+                           f"model input {name!r} is {want}. Save integer data for it")
+            if arr.dtype.kind not in "iubf":
+                raise fail(f"{where}: array {name!r} holds {arr.dtype} values, which cannot "
+                           f"feed model input {name!r} ({want})")
+            arrays[name] = np.ascontiguousarray(arr, dtype=want)
+    if len(lengths) > 1:
+        sizes = ", ".join(f"{n}: {a.shape[0]}" for n, a in arrays.items())
+        raise fail(f"{where}: arrays have different sample counts along the first axis "
+                   f"({sizes}). Give every input the same number of samples")
+    return arrays
+
+
+def input_specs(model: Path) -> tuple[tuple[str, Any, tuple[int | str, ...]], ...]:
+    """``(name, numpy dtype, dims)`` per graph input of ``model``; dims are ints or axis names."""
+    import onnx
+    from onnx.helper import tensor_dtype_to_np_dtype
+
+    proto = onnx.load(str(model), load_external_data=False)
+    inits = {i.name for i in proto.graph.initializer}
+    specs = []
+    for vi in proto.graph.input:
+        if vi.name in inits:
+            continue
+        t = vi.type.tensor_type
+        dims = tuple(int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+                     for d in t.shape.dim)
+        specs.append((vi.name, tensor_dtype_to_np_dtype(t.elem_type), dims))
+    return tuple(specs)
+
+
+def _index_bounds(proto: Any) -> dict[str, int]:
+    """Exclusive upper bound for integer graph inputs that index a Gather's table.
+
+    An input that reaches a Gather's indices through shape-only ops (Cast, Reshape...) indexes
+    that table, so random values must stay below its row count: the vocabulary size for token
+    ids, 2 for token types.
+    """
+    graph = proto.graph
+    init_dims = {i.name: tuple(i.dims) for i in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, list[Any]] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def table_rows(name: str, axis: int) -> int | None:
+        seen = 0
+        while name not in init_dims and name in producer and seen < 8:
+            node = producer[name]
+            if node.op_type != "Identity":
+                return None
+            name, seen = node.input[0], seen + 1
+        dims = init_dims.get(name)
+        return int(dims[axis]) if dims and len(dims) > axis else None
+
+    bounds: dict[str, int] = {}
+    pass_through = {"Cast", "Identity", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Expand"}
+    for vi in graph.input:
+        frontier, found = [vi.name], []
+        for _ in range(6):
+            nxt = []
+            for tensor in frontier:
+                for node in consumers.get(tensor, ()):
+                    if node.op_type == "Gather" and len(node.input) > 1 \
+                            and node.input[1] == tensor:
+                        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+                        rows = table_rows(node.input[0], axis)
+                        if rows:
+                            found.append(rows)
+                    elif node.op_type in pass_through and node.input[0] == tensor:
+                        nxt.extend(node.output)
+            frontier = nxt
+        if found:
+            bounds[vi.name] = min(found)
+    return bounds
+
+
+def random_samples(model: Path, shapes: Mapping[str, Sequence[int]] | None, *, count: int,
+                   seed: int = 0, engine: str = "") -> tuple[dict[str, np.ndarray], ...]:
+    """``count`` batches of seeded random inputs for ``model``, valid for every input type.
+
+    Float inputs are standard normal. Integer inputs that index an embedding table stay below
+    its row count (token ids < vocabulary); other integer inputs are drawn from {0, 1}, and
+    inputs named like a mask are all ones, since a random mask can hide a whole row. Dynamic
+    axes take their size from ``shapes`` (the profile's opt shapes).
+    """
+    import numpy as np
+    import onnx
+
+    proto = onnx.load(str(model), load_external_data=False)
+    bounds = _index_bounds(proto)
+    rng = np.random.default_rng(seed)
+    specs = input_specs(model)
+    resolved: list[tuple[str, Any, tuple[int, ...]]] = []
+    for name, dtype, dims in specs:
+        given = None if shapes is None else shapes.get(name)
+        if given is not None:
+            shape = tuple(int(d) for d in given)
+        elif all(isinstance(d, int) and d > 0 for d in dims):
+            shape = tuple(int(d) for d in dims)  # type: ignore[arg-type]
+        else:
+            raise BuildError(
+                f"input {name!r} has dynamic dimensions {list(dims)}, so random inputs need a "
+                "shape. Add an optimization profile for it (its opt shape is used) or give "
+                "held-out data", engine=engine or model.name, setting="profiles")
+        resolved.append((name, np.dtype(dtype), shape))
+    batches = []
+    for _ in range(count):
+        batch: dict[str, np.ndarray] = {}
+        for name, dtype, shape in resolved:
+            if dtype.kind == "f":
+                batch[name] = rng.standard_normal(shape, dtype=np.float32).astype(dtype)
+            elif dtype.kind == "b":
+                batch[name] = rng.integers(0, 2, shape).astype(bool)
+            elif "mask" in name.lower():
+                batch[name] = np.ones(shape, dtype=dtype)
+            else:
+                batch[name] = rng.integers(0, bounds.get(name, 2), shape).astype(dtype)
+        batches.append(batch)
+    return tuple(batches)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _tool_version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _missing_tool(precision: str, engine: str) -> BuildError:
+    tool = _METHODS[precision][0]
+    if tool == "nvidia-modelopt":
+        how = ("install it with: pip install 'trtdoc[modelopt]' (NVIDIA ModelOpt with its ONNX "
+               "extra pulls in torch and CUDA libraries, about 6.7 GB), or choose fp16")
+    else:
+        how = f"install it with: pip install {tool}"
+    return BuildError(f"precision {precision} needs {tool}, which is not installed; {how}",
+                      engine=engine, setting="precision")
+
+
+def _hash_files(h: Any, files: Sequence[Path]) -> None:
+    for p in files:
+        h.update(p.name.encode() + b"\0")
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+
+
+def _calibration_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
+    return [path] if path.is_file() else []
+
+
+def _cache_key(model: Path, precision: str, calibration: Calibration | None,
+               profile_shapes: Mapping[str, Sequence[int]] | None, tool_version: str) -> str:
+    from trtdoc.model import model_digest
+
+    h = hashlib.sha256()
+    h.update(f"trtdoc-precision/{RECIPE_VERSION}/{precision}/{tool_version}\n".encode())
+    h.update(model_digest(model).encode())
+    if precision in ("int8", "fp8"):
+        if calibration is not None:
+            h.update(f"\ncalibration batches={calibration.batches}\n".encode())
+            _hash_files(h, _calibration_files(calibration.data))
+        else:
+            shapes = sorted((k, [int(d) for d in v]) for k, v in (profile_shapes or {}).items())
+            h.update(f"\nrandom {RANDOM_CALIBRATION_BATCHES} {json.dumps(shapes)}\n".encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _quiet(caught: list[str]) -> Iterator[None]:
+    """Keep converter chatter off the user's terminal: the library never prints.
+
+    onnxruntime.quantization logs warnings on the root logger and some calibrators print;
+    Python warnings (onnxconverter-common reports every value it clamps) are kept in
+    ``caught`` so the result can summarise them. Everything is restored on the way out.
+    """
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            yield
+        caught.extend(str(r.message) for r in records)
+    finally:
+        logging.disable(previous)
+
+
+def _clamp_note(messages: Sequence[str]) -> str | None:
+    """One line for the values the fp16 converter clamped, or None when it clamped nothing."""
+    clamped = [m for m in messages if "will be truncated to" in m]
+    if not clamped:
+        return None
+    # "the float32 number -3.9e-08 will be truncated to -1e-07" -> "-3.9e-08 -> -1e-07"
+    examples = []
+    for m in clamped:
+        value, _, to = m.split("number ", 1)[-1].partition(" will be truncated to ")
+        with contextlib.suppress(ValueError):
+            value, to = f"{float(value):.3g}", f"{float(to):.3g}"
+        examples.append(f"{value} -> {to}")
+    examples = sorted(set(examples))
+    shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
+    return (f"{len(clamped)} fp32 value(s) outside the fp16 range were clamped "
+            f"({shown})")
+
+
+def _external(model: Path) -> bool:
+    from trtdoc.model import model_files
+
+    return len(model_files(model)) > 1
+
+
+def convert_model(model: Path, precision: str, *, calibration: Calibration | None,
+                  cache_dir: Path, profile_shapes: Mapping[str, Sequence[int]] | None = None,
+                  engine: str = "", seed: int = 0) -> PrecisionResult:
+    """Convert the fp32 ONNX ``model`` to ``precision`` and return where the result is.
+
+    fp32 returns the model unchanged. fp16/bf16 convert with keep_io_types, so the engine's
+    inputs and outputs stay fp32. int8/fp8 insert Q/DQ nodes calibrated on ``calibration``
+    (``load_samples``); without it, on seeded random inputs shaped by ``profile_shapes`` (opt
+    shapes), which the result flags. Integer inputs are never converted or quantized.
+
+    Results are cached in ``cache_dir`` under a key over the model bytes (external data too),
+    the precision, the calibration bytes and batch count, the recipe and the tool version.
+    Failures raise :class:`BuildError` naming the spec setting to change.
+    """
+    engine = engine or model.name
+    if precision not in PRECISIONS:
+        raise BuildError(f"unknown precision {precision!r}; choose one of "
+                         f"{', '.join(PRECISIONS)}", engine=engine, setting="precision")
+    started = time.perf_counter()
+    before = _graph_summary(model, precision)
+    if precision == "fp32":
+        return PrecisionResult(
+            source=model, model=model, precision="fp32",
+            method="none: the fp32 model is built as it is", tool="", tool_version="",
+            calibration=None, calibration_batches=None, calibration_samples=None,
+            cache_key="", cache_hit=False, seconds=0.0, nodes_before=before["nodes"],
+            nodes_after=before["nodes"], qdq_nodes=before["qdq"], cast_nodes=before["cast"],
+            low_precision_ops=(), fp32_ops=before["fp32_ops"],
+            untouched_inputs=before["untouched"])
+
+    tool, method = _METHODS[precision]
+    tool_version = _tool_version(tool)
+    if tool_version == "not installed":
+        raise _missing_tool(precision, engine)
+    if calibration is not None and precision in ("int8", "fp8") \
+            and not calibration.data.exists():
+        raise BuildError(f"{display_path(calibration.data)} does not exist. Point "
+                         "calibration.data at an .npz, an .npy, or a folder of them",
+                         engine=engine, setting="calibration.data")
+    key = _cache_key(model, precision, calibration, profile_shapes, tool_version)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = cache_dir / f"{model.stem}.{precision}.{key[:16]}.onnx"
+    sidecar = out.with_name(out.name + ".json")
+    if sidecar.is_file() and out.is_file():
+        try:
+            cached = PrecisionResult.from_dict(json.loads(sidecar.read_text("utf-8")))
+        except (ValueError, KeyError, TypeError):
+            cached = None  # a damaged entry is rebuilt below, never trusted
+        if cached is not None and cached.cache_key == key:
+            return replace(cached, source=model, model=out, cache_hit=True)
+
+    samples: tuple[dict[str, np.ndarray], ...] = ()
+    source_kind: str | None = None
+    notes: list[str] = []
+    if precision in ("int8", "fp8"):
+        dtypes = {name: dtype for name, dtype, _ in input_specs(model)}
+        if calibration is not None:
+            samples = load_samples(calibration.data, list(dtypes), calibration.batches,
+                                   dtypes=dtypes, engine=engine)
+            source_kind = "data"
+        else:
+            samples = random_samples(model, profile_shapes, count=RANDOM_CALIBRATION_BATCHES,
+                                     seed=seed, engine=engine)
+            source_kind = "random"
+            notes.append("calibrated on seeded random inputs: the scales fit noise, not real "
+                         "data; give calibration.data for a deployable model")
+
+    external = _external(model)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir))
+    try:
+        staged = staging / out.name
+        caught: list[str] = []
+        with _quiet(caught):
+            try:
+                if precision == "fp16":
+                    _to_fp16(model, staged, external)
+                elif precision == "bf16":
+                    _to_bf16(model, staged, external)
+                else:
+                    _quantize(model, staged, precision, samples, external, staging)
+            except ImportError as exc:
+                raise _missing_tool(precision, engine) from exc
+            except BuildError:
+                raise
+            except Exception as exc:  # converters raise anything from ValueError to RuntimeError
+                raise BuildError(
+                    f"{tool} could not convert {model.name} to {precision} "
+                    f"({type(exc).__name__}: {str(exc).strip() or 'no message'}). Check that "
+                    "the model runs in onnxruntime on the CPU and that calibration.data matches "
+                    "its inputs, or choose another precision", engine=engine,
+                    setting="precision") from exc
+        note = _clamp_note(caught)
+        if note:
+            notes.append(note)
+        after = _graph_summary(staged, precision)
+        result = PrecisionResult(
+            source=model, model=out, precision=precision, method=method, tool=tool,
+            tool_version=tool_version, calibration=source_kind,
+            calibration_batches=len(samples) if samples else None,
+            calibration_samples=(sum(len(next(iter(b.values()))) for b in samples)
+                                 if samples else None),
+            cache_key=key, cache_hit=False, seconds=time.perf_counter() - started,
+            nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],
+            cast_nodes=after["cast"], low_precision_ops=after["low_ops"],
+            fp32_ops=after["fp32_ops"], untouched_inputs=after["untouched"],
+            notes=tuple(notes))
+        # Data files first and the model next, then the sidecar: a sidecar marks a whole entry.
+        for p in sorted(staging.iterdir(), key=lambda p: p.name == staged.name):
+            if p.name.startswith(out.name):
+                os.replace(p, cache_dir / p.name)
+        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n", "utf-8")
+        os.replace(tmp, sidecar)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _save(proto: Any, out: Path, external: bool) -> None:
+    import onnx
+
+    if external:
+        onnx.save(proto, str(out), save_as_external_data=True, all_tensors_to_one_file=True,
+                  location=out.name + ".data")
+    else:
+        onnx.save(proto, str(out))
+
+
+def _to_fp16(model: Path, out: Path, external: bool) -> None:
+    from onnxconverter_common import float16
+
+    if external:
+        # The path variant runs shape inference on disk, past protobuf's 2 GB limit.
+        proto = float16.convert_float_to_float16_model_path(str(model), keep_io_types=True)
+    else:
+        import onnx
+
+        proto = float16.convert_float_to_float16(onnx.load(str(model)), keep_io_types=True)
+    _save(proto, out, external)
+
+
+def _to_bf16(model: Path, out: Path, external: bool) -> None:
+    from modelopt.onnx.autocast import convert_to_mixed_precision
+
+    proto = convert_to_mixed_precision(onnx_path=str(model), low_precision_type="bf16",
+                                       keep_io_types=True)
+    _save(proto, out, external)
+
+
+def _quantize(model: Path, out: Path, precision: str,
+              samples: Sequence[Mapping[str, np.ndarray]], external: bool,
+              workdir: Path) -> None:
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class _Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._it = iter(samples)
+
+        def get_next(self) -> dict[str, Any] | None:
+            batch = next(self._it, None)
+            return None if batch is None else dict(batch)
+
+    # Pre-processing folds the Constant/Identity nodes torch exporters put in front of weights;
+    # without it the quantizer sees those weights as activations and cannot quantize them
+    # per channel. Symbolic shape inference needs sympy and adds nothing for static-rank models.
+    pre = workdir / "preprocessed.onnx"
+    quant_pre_process(str(model), str(pre), skip_symbolic_shape=True,
+                      save_as_external_data=external, all_tensors_to_one_file=True,
+                      external_data_location="preprocessed.onnx.data")
+    fp8 = precision == "fp8"
+    qtype = QuantType.QFLOAT8E4M3FN if fp8 else QuantType.QInt8
+    quantize_static(
+        str(pre), str(out), _Reader(),
+        quant_format=QuantFormat.QDQ,
+        op_types_to_quantize=list(QUANTIZED_OP_TYPES),
+        # fp8 per-channel was no more accurate in our measurements and twice as slow.
+        per_channel=not fp8,
+        activation_type=qtype,
+        weight_type=qtype,
+        # onnxruntime supports only the Distribution calibrator for float8.
+        calibrate_method=CalibrationMethod.Distribution if fp8 else CalibrationMethod.MinMax,
+        use_external_data_format=external,
+        extra_options={
+            # TensorRT's quantization is symmetric (zero point 0).
+            "ActivationSymmetric": True,
+            "WeightSymmetric": True,
+            # TensorRT's DequantizeLinear takes 8-bit (and 4-bit) inputs only; an int32 bias
+            # fails to parse. TensorRT fuses the fp32 bias into the quantized layer instead.
+            "QuantizeBias": False,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- graph facts
+
+
+def _histogram(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _graph_summary(model: Path, precision: str) -> dict[str, Any]:
+    """Node counts and the precision mix of ``model``, read with shape-inferred tensor types."""
+    import onnx
+
+    proto = onnx.load(str(model), load_external_data=False)
+    try:
+        # Types of intermediate tensors come from shape inference; data is not needed for it.
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - the mix is a best effort; counts below still hold
+        inferred = proto
+    graph = inferred.graph
+    types: dict[str, int] = {}
+    for vi in [*graph.input, *graph.output, *graph.value_info]:
+        types[vi.name] = vi.type.tensor_type.elem_type
+    for init in graph.initializer:
+        types[init.name] = init.data_type
+    for node in graph.node:
+        if node.op_type == "Constant":
+            for a in node.attribute:
+                if a.name == "value":
+                    types[node.output[0]] = a.t.data_type
+
+    dq_outputs = {o for n in graph.node if n.op_type == "DequantizeLinear" for o in n.output}
+    low: Counter[str] = Counter()
+    fp32: Counter[str] = Counter()
+    ops: Counter[str] = Counter()
+    for node in graph.node:
+        ops[node.op_type] += 1
+        if node.op_type in _PLUMBING_OPS:
+            continue
+        out_types = {types.get(o, 0) for o in node.output}
+        # Q/DQ around other ops only carry scales between quantized layers; TensorRT decides
+        # whether to fuse them, and its layer table reports that per layer.
+        quantized = (precision in ("int8", "fp8") and node.op_type in QUANTIZED_OP_TYPES
+                     and any(i in dq_outputs for i in node.input))
+        if quantized or (precision in _LOW_TYPE and _LOW_TYPE[precision] in out_types):
+            low[node.op_type] += 1
+        elif 1 in out_types:
+            fp32[node.op_type] += 1
+    inits = {i.name for i in graph.initializer}
+    untouched = tuple(sorted(vi.name for vi in graph.input if vi.name not in inits
+                             and vi.type.tensor_type.elem_type not in _FLOAT_TYPES))
+    return {
+        "nodes": sum(ops.values()),
+        "qdq": sum(ops[o] for o in _QDQ_OPS),
+        "cast": ops["Cast"],
+        "low_ops": _histogram(low),
+        "fp32_ops": _histogram(fp32),
+        "untouched": untouched,
+    }
