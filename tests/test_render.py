@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sitetools import (
     GOLDEN,
+    RECORDS,
     commonmark_tables,
     fixed_previous,
     fixed_records,
@@ -239,3 +240,23 @@ def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
     assert len(nodes) <= FUSION_GROUPS_SHOWN * (FUSED_NODES_SHOWN + 2)
     labels = re.findall(r'"([^"]*)"', fusion)
     assert max(len(label) for label in labels) <= LABEL_LIMIT + len(" (runtime_fusion)")
+
+
+def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: Path) -> None:
+    import dataclasses
+    from types import MappingProxyType
+
+    from trtdoc.record import read_record
+
+    fp16 = read_record(RECORDS / "mobilenet-v2-fp16.json")
+    fp32 = dataclasses.replace(
+        fp16, name="mobilenet-v2-fp32", engine_bytes=fp16.engine_bytes * 2,
+        spec=MappingProxyType({**fp16.spec, "name": "mobilenet-v2-fp32", "precision": "fp32"}))
+    render_site([fp16, fp32], tmp_path)
+    page = (tmp_path / "engines" / "mobilenet-v2-fp16.md").read_text()
+    assert "### Against the fp32 variant" in page
+    assert "[mobilenet-v2-fp32](mobilenet-v2-fp32.md)" in page
+    size_row = next(line for line in page.splitlines() if line.startswith("| Engine size |"))
+    assert size_row.endswith("| 0.50× |")
+    fp32_page = (tmp_path / "engines" / "mobilenet-v2-fp32.md").read_text()
+    assert "Against the fp32 variant" not in fp32_page

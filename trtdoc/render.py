@@ -466,8 +466,49 @@ def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]
     return rows
 
 
-def engine_context(record: EngineRecord, previous: EngineRecord | None = None
-                   ) -> dict[str, Any]:
+def fp32_baseline(record: EngineRecord, records: Sequence[EngineRecord]) -> EngineRecord | None:
+    """The fp32 engine built from the same spec file and model, to compare a lower precision with.
+
+    ``variants: {precision: [fp32, fp16, int8]}`` makes such siblings; the first fp32 one by name
+    wins, so the choice is stable.
+    """
+    spec = record.spec or {}
+    if spec.get("precision", "fp32") == "fp32" or "source" not in spec:
+        return None
+    for other in sorted(records, key=lambda r: r.name):
+        o = other.spec or {}
+        if (other.name != record.name and o.get("precision") == "fp32"
+                and o.get("source") == spec.get("source")
+                and other.model_sha256 == record.model_sha256):
+            return other
+    return None
+
+
+def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, Any, Any, str]]:
+    format_bytes = parameters.format_bytes
+    def ratio(a: float | None, b: float | None) -> str:
+        return f"{a / b:.2f}×" if a and b else ""
+
+    def mix(r: EngineRecord) -> str:
+        return ", ".join(f"{k} {n}" for k, n in r.inspection.precision_mix()) or "not known"
+
+    mem, bmem = record.inspection.memory, base.inspection.memory
+    return [
+        ("Engine size", format_bytes(base.engine_bytes), format_bytes(record.engine_bytes),
+         ratio(record.engine_bytes, base.engine_bytes)),
+        ("Weights", format_bytes(bmem.weights), format_bytes(mem.weights),
+         ratio(mem.weights, bmem.weights)),
+        ("Activations", format_bytes(bmem.activation), format_bytes(mem.activation),
+         ratio(mem.activation, bmem.activation)),
+        ("Engine layers", len(base.inspection.layers), len(record.inspection.layers), ""),
+        ("Layer precisions", mix(base), mix(record), ""),
+        ("Build time", f"{base.build_seconds:.2f} s" if base.build_seconds else "not known",
+         f"{record.build_seconds:.2f} s" if record.build_seconds else "not known", ""),
+    ]
+
+
+def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
+                   baseline: EngineRecord | None = None) -> dict[str, Any]:
     """Everything the engine template needs, computed once here."""
     inspection = record.inspection
     timed = [layer for layer in inspection.layers if layer.time_ms is not None]
@@ -498,6 +539,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None
         "python": python_snippet(record),
         "trtdoc_command": trtdoc_command(record),
         "changes": changes_between(previous, record) if previous is not None else None,
+        "baseline": baseline,
+        "baseline_rows": _baseline_rows(record, baseline) if baseline is not None else [],
         "warnings": sorted(record.warnings),
         "not_run": sorted(record.not_run, key=lambda n: (n.what, n.reason)),
     }
@@ -515,7 +558,8 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     for record in records:
         path = f"{ENGINES_DIR}/{slug(record.name)}.md"
         pages[path] = _render(env, "engine.md.j2",
-                              **engine_context(record, previous.get(record.name)))
+                              **engine_context(record, previous.get(record.name),
+                                               fp32_baseline(record, records)))
     matrix = compat.compat_matrix(records)
     changes: list[Changes] = [changes_between(previous[r.name], r) for r in records
                               if r.name in previous]
