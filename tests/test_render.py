@@ -256,7 +256,8 @@ def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: 
     page = (tmp_path / "engines" / "mobilenet-v2-fp16.md").read_text()
     assert "### Against the fp32 variant" in page
     assert "[mobilenet-v2-fp32](mobilenet-v2-fp32.md)" in page
-    size_row = next(line for line in page.splitlines() if line.startswith("| Engine size |"))
+    comparison = page.split("### Against the fp32 variant", 1)[1]
+    size_row = next(line for line in comparison.splitlines() if line.startswith("| Engine size |"))
     assert size_row.endswith("| 0.50× |")
     fp32_page = (tmp_path / "engines" / "mobilenet-v2-fp32.md").read_text()
     assert "Against the fp32 variant" not in fp32_page
