@@ -144,7 +144,9 @@ def _one_conv(path: Path, elem: int) -> Path:
         nodes, "conv",
         [oh.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 4, 4])],
         [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 2, 4, 4])], [w])
-    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
+    # IR 8 keeps it loadable by older onnxruntime releases (1.23 reads IR 11 at most).
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, path)
     return path
 
 

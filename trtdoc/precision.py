@@ -419,6 +419,15 @@ def _missing_tool(precision: str, engine: str) -> BuildError:
                       engine=engine, setting="precision")
 
 
+def _broken_tool(precision: str, tool: str, tool_version: str, exc: ImportError,
+                 engine: str) -> BuildError:
+    spec = "'nvidia-modelopt[onnx]'" if tool == "nvidia-modelopt" else tool
+    return BuildError(
+        f"{tool} {tool_version} is installed, but converting to {precision} failed on an "
+        f"import ({exc}): it and its dependencies do not fit together. Upgrade it with: "
+        f"pip install --upgrade {spec}", engine=engine, setting="precision")
+
+
 def _hash_files(h: Any, files: Sequence[Path]) -> None:
     for p in files:
         h.update(p.name.encode() + b"\0")
@@ -513,8 +522,8 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         raise BuildError(f"unknown precision {precision!r}; choose one of "
                          f"{', '.join(PRECISIONS)}", engine=engine, setting="precision")
     started = time.perf_counter()
-    before = _graph_summary(model, precision)
     if precision == "fp32":
+        before = _graph_summary(model, precision)
         return PrecisionResult(
             source=model, model=model, precision="fp32",
             method="none: the fp32 model is built as it is", tool="", tool_version="",
@@ -561,6 +570,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             notes.append("calibrated on seeded random inputs: the scales fit noise, not real "
                          "data; give calibration.data for a deployable model")
 
+    before = _graph_summary(model, precision)
     external = _external(model)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir))
     try:
@@ -575,7 +585,10 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
                 else:
                     _quantize(model, staged, precision, samples, external, staging)
             except ImportError as exc:
-                raise _missing_tool(precision, engine) from exc
+                # The distribution is installed (checked above), so a part of it or one of its
+                # dependencies does not fit: onnxruntime 1.23 (the last for Python 3.10)
+                # imports an fp8 helper that onnx 1.21 no longer has, for one.
+                raise _broken_tool(precision, tool, tool_version, exc, engine) from exc
             except BuildError:
                 raise
             except Exception as exc:  # converters raise anything from ValueError to RuntimeError
@@ -604,7 +617,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         for p in sorted(staging.iterdir(), key=lambda p: p.name == staged.name):
             if p.name.startswith(out.name):
                 os.replace(p, cache_dir / p.name)
-        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp = staging / sidecar.name
         tmp.write_text(json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n", "utf-8")
         os.replace(tmp, sidecar)
     finally:
