@@ -151,3 +151,52 @@ def test_end_to_end_in_a_subprocess(here: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == expected
     assert proc.stdout == ""
+
+
+def test_inspect_reads_the_header_of_a_real_engine(mobilenet_build) -> None:
+    import tensorrt_rtx
+
+    _, engine = mobilenet_build
+    result = run("inspect", str(engine))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "backend               tensorrt-rtx"
+    assert lines[1] == f"version               {tensorrt_rtx.__version__}"
+    assert lines[2] == "compute capabilities  sm86, sm120"
+    assert lines[4] == f"size                  {engine.stat().st_size:,} bytes"
+
+
+def test_inspect_refuses_a_file_that_is_not_an_engine(here: Path) -> None:
+    (here / "notes.engine").write_bytes(b"hello, this is not a plan" * 4)
+    result = run("inspect", "notes.engine")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: notes.engine: ")
+
+
+def test_import_turns_trtexec_exports_into_a_record_and_page(here: Path) -> None:
+    from conftest import TREX
+
+    result = run("import", str(TREX / "fp16" / "resnet.onnx.engine.graph.json"),
+                 "--profile", str(TREX / "fp16" / "resnet.onnx.engine.profile.json"),
+                 "--name", "resnet-a100-fp16")
+    assert result.exit_code == 0, result.stderr
+    assert "resnet-a100-fp16: 36 layers, 36 with times → records/resnet-a100-fp16.json" \
+        in result.stderr
+    page = (here / "site" / "engines" / "resnet-a100-fp16.md").read_text()
+    assert "1.016832" in page or "1.017" in page  # total of the per-layer averages, in ms
+
+
+def test_only_builds_the_named_engine(here: Path) -> None:
+    from conftest import MODELS
+
+    spec = (f"model: {MODELS / 'mobilenet_v2_035.onnx'}\nbackend: tensorrt-rtx\n"
+            "profiles:\n  - input: {min: [1, 3, 224, 224], opt: [1, 3, 224, 224], "
+            "max: [1, 3, 224, 224]}\ntargets: [sm86]\n")
+    write(here, "specs/a.yaml", "name: a\n" + spec)
+    write(here, "specs/b.yaml", "name: b\n" + spec)
+    result = run("build", "specs", "--only", "b")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (here / "records").glob("*.json")) == ["b.json"]
+    unknown = run("build", "specs", "--only", "c")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == "error: --only c: no such engine in the specs; known: a, b"
