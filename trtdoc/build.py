@@ -7,12 +7,10 @@ keeps two builds of one output folder apart. Nothing here prints; progress goes 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import threading
@@ -36,7 +34,7 @@ from trtdoc.errors import (
     TrtdocError,
     display_path,
 )
-from trtdoc.model import ModelFacts, model_digest, model_facts_from_onnx
+from trtdoc.model import ModelFacts, digest_cache, model_digest, model_facts_from_onnx
 from trtdoc.record import (
     EngineRecord,
     Host,
@@ -101,7 +99,7 @@ class RunResult:
 
 @dataclass(frozen=True)
 class BuiltEngine:
-    plan: bytes
+    plan: memoryview  # read-only bytes of TensorRT's own buffer: a plan can be GBs, never copied
     messages: tuple[tuple[str, str], ...]  # (severity, message)
     seconds: float
     effective: dict[str, Any] = field(hash=False)
@@ -211,7 +209,8 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
                            f"{inconsistent[0].strip()}. Narrow min/max to shapes the model "
                            "accepts", ("profiles",), messages)
     effective = read_settings(trt, choice.backend, config)
-    return BuiltEngine(bytes(plan), tuple(messages), seconds, effective, defaults)
+    return BuiltEngine(memoryview(plan).cast("B").toreadonly(), tuple(messages), seconds,
+                       effective, defaults)
 
 
 def _build_error(spec: EngineSpec, message: str, key: tuple[str | int, ...],
@@ -291,7 +290,16 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         not_run.append(NotRun("layer inspection", str(exc)))
     header = engine_facts_from_header(built.plan)
     engine_path = paths.engine(spec.name)
-    write_atomic(engine_path, built.plan)
+    # Hashing (CPU) and writing (disk) a plan of hundreds of MB each take a while; hashlib
+    # releases the GIL, so they overlap.
+    engine_sha: list[str] = []
+    hasher = threading.Thread(
+        target=lambda: engine_sha.append(hashlib.sha256(built.plan).hexdigest()))
+    hasher.start()
+    try:
+        write_atomic(engine_path, built.plan)  # type: ignore[arg-type]  # any buffer works
+    finally:
+        hasher.join()
     return EngineRecord(
         name=spec.name,
         build_key=key,
@@ -308,7 +316,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         build_seconds=round(built.seconds, 3),
         engine_path=display_path(engine_path),
         engine_bytes=len(built.plan),
-        engine_sha256=hashlib.sha256(built.plan).hexdigest(),
+        engine_sha256=engine_sha[0],
         header=header,
         inspection=inspection,
         precision=MappingProxyType(precision) if precision else None,
@@ -396,10 +404,21 @@ def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:
             write_atomic(history_path(paths.records, record.name), old)
 
 
+# A worker's end of the progress queue. It is handed over when the worker starts, because a
+# multiprocessing queue cannot travel with each task; a Manager queue could, but every put is
+# then a round trip to one more process, and a build sends thousands of progress steps.
+_EVENTS: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _EVENTS
+    _EVENTS = queue
+
+
 def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
-            choice: BackendChoice, queue: Any) -> Outcome:
+            choice: BackendChoice) -> Outcome:
     return _run_one(item, paths, key, model_sha, choice,
-                    queue.put if queue is not None else None)
+                    _EVENTS.put if _EVENTS is not None else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,7 +479,8 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                               f"known: {', '.join(sorted(g.spec.name for g in good))}")
         good = [g for g in good if g.spec.name in only]
     outcomes: list[Outcome] = []
-    with build_lock(paths.out):
+    with build_lock(paths.out), digest_cache(paths.cache / "model-digests.json",
+                                             trusted=not force):
         for folder in (paths.out / "engines", paths.out / "logs", paths.records):
             remove_stale_temporaries(folder)
         todo: list[_Plan] = []
@@ -499,9 +519,12 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
     if jobs <= 1 or len(todo) == 1:
         # In-process: no interpreter start or TensorRT import beyond the one a bare script pays.
         return [_run_one(p.item, paths, p.key, p.model_sha, p.choice, on_event) for p in todo]
+    # Imported here: a serial build, the common case, does not pay for them.
+    import concurrent.futures as cf
+    import multiprocessing
+
     ctx = multiprocessing.get_context("spawn")
-    manager = ctx.Manager() if on_event else None
-    queue = manager.Queue() if manager else None
+    queue = ctx.Queue() if on_event else None
     stop = threading.Event()
 
     def pump() -> None:
@@ -515,11 +538,16 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
     pumper = threading.Thread(target=pump, daemon=True) if queue is not None else None
     if pumper:
         pumper.start()
+    # Longest builds first (as long as they took last time; unknown ones count as long), so
+    # that no worker is left with a long build while the other has nothing to do.
+    longest_first = sorted(todo, key=lambda p: -(p.previous.build_seconds or 1e9)
+                           if p.previous is not None else -1e9)
     results: list[Outcome] = []
     try:
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_worker, p.item, paths, p.key, p.model_sha, p.choice, queue):
-                       p for p in todo}
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                    initargs=(queue,)) as pool:
+            futures = {pool.submit(_worker, p.item, paths, p.key, p.model_sha, p.choice): p
+                       for p in longest_first}
             for fut in cf.as_completed(futures):
                 p = futures[fut]
                 try:
@@ -534,8 +562,8 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
         stop.set()
         if pumper:
             pumper.join(timeout=5)
-        if manager:
-            manager.shutdown()
+        if queue is not None:
+            queue.close()
     return results
 
 

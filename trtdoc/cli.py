@@ -7,6 +7,7 @@ a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -270,12 +271,25 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     from trtdoc.record import read_records
     from trtdoc.render import plan_site, render_site, stale_pages
 
-    records = read_records(outputs.records)
-    previous = read_previous(outputs.records)
-    if dry_run:
-        planned = plan_site(records, site, templates_dir=templates, previous=previous)
-        return stale_pages(site, planned)
-    result = render_site(records, site, templates_dir=templates, previous=previous)
+    # Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
+    # The cyclic garbage collector finds nothing in them, yet rescans them every few thousand
+    # allocations: that tripled the time to read such a set. Reading makes no cycles, so it
+    # runs without the collector; rendering runs with it, but with the records frozen out of
+    # its scans.
+    gc.disable()
+    try:
+        records = read_records(outputs.records)
+        previous = read_previous(outputs.records)
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        if dry_run:
+            planned = plan_site(records, site, templates_dir=templates, previous=previous)
+            return stale_pages(site, planned)
+        result = render_site(records, site, templates_dir=templates, previous=previous)
+    finally:
+        gc.unfreeze()
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
     return list(result.written)
 

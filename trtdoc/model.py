@@ -1,14 +1,20 @@
 """Facts about an ONNX model, read without loading its weights.
 
-``onnx.load(..., load_external_data=False)`` leaves external tensors on disk, so a model of
-several GB stays cheap to check. Weights stored inside the protobuf are read once, as part of
-the file, and never copied.
+The protobuf is read field by field from a memory map: weight bytes, inside the file or in
+external data, are skipped by offset and never copied, so a model of several GB stays cheap to
+check, and ``onnx`` is not imported at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import mmap
+import os
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,101 +122,425 @@ class ModelFacts:
         )
 
 
-def _load_proto(path: Path) -> Any:
-    import onnx  # deferred: importing trtdoc stays cheap
-
-    if not path.is_file():
-        raise ModelError("model file not found", path=path, missing=True)
-    try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # protobuf raises DecodeError and friends for non-ONNX bytes
-        raise ModelError("not a readable ONNX model (truncated, or not ONNX at all)",
-                         path=path) from exc
-    # An empty file (or a few stray bytes) parses as an empty ModelProto without complaint.
-    if proto.ir_version <= 0 or not proto.HasField("graph"):
-        raise ModelError("not a readable ONNX model (truncated, or not ONNX at all)", path=path)
-    return proto
+# --------------------------------------------------------------------------------------------
+# Reading the ONNX protobuf
+#
+# trtdoc needs a few dozen scalar fields of a ModelProto, and never its weights. Reading them
+# straight from the protobuf wire format skips the weight bytes by offset instead of copying
+# them, and avoids importing ``onnx`` (which imports numpy): together about half a second of
+# every ``trtdoc build``, which is more than TensorRT-RTX needs to build a small model. The
+# field numbers below are those of onnx/onnx.proto, which ONNX keeps stable across versions.
+# --------------------------------------------------------------------------------------------
+class _WireError(Exception):
+    """The bytes are not a well-formed protobuf message."""
 
 
-def _tensor(value_info: Any) -> ModelTensor:
-    t = value_info.type.tensor_type
-    dims: list[int | str] = []
-    for d in t.shape.dim:
-        if d.HasField("dim_value"):
-            dims.append(int(d.dim_value))
+_Ranges = list[tuple[int, int]]  # the byte ranges of one message; repeats are merged
+_TEXT_SUFFIXES = (".pbtxt", ".txtpb", ".textproto", ".prototxt", ".json", ".onnxjson",
+                  ".onnxtxt", ".onnxtext")  # onnx.load picks a text parser by these
+
+
+def _varint(buf: Any, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        try:
+            b = buf[pos]
+        except IndexError:
+            raise _WireError("truncated varint") from None
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise _WireError("varint too long")
+
+
+def _signed(v: int) -> int:
+    """int32/int64 fields: negative values travel as 64-bit two's complement."""
+    v &= (1 << 64) - 1
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _fields(buf: Any, ranges: _Ranges) -> Any:
+    """``(field number, wire type, value)`` of every field in ``ranges``, in wire order.
+
+    The value is the int of a varint or the ``(start, end)`` of a length-delimited field.
+    Fixed-width and group fields, which trtdoc never reads, are skipped.
+    """
+    for start, end in ranges:
+        pos = start
+        while pos < end:
+            key, pos = _varint(buf, pos)
+            number, wire = key >> 3, key & 7
+            if number == 0:
+                raise _WireError("field number 0")
+            if wire == 0:
+                value, pos = _varint(buf, pos)
+                yield number, wire, value
+                continue
+            if wire == 2:
+                size, pos = _varint(buf, pos)
+                if pos + size > end:
+                    raise _WireError("length past the end of the message")
+                yield number, wire, (pos, pos + size)
+                pos += size
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 3:
+                pos = _skip_group(buf, pos, end, number)
+            else:
+                raise _WireError(f"wire type {wire}")
+        if pos != end:
+            raise _WireError("field past the end of the message")
+
+
+def _skip_group(buf: Any, pos: int, end: int, number: int) -> int:
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        wire = key & 7
+        if wire == 4:
+            if key >> 3 != number:
+                raise _WireError("mismatched end of group")
+            return pos
+        if wire == 0:
+            _, pos = _varint(buf, pos)
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            pos += size
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        elif wire == 3:
+            pos = _skip_group(buf, pos, end, key >> 3)
         else:
-            dims.append(d.dim_param or "?")
-    return ModelTensor(value_info.name, _DTYPES.get(t.elem_type, f"type{t.elem_type}"),
-                       tuple(dims))
+            raise _WireError(f"wire type {wire}")
+    raise _WireError("unterminated group")
 
 
-def model_facts_from_onnx(path: Path) -> ModelFacts:
-    """Read opset, producer, node and parameter counts, op histogram and I/O of ``path``."""
-    proto = _load_proto(path)
-    graph = proto.graph
-    initializer_names = {i.name for i in graph.initializer}
-    params = 0
-    param_bytes = 0
+def _text(buf: Any, span: tuple[int, int]) -> str:
+    return bytes(buf[span[0]:span[1]]).decode("utf-8", "replace")
+
+
+def _submessages(buf: Any, ranges: _Ranges, number: int) -> list[_Ranges]:
+    """Each occurrence of repeated message field ``number``."""
+    return [[v] for n, w, v in _fields(buf, ranges) if n == number and w == 2]
+
+
+def _submessage(buf: Any, ranges: _Ranges, number: int) -> _Ranges | None:
+    """Singular message field ``number``; repeated occurrences merge, as protobuf does."""
+    spans = [v for n, w, v in _fields(buf, ranges) if n == number and w == 2]
+    return spans or None
+
+
+def _tensor_from_wire(buf: Any, ranges: _Ranges) -> ModelTensor:
+    """A ValueInfoProto: name=1, type=2 → TypeProto.tensor_type=1 → elem_type=1, shape=2."""
+    name = ""
+    elem_type = 0
+    dims: list[int | str] = []
+    type_ranges: _Ranges = []
+    for n, w, v in _fields(buf, ranges):
+        if n == 1 and w == 2:
+            name = _text(buf, v)
+        elif n == 2 and w == 2:
+            type_ranges.append(v)
+    tensor = _submessage(buf, type_ranges, 1) if type_ranges else None
+    shapes: _Ranges = []
+    for n, w, v in _fields(buf, tensor or []):
+        if n == 1 and w == 0:
+            elem_type = _signed(v)
+        elif n == 2 and w == 2:
+            shapes.append(v)
+    for dim in _submessages(buf, shapes, 1):  # TensorShapeProto.dim
+        value: int | str | None = None
+        for n, w, v in _fields(buf, dim):  # oneof: the last of dim_value=1, dim_param=2
+            if n == 1 and w == 0:
+                value = _signed(v)
+            elif n == 2 and w == 2:
+                value = _text(buf, v) or None
+        dims.append("?" if value is None else value)
+    return ModelTensor(name, _DTYPES.get(elem_type, f"type{elem_type}"), tuple(dims))
+
+
+@dataclass(frozen=True)
+class _Summary:
+    facts: ModelFacts
+    external_locations: tuple[str, ...]  # sorted, each once
+
+
+def _summary_from_wire(buf: Any) -> _Summary | None:
+    """Facts of a serialised ModelProto; None when it has no IR version or no graph."""
+    ir_version = 0
+    producer = producer_version = ""
+    opsets: list[tuple[str, int]] = []
+    graph: _Ranges = []
+    whole = [(0, len(buf))]
+    for n, w, v in _fields(buf, whole):
+        if n == 1 and w == 0:
+            ir_version = _signed(v)
+        elif n == 2 and w == 2:
+            producer = _text(buf, v)
+        elif n == 3 and w == 2:
+            producer_version = _text(buf, v)
+        elif n == 7 and w == 2:
+            graph.append(v)
+        elif n == 8 and w == 2:  # OperatorSetIdProto: domain=1, version=2
+            domain, version = "", 0
+            for n2, w2, v2 in _fields(buf, [v]):
+                if n2 == 1 and w2 == 2:
+                    domain = _text(buf, v2)
+                elif n2 == 2 and w2 == 0:
+                    version = _signed(v2)
+            opsets.append((domain, version))
+    if ir_version <= 0 or not graph:
+        return None
+
+    initializers: list[_Ranges] = []
+    inputs: list[_Ranges] = []
+    outputs: list[_Ranges] = []
+    nodes: list[_Ranges] = []
+    for n, w, v in _fields(buf, graph):
+        if w != 2:
+            continue
+        if n == 1:
+            nodes.append([v])
+        elif n == 5:
+            initializers.append([v])
+        elif n == 11:
+            inputs.append([v])
+        elif n == 12:
+            outputs.append([v])
+
+    params = param_bytes = 0
     external = False
-    for init in graph.initializer:
-        n = 1
-        for d in init.dims:
-            n *= int(d)
-        params += n
-        param_bytes += n * _ITEMSIZE.get(_DTYPES.get(init.data_type, ""), 0)
-        external = external or init.data_location == 1  # TensorProto.EXTERNAL
+    initializer_names: set[str] = set()
+    locations: set[str] = set()
+    for init in initializers:  # TensorProto: dims=1, data_type=2, name=8, external_data=13,
+        count, data_type, location, name = 1, 0, 0, ""  # data_location=14
+        entries: list[_Ranges] = []
+        for n, w, v in _fields(buf, init):
+            if n == 1 and w == 0:
+                count *= _signed(v)
+            elif n == 1 and w == 2:  # packed dims
+                pos, end = v
+                while pos < end:
+                    d, pos = _varint(buf, pos)
+                    count *= _signed(d)
+            elif n == 2 and w == 0:
+                data_type = _signed(v)
+            elif n == 8 and w == 2:
+                name = _text(buf, v)
+            elif n == 13 and w == 2:
+                entries.append([v])
+            elif n == 14 and w == 0:
+                location = _signed(v)
+        initializer_names.add(name)
+        params += count
+        param_bytes += count * _ITEMSIZE.get(_DTYPES.get(data_type, ""), 0)
+        if location == 1:  # TensorProto.EXTERNAL
+            external = True
+            for entry in entries:  # StringStringEntryProto: key=1, value=2
+                key = value = ""
+                for n, w, v in _fields(buf, entry):
+                    if n == 1 and w == 2:
+                        key = _text(buf, v)
+                    elif n == 2 and w == 2:
+                        value = _text(buf, v)
+                if key == "location":
+                    locations.add(value)
 
     ops: Counter[str] = Counter()
     domains: set[str] = set()
     names: set[str] = set()
 
-    def count(g: Any) -> None:
-        for node in g.node:
-            names.add(node.name)
-            key = f"{node.domain}::{node.op_type}" if node.domain not in ("", "ai.onnx") \
-                else node.op_type
+    def count_nodes(node_list: list[_Ranges]) -> None:
+        for node in node_list:  # NodeProto: name=3, op_type=4, attribute=5, domain=7
+            name = op_type = domain = ""
+            attributes: list[_Ranges] = []
+            for n, w, v in _fields(buf, node):
+                if w != 2:
+                    continue
+                if n == 3:
+                    name = _text(buf, v)
+                elif n == 4:
+                    op_type = _text(buf, v)
+                elif n == 5:
+                    attributes.append([v])
+                elif n == 7:
+                    domain = _text(buf, v)
+            names.add(name)
+            key = f"{domain}::{op_type}" if domain not in ("", "ai.onnx") else op_type
             ops[key] += 1
-            if node.domain not in ("", "ai.onnx", "ai.onnx.ml", "com.microsoft", "trt",
-                                   "trt.plugins"):
-                domains.add(node.domain)
-            for attr in node.attribute:
-                if attr.g and attr.g.node:
-                    count(attr.g)
+            if domain not in ("", "ai.onnx", "ai.onnx.ml", "com.microsoft", "trt",
+                              "trt.plugins"):
+                domains.add(domain)
+            for attr in attributes:  # AttributeProto.g=6: a subgraph (If, Loop, Scan)
+                sub = _submessage(buf, attr, 6)
+                if sub:
+                    count_nodes(_submessages(buf, sub, 1))
 
-    count(graph)
-    return ModelFacts(
-        ir_version=int(proto.ir_version),
-        opset=tuple(sorted((o.domain, int(o.version)) for o in proto.opset_import)),
-        producer=proto.producer_name,
-        producer_version=proto.producer_version,
+    count_nodes(nodes)
+    facts = ModelFacts(
+        ir_version=ir_version,
+        opset=tuple(sorted(opsets)),
+        producer=producer,
+        producer_version=producer_version,
         nodes=sum(ops.values()),
         op_histogram=tuple(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
         parameters=params,
         parameter_bytes=param_bytes,
         external_data=external,
-        inputs=tuple(_tensor(i) for i in graph.input if i.name not in initializer_names),
-        outputs=tuple(_tensor(o) for o in graph.output),
+        inputs=tuple(t for t in (_tensor_from_wire(buf, i) for i in inputs)
+                     if t.name not in initializer_names),
+        outputs=tuple(_tensor_from_wire(buf, o) for o in outputs),
         custom_domains=tuple(sorted(domains)),
         node_names=frozenset(names),
     )
+    return _Summary(facts, tuple(sorted(locations)))
+
+
+def _read_summary(path: Path) -> _Summary:
+    unreadable = "not a readable ONNX model (truncated, or not ONNX at all)"
+    if path.suffix in _TEXT_SUFFIXES:
+        import onnx  # text and JSON encodings are rare: let onnx parse them, then read the wire
+
+        try:
+            buf: Any = onnx.load(str(path), load_external_data=False).SerializeToString()
+        except Exception as exc:
+            raise ModelError(unreadable, path=path) from exc
+        mapped = None
+    else:
+        with path.open("rb") as f:
+            try:
+                # Mapped, not read: the weight bytes are skipped, so their pages are never
+                # touched and a large model costs no memory to check.
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                buf = mapped
+            except (ValueError, OSError):  # an empty file cannot be mapped
+                mapped = None
+                buf = f.read()
+    try:
+        summary = _summary_from_wire(buf)
+    except _WireError as exc:
+        raise ModelError(unreadable, path=path) from exc
+    finally:
+        if mapped is not None:
+            mapped.close()
+    # An empty file (or a few stray bytes) is a well-formed but empty ModelProto.
+    if summary is None:
+        raise ModelError(unreadable, path=path)
+    return summary
+
+
+# One run asks about a model several times (check, digest, record) and several specs often
+# share a model: read each file once per process, and again whenever its stat changes.
+_SUMMARIES: dict[tuple[Any, ...], _Summary] = {}
+_DIGESTS: dict[tuple[Any, ...], str] = {}
+_CACHE_LIMIT = 256
+# A file modified this recently could change again within the same mtime tick unnoticed
+# ("racy git"); such a file is read every time.
+_SETTLED_NS = 2_000_000_000
+
+
+def _stat_key(path: Path) -> tuple[Any, ...] | None:
+    """A key that changes whenever the file does, or None if the file is too fresh to trust."""
+    st = path.stat()
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _SETTLED_NS:
+        return None
+    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+            st.st_ctime_ns)
+
+
+def _cached(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...] | None,
+            make: Any) -> Any:
+    if key is not None and key in cache:
+        return cache[key]
+    value = make()
+    if key is not None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+_DIGEST_FORMAT = "trtdoc-model-digests-1"
+
+
+@contextmanager
+def digest_cache(file: Path, *, trusted: bool = True) -> Iterator[None]:
+    """Keep model digests in ``file`` between runs, keyed by each model file's identity and stat.
+
+    Hashing reads every byte of every model on every run, seconds for models of GBs, even when
+    nothing changed. As git's index does, a digest is reused only while every file it covers has
+    the same device, inode, size, mtime and ctime (which every write updates) and was already
+    settled when it was hashed. With ``trusted=False`` (``--force``) every model is hashed again.
+    The file is a cache: when it is unreadable it is ignored, and when it cannot be written the
+    next run hashes again.
+    """
+    stored: dict[tuple[Any, ...], str] = {}
+    if trusted:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            if data.get("format") == _DIGEST_FORMAT:
+                stored = {_tuples(key): digest for key, digest in data["digests"]}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            stored = {}
+        _DIGESTS.update(stored)
+    else:
+        _DIGESTS.clear()
+    try:
+        yield
+    finally:
+        if stored != _DIGESTS:
+            text = json.dumps({"format": _DIGEST_FORMAT,
+                               "digests": sorted([list(k), v] for k, v in _DIGESTS.items())})
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, file)
+            except OSError:
+                pass
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _summary(path: Path) -> _Summary:
+    if not path.is_file():
+        raise ModelError("model file not found", path=path, missing=True)
+    return _cached(_SUMMARIES, _stat_key(path),  # type: ignore[no-any-return]
+                   lambda: _read_summary(path))
+
+
+def model_facts_from_onnx(path: Path) -> ModelFacts:
+    """Read opset, producer, node and parameter counts, op histogram and I/O of ``path``."""
+    return _summary(path).facts
 
 
 def model_files(path: Path) -> list[Path]:
     """The model file and every external-data file it references, in a fixed order."""
-    proto = _load_proto(path)
-    extra: set[str] = set()
-    for init in proto.graph.initializer:
-        if init.data_location == 1:
-            for entry in init.external_data:
-                if entry.key == "location":
-                    extra.add(entry.value)
-    return [path, *(path.parent / e for e in sorted(extra))]
+    return [path, *(path.parent / e for e in _summary(path).external_locations)]
 
 
 def model_digest(path: Path) -> str:
     """sha256 over the model bytes and its external data, so a weight change is noticed."""
+    files = model_files(path)
+    try:
+        keys = [_stat_key(p) for p in files]
+        key = None if None in keys else tuple(keys)
+    except OSError:
+        key = None  # a missing external file: _digest says which
+    return _cached(_DIGESTS, key, lambda: _digest(path, files))  # type: ignore[no-any-return]
+
+
+def _digest(path: Path, files: list[Path]) -> str:
     h = hashlib.sha256()
-    for p in model_files(path):
+    for p in files:
         h.update(p.name.encode())
         try:
             with p.open("rb") as f:

@@ -262,8 +262,14 @@ def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
         errors.append(SpecError(f"cannot read the file ({exc})", path=path))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse gives both the nodes (for positions) and the data, exactly as
+        # ``yaml.compose`` and ``yaml.safe_load`` would give them one parse each.
+        loader = yaml.SafeLoader(text)  # raises ReaderError for unprintable characters
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
