@@ -13,6 +13,7 @@ generated (``n0``, ``n1``...), never made from names.
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -73,6 +74,21 @@ def _code_block(text: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs: compiling costs ~0.2 s of every ``trtdoc build``.
+
+    Jinja keys each entry on the template's source checksum, so an edited template is never
+    served stale. Where no cache folder can be made, templates are simply compiled each time.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "trtdoc" / f"jinja-{jinja2.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment: the user's templates first, then the shipped ones."""
     loaders: list[jinja2.BaseLoader] = []
@@ -84,6 +100,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(shipped_templates())))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_bytecode_cache(),
         autoescape=False,  # Markdown, not HTML: escaping is per context, via the filters
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
