@@ -85,6 +85,23 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     ui.info(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
 
 
+def _site_options(func: F) -> F:
+    """--records, --site and --templates: where records live and where pages go."""
+    options = (
+        click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
+                     show_default=True,
+                     help="Build records, one JSON file per engine (check these in)."),
+        click.option("--site", type=click.Path(path_type=Path), default=Path("site"),
+                     show_default=True, help="mkdocs docs_dir that receives the generated pages."),
+        click.option("--templates", type=click.Path(path_type=Path, file_okay=False),
+                     default=None, help="Your own templates; any file here overrides the shipped "
+                     "one."),
+    )
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 _STATUS_STYLE = {"built": "green", "up-to-date": "dim", "updated": "cyan", "failed": "red",
                  "stale": "yellow"}
 
@@ -136,12 +153,7 @@ class _Progress:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Engines, build logs and caches (not checked in).")
-@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
-              show_default=True, help="Build records, one JSON file per engine (check these in).")
-@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
-              help="mkdocs docs_dir that receives the generated pages.")
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Your own templates; any file here overrides the shipped one.")
+@_site_options
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Build this many engines in parallel processes.")
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
@@ -224,10 +236,7 @@ def inspect(ui: Ui, engine: Path, as_json: bool) -> None:
               help="The ONNX model the engine came from, for model facts.")
 @click.option("--engine", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The engine file, for header facts and hashes.")
-@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
-              show_default=True)
-@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None)
+@_site_options
 @click.pass_obj
 @_handle_errors
 def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
@@ -250,10 +259,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 
 
 @cli.command()
-@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
-              show_default=True)
-@click.option("--site", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
-@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None)
+@_site_options
 @click.pass_obj
 @_handle_errors
 def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
