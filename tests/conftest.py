@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TRTDOC_SHARED", REPO.parent / "shared"))
 MODELS = SHARED / "models"
 TREX = SHARED / "fixtures" / "trex"
+# tests/data holds the fixture generators (capture_build_logs.py) that tests import helpers from.
+sys.path.insert(0, str(REPO / "tests" / "data"))
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """Write a dedented file (a spec, usually) below ``folder``, making folders as needed."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 import onnx
 import onnx.helper as oh
 import pytest
-from conftest import REPO
+from conftest import REPO, write
 from onnx import TensorProto, numpy_helper
 
 from trtdoc.check import check_specs
@@ -38,13 +37,6 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copyfile(REPO / "models" / name, tmp_path / "models" / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def problems(*paths: Path | str) -> list[str]:

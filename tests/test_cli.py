@@ -6,12 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import REPO
+from conftest import REPO, write
 
 from trtdoc import __version__
 from trtdoc.cli import cli
@@ -33,13 +32,6 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                     tmp_path / "models" / "mobilenet_v2_035.onnx")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def run(*args: str) -> Result:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from capture_build_logs import raw_build
 from conftest import MODELS
 
 import trtdoc.header as header
@@ -25,30 +26,8 @@ def trt():
 
 def build(trt, model: Path, shapes: dict[str, tuple], targets: list[str]
           ) -> tuple[bytes, list[str]]:
-    class Collect(trt.ILogger):
-        def __init__(self):
-            trt.ILogger.__init__(self)
-            self.messages: list[str] = []
-
-        def log(self, severity, msg):
-            self.messages.append(msg)
-
-    log = Collect()
-    builder = trt.Builder(log)
-    network = builder.create_network(0)
-    assert trt.OnnxParser(network, log).parse_from_file(str(model))
-    config = builder.create_builder_config()
-    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
-    profile = builder.create_optimization_profile()
-    for name, (lo, opt, hi) in shapes.items():
-        profile.set_shape(name, lo, opt, hi)
-    config.add_optimization_profile(profile)
-    config.num_compute_capabilities = len(targets)
-    for i, target in enumerate(targets):
-        config.set_compute_capability(getattr(trt.ComputeCapability, target), i)
-    plan = builder.build_serialized_network(network, config)
-    assert plan is not None, [m for m in log.messages if "Error" in m]
-    return bytes(plan), log.messages
+    messages, plan = raw_build(trt, model, [shapes], targets)
+    return plan, [m for _, m in messages]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ NVIDIA's TREx examples (an A100, ResNet-18, fp16 and fp32).
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,6 +15,7 @@ from types import SimpleNamespace
 
 import onnx
 import pytest
+from capture_build_logs import NASTY, raw_build
 from conftest import MODELS, TREX
 
 from trtdoc.errors import InspectError
@@ -37,8 +37,6 @@ from trtdoc.inspect import (
 )
 
 DATA = Path(__file__).parent / "data"
-sys.path.insert(0, str(DATA))
-from capture_build_logs import NASTY  # noqa: E402  (the names the fixture model uses)
 
 FP16 = TREX / "fp16" / "resnet.onnx.engine.graph.json"
 FP16_PROFILE = TREX / "fp16" / "resnet.onnx.engine.profile.json"
@@ -66,33 +64,8 @@ def trt():
 def build_log(trt, model: Path, profiles: list[dict[str, tuple]], targets: tuple[str, ...] = (
         "SM86",)) -> tuple[list[str], bytes]:
     """Build ``model`` the way trtdoc does (DETAILED, VERBOSE); return messages and plan."""
-
-    class Collect(trt.ILogger):
-        def __init__(self):
-            trt.ILogger.__init__(self)
-            self.messages: list[str] = []
-
-        def log(self, severity, msg):
-            self.messages.append(msg)
-
-    log = Collect()
-    builder = trt.Builder(log)
-    network = builder.create_network(0)
-    parser = trt.OnnxParser(network, log)
-    assert parser.parse_from_file(str(model))
-    config = builder.create_builder_config()
-    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
-    for shapes in profiles:
-        profile = builder.create_optimization_profile()
-        for name, (lo, opt, hi) in shapes.items():
-            profile.set_shape(name, lo, opt, hi)
-        config.add_optimization_profile(profile)
-    config.num_compute_capabilities = len(targets)
-    for i, target in enumerate(targets):
-        config.set_compute_capability(getattr(trt.ComputeCapability, target), i)
-    plan = builder.build_serialized_network(network, config)
-    assert plan is not None, [m for m in log.messages if "Error" in m]
-    return log.messages, bytes(plan)
+    messages, plan = raw_build(trt, model, profiles, list(targets))
+    return [m for _, m in messages], plan
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, write
 
 from trtdoc.errors import SpecErrors
 from trtdoc.spec import (
@@ -22,13 +21,6 @@ from trtdoc.spec import (
     load_specs_or_raise,
     parse_size,
 )
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
 
 
 def problems(*paths: Path | str) -> list[str]:

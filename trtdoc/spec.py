@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -802,8 +802,3 @@ def load_specs_or_raise(paths: Iterable[Path | str]) -> list[LoadedSpec]:
     if errors:
         raise SpecErrors(errors)
     return loaded
-
-
-def iter_specs(loaded: Iterable[LoadedSpec]) -> Iterator[EngineSpec]:
-    for item in loaded:
-        yield item.spec

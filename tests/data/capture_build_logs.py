@@ -57,9 +57,12 @@ def nasty_model() -> onnx.ModelProto:
     return model
 
 
-def build(trt, model_path: Path, shapes: dict[str, tuple], targets: list[str]
-          ) -> list[tuple[str, str]]:
-    """Build like trtdoc does and return every ``(severity, message)`` the builder logged."""
+def raw_build(trt, model_path: Path, profiles: list[dict[str, tuple]], targets: list[str]
+              ) -> tuple[list[tuple[str, str]], bytes]:
+    """Build like trtdoc does, with TensorRT-RTX alone (no trtdoc code), for tests and fixtures.
+
+    Returns every ``(severity, message)`` the builder logged, and the plan.
+    """
 
     class Collect(trt.ILogger):
         def __init__(self) -> None:
@@ -74,19 +77,22 @@ def build(trt, model_path: Path, shapes: dict[str, tuple], targets: list[str]
     network = builder.create_network(0)
     parser = trt.OnnxParser(network, log)
     if not parser.parse_from_file(str(model_path)):
-        raise SystemExit(f"cannot parse {model_path}")
+        raise RuntimeError(f"cannot parse {model_path}")
     config = builder.create_builder_config()
     config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
-    profile = builder.create_optimization_profile()
-    for name, (lo, opt, hi) in shapes.items():
-        profile.set_shape(name, lo, opt, hi)
-    config.add_optimization_profile(profile)
+    for shapes in profiles:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, lo, opt, hi)
+        config.add_optimization_profile(profile)
     config.num_compute_capabilities = len(targets)
     for i, target in enumerate(targets):
         config.set_compute_capability(getattr(trt.ComputeCapability, target), i)
-    if builder.build_serialized_network(network, config) is None:
-        raise SystemExit(f"build of {model_path} failed")
-    return log.messages
+    plan = builder.build_serialized_network(network, config)
+    if plan is None:
+        errors = [m for s, m in log.messages if s in ("ERROR", "INTERNAL_ERROR")]
+        raise RuntimeError(f"build of {model_path} failed: {errors}")
+    return log.messages, bytes(plan)
 
 
 def write_log(path: Path, messages: list[tuple[str, str]]) -> None:
@@ -103,13 +109,13 @@ def main() -> int:
 
     onnx.save(nasty_model(), HERE / "nasty_names.onnx")
     write_log(HERE / "nasty_names.build.jsonl",
-              build(trt, HERE / "nasty_names.onnx",
-                    {NASTY["in"]: ((1, 3, 16, 16), (2, 3, 16, 16), (4, 3, 16, 16))},
-                    ["SM86"]))
+              raw_build(trt, HERE / "nasty_names.onnx",
+                        [{NASTY["in"]: ((1, 3, 16, 16), (2, 3, 16, 16), (4, 3, 16, 16))}],
+                        ["SM86"])[0])
     bert = ((1, 8), (2, 64), (4, 128))
     write_log(HERE / "bert_tiny.build.jsonl",
-              build(trt, MODELS / "bert_tiny.onnx",
-                    {"input_ids": bert, "attention_mask": bert}, ["SM86", "SM120"]))
+              raw_build(trt, MODELS / "bert_tiny.onnx",
+                        [{"input_ids": bert, "attention_mask": bert}], ["SM86", "SM120"])[0])
     print(f"tensorrt_rtx {trt.__version__}")
     return 0
 
