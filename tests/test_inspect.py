@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 from capture_build_logs import NASTY, raw_build
 from conftest import MODELS, TREX
 
@@ -34,6 +37,7 @@ from trtdoc.inspect import (
     inspection_from_trtexec,
     layer_precision,
     normalise_dtype,
+    output_type,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -76,10 +80,21 @@ def test_bert_log_layers_types_and_precision(bert):
     assert len(bert.layers) == 36
     assert Counter(layer.type for layer in bert.layers) == {
         "kgen": 22, "gemm": 10, "runtime_fusion": 2, "ShapeHostToDevice": 1, "shape_call": 1}
-    # The shape copy's output is an Int64 shape tensor; the shape call has no tensors at all.
-    assert bert.precision_mix() == (("Float", 34), ("Int64", 1))
+    # The shape copy has no inputs (it writes an Int64 shape tensor) and the shape call no
+    # tensors at all: neither computes anything, so neither has a precision.
+    assert bert.precision_mix() == (("Float", 34),)
+    assert (bert.layers[0].type, bert.layers[0].precision, bert.layers[0].output_type) == (
+        "ShapeHostToDevice", "", "Int64")
     assert bert.layers[1].name == "__mye9813_0_myl1_0"
     assert bert.layers[1].precision == ""
+    # Index inputs do not decide: the embedding lookup is fed only Int64 ids, so its Float
+    # tables (the largest math-typed constant) do; the mask layer lists two Int64 inputs
+    # before its Float one.
+    embeddings, mask = bert.layers[2], bert.layers[8]
+    assert [t.dtype for t in embeddings.inputs] == ["Int64"]
+    assert (embeddings.precision, embeddings.output_type) == ("Float", "Float")
+    assert [t.dtype for t in mask.inputs] == ["Int64", "Int64", "Float"]
+    assert mask.precision == "Float"
 
 
 def test_bert_log_fusion_provenance(bert):
@@ -292,12 +307,48 @@ def test_normalise_dtype(text, dtype):
     assert normalise_dtype(text) == dtype
 
 
-def test_layer_precision_is_the_dominant_output_type():
-    half, flt = (TensorDesc(n, (1,), d, "") for n, d in (("h", "Half"), ("f", "Float")))
-    assert layer_precision([flt], [half, half, flt]) == "Half"
-    assert layer_precision([flt], [flt, half]) == "Float"  # a tie goes to the first listed
-    assert layer_precision([half], []) == "Half"
+def test_layer_precision_is_read_from_inputs_and_weights_not_outputs():
+    def t(dtype: str, *dims: int) -> TensorDesc:
+        return TensorDesc(dtype.lower(), dims or (1,), dtype, "")
+
+    assert layer_precision([t("Int8")], [t("Int8", 16, 8, 3, 3), t("Float", 16)]) == "Int8"
+    assert layer_precision([t("Float"), t("Half")]) == "Float"  # the first input, as in TREx
+    assert layer_precision([t("Int64"), t("Half")]) == "Half"  # indices do not decide
+    assert layer_precision([t("Int64")], [t("Float", 2), t("Half", 1000, 64)]) == "Half"
+    assert layer_precision([t("Int64"), t("Bool")]) == "Int64"  # integer shape arithmetic
+    assert layer_precision([], [t("Half", 8)]) == "Half"
     assert layer_precision([], []) == ""
+
+
+def test_output_type_is_the_dominant_output_dtype():
+    half, flt = TensorDesc("h", (1,), "Half", ""), TensorDesc("f", (1,), "Float", "")
+    assert output_type([flt, half, half]) == "Half"
+    assert output_type([flt, half]) == "Float"  # a tie goes to the first listed
+    assert output_type([]) == ""
+
+
+def test_precision_summary_names_the_dominant_low_precision_and_the_others():
+    def layer(dtype: str) -> Layer:
+        x = TensorDesc("x", (1,), dtype, "")
+        return Layer("l", "kgen", (x,), (x,), "", (), layer_precision((x,)))
+
+    def summary(*dtypes: str) -> str:
+        return Inspection("trtexec", tuple(layer(d) for d in dtypes), ()).precision_summary()
+
+    assert summary("Int8", "Int8", "Half", "Float") == "int8, 2 of 4 layers; also fp16 1"
+    assert summary("Int8", "Half", "Float") == "int8, 1 of 3 layers; also fp16 1"  # narrower
+    assert summary("Float", "Float") == "fp32, 2 of 2 layers"
+    assert summary("Int64") == "" and summary() == ""
+
+
+def test_stored_precision_is_recomputed_on_read():
+    """Records written under the old rule (the dominant output type) read with the new one."""
+    data = json.loads((DATA / "records" / "bert-tiny.json").read_text(encoding="utf-8"))
+    stored = data["inspection"]["layers"][0]
+    assert (stored["type"], stored["precision"]) == ("ShapeHostToDevice", "Int64")
+    layer = Layer.from_dict(stored)
+    assert (layer.precision, layer.output_type) == ("", "Int64")
+    assert layer.to_dict()["precision"] == ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,16 +361,24 @@ def test_trtexec_fp16_layers_times_and_precision():
     assert Counter(layer.type for layer in inspection.layers) == {
         "CaskConvolution": 21, "NoOp": 11, "Reformat": 2, "CudaPooling": 1, "CaskPooling": 1}
     assert inspection.precision_mix() == (("Half", 35), ("Float", 1))
+    assert inspection.precision_summary() == "fp16, 35 of 36 layers"
+    assert not inspection.has_qdq()
+    # A Reformat is read like TREx reads it: the type it converts from. The only fp32 layer
+    # converts the fp32 input binding to fp16; the last one converts back.
+    first = inspection.layers[0]
+    assert (first.type, first.precision, first.output_type) == ("Reformat", "Float", "Half")
     conv = inspection.layers[1]
     assert conv.name == "Conv_0 + Relu_1"
+    assert conv.constants == (TensorDesc("Weights", (9408,), "Half", ""),
+                              TensorDesc("Bias", (64,), "Half", ""))
     assert conv.time_ms == 0.111616 and conv.time_pct == 10.9768
     assert conv.tactic == ("trt_turing_cutlass_image_network_first_layer_hmma_fprop_f16f16f32"
                            "_nhwc_nhwc_k64r7s7c4_stride2x2")
     assert conv.outputs[0].format == "Channel major FP16 format where channel % 8 == 0"
-    # The only fp32 layer converts the fp16 result back for the fp32 output binding.
     last = inspection.layers[-1]
-    assert (last.name, last.precision, last.time_ms) == (
-        "Reformatting CopyNode for Output Tensor 0 to reshape_after_Gemm_48", "Float", 0.007168)
+    assert (last.name, last.precision, last.output_type, last.time_ms) == (
+        "Reformatting CopyNode for Output Tensor 0 to reshape_after_Gemm_48", "Half", "Float",
+        0.007168)
     assert all(layer.time_ms is not None for layer in inspection.layers)
     assert all(layer.time_ms == 0 for layer in inspection.layers if layer.type == "NoOp")
     assert inspection.total_time_ms == pytest.approx(1.016832)
@@ -331,6 +390,7 @@ def test_trtexec_fp32_layers_and_times():
     inspection = inspection_from_trtexec(FP32, FP32_PROFILE)
     assert len(inspection.layers) == 32
     assert inspection.precision_mix() == (("Float", 32),)
+    assert inspection.precision_summary() == "fp32, 32 of 32 layers"
     conv = inspection.layers[0]
     assert (conv.name, conv.time_ms, conv.time_pct) == ("Conv_0 + Relu_1", 0.52224, 24.5902)
     assert conv.tactic == "ampere_scudnn_128x64_relu_xregs_large_nn_v1"
@@ -459,6 +519,63 @@ def test_live_multi_profile_build_lists_one_profile_at_a_time(trt):
         inspection_from_build_log(messages, optimization_profile=2)
     assert str(err.value) == ("optimization profile 2 does not exist; the engine has 2 "
                               "(numbered from 0)")
+
+
+def qdq_conv_model() -> onnx.ModelProto:
+    """x → Q/DQ (int8, per tensor) → Conv with Q/DQ int8 weights → Relu, opset 13.
+
+    The activation's Q/DQ nodes are named the way onnxruntime's quantize_static names them;
+    the weights' are not, so only the model's ops show that they are Q/DQ too.
+    """
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), "W"),
+        numpy_helper.from_array(rng.standard_normal(16).astype(np.float32), "B"),
+        numpy_helper.from_array(np.array(0.05, np.float32), "x_scale"),
+        numpy_helper.from_array(np.array(0.02, np.float32), "w_scale"),
+        numpy_helper.from_array(np.array(0, np.int8), "zero"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "x_scale", "zero"], ["xq"],
+                         name="x_QuantizeLinear"),
+        helper.make_node("DequantizeLinear", ["xq", "x_scale", "zero"], ["xdq"],
+                         name="x_DequantizeLinear"),
+        helper.make_node("QuantizeLinear", ["W", "w_scale", "zero"], ["wq"], name="q_w"),
+        helper.make_node("DequantizeLinear", ["wq", "w_scale", "zero"], ["wdq"], name="dq_w"),
+        helper.make_node("Conv", ["xdq", "wdq", "B"], ["y"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["y"], ["out"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes, "qdq_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8, 16, 16])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 16, 16, 16])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_live_int8_conv_is_int8_though_it_writes_float(trt, tmp_path):
+    path = tmp_path / "qdq_conv.onnx"
+    onnx.save(qdq_conv_model(), path)
+    messages, _ = build_log(trt, path, [{"x": ((1, 8, 16, 16), (2, 8, 16, 16), (4, 8, 16, 16))}])
+    inspection = inspection_from_build_log(messages)
+    by_type = {layer.type: layer for layer in inspection.layers}
+    conv = by_type["correlation"]
+    assert conv.fused == ("conv", "x_DequantizeLinear", "dq_w", "relu", "q_w")
+    assert [t.dtype for t in conv.inputs] == ["Int8"]
+    assert [t.dtype for t in conv.constants] == ["Int8", "Float", "Float", "Float"]
+    assert (conv.precision, conv.output_type) == ("Int8", "Float")
+    # The quantize layer computes in Float (scale, round, clamp) and writes Int8.
+    quantize = next(layer for layer in inspection.layers if layer.fused == ("x_QuantizeLinear",))
+    assert (quantize.precision, quantize.output_type) == ("Float", "Int8")
+    assert inspection.precision_mix() == (("Float", 2), ("Int8", 1))
+    assert inspection.has_qdq()  # the fused node names show it
+    assert inspection.precision_summary() == "int8 (Q/DQ), 1 of 3 layers"
+    unnamed = Inspection(inspection.source, tuple(
+        replace(layer, name="l", fused=()) for layer in inspection.layers), inspection.io)
+    assert unnamed.precision_summary() == "int8, 1 of 3 layers"
+    assert unnamed.precision_summary(["QuantizeLinear", "Conv"]) == "int8 (Q/DQ), 1 of 3 layers"
 
 
 def test_live_build_of_hostile_names_matches_the_capture(trt):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from conftest import TREX
 from sitetools import fixed_records
 
 from trtdoc.builder_config import SETTING_KEYS
+from trtdoc.importer import record_from_trtexec
 from trtdoc.parameters import (
+    NOT_TENSORRT,
     PARAMETER_KEYS,
     format_bytes,
     format_bytes_exact,
@@ -42,10 +47,64 @@ def test_rows_of_a_real_rtx_build() -> None:
     assert rows["profiling_verbosity"].effective == "detailed"
 
 
-def test_imported_records_say_not_known_instead_of_defaults() -> None:
-    rows = {r.key: r for r in parameter_rows(_record("resnet18-trtexec"))}
-    assert (rows["memory.workspace"].spec, rows["memory.workspace"].effective,
-            rows["memory.workspace"].default) == ("not known", "not known", "not known")
+def test_the_default_column_is_tensorrts_never_trtdocs() -> None:
+    # This record was written when trtdoc's own defaults ("auto", "model") were stored for
+    # settings TensorRT does not have; the page must not show them as TensorRT's.
+    record = _record("bert-tiny")
+    stored = {s.key: s.default for s in record.settings}
+    assert (stored["backend"], stored["precision_method"]) == ("auto", "model")
+    rows = {r.key: r for r in parameter_rows(record)}
+    for key in ("backend", "precision_method", "calibration", "accuracy.tolerance"):
+        assert rows[key].default == NOT_TENSORRT == "not a TensorRT setting"
+    assert rows["precision"].default == "the model's own types"
+    assert rows["profiles"].default == "none"
+    assert rows["profiling_verbosity"].default == "layer_names_only"
+    assert all(r.default not in ("auto", "model") for r in rows.values())
+
+
+def test_new_records_store_no_default_for_trtdoc_settings() -> None:
+    from dataclasses import replace
+
+    from trtdoc.builder_config import Setting
+
+    record = _record("mobilenet-v2-fp16")
+    settings = tuple(Setting(s.key, s.effective, None)
+                     if s.key in ("backend", "precision_method") else s
+                     for s in record.settings)
+    rows = {r.key: r for r in parameter_rows(replace(record, settings=settings))}
+    assert rows["backend"].default == rows["precision_method"].default == NOT_TENSORRT
+
+
+def test_imported_records_have_no_rows_of_not_known() -> None:
+    assert parameter_rows(_record("resnet18-trtexec")) == ()
+
+
+def _import_page(tmp_path: Path, precision: str) -> str:
+    from trtdoc.render import plan_site
+
+    folder = TREX / precision
+    record = record_from_trtexec(f"resnet-a100-{precision}",
+                                 folder / "resnet.onnx.engine.graph.json",
+                                 folder / "resnet.onnx.engine.profile.json")
+    pages = plan_site([record], tmp_path / "site")
+    return pages[tmp_path / "site" / "engines" / f"{record.name}.md"].decode()
+
+
+def test_imported_page_states_what_its_layers_say(tmp_path: Path) -> None:
+    """Real trtexec exports (TREx's A100 ResNet-18): the summary precision comes from the
+    layers, and the parameter table is one sentence instead of rows of "not known"."""
+    page = _import_page(tmp_path, "fp16")
+    assert "| Precision | fp16, 35 of 36 layers |\n" in page
+    params = page.split("## Parameters\n", 1)[1].split("\n## ", 1)[0]
+    assert params == ("\nThe import carried no builder settings: the spec and the settings "
+                      "that built this engine are not known, so there is no parameter "
+                      "table.\n")
+    assert "| Workspace |" not in page
+    # The layer table shows the type each layer computes in and the type it writes.
+    assert ("| 0 | `Reformatting CopyNode for Input Tensor 0 to Conv_0 + Relu_1` | Reformat | "
+            "Float | Half |") in page
+    assert "| 1 | `Conv_0 + Relu_1` | CaskConvolution | Half | Half |" in page
+    assert "| Precision | fp32, 32 of 32 layers |\n" in _import_page(tmp_path / "b", "fp32")
 
 
 def test_formatting() -> None:

@@ -3,7 +3,9 @@
 ``trtexec --exportLayerInfo=X.graph.json --exportProfile=X.profile.json`` on a GPU machine
 gives the inspector's layer JSON and per-layer timings; ``trtdoc import`` turns them into a
 record, so the engine gets a page like any other. What trtdoc could not see (the spec, the
-builder settings, the host) is listed as not known rather than guessed.
+builder settings, the host) is listed as not known rather than guessed; what the layers show
+is stated from them instead (the page's precision is their precision mix, see
+:meth:`trtdoc.inspect.Inspection.precision_summary`, and their weights' types are kept).
 """
 
 from __future__ import annotations

@@ -115,11 +115,18 @@ class Layer:
     outputs: tuple[TensorDesc, ...]
     tactic: str  # TacticName, else TacticValue, else ""
     fused: tuple[str, ...]  # ONNX node names this layer implements, in TensorRT's order
-    precision: str  # see layer_precision(); "" for a layer without tensors
+    precision: str  # the type the math runs in: see layer_precision(); "" when not known
     time_ms: float | None = None  # average per inference (trtexec --exportProfile)
     time_pct: float | None = None  # share of the total, in percent
-    constants: tuple[TensorDesc, ...] = ()  # weights baked into the layer (TensorRT-RTX log)
+    # Weights baked into the layer: the TensorRT-RTX log's Constants, or the inspector JSON's
+    # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
+    constants: tuple[TensorDesc, ...] = ()
     profile: int = 0  # the optimisation profile this copy of the layer serves
+
+    @property
+    def output_type(self) -> str:
+        """The type most of the layer's outputs are stored in; see :func:`output_type`."""
+        return output_type(self.outputs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,32 +145,79 @@ class Layer:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Layer:
+        # The stored "precision" is written for other readers of the JSON, but not trusted
+        # here: it is recomputed from the tensors, so records written under an older rule
+        # (the dominant output type, before trtdoc 0.2) show the current one without a rebuild.
+        inputs = tuple(TensorDesc.from_dict(t) for t in d["inputs"])
+        constants = tuple(TensorDesc.from_dict(t) for t in d["constants"])
         return cls(
             name=d["name"],
             type=d["type"],
-            inputs=tuple(TensorDesc.from_dict(t) for t in d["inputs"]),
+            inputs=inputs,
             outputs=tuple(TensorDesc.from_dict(t) for t in d["outputs"]),
             tactic=d["tactic"],
             fused=tuple(d["fused"]),
-            precision=d["precision"],
-            constants=tuple(TensorDesc.from_dict(t) for t in d["constants"]),
+            precision=layer_precision(inputs, constants),
+            constants=constants,
             profile=int(d["profile"]),
             time_ms=d["time_ms"],
             time_pct=d["time_pct"],
         )
 
 
-def layer_precision(inputs: Sequence[TensorDesc], outputs: Sequence[TensorDesc]) -> str:
-    """The dtype most of a layer's outputs have, or of its inputs when it has no outputs.
+# Types that carry numbers the math works on. The others hold indices, shapes, masks or
+# block scales (Int32, Int64, Bool, UInt8, E8M0): a Gather with Int64 indices and Half data
+# computes in Half, and a shape tensor must not make a Half layer look integer.
+MATH_DTYPES = frozenset({"Float", "Half", "BFloat16", "Int8", "FP8", "Int4", "FP4"})
 
-    A tie goes to the tensor TensorRT lists first. A layer with no typed tensors (shape calls,
-    signal/wait) has precision "".
+
+def layer_precision(inputs: Sequence[TensorDesc], constants: Sequence[TensorDesc] = ()) -> str:
+    """The type a layer's math runs in, read from what goes into it, never from its outputs.
+
+    TREx (NVIDIA's TensorRT Engine Explorer, ``trex/layer.py``) takes a layer's precision
+    from its first input, so an int8 convolution that writes Float is Int8, and a Reformat or
+    Cast takes the type it converts *from* (its output type is shown beside it). trtdoc
+    follows that rule and makes two refinements that TensorRT-RTX logs need:
+
+    1. the first non-constant input of a math type (see ``MATH_DTYPES``) wins; index, shape
+       and mask tensors are passed over;
+    2. if no input has a math type (an embedding lookup fed only Int64 ids), the weights
+       decide: the largest math-typed constant, since biases and scales are smaller;
+    3. failing both, the first typed input (integer shape arithmetic is Int64 math), then the
+       first typed constant;
+    4. a layer with neither inputs nor weights (a shape call, a host-to-device shape copy,
+       a sync point) has precision "", as TREx gives it None: it computes nothing.
     """
-    for tensors in (outputs, inputs):
-        counts = Counter(t.dtype for t in tensors if t.dtype)
-        if counts:
-            return counts.most_common(1)[0][0]  # most_common keeps first-seen order on ties
+    for t in inputs:
+        if t.dtype in MATH_DTYPES:
+            return t.dtype
+    weights = [t for t in constants if t.dtype in MATH_DTYPES]
+    if weights:
+        # max keeps the first of equal sizes
+        return max(weights, key=lambda t: _elements(t.dims)).dtype
+    for tensors in (inputs, constants):
+        for t in tensors:
+            if t.dtype:
+                return t.dtype
     return ""
+
+
+def _elements(dims: Sequence[int]) -> int:
+    n = 1
+    for d in dims:
+        n *= max(int(d), 1)  # -1 (dynamic) counts as one
+    return n
+
+
+def output_type(outputs: Sequence[TensorDesc]) -> str:
+    """The dtype most of a layer's outputs have ("" without typed outputs).
+
+    This is the type the layer *stores*, which is not its precision: an int8 convolution
+    may write Float, a quantize layer computes in Float and writes Int8. A tie goes to the
+    output TensorRT lists first.
+    """
+    counts = Counter(t.dtype for t in outputs if t.dtype)
+    return counts.most_common(1)[0][0] if counts else ""  # most_common keeps first-seen order
 
 
 @dataclass(frozen=True)
@@ -227,6 +281,13 @@ class Memory:
 
 SOURCES = ("build-log", "inspector-json", "trtexec")
 
+# A layer precision (a TensorRT DataType name) as the precision words of specs and pages.
+PRECISION_OF_DTYPE = {"Float": "fp32", "Half": "fp16", "BFloat16": "bf16", "Int8": "int8",
+                      "FP8": "fp8", "Int4": "int4", "FP4": "fp4"}
+_LOW_PRECISION = ("FP4", "Int4", "FP8", "Int8", "BFloat16", "Half")  # narrowest first
+_QUANTIZED = frozenset({"FP4", "Int4", "FP8", "Int8"})
+_QDQ_NAME = re.compile(r"(?i)(?:de)?quantize(?:linear|_scale_node)")
+
 
 @dataclass(frozen=True)
 class Inspection:
@@ -248,6 +309,49 @@ class Inspection:
         """
         counts = Counter(layer.precision for layer in self.layers if layer.precision)
         return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def precision_summary(self, model_ops: Iterable[str] = ()) -> str:
+        """What the layers say the engine's precision is, or "" when no layer says.
+
+        The dominant low precision (most layers; a tie goes to the narrower type) and its
+        count of the layers that have a precision: ``"int8 (Q/DQ), 22 of 24 layers"``, and the
+        other low precisions after it (``"; also fp16 2"``). Without low-precision layers,
+        the dominant type: ``"fp32, 32 of 32 layers"``. "(Q/DQ)" marks a quantized type only
+        where Q/DQ shows (see :meth:`has_qdq`); int8 inputs alone do not show it, because
+        TensorRT 10 and older also make them by implicit calibration. ``model_ops`` are the
+        ONNX op types of the model, where known.
+        """
+        mix = [(d, n) for d, n in self.precision_mix() if d in PRECISION_OF_DTYPE]
+        total = sum(n for _, n in self.precision_mix())
+        if not mix:
+            return ""
+        low = sorted(((d, n) for d, n in mix if d in _LOW_PRECISION),
+                     key=lambda dn: (-dn[1], _LOW_PRECISION.index(dn[0])))
+        qdq = self.has_qdq(model_ops)
+
+        def word(dtype: str) -> str:
+            return PRECISION_OF_DTYPE[dtype] + (" (Q/DQ)" if qdq and dtype in _QUANTIZED
+                                                 else "")
+
+        (dtype, n), *rest = low or mix
+        text = f"{word(dtype)}, {n} of {total} layers"
+        if rest and low:
+            text += "; also " + ", ".join(f"{word(d)} {k}" for d, k in rest)
+        return text
+
+    def has_qdq(self, model_ops: Iterable[str] = ()) -> bool:
+        """True when quantize/dequantize shows: a Quantize/Dequantize layer, a layer or fused
+        ONNX node named after QuantizeLinear/DequantizeLinear or after the scale nodes
+        TensorRT's ONNX parser makes of them (``QuantizeLinear_8_quantize_scale_node``), or
+        such ops in the model."""
+        if any(op in ("QuantizeLinear", "DequantizeLinear") for op in model_ops):
+            return True
+        for layer in self.layers:
+            if layer.type.lower() in ("quantize", "dequantize"):
+                return True
+            if any(_QDQ_NAME.search(n) for n in (layer.name, *layer.fused)):
+                return True
+        return False
 
     def fusion_groups(self) -> tuple[Layer, ...]:
         """Layers that implement two or more ONNX nodes, in engine order."""
@@ -720,7 +824,7 @@ def _layer(name: str, type_: str, inputs: tuple[TensorDesc, ...],
            outputs: tuple[TensorDesc, ...], constants: tuple[TensorDesc, ...], tactic: str,
            fused: tuple[str, ...]) -> Layer:
     return Layer(name=name, type=type_, inputs=inputs, outputs=outputs, tactic=tactic,
-                 fused=fused, precision=layer_precision(inputs, outputs), constants=constants)
+                 fused=fused, precision=layer_precision(inputs, constants), constants=constants)
 
 
 def _assign_profiles(layers: Sequence[Layer], count: int) -> list[Layer]:
@@ -797,6 +901,24 @@ def _tensor_from_json(t: Any, where: str, path: Path | str | None) -> TensorDesc
                       str(t.get("Location", "")))
 
 
+def _weights_from_json(raw: Mapping[str, Any]) -> tuple[TensorDesc, ...]:
+    """A layer's ``"Weights"`` and ``"Bias"`` (``{"Type": "Half", "Count": 9408}``, the keys
+    TREx reads) as constants; entries without a usable type or count are left out."""
+    out = []
+    for key in ("Weights", "Bias"):
+        w = raw.get(key)
+        if not isinstance(w, Mapping):
+            continue
+        dtype = normalise_dtype(str(w.get("Type", "")))
+        try:
+            count = int(w.get("Count", 0))
+        except (TypeError, ValueError):
+            continue
+        if dtype and count > 0:
+            out.append(TensorDesc(key, (count,), dtype, ""))
+    return tuple(out)
+
+
 def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None) -> IOTensor:
     if isinstance(entry, str):
         # TensorRT 8.x-10 list only the names. Read dtype and shape off the layer that
@@ -854,7 +976,8 @@ def inspection_from_inspector_json(text: str, *, optimization_profile: int | Non
                    for key in ("Inputs", "Outputs")}
         tactic = str(raw.get("TacticName") or raw.get("TacticValue") or "").strip()
         metadata = raw.get("Metadata") or ""
-        layers.append(_layer(name, type_, tensors["Inputs"], tensors["Outputs"], (), tactic,
+        layers.append(_layer(name, type_, tensors["Inputs"], tensors["Outputs"],
+                             _weights_from_json(raw), tactic,
                              fused_from_metadata(str(metadata), onnx_nodes)))
     raw_io = data.get("I/O Tensors", data.get("Bindings", []))
     if not isinstance(raw_io, list):

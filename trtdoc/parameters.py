@@ -18,6 +18,11 @@ from trtdoc.record import EngineRecord
 
 NOT_SET = "not set"
 NOT_KNOWN = "not known"
+# The "TensorRT default" column of a setting TensorRT does not have: trtdoc's own choices.
+NOT_TENSORRT = "not a TensorRT setting"
+# Keyed by setting, not by stored value: records written before the settings table stored
+# None for these hold trtdoc's defaults ("auto", "model"), which are not TensorRT's.
+TRTDOC_ONLY = frozenset({"backend", "precision_method", "calibration", "accuracy.tolerance"})
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,7 @@ def _lookup(spec: Mapping[str, Any], key: str) -> Any:
 
 def _spec_value(record: EngineRecord, key: str) -> str:
     spec = record.spec or {}
-    if "imported_from" in spec:
+    if _imported(record):
         return NOT_KNOWN
     if key == "profiles":
         return _spec_profiles(spec.get("profiles"))
@@ -218,24 +223,45 @@ def _tolerance(tol: Any) -> str:
                      else f"{k} {v}" for k, v in sorted(tol.items()))
 
 
-def _effective_and_default(record: EngineRecord, key: str,
-                           settings: Mapping[str, Any]) -> tuple[str, str]:
+def _effective(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> str:
+    if _imported(record):
+        return NOT_KNOWN  # trtdoc ran no precision step or check on it, but trtexec may have
     if key == "calibration":
         precision = record.precision or {}
         batches = precision.get("calibration_batches")
-        effective = f"{batches} batches" if batches else "none"
-        return effective, "none"
+        return f"{batches} batches" if batches else "none"
     if key == "accuracy.tolerance":
         tol = _tolerance(_lookup(record.spec or {}, key))
-        return (tol if tol != NOT_SET else "not checked"), "not checked"
+        return tol if tol != NOT_SET else "not checked"
     if key not in settings:
-        return NOT_KNOWN, NOT_KNOWN
-    effective, default = settings[key]
+        return NOT_KNOWN
+    effective = settings[key][0]
     if effective is None and key not in ("optimization_level",):
         # read_settings stores None where the flavour has no such setting at all.
-        unavailable = f"n/a in {_flavour(record.backend)}"
-        return unavailable, unavailable
-    return format_value(key, effective), format_value(key, default)
+        return f"n/a in {_flavour(record.backend)}"
+    return format_value(key, effective)
+
+
+def _default(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> str:
+    """TensorRT's own default, never trtdoc's."""
+    if key in TRTDOC_ONLY:
+        return NOT_TENSORRT
+    if key == "precision":
+        # TensorRT has no precision setting: without flags or a converted model it builds
+        # the types the model has (and weakly typed TensorRT falls back to fp32).
+        return "the model's own types"
+    if key not in settings:
+        return NOT_KNOWN
+    effective, default = settings[key]
+    if effective is None and key not in ("optimization_level",):
+        return f"n/a in {_flavour(record.backend)}"
+    if key == "profiles" and not default:
+        return "none"
+    return format_value(key, default)
+
+
+def _imported(record: EngineRecord) -> bool:
+    return "imported_from" in (record.spec or {})
 
 
 def _flavour(backend: str) -> str:
@@ -243,17 +269,20 @@ def _flavour(backend: str) -> str:
 
 
 def parameter_rows(record: EngineRecord) -> tuple[ParameterRow, ...]:
-    """Every setting of ``record`` as a page row, in page order.
+    """The settings of ``record`` as page rows, in page order.
 
-    An imported record (trtexec exports) has no settings: its rows say "not known" rather than
-    show TensorRT's defaults as if they had been used.
+    A row where neither the spec nor the effective value is known is left out: TensorRT's
+    default alone says nothing about this engine. An imported record (trtexec exports)
+    carries no builder settings, so it gets no rows at all; the page says so in a sentence.
     """
     settings = {s.key: (s.effective, s.default) for s in record.settings}
     rows = []
     for p in PARAMETERS:
-        effective, default = _effective_and_default(record, p.key, settings)
-        rows.append(ParameterRow(p.key, p.title, _spec_value(record, p.key), effective,
-                                 default, p.explanation))
+        spec, effective = _spec_value(record, p.key), _effective(record, p.key, settings)
+        if spec == NOT_KNOWN and effective == NOT_KNOWN:
+            continue
+        rows.append(ParameterRow(p.key, p.title, spec, effective,
+                                 _default(record, p.key, settings), p.explanation))
     return tuple(rows)
 
 
