@@ -10,7 +10,12 @@ import pytest
 
 from trtdoc.backends import BACKENDS, choose_backend, installed_version
 from trtdoc.backends.cuda import cuda_device_status
-from trtdoc.builder_config import apply_spec, read_settings
+from trtdoc.builder_config import (
+    Applied,
+    apply_spec,
+    network_creation_flags,
+    read_settings,
+)
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
@@ -99,26 +104,27 @@ def _full_trt(*, flags: tuple[str, ...], strongly_typed: bool, levels: tuple[str
 
 def test_tensorrt_11_without_precision_flags_explains_strong_typing():
     full = _full_trt(flags=("VERSION_COMPATIBLE",), strongly_typed=False, levels=())
-    config = SimpleNamespace(set_flag=lambda f: None)
     with pytest.raises(BackendUnavailableError) as err:
-        BACKENDS["tensorrt"].apply_precision_flags(
-            full, config, spec(precision="fp16", precision_method="builder_flags"), "11.0.0")
+        BACKENDS["tensorrt"].precision_flag_settings(
+            full, spec(precision="fp16", precision_method="builder_flags"), "11.0.0")
     assert str(err.value) == (
         "precision_method builder_flags: BuilderFlag.FP16 is not available in TensorRT 11.0.0 "
         "(TensorRT 11 removed weak typing); use `precision_method: model`")
+    # TensorRT 11 has no STRONGLY_TYPED flag: it is always strongly typed, so none is recorded.
+    assert BACKENDS["tensorrt"].network_flag_names(full, spec()) == ()
 
 
 def test_tensorrt_10_sets_fp16_flag_and_strongly_typed_network_by_presence():
     full = _full_trt(flags=("FP16", "INT8"), strongly_typed=True, levels=("AMPERE_PLUS",))
-    seen: list[str] = []
-    config = SimpleNamespace(set_flag=seen.append, hardware_compatibility_level=None)
     backend = BACKENDS["tensorrt"]
-    backend.apply_precision_flags(full, config, spec(precision="fp16",
-                                                     precision_method="builder_flags"), "10.9")
-    assert seen == ["FP16"]
-    assert backend.network_flags(full, spec()) == 1 << 5
-    assert backend.network_flags(full, spec(precision_method="builder_flags")) == 0
-    backend.apply_compatibility(full, config, spec(hardware_compatibility="ampere+"))
-    assert config.hardware_compatibility_level == "AMPERE_PLUS"
+    assert backend.precision_flag_settings(
+        full, spec(precision="fp16", precision_method="builder_flags"), "10.9") == (
+        Applied("precision", "flag", "FP16"),)
+    assert backend.network_flag_names(full, spec()) == ("STRONGLY_TYPED",)
+    assert network_creation_flags(full, (Applied("precision_method", "network_flag",
+                                                 "STRONGLY_TYPED"),)) == 1 << 5
+    assert backend.network_flag_names(full, spec(precision_method="builder_flags")) == ()
+    assert backend.compatibility_settings(full, spec(hardware_compatibility="ampere+")) == (
+        Applied("hardware_compatibility", "hardware_compatibility", "AMPERE_PLUS"),)
     with pytest.raises(BackendUnavailableError, match="same-cc is not available in TensorRT"):
-        backend.apply_compatibility(full, config, spec(hardware_compatibility="same-cc"))
+        backend.compatibility_settings(full, spec(hardware_compatibility="same-cc"))

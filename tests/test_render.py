@@ -23,7 +23,6 @@ from sitetools import (
 from trtdoc.errors import RenderError
 from trtdoc.render import (
     build_flow,
-    cli_command,
     is_generated,
     plan_site,
     render_site,
@@ -108,16 +107,6 @@ def test_build_flow_marks_the_branches_not_taken() -> None:
     assert 'n1["fp32: no conversion"]' in flow
     assert "class n2,n3,n4,n5,n6 skipped" in flow
     assert '(["sm80"])' in flow and '(["sm89"])' in flow
-
-
-def test_rtx_command_uses_documented_flags_only() -> None:
-    bert = next(r for r in fixed_records() if r.name == "bert-tiny")
-    command, notes, sources = cli_command(bert)
-    assert command.startswith("tensorrt_rtx \\\n")
-    assert "--computeCapabilities=80,86,89" in command
-    assert "--fp16" not in command and "--memPoolSize" not in command
-    assert any("workspace (512 MiB)" in n for n in notes)
-    assert all(s.startswith("https://docs.nvidia.com/") for s in sources)
 
 
 def test_render_writes_only_changed_files_and_removes_stale_pages(tmp_path: Path) -> None:

@@ -25,7 +25,14 @@ from typing import Any
 from trtdoc import __version__
 from trtdoc.backends import BackendChoice, choose_backend, import_backend
 from trtdoc.backends.cuda import cuda_device_status
-from trtdoc.builder_config import apply_spec, read_settings, settings_table
+from trtdoc.builder_config import (
+    Applied,
+    applied_settings,
+    network_creation_flags,
+    read_settings,
+    replay,
+    settings_table,
+)
 from trtdoc.check import check_specs
 from trtdoc.errors import (
     BackendUnavailableError,
@@ -34,10 +41,19 @@ from trtdoc.errors import (
     TrtdocError,
     display_path,
 )
-from trtdoc.model import ModelFacts, digest_cache, model_digest, model_facts_from_onnx
+from trtdoc.model import (
+    ModelFacts,
+    digest_cache,
+    file_sha256,
+    model_digest,
+    model_facts_from_onnx,
+    model_file_digests,
+)
+from trtdoc.project import project_path, project_root
 from trtdoc.record import (
     EngineRecord,
     Host,
+    ModelFile,
     NotRun,
     RecordError,
     dumps,
@@ -104,6 +120,7 @@ class BuiltEngine:
     seconds: float
     effective: dict[str, Any] = field(hash=False)
     defaults: dict[str, Any] = field(hash=False)
+    applied: tuple[Applied, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,9 +184,13 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
     """Parse ``model_path``, apply every spec setting and build one serialised engine."""
     trt = import_backend(choice.backend)
     messages: list[tuple[str, str]] = []
+    try:
+        applied = applied_settings(trt, choice.backend, choice.version, spec)
+    except BackendUnavailableError as exc:
+        raise _build_error(spec, str(exc), (exc.setting or "backend",), messages) from exc
     logger = _make_logger(trt, messages)
     builder = trt.Builder(logger)
-    network = builder.create_network(choice.backend.network_flags(trt, spec))
+    network = builder.create_network(network_creation_flags(trt, applied))
     parser = trt.OnnxParser(network, logger)
     if on_event:
         on_event((spec.name, "phase", "Parsing ONNX", 0, 0))
@@ -189,7 +210,7 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
     config = builder.create_builder_config()
     defaults = read_settings(trt, choice.backend, config)
     try:
-        apply_spec(trt, choice.backend, choice.version, builder, network, config, spec)
+        replay(trt, builder, config, applied)
     except BackendUnavailableError as exc:
         raise _build_error(spec, str(exc), (exc.setting or "backend",), messages) from exc
     if hasattr(config, "progress_monitor"):
@@ -210,7 +231,7 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
                            "accepts", ("profiles",), messages)
     effective = read_settings(trt, choice.backend, config)
     return BuiltEngine(memoryview(plan).cast("B").toreadonly(), tuple(messages), seconds,
-                       effective, defaults)
+                       effective, defaults, applied)
 
 
 def _build_error(spec: EngineSpec, message: str, key: tuple[str | int, ...],
@@ -232,7 +253,7 @@ def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
 
 
 def _spec_view(spec: EngineSpec) -> dict[str, Any]:
-    return spec.to_dict(base=Path.cwd())
+    return spec.to_dict(base=project_root(spec.source))
 
 
 def _previous(paths: OutputPaths, name: str) -> EngineRecord | None:
@@ -249,6 +270,8 @@ def _previous(paths: OutputPaths, name: str) -> EngineRecord | None:
 # One engine, end to end (runs in a worker process when --jobs > 1)
 # --------------------------------------------------------------------------------------------
 def _not_run(choice: BackendChoice, precision_ran: bool) -> tuple[NotRun, ...]:
+    # Only what did not run, and why. What ran instead (the ONNX Runtime comparison) is stated
+    # by the page from the record's accuracy field, so the two can never disagree.
     has_gpu, why = cuda_device_status()
     out: list[NotRun] = []
     if not has_gpu:
@@ -258,8 +281,7 @@ def _not_run(choice: BackendChoice, precision_ran: bool) -> tuple[NotRun, ...]:
                           f"{why}; no timings are shown"))
         if precision_ran:
             out.append(NotRun("accuracy of the engine itself",
-                              f"{why}; ONNX Runtime compared the converted model with the "
-                              "fp32 model on the CPU instead"))
+                              f"{why}; the engine needs a GPU to run"))
     return tuple(out)
 
 
@@ -270,12 +292,13 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     from trtdoc.inspect import Inspection, inspection_from_build_log
 
     spec = item.spec
+    root = project_root(spec.source)
     facts = model_facts_from_onnx(spec.model)
     model_path = spec.model
     precision: dict[str, Any] | None = None
     accuracy: dict[str, Any] | None = None
     if spec.precision != "fp32" and spec.precision_method == "model":
-        model_path, precision, accuracy = _precision_step(item, paths, facts, on_event)
+        model_path, precision, accuracy = _precision_step(item, paths, facts, root, on_event)
     built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
     _write_log(paths.log(spec.name), built.messages)
     if on_event:
@@ -289,6 +312,8 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         inspection = Inspection(source="build-log", layers=(), io=())
         not_run.append(NotRun("layer inspection", str(exc)))
     header = engine_facts_from_header(built.plan)
+    files = tuple(ModelFile(project_path(f, root), size, sha)
+                  for f, size, sha in model_file_digests(spec.model))
     engine_path = paths.engine(spec.name)
     # Hashing (CPU) and writing (disk) a plan of hundreds of MB each take a while; hashlib
     # releases the GIL, so they overlap.
@@ -305,16 +330,18 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         build_key=key,
         spec=MappingProxyType(_spec_view(spec)),
         spec_hash=spec.build_key(),
-        model_path=display_path(spec.model),
-        model_sha256=model_sha,
+        model_path=project_path(spec.model, root),
+        model_sha256=files[0].sha256,
+        model_files=files,
         model=facts,
         backend=choice.name,
         backend_version=choice.version,
         backend_reason=choice.reason,
         host=Host.current(),
         settings=settings_table(spec, choice.name, built.effective, built.defaults),
+        applied=built.applied,
         build_seconds=round(built.seconds, 3),
-        engine_path=display_path(engine_path),
+        engine_path=project_path(engine_path, root),
         engine_bytes=len(built.plan),
         engine_sha256=engine_sha[0],
         header=header,
@@ -327,19 +354,33 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     )
 
 
-def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts,
+def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
+    return {n: r.opt for n, r in spec.profiles[0].shapes} if spec.profiles else None
+
+
+def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
+    """The precision step alone: the converted model ``spec``'s engine is built from.
+
+    ``trtdoc build`` and ``trtdoc convert`` both call this, so they write the same file.
+    """
+    from trtdoc.precision import Calibration, convert_model
+
+    calibration = (Calibration(spec.calibration.data, spec.calibration.batches)
+                   if spec.calibration else None)
+    return convert_model(spec.model, spec.precision, calibration=calibration,
+                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec))
+
+
+def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
                     on_event: OnEvent | None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     from trtdoc.accuracy import check_tolerance, compare_models
-    from trtdoc.precision import Calibration, convert_model, load_samples
+    from trtdoc.precision import load_samples
 
     spec = item.spec
     if on_event:
         on_event((spec.name, "phase", f"Precision step ({spec.precision})", 0, 0))
-    opt_shapes = {n: r.opt for n, r in spec.profiles[0].shapes} if spec.profiles else None
-    calibration = (Calibration(spec.calibration.data, spec.calibration.batches)
-                   if spec.calibration else None)
-    result = convert_model(spec.model, spec.precision, calibration=calibration,
-                           cache_dir=paths.cache / "precision", profile_shapes=opt_shapes)
+    opt_shapes = _opt_shapes(spec)
+    result = convert_for_spec(spec, paths)
     if on_event:
         on_event((spec.name, "phase", "Accuracy vs fp32 (ONNX Runtime, CPU)", 0, 0))
     held_out = None
@@ -356,9 +397,11 @@ def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts,
             raise BuildError("; ".join(violations), engine=spec.name, spec_path=loc.path,
                              setting="accuracy.tolerance", line=loc.line)
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
-    report = dataclasses.replace(report, reference=display_path(report.reference),
-                                 candidate=display_path(report.candidate))
-    return result.model, result.to_dict(base=Path.cwd()), report.to_dict()
+    report = dataclasses.replace(report, reference=project_path(report.reference, root),
+                                 candidate=project_path(report.candidate, root))
+    # The plain sha256 of the model that was built, so the reproduce snippet can be checked.
+    info = {**result.to_dict(base=root), "model_sha256": file_sha256(result.model)}
+    return result.model, info, report.to_dict()
 
 
 def _write_log(path: Path, messages: Sequence[tuple[str, str]]) -> None:
@@ -382,11 +425,45 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     except TrtdocError as exc:
         return Outcome(item.spec.name, "failed", time.perf_counter() - started,
                        f"{display_path(item.spec.source)}: {exc}", item.spec.source)
+    previous = _previous(paths, item.spec.name)
+    reproduced = _as_reproduced(record, previous)
+    if reproduced is not None:
+        # The same engine, byte for byte: the record keeps the host and timings of the build
+        # that first made it, so a rebuild on a fresh clone changes no checked-in file.
+        text = dumps(reproduced)
+        current = paths.record(item.spec.name)
+        if current.is_file() and current.read_text(encoding="utf-8") == text:
+            return Outcome(item.spec.name, "reproduced", time.perf_counter() - started,
+                           f"engine sha256 {record.engine_sha256[:12]}… equals the record's; "
+                           "record kept", item.spec.source)
+        write_atomic(current, text)
+        return Outcome(item.spec.name, "reproduced", time.perf_counter() - started,
+                       f"engine sha256 {record.engine_sha256[:12]}… equals the record's; "
+                       "record refreshed", item.spec.source)
     _keep_previous(paths, record)
     write_atomic(paths.record(item.spec.name), dumps(record))
     return Outcome(item.spec.name, "built", time.perf_counter() - started,
                    f"{record.engine_bytes:,} bytes in {record.build_seconds:.2f} s",
                    item.spec.source)
+
+
+# Facts about the occasion of a build, not about the engine: a rebuild that reproduces the same
+# engine keeps the first build's values.
+_OCCASION_PRECISION_KEYS = ("seconds", "cache_hit")
+
+
+def _as_reproduced(record: EngineRecord, previous: EngineRecord | None) -> EngineRecord | None:
+    """``record`` with the previous build's host and timings, if it made the same engine bytes."""
+    if (previous is None or previous.engine_sha256 is None
+            or previous.engine_sha256 != record.engine_sha256):
+        return None
+    precision = record.precision
+    if precision is not None and previous.precision is not None:
+        precision = MappingProxyType({**precision, **{
+            k: previous.precision[k] for k in _OCCASION_PRECISION_KEYS
+            if k in previous.precision and k in precision}})
+    return dataclasses.replace(record, host=previous.host, build_seconds=previous.build_seconds,
+                               precision=precision)
 
 
 def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trtdoc.backends.base import Backend
+from trtdoc.backends.base import CALLS, Applied, Backend
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
@@ -72,9 +72,9 @@ def read_settings(trt: Any, backend: Backend, config: Any) -> dict[str, Any]:
     return out
 
 
-def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: Any,
-               config: Any, spec: EngineSpec) -> None:
-    """Turn every builder-relevant spec value into a setting on ``config``.
+def applied_settings(trt: Any, backend: Backend, version: str,
+                     spec: EngineSpec) -> tuple[Applied, ...]:
+    """The ordered builder calls ``spec`` becomes with this TensorRT, checked for presence.
 
     Raises :class:`BackendUnavailableError` naming the setting and the backend version when the
     installed TensorRT lacks something the spec asks for.
@@ -84,54 +84,48 @@ def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: 
         if value and value not in ("none", "model"):
             raise BackendUnavailableError(why, setting=key)
 
+    out: list[Applied] = [Applied("precision_method", "network_flag", name)
+                          for name in backend.network_flag_names(trt, spec)]
     # Always DETAILED: the per-layer information on every page comes from it.
-    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED
+    out.append(Applied("profiling_verbosity", "profiling_verbosity", "DETAILED"))
 
     for i, profile in enumerate(spec.profiles):
-        opt_profile = builder.create_optimization_profile()
-        for name, rng in profile.shapes:
-            opt_profile.set_shape(name, rng.min, rng.opt, rng.max)
-        if config.add_optimization_profile(opt_profile) < 0:
-            raise BackendUnavailableError("this profile was rejected by the builder",
-                                          setting=f"profiles[{i}]")
+        out.append(Applied(f"profiles[{i}]", "profile", value=[
+            [name, list(rng.min), list(rng.opt), list(rng.max)] for name, rng in profile.shapes]))
 
     for key, pool_name, value in (("memory.workspace", "WORKSPACE", spec.workspace),
                                   ("memory.tactic_shared_memory", "TACTIC_SHARED_MEMORY",
                                    spec.tactic_shared_memory)):
         if value is None:
             continue
-        pool = _pool(trt, pool_name)
-        if pool is None:
+        if _pool(trt, pool_name) is None:
             raise _unavailable(f"{key} (MemoryPoolType.{pool_name})", backend, version,
                                setting=key)
-        config.set_memory_pool_limit(pool, value)
+        out.append(Applied(key, "memory_pool", pool_name, int(value)))
 
     if spec.optimization_level is not None:
-        if not hasattr(config, "builder_optimization_level"):
+        if not hasattr(trt.IBuilderConfig, "builder_optimization_level"):
             raise _unavailable("optimization_level", backend, version,
                                setting="optimization_level")
-        config.builder_optimization_level = spec.optimization_level
+        out.append(Applied("optimization_level", "optimization_level",
+                           "builder_optimization_level", spec.optimization_level))
 
     if spec.targets:
-        if not hasattr(config, "set_compute_capability"):
-            raise _unavailable("targets", backend, version, "it builds for the GPU it runs on",
-                               setting="targets")
-        backend.apply_targets(trt, config, spec)
+        out.extend(backend.target_settings(trt, spec, version))
 
-    backend.apply_compatibility(trt, config, spec)
+    out.extend(backend.compatibility_settings(trt, spec))
 
     if spec.version_compatible:
         if not hasattr(trt.BuilderFlag, "VERSION_COMPATIBLE"):
             raise _unavailable("version_compatible", backend, version,
                                setting="version_compatible")
-        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+        out.append(Applied("version_compatible", "flag", "VERSION_COMPATIBLE"))
 
     for name in spec.flags:
-        flag = getattr(trt.BuilderFlag, name.upper(), None)
-        if flag is None:
+        if getattr(trt.BuilderFlag, name.upper(), None) is None:
             raise _unavailable(f"BuilderFlag.{name.upper()}", backend, version,
                                "remove it from `flags`", setting="flags")
-        config.set_flag(flag)
+        out.append(Applied("flags", "flag", name.upper()))
 
     if spec.precision_method == "builder_flags" and spec.precision in ("int8", "fp8"):
         raise BackendUnavailableError(
@@ -139,7 +133,55 @@ def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: 
             "(IInt8Calibrator) is deprecated since TensorRT 10.1 and gone in 11; use "
             "`precision_method: model`, which inserts calibrated Q/DQ nodes",
             setting="precision_method")
-    backend.apply_precision_flags(trt, config, spec, version)
+    out.extend(backend.precision_flag_settings(trt, spec, version))
+    return tuple(out)
+
+
+def network_creation_flags(trt: Any, applied: tuple[Applied, ...]) -> int:
+    """The ``builder.create_network`` argument the ``network_flag`` entries make."""
+    flags = 0
+    for a in applied:
+        if a.call == "network_flag":
+            flags |= 1 << int(getattr(trt.NetworkDefinitionCreationFlag, a.name))
+    return flags
+
+
+def replay(trt: Any, builder: Any, config: Any, applied: tuple[Applied, ...]) -> None:
+    """Make every config call in ``applied`` (network flags are set when the network is made).
+
+    Raises :class:`BackendUnavailableError` naming the profile the builder rejects.
+    """
+    for a in applied:
+        if a.call == "profiling_verbosity":
+            config.profiling_verbosity = getattr(trt.ProfilingVerbosity, a.name)
+        elif a.call == "profile":
+            profile = builder.create_optimization_profile()
+            for name, lo, opt, hi in a.value:
+                profile.set_shape(name, lo, opt, hi)
+            if config.add_optimization_profile(profile) < 0:
+                raise BackendUnavailableError("this profile was rejected by the builder",
+                                              setting=a.key)
+        elif a.call == "memory_pool":
+            config.set_memory_pool_limit(getattr(trt.MemoryPoolType, a.name), a.value)
+        elif a.call == "optimization_level":
+            config.builder_optimization_level = a.value
+        elif a.call == "compute_capabilities":
+            config.num_compute_capabilities = len(a.value)
+            for i, target in enumerate(a.value):
+                config.set_compute_capability(getattr(trt.ComputeCapability, target.upper()), i)
+        elif a.call == "hardware_compatibility":
+            config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel,
+                                                          a.name)
+        elif a.call == "flag":
+            config.set_flag(getattr(trt.BuilderFlag, a.name))
+
+
+def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: Any,
+               config: Any, spec: EngineSpec) -> tuple[Applied, ...]:
+    """Plan the calls for ``spec`` and make them on ``config``; returns what was applied."""
+    applied = applied_settings(trt, backend, version, spec)
+    replay(trt, builder, config, applied)
+    return applied
 
 
 def settings_table(spec: EngineSpec, backend_name: str, effective: dict[str, Any],
@@ -147,6 +189,8 @@ def settings_table(spec: EngineSpec, backend_name: str, effective: dict[str, Any
     """Pair the read-back values with the defaults, one ``Setting`` per row key."""
     effective = {**effective, "backend": backend_name, "precision": spec.precision,
                  "precision_method": spec.precision_method}
-    defaults = {**defaults, "backend": "auto", "precision": "fp32",
-                "precision_method": "model", "profiles": 0}
+    # backend and precision_method are trtdoc's choices, not TensorRT settings: no default.
+    # Without a precision step or flags TensorRT builds the model's own (fp32) types.
+    defaults = {**defaults, "backend": None, "precision": "fp32",
+                "precision_method": None, "profiles": 0}
     return tuple(Setting(k, effective.get(k), defaults.get(k)) for k in SETTING_KEYS)

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from trtdoc import __version__
-from trtdoc.errors import SpecErrors, TrtdocError
+from trtdoc.errors import SpecErrors, TrtdocError, display_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,8 +102,8 @@ def _site_options(func: F) -> F:
     return func
 
 
-_STATUS_STYLE = {"built": "green", "up-to-date": "dim", "updated": "cyan", "failed": "red",
-                 "stale": "yellow"}
+_STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
+                 "updated": "cyan", "failed": "red", "stale": "yellow"}
 
 
 def _summary(ui: Ui, outcomes: Any) -> None:
@@ -193,13 +193,52 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         if o.status == "failed":
             ui.problem(o.message)
     _summary(ui, result.outcomes)
-    built = sum(o.status == "built" for o in result.outcomes)
+    built = sum(o.status in ("built", "reproduced") for o in result.outcomes)
     if built == 0 and not result.failed:
         ui.info(f"nothing to build: {len(result.outcomes)} engine(s) up to date")
+    reproduced = sum(o.status == "reproduced" for o in result.outcomes)
+    if reproduced:
+        ui.info(f"{reproduced} engine(s) reproduced: rebuilt byte for byte as recorded")
     _render(ui, outputs, site, templates, dry_run=False)
     if result.failed:
         failed = sum(o.status == "failed" for o in result.outcomes) + len(result.spec_errors)
         ui.problem(f"{failed} problem(s); the last good engines, records and pages were kept")
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Build folder; the converted models go to OUT/cache/precision.")
+@click.option("--only", multiple=True, metavar="NAME", help="Convert only these engines.")
+@click.pass_obj
+@_handle_errors
+def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -> None:
+    """Run only the precision step: write the fp16/int8 model an engine is built from."""
+    from trtdoc.build import OutputPaths, convert_for_spec
+    from trtdoc.check import check_specs
+    from trtdoc.model import file_sha256
+
+    good, errors = check_specs(paths)
+    for e in errors:
+        ui.problem(str(e))
+    chosen = [g for g in good if not only or g.spec.name in only]
+    unknown = sorted(set(only) - {g.spec.name for g in good})
+    if unknown and not errors:
+        raise TrtdocError(f"--only {', '.join(unknown)}: no such engine in the specs; "
+                          f"known: {', '.join(sorted(g.spec.name for g in good))}")
+    outputs = OutputPaths(out=out)
+    for item in chosen:
+        spec = item.spec
+        if spec.precision == "fp32" or spec.precision_method != "model":
+            ui.info(f"{spec.name}: no precision step (precision {spec.precision}, "
+                    f"method {spec.precision_method}); the engine is built from "
+                    f"{display_path(spec.model)}")
+            continue
+        result = convert_for_spec(spec, outputs)
+        ui.out.print(f"{spec.name}: {display_path(result.model)} sha256 "
+                     f"{file_sha256(result.model)}", markup=False, soft_wrap=True)
+    if errors:
         sys.exit(1)
 
 

@@ -466,7 +466,7 @@ def _cached(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...] | None,
     return value
 
 
-_DIGEST_FORMAT = "trtdoc-model-digests-1"
+_DIGEST_FORMAT = "trtdoc-file-sha256-1"
 
 
 @contextmanager
@@ -527,25 +527,42 @@ def model_files(path: Path) -> list[Path]:
     return [path, *(path.parent / e for e in _summary(path).external_locations)]
 
 
-def model_digest(path: Path) -> str:
-    """sha256 over the model bytes and its external data, so a weight change is noticed."""
-    files = model_files(path)
+def file_sha256(path: Path) -> str:
+    """What ``sha256sum`` prints for ``path`` (cached by the file's identity and mtime)."""
     try:
-        keys = [_stat_key(p) for p in files]
-        key = None if None in keys else tuple(keys)
+        key = _stat_key(path)
     except OSError:
-        key = None  # a missing external file: _digest says which
-    return _cached(_DIGESTS, key, lambda: _digest(path, files))  # type: ignore[no-any-return]
+        key = None  # a missing file: _sha256 says so
+    return _cached(_DIGESTS, key, lambda: _sha256(path))  # type: ignore[no-any-return]
 
 
-def _digest(path: Path, files: list[Path]) -> str:
+def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    for p in files:
-        h.update(p.name.encode())
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_file_digests(path: Path) -> tuple[tuple[Path, int, str], ...]:
+    """``(file, bytes, sha256)`` of the model and of each external-data file, in a fixed order.
+
+    The sha256 is the plain hash of the file's bytes, so a reader can check it by hand.
+    """
+    out = []
+    for p in model_files(path):
         try:
-            with p.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+            out.append((p, p.stat().st_size, file_sha256(p)))
         except FileNotFoundError as exc:
             raise ModelError(f"external data file {p.name} is missing", path=path) from exc
-    return h.hexdigest()
+    return tuple(out)
+
+
+def model_digest(path: Path) -> str:
+    """One key for the model and all its external data, so a weight change is noticed.
+
+    Not shown on pages (they show each file's own sha256): it is a sha256 over the lines
+    ``<file name> <sha256>`` of :func:`model_file_digests`.
+    """
+    lines = "".join(f"{p.name} {sha}\n" for p, _, sha in model_file_digests(path))
+    return hashlib.sha256(lines.encode()).hexdigest()

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from trtdoc.builder_config import Setting
+from trtdoc.builder_config import Applied, Setting
 from trtdoc.errors import RecordError
 from trtdoc.header import EngineFacts
 from trtdoc.inspect import Inspection
@@ -34,6 +34,15 @@ class NotRun:
 
     what: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of the model (the .onnx file, then each external-data file)."""
+
+    path: str  # relative to the project root
+    bytes: int
+    sha256: str  # what `sha256sum` prints
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,10 @@ class EngineRecord:
     not_run: tuple[NotRun, ...] = ()
     trtdoc_version: str = ""
     schema_version: int = SCHEMA_VERSION
+    # The builder calls that made the engine, in order: the one source of the reproduce
+    # snippet and command line.
+    applied: tuple[Applied, ...] = ()
+    model_files: tuple[ModelFile, ...] = ()
 
     def with_spec(self, spec: Mapping[str, Any]) -> EngineRecord:
         """The same build with refreshed documentation fields (description, owner, tags)."""
@@ -116,6 +129,8 @@ def record_to_dict(record: EngineRecord) -> dict[str, Any]:
         "model": {
             "path": record.model_path,
             "sha256": record.model_sha256,
+            "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256}
+                      for f in record.model_files],
             "facts": record.model.to_dict() if record.model else None,
         },
         "backend": {"name": record.backend, "version": record.backend_version,
@@ -124,6 +139,7 @@ def record_to_dict(record: EngineRecord) -> dict[str, Any]:
                  "cpu_count": record.host.cpu_count, "gpu": record.host.gpu,
                  "driver": record.host.driver},
         "settings": [s.to_dict() for s in record.settings],
+        "applied": [a.to_dict() for a in record.applied],
         "build_seconds": record.build_seconds,
         "engine": {
             "path": record.engine_path,
@@ -165,6 +181,9 @@ def record_from_dict(d: Mapping[str, Any], *, path: Path | None = None) -> Engin
             host=Host(host["os"], host["python"], host["cpu"], host["cpu_count"], host["gpu"],
                       host["driver"]),
             settings=tuple(Setting.from_dict(s) for s in d["settings"]),
+            applied=tuple(Applied.from_dict(a) for a in d.get("applied", ())),
+            model_files=tuple(ModelFile(f["path"], int(f["bytes"]), f["sha256"])
+                              for f in d["model"].get("files", ())),
             build_seconds=d["build_seconds"],
             engine_path=engine["path"],
             engine_bytes=engine["bytes"],

@@ -14,7 +14,6 @@ generated (``n0``, ``n1``...), never made from names.
 from __future__ import annotations
 
 import os
-import shlex
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from trtdoc.diff import Changes, changes_between
 from trtdoc.errors import RenderError
 from trtdoc.escape import code_cell, md_cell, mermaid_label, slug, truncate
 from trtdoc.record import EngineRecord, write_atomic
+from trtdoc.reproduce import reproduce_context
 
 # Every generated page starts with this line (after its front matter); only files that do are
 # ever removed.
@@ -38,14 +38,6 @@ ENGINES_DIR = "engines"
 LABEL_LIMIT = 48
 FUSION_GROUPS_SHOWN = 6
 FUSED_NODES_SHOWN = 4
-
-_TRTEXEC_DOCS = ("https://docs.nvidia.com/deeplearning/tensorrt/latest/reference/"
-                 "command-line-programs.html")
-_RTX_CLI_DOCS = ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/inference-library/"
-                 "cpu-engines.html")
-_RTX_BENCH_DOCS = ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/performance/"
-                   "benchmarking.html")
-
 
 @dataclass(frozen=True)
 class RenderResult:
@@ -277,160 +269,6 @@ def precision_pie(record: EngineRecord) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# How to reproduce
-# --------------------------------------------------------------------------------------------
-def _shape_arg(name: str, dims: Sequence[int]) -> str:
-    # trtexec splits the spec on ":" and ","; it accepts a name wrapped in single quotes.
-    shown = f"'{name}'" if any(c in name for c in ":,") and "'" not in name else name
-    return f"{shown}:{'x'.join(str(d) for d in dims)}"
-
-
-def _profiles(spec: Mapping[str, Any]) -> list[list[tuple[str, Mapping[str, Any]]]]:
-    return [sorted(p.items()) for p in spec.get("profiles") or []]
-
-
-def _setting(record: EngineRecord, key: str) -> Any:
-    return next((s.effective for s in record.settings if s.key == key), None)
-
-
-def cli_command(record: EngineRecord) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """The equivalent ``trtexec`` or ``tensorrt_rtx`` command, notes on it, and its sources.
-
-    Flags are emitted only where the tool documents them and the backend still has them: no
-    ``--fp16`` for strongly typed builds, no precision flags at all for TensorRT-RTX.
-    """
-    spec = record.spec or {}
-    rtx = record.backend == "tensorrt-rtx"
-    tool = "tensorrt_rtx" if rtx else "trtexec"
-    model = str(spec.get("model") or record.model_path or "model.onnx")
-    precision = str(spec.get("precision", "fp32"))
-    method = str(spec.get("precision_method", "model"))
-    notes: list[str] = []
-    sources: tuple[str, ...]
-    if precision != "fp32" and method == "model":
-        notes.append(f"--onnx is the {precision} model from trtdoc's precision step, not the "
-                     "exported fp32 model")
-    args = [tool, f"--onnx={model}", f"--saveEngine={record.name}.engine"]
-    profiles = _profiles(spec)
-    if profiles:
-        for flag, key in (("--minShapes", "min"), ("--optShapes", "opt"), ("--maxShapes", "max")):
-            args.append(f"{flag}=" + ",".join(_shape_arg(n, r[key]) for n, r in profiles[0]))
-        if len(profiles) > 1:
-            notes.append(f"only profile 0 of {len(profiles)} is shown; add the others with "
-                         "the Python snippet")
-    workspace = _setting(record, "memory.workspace") or (spec.get("memory") or {}).get(
-        "workspace")
-    level = (spec.get("optimization_level") if spec.get("optimization_level") is not None
-             else None)
-    if rtx:
-        targets = compat.compiled_targets(record)[0]
-        if targets:
-            args.append("--computeCapabilities=" + ",".join(t[2:] for t in targets))
-        args.append("--profilingVerbosity=detailed")
-        args.append("--skipInference")
-        missing = []
-        if workspace and (spec.get("memory") or {}).get("workspace"):
-            missing.append(f"workspace ({parameters.format_bytes(workspace)})")
-        if level is not None:
-            missing.append(f"optimization level ({level})")
-        if missing:
-            notes.append("the cited TensorRT-RTX pages document no tensorrt_rtx flag for "
-                         f"{' or '.join(missing)}; set them with the Python snippet")
-        sources = (_RTX_CLI_DOCS, _RTX_BENCH_DOCS)
-    else:
-        if precision != "fp32" and method == "model":
-            args.append("--stronglyTyped")
-        elif precision != "fp32" and method == "builder_flags":
-            args.append(f"--{precision}")
-        if workspace and (spec.get("memory") or {}).get("workspace"):
-            mib, rest = divmod(int(workspace), 1 << 20)
-            args.append(f"--memPoolSize=workspace:{mib}M" if not rest
-                        else f"--memPoolSize=workspace:{int(workspace) // 1024}K")
-        if level is not None:
-            args.append(f"--builderOptimizationLevel={level}")
-        hw = spec.get("hardware_compatibility")
-        if hw and hw != "none":
-            args.append(f"--hardwareCompatibilityLevel={hw}")
-        if spec.get("version_compatible"):
-            args.append("--versionCompatible")
-        args.append("--profilingVerbosity=detailed")
-        args.append("--skipInference")
-        sources = (_TRTEXEC_DOCS,)
-    quoted = [shlex.quote(a) for a in args]
-    command = " \\\n    ".join([" ".join(quoted[:1])] + quoted[1:])
-    return command, tuple(notes), sources
-
-
-def python_snippet(record: EngineRecord) -> str:
-    """A plain-API Python script that builds the same engine (without trtdoc)."""
-    spec = record.spec or {}
-    rtx = record.backend == "tensorrt-rtx"
-    module = "tensorrt_rtx" if rtx else "tensorrt"
-    model = str(spec.get("model") or record.model_path or "model.onnx")
-    lines = [f"import {module} as trt", ""]
-    precision = str(spec.get("precision", "fp32"))
-    if precision != "fp32" and spec.get("precision_method", "model") == "model":
-        lines.append(f"# The {precision} model trtdoc's precision step wrote; "
-                     "the exported model is fp32.")
-    lines += [
-        "logger = trt.Logger(trt.Logger.WARNING)",
-        "builder = trt.Builder(logger)",
-        "network = builder.create_network(0)",
-        "parser = trt.OnnxParser(network, logger)",
-        f"if not parser.parse_from_file({model!r}):",
-        "    raise SystemExit(parser.get_error(0).desc())",
-        "config = builder.create_builder_config()",
-        "config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED",
-    ]
-    for profile in _profiles(spec):
-        lines.append("profile = builder.create_optimization_profile()")
-        for name, r in profile:
-            lines.append(f"profile.set_shape({name!r}, {tuple(r['min'])!r}, "
-                         f"{tuple(r['opt'])!r}, {tuple(r['max'])!r})")
-        lines.append("config.add_optimization_profile(profile)")
-    memory = spec.get("memory") or {}
-    for key, pool in (("workspace", "WORKSPACE"), ("tactic_shared_memory",
-                                                    "TACTIC_SHARED_MEMORY")):
-        if memory.get(key):
-            lines.append(f"config.set_memory_pool_limit(trt.MemoryPoolType.{pool}, "
-                         f"{int(memory[key])})  # {parameters.format_bytes(memory[key])}")
-    if spec.get("optimization_level") is not None:
-        lines.append(f"config.builder_optimization_level = {int(spec['optimization_level'])}")
-    if rtx:
-        targets = [str(t) for t in spec.get("targets") or []]
-        if targets:
-            lines.append(f"config.num_compute_capabilities = {len(targets)}")
-            lines += [f"config.set_compute_capability(trt.ComputeCapability.{t.upper()}, {i})"
-                      for i, t in enumerate(targets)]
-    else:
-        hw = spec.get("hardware_compatibility")
-        if hw and hw != "none":
-            level = {"ampere+": "AMPERE_PLUS", "same-cc": "SAME_COMPUTE_CAPABILITY"}[hw]
-            lines.append("config.hardware_compatibility_level = "
-                         f"trt.HardwareCompatibilityLevel.{level}")
-        if spec.get("precision_method") == "builder_flags" and precision != "fp32":
-            lines.append(f"config.set_flag(trt.BuilderFlag.{precision.upper()})")
-    if spec.get("version_compatible"):
-        lines.append("config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)")
-    for flag in spec.get("flags") or []:
-        lines.append(f"config.set_flag(trt.BuilderFlag.{str(flag).upper()})")
-    lines += [
-        "plan = builder.build_serialized_network(network, config)",
-        f"with open({record.name + '.engine'!r}, 'wb') as f:",
-        "    f.write(plan)",
-    ]
-    return "\n".join(lines)
-
-
-def trtdoc_command(record: EngineRecord) -> str | None:
-    """``trtdoc build <spec> --only <name>``, or None for an imported record."""
-    spec = record.spec or {}
-    if "imported_from" in spec or not spec.get("source"):
-        return None
-    return f"trtdoc build {shlex.quote(str(spec['source']))} --only {shlex.quote(record.name)}"
-
-
-# --------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------
 def _io_rows(record: EngineRecord) -> list[dict[str, Any]]:
@@ -529,7 +367,6 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
     """Everything the engine template needs, computed once here."""
     inspection = record.inspection
     timed = [layer for layer in inspection.layers if layer.time_ms is not None]
-    command, command_notes, command_sources = cli_command(record)
     rows = compat.engine_compat(record)
     return {
         "r": record,
@@ -550,11 +387,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "accuracy_outputs": _accuracy_outputs(record.accuracy),
         "compat": rows,
         "architectures": compat.ARCHITECTURES,
-        "cli_command": command,
-        "cli_notes": command_notes,
-        "cli_sources": command_sources,
-        "python": python_snippet(record),
-        "trtdoc_command": trtdoc_command(record),
+        **reproduce_context(record),
         "changes": changes_between(previous, record) if previous is not None else None,
         "baseline": baseline,
         "baseline_rows": _baseline_rows(record, baseline) if baseline is not None else [],

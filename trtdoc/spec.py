@@ -142,10 +142,9 @@ class EngineSpec:
             if p is None:
                 return None
             if base is not None:
-                try:
-                    return p.resolve().relative_to(base.resolve()).as_posix()
-                except ValueError:
-                    pass
+                from trtdoc.project import project_path
+
+                return project_path(p, base)
             return p.as_posix()
 
         return {

@@ -6,9 +6,38 @@ level, flags, progress monitor) is in ``trtdoc/builder_config.py`` and ``trtdoc/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from trtdoc.spec import EngineSpec
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One builder call trtdoc makes, as data.
+
+    The build replays a list of these (:func:`replay`), the record keeps it, and
+    ``reproduce.py`` renders the same list as a Python script and as a command line, so the
+    three cannot drift apart. ``call`` is one of :data:`CALLS`; ``name`` is the TensorRT enum
+    member or attribute it names; ``value`` is JSON-ready.
+    """
+
+    key: str  # the spec key it comes from
+    call: str
+    name: str = ""
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "call": self.call, "name": self.name, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Applied:
+        return cls(d["key"], d["call"], d["name"], d["value"])
+
+
+# Every kind of call, in the order the build makes them.
+CALLS = ("network_flag", "profiling_verbosity", "profile", "memory_pool", "optimization_level",
+         "compute_capabilities", "hardware_compatibility", "flag")
 
 
 class Backend:
@@ -22,24 +51,27 @@ class Backend:
     # Spec keys this flavour cannot honour, with the reason shown to the user.
     unsupported: dict[str, str] = {}
 
-    def network_flags(self, trt: Any, spec: EngineSpec) -> int:
-        """Creation flags for ``builder.create_network``."""
-        return 0
+    def network_flag_names(self, trt: Any, spec: EngineSpec) -> tuple[str, ...]:
+        """``NetworkDefinitionCreationFlag`` members for ``builder.create_network``."""
+        return ()
 
-    def apply_targets(self, trt: Any, config: Any, spec: EngineSpec) -> None:
-        """Set which GPUs the engine is compiled for."""
+    def target_settings(self, trt: Any, spec: EngineSpec, version: str) -> tuple[Applied, ...]:
+        """Which GPUs the engine is compiled for."""
+        return ()
 
     def read_targets(self, trt: Any, config: Any) -> tuple[str, ...]:
         """The compute capabilities the config will compile for, read back."""
         return ()
 
-    def apply_compatibility(self, trt: Any, config: Any, spec: EngineSpec) -> None:
-        """Set hardware compatibility (full TensorRT only)."""
+    def compatibility_settings(self, trt: Any, spec: EngineSpec) -> tuple[Applied, ...]:
+        """Hardware compatibility (full TensorRT only)."""
+        return ()
 
     def read_compatibility(self, trt: Any, config: Any) -> str | None:
         """Hardware compatibility level as read back, or None where the flavour has none."""
         return None
 
-    def apply_precision_flags(self, trt: Any, config: Any, spec: EngineSpec,
-                              version: str) -> None:
+    def precision_flag_settings(self, trt: Any, spec: EngineSpec,
+                                version: str) -> tuple[Applied, ...]:
         """Weakly-typed precision flags (TensorRT <= 10 only)."""
+        return ()

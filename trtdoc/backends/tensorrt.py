@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trtdoc.backends.base import Backend
+from trtdoc.backends.base import Applied, Backend
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
@@ -30,38 +30,39 @@ class TensorRTBackend(Backend):
                    "runs on (see hardware_compatibility)",
     }
 
-    def network_flags(self, trt: Any, spec: EngineSpec) -> int:
+    def network_flag_names(self, trt: Any, spec: EngineSpec) -> tuple[str, ...]:
         # TensorRT 11 is always strongly typed and drops the flag; 10.x needs it so that a
         # converted fp16/int8 model keeps its types instead of being re-chosen by the builder.
-        flags = 0
         creation = trt.NetworkDefinitionCreationFlag
         if spec.precision_method == "model" and hasattr(creation, "STRONGLY_TYPED"):
-            flags |= 1 << int(creation.STRONGLY_TYPED)
-        return flags
+            return ("STRONGLY_TYPED",)
+        return ()
 
-    def apply_compatibility(self, trt: Any, config: Any, spec: EngineSpec) -> None:
+    def compatibility_settings(self, trt: Any, spec: EngineSpec) -> tuple[Applied, ...]:
         if spec.hardware_compatibility == "none":
-            return
+            return ()
         level = _HARDWARE_LEVELS[spec.hardware_compatibility]
         levels = getattr(trt, "HardwareCompatibilityLevel", None)
         if levels is None or not hasattr(levels, level):
             raise BackendUnavailableError(
                 f"hardware_compatibility {spec.hardware_compatibility} is not available in "
                 f"TensorRT {trt.__version__}", setting="hardware_compatibility")
-        config.hardware_compatibility_level = getattr(levels, level)
+        return (Applied("hardware_compatibility", "hardware_compatibility", level),)
 
     def read_compatibility(self, trt: Any, config: Any) -> str | None:
         level = config.hardware_compatibility_level.name
         return {v: k for k, v in _HARDWARE_LEVELS.items()}.get(level, "none")
 
-    def apply_precision_flags(self, trt: Any, config: Any, spec: EngineSpec,
-                              version: str) -> None:
+    def precision_flag_settings(self, trt: Any, spec: EngineSpec,
+                                version: str) -> tuple[Applied, ...]:
         if spec.precision_method != "builder_flags" or spec.precision == "fp32":
-            return
+            return ()
+        out = []
         for flag in _PRECISION_FLAGS[spec.precision]:
             if not hasattr(trt.BuilderFlag, flag):
                 raise BackendUnavailableError(
                     f"precision_method builder_flags: BuilderFlag.{flag} is not available in "
                     f"TensorRT {version} (TensorRT 11 removed weak typing); use "
                     "`precision_method: model`", setting="precision_method")
-            config.set_flag(getattr(trt.BuilderFlag, flag))
+            out.append(Applied("precision", "flag", flag))
+        return tuple(out)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trtdoc.backends.base import Backend
+from trtdoc.backends.base import Applied, Backend
+from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
 
@@ -26,12 +27,15 @@ class TensorRTRTXBackend(Backend):
                             "use `precision_method: model`",
     }
 
-    def apply_targets(self, trt: Any, config: Any, spec: EngineSpec) -> None:
+    def target_settings(self, trt: Any, spec: EngineSpec, version: str) -> tuple[Applied, ...]:
         if not spec.targets:
-            return  # None means default: TensorRT-RTX picks the GPU it finds, else fails
-        config.num_compute_capabilities = len(spec.targets)
-        for i, target in enumerate(spec.targets):
-            config.set_compute_capability(getattr(trt.ComputeCapability, target.upper()), i)
+            return ()  # None means default: TensorRT-RTX picks the GPU it finds, else fails
+        for target in spec.targets:
+            if not hasattr(trt.ComputeCapability, target.upper()):
+                raise BackendUnavailableError(
+                    f"ComputeCapability.{target.upper()} is not available in TensorRT-RTX "
+                    f"{version}; remove it from `targets`", setting="targets")
+        return (Applied("targets", "compute_capabilities", value=list(spec.targets)),)
 
     def read_targets(self, trt: Any, config: Any) -> tuple[str, ...]:
         return tuple(config.get_compute_capability(i).name.lower()

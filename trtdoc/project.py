@@ -1,0 +1,34 @@
+"""Where a project starts, so that paths in records and on pages are relative to it.
+
+Records and pages are checked in and read on other machines: a path in them is relative to
+the repository the specs are in (the nearest folder above a spec with ``.git`` or
+``mkdocs.yml``), never an absolute path of the machine that built them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_MARKERS = (".git", "mkdocs.yml", "trtdoc.yml")
+
+
+def project_root(spec_path: Path) -> Path:
+    """The repository a spec belongs to; else the working directory, if the spec is below it;
+    else the spec's own folder."""
+    folder = Path(os.path.realpath(spec_path)).parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / m).exists() for m in _MARKERS):
+            return candidate
+    cwd = Path(os.path.realpath(Path.cwd()))
+    try:
+        folder.relative_to(cwd)
+        return cwd
+    except ValueError:
+        return folder
+
+
+def project_path(path: Path | str, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form (with ``..`` where it lies outside)."""
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+    return Path(rel).as_posix()
