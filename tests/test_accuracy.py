@@ -33,7 +33,8 @@ def test_identical_models_agree_exactly() -> None:
     (out,) = report.outputs
     assert (out.name, out.shape, out.max_abs, out.mean_abs, out.cosine, out.top1_agreement) == (
         "output", (4, 1000), 0.0, 0.0, 1.0, 1.0)
-    assert report.smoke and report.seed == 0 and report.samples == 2
+    # Two random batches at the opt shape (batch 4): eight input samples were compared.
+    assert report.smoke and report.seed == 0 and (report.samples, report.batches) == (8, 2)
     assert re.fullmatch(r"onnxruntime \d+\.\d+\.\d+ CPU", report.runtime)
 
 
@@ -42,7 +43,8 @@ def test_mobilenet_fp16_and_int8(tmp_path_factory: pytest.TempPathFactory,
     fp16 = compare_models(MOBILENET, convert(tmp_path_factory, MOBILENET, "fp16").model,
                           inputs=held_out)
     (out,) = fp16.outputs
-    assert not fp16.smoke and fp16.seed is None and fp16.samples == 2
+    # samples counts inputs, not batches: two batches of two images are four samples.
+    assert not fp16.smoke and fp16.seed is None and (fp16.samples, fp16.batches) == (4, 2)
     # measured: max_abs 2.5e-11 (reference mean |x| 1.2e-8), cosine 1.0, top-1 1.0
     assert out.max_abs < 0.01 * out.reference_mean_abs
     assert out.cosine > 0.99999 and out.top1_agreement == 1.0

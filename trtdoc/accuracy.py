@@ -70,11 +70,12 @@ class AccuracyReport:
     reference: str
     candidate: str
     outputs: tuple[OutputAccuracy, ...]
-    samples: int  # input batches run through both models
+    samples: int  # input samples compared, summed over the batches
     smoke: bool  # True: seeded random inputs, not held-out data
     seed: int | None
     runtime: str  # "onnxruntime 1.32.0 CPU"
     not_run: str | None = None
+    batches: int = 0  # onnxruntime runs the samples took
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, in a fixed key order."""
@@ -83,6 +84,7 @@ class AccuracyReport:
             "candidate": self.candidate,
             "outputs": [o.to_dict() for o in self.outputs],
             "samples": self.samples,
+            "batches": self.batches,
             "smoke": self.smoke,
             "seed": self.seed,
             "runtime": self.runtime,
@@ -95,7 +97,8 @@ class AccuracyReport:
         return cls(reference=d["reference"], candidate=d["candidate"],
                    outputs=tuple(OutputAccuracy.from_dict(o) for o in d["outputs"]),
                    samples=d["samples"], smoke=d["smoke"], seed=d["seed"],
-                   runtime=d["runtime"], not_run=d.get("not_run"))
+                   runtime=d["runtime"], not_run=d.get("not_run"),
+                   batches=d.get("batches", 0))
 
 
 def _figure(x: float) -> float:
@@ -256,8 +259,18 @@ def compare_models(reference: Path, candidate: Path, *,
             stats[rname].add(ref_out[rname], cand_out[cname])
     return AccuracyReport(
         reference=str(reference), candidate=str(candidate),
-        outputs=tuple(stats[n].result() for n in sorted(stats)), samples=len(feeds),
+        outputs=tuple(stats[n].result() for n in sorted(stats)),
+        samples=sum(_batch_size(b, ref_inputs) for b in feeds), batches=len(feeds),
         smoke=smoke, seed=seed if smoke else None, runtime=runtime)
+
+
+def _batch_size(batch: Mapping[str, Any], names: Sequence[str]) -> int:
+    """Samples in one batch: the leading axis of its first input of rank >= 1 (a scalar: 1)."""
+    for name in names:
+        shape = getattr(batch.get(name), "shape", ())
+        if shape:
+            return int(shape[0])
+    return 1
 
 
 def _tolerance_items(tolerance: Mapping[str, float | None] | Any) -> list[tuple[str, float]]:
