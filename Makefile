@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MERMAID := site/assets/javascripts/vendor/mermaid.min.js
 
-.PHONY: demo test setup browser serve clean
+.PHONY: demo test setup browser serve clean magika
 
 demo: setup ## build every engine in specs/, render the pages, build the HTML site
 	$(BIN)/trtdoc build specs/
@@ -38,6 +38,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install chromium (apt-get install chromium) for the browser tests"; fi; }
+
+# Rebuild the magika example's checked-in model and data from pinned PyPI files and compare them
+# byte for byte (models/README.md). Needs PyPI; neither demo nor test runs it.
+magika: setup
+	$(BIN)/python models/fetch_magika.py verify
 
 clean:
 	rm -rf $(VENV) node_modules build public

@@ -23,6 +23,7 @@ from trtdoc.errors import BuildError
 from trtdoc.precision import (
     Calibration,
     PrecisionResult,
+    check_converted,
     convert_model,
     load_samples,
     random_samples,
@@ -131,8 +132,13 @@ def test_fp32_is_the_model_as_it_is(tmp_path: Path) -> None:
 def test_mobilenet_fp16_builds_half_layers(tmp_path_factory: pytest.TempPathFactory,
                                            fp32_builds: dict[str, dict[str, Any]]) -> None:
     result = convert(tmp_path_factory, MOBILENET, "fp16")
-    assert result.tool == "onnxconverter-common"
-    assert result.method.startswith("onnxconverter_common.float16.convert_float_to_float16")
+    assert result.tool == "onnxruntime"
+    assert result.method.startswith("onnxruntime.transformers.float16.convert_float_to_float16")
+    assert result.calls == (
+        "onnxruntime.transformers.float16.convert_float_to_float16(model, keep_io_types=True)",
+        "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()")
+    assert result.checked == ("onnx.checker.check_model(full_check=True), "
+                              "onnxruntime.InferenceSession (CPU)")
     assert dict(result.low_precision_ops)["Conv"] == 52
     assert result.fp32_ops == ()
     assert result.cast_nodes == 2  # keep_io_types: one Cast in, one out
@@ -306,6 +312,280 @@ def test_result_round_trips_through_json(tmp_path_factory: pytest.TempPathFactor
     relative = result.to_dict(base=base)
     assert relative["model"] == result.model.name
     assert PrecisionResult.from_dict(relative, base=base).model == result.model
+
+
+# --------------------------------------------------------------------------- converter bugs
+# Each graph below is the smallest one that shows a converter bug met on a real model (magika's
+# standard_v3_3, see models/README.md). Each test shows the bug with the converter called
+# directly, then that trtdoc's recipe avoids it, or that its check refuses the output with the
+# converter, the node and the bug named.
+
+_FP16_OLD = "onnxconverter_common.float16.convert_float_to_float16(model, keep_io_types=True)"
+_FP16_ORT = ("onnxruntime.transformers.float16.convert_float_to_float16(model, "
+             "keep_io_types=True)")
+
+
+def _graph(path: Path, nodes: list[Any], inputs: list[Any], outputs: list[Any],
+           inits: dict[str, np.ndarray], opset: int = 17) -> Path:
+    from onnx import helper, numpy_helper
+
+    graph = helper.make_graph(nodes, path.stem, inputs, outputs,
+                              [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def _io(name: str, elem: int, dims: list[Any]) -> Any:
+    return onnx.helper.make_tensor_value_info(name, elem, dims)
+
+
+def _run(model: Path, feed: dict[str, np.ndarray]) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    return session.run(None, feed)[0]
+
+
+def one_hot_model(tmp_path: Path) -> Path:
+    """int32 ids -> Equal -> Cast(to=float) -> MatMul: magika's one-hot input layer."""
+    from onnx import TensorProto as T
+    from onnx.helper import make_node
+
+    rng = np.random.default_rng(0)
+    return _graph(tmp_path / "one_hot.onnx",
+                  [make_node("Equal", ["ids", "k"], ["eq"], name="eq"),
+                   make_node("Cast", ["eq"], ["one_hot"], to=T.FLOAT, name="one_hot_cast"),
+                   make_node("MatMul", ["one_hot", "w"], ["y"], name="dense")],
+                  [_io("ids", T.INT32, ["n", 4])], [_io("y", T.FLOAT, ["n", 3])],
+                  {"k": np.array([1, 2, 3, 4], np.int32),
+                   "w": rng.standard_normal((4, 3)).astype(np.float32)})
+
+
+def test_fp16_cast_typed_wrong_by_onnxconverter_common_is_refused_and_avoided(
+        tmp_path: Path) -> None:
+    # trtdoc no longer uses it; the test shows why, where it is installed.
+    float16 = pytest.importorskip("onnxconverter_common.float16")
+    model = one_hot_model(tmp_path)
+    # The bug (onnxconverter-common 1.16, issue #320): the Cast still computes float, but its
+    # output is typed fp16, so onnxruntime refuses the model.
+    broken = tmp_path / "broken.onnx"
+    onnx.save(float16.convert_float_to_float16(onnx.load(str(model)), keep_io_types=True),
+              str(broken))
+    with pytest.raises(BuildError) as info:
+        check_converted(broken, converter=_FP16_OLD, precision="fp16", engine="e")
+    assert str(info.value) == (
+        f"e: precision: {_FP16_OLD} made an invalid fp16 model: the ONNX checker refuses node "
+        "'one_hot_cast' (Cast): the graph declares its output 'one_hot' as tensor(float16), but "
+        "the node computes tensor(float): a Cast(to=float) whose output the converter typed "
+        "fp16, as in onnxconverter-common issue #320. trtdoc does not build it; choose another "
+        "precision, or report the model to the converter's maintainers")
+
+    result = convert_model(model, "fp16", calibration=None, cache_dir=tmp_path / "cache")
+    assert result.calls[0] == _FP16_ORT
+    ids = np.array([[1, 0, 3, 4], [2, 2, 2, 2]], np.int32)
+    assert np.allclose(_run(result.model, {"ids": ids}), _run(model, {"ids": ids}), atol=1e-2)
+    assert rtx_build_simple(result.model, {"ids": ((1, 4), (2, 4), (4, 4))})
+
+
+def test_fp16_casts_are_sorted_into_topological_order(tmp_path: Path) -> None:
+    from onnx import TensorProto as T
+    from onnx.helper import make_node
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    # Max is on the converter's fp32 list, so it gets Casts around it.
+    model = _graph(tmp_path / "max.onnx",
+                   [make_node("Add", ["x", "b"], ["a"], name="add"),
+                    make_node("Max", ["a", "zero"], ["r"], name="relu_max"),
+                    make_node("Mul", ["r", "b"], ["y"], name="scale")],
+                   [_io("x", T.FLOAT, ["n", 3])], [_io("y", T.FLOAT, ["n", 3])],
+                   {"b": np.array([1, 2, 3], np.float32), "zero": np.zeros(3, np.float32)})
+    # The converter alone appends its Casts at the end of the graph.
+    unsorted = tmp_path / "unsorted.onnx"
+    onnx.save(convert_float_to_float16(onnx.load(str(model)), keep_io_types=True),
+              str(unsorted))
+    with pytest.raises(BuildError) as info:
+        check_converted(unsorted, converter=_FP16_ORT, precision="fp16", engine="e")
+    assert str(info.value) == (
+        f"e: precision: {_FP16_ORT} made an invalid fp16 model: the ONNX checker refuses node "
+        "'add' (Add): the nodes are not in topological order (its input 'graph_input_cast_0' "
+        "is made by a later node). onnxruntime.transformers.float16 appends the Casts it "
+        "inserts at the end of the graph; onnxruntime.transformers.onnx_model.OnnxModel(model)"
+        ".topological_sort() orders them. trtdoc does not build it; choose another precision, "
+        "or report the model to the converter's maintainers")
+
+    result = convert_model(model, "fp16", calibration=None, cache_dir=tmp_path / "cache")
+    graph = onnx.load(str(result.model)).graph
+    made = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    for node in graph.node:
+        assert all(i in made for i in node.input if i), f"{node.name} comes before its inputs"
+        made.update(node.output)
+    assert dict(result.fp32_ops) == {"Max": 1}
+    x = np.array([[-5, 0, 1]], np.float32)
+    assert np.allclose(_run(result.model, {"x": x}), _run(model, {"x": x}))
+
+
+def test_int8_gemm_with_a_row_bias_quantizes_per_channel(tmp_path: Path) -> None:
+    from onnx import TensorProto as T
+    from onnx.helper import make_node
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    rng = np.random.default_rng(0)
+    # A Gemm with a [1, N] bias, as quant_pre_process fuses magika's MatMul + Add.
+    model = _graph(tmp_path / "gemm.onnx",
+                   [make_node("Gemm", ["x", "w", "c"], ["y"], name="dense")],
+                   [_io("x", T.FLOAT, ["n", 4])], [_io("y", T.FLOAT, ["n", 3])],
+                   {"w": rng.standard_normal((4, 3)).astype(np.float32),
+                    "c": rng.standard_normal((1, 3)).astype(np.float32)})
+    data = tmp_path / "calib.npz"
+    np.savez(data, x=rng.standard_normal((8, 4)).astype(np.float32))
+    batches = load_samples(data, ["x"], 2)
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.it = iter(batches)
+
+        def get_next(self) -> Any:
+            return next(self.it, None)
+
+    # The bug (onnxruntime issue #24815), with trtdoc's options less the workaround.
+    with pytest.raises(ValueError, match="truth value of an array with more than one element "
+                                         "is ambiguous"):
+        quantize_static(str(model), str(tmp_path / "q.onnx"), Reader(),
+                        quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True,
+                                       "QuantizeBias": False})
+
+    result = convert_model(model, "int8", calibration=Calibration(data, 2),
+                           cache_dir=tmp_path / "cache")
+    assert "'QDQDisableWeightAdjustForInt32Bias': True" in result.calls[-1]
+    assert "per_channel=True" in result.calls[-1]
+    assert dict(result.low_precision_ops) == {"Gemm": 1}
+    x = batches[0]["x"]
+    assert np.allclose(_run(result.model, {"x": x}), _run(model, {"x": x}), atol=0.1)
+    assert rtx_build_simple(result.model, {"x": ((1, 4), (4, 4), (8, 4))})
+
+
+def conv_opset11(tmp_path: Path) -> tuple[Path, Path]:
+    from onnx import TensorProto as T
+    from onnx.helper import make_node
+
+    rng = np.random.default_rng(0)
+    model = _graph(tmp_path / "conv11.onnx",
+                   [make_node("Conv", ["x", "w", "b"], ["y"], name="conv", pads=[1, 1, 1, 1])],
+                   [_io("x", T.FLOAT, ["n", 3, 8, 8])], [_io("y", T.FLOAT, ["n", 4, 8, 8])],
+                   {"w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+                    "b": rng.standard_normal(4).astype(np.float32)}, opset=11)
+    data = tmp_path / "calib.npz"
+    np.savez(data, x=rng.standard_normal((4, 3, 8, 8)).astype(np.float32))
+    return model, data
+
+
+def test_int8_per_channel_upgrades_an_opset_11_model_to_13(tmp_path: Path) -> None:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    model, data = conv_opset11(tmp_path)
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.it = iter(load_samples(data, ["x"], 2))
+
+        def get_next(self) -> Any:
+            return next(self.it, None)
+
+    # The bug: onnxruntime writes DequantizeLinear(axis=0) into an opset-11 model.
+    broken = tmp_path / "broken.onnx"
+    quantize_static(str(model), str(broken), Reader(), quant_format=QuantFormat.QDQ,
+                    per_channel=True, extra_options={"QuantizeBias": False})
+    with pytest.raises(BuildError) as info:
+        check_converted(broken, converter="quantize_static(...)", precision="int8",
+                        engine="e")
+    assert str(info.value) == (
+        "e: precision: quantize_static(...) made an invalid int8 model: the ONNX checker "
+        "refuses node 'w_DequantizeLinear' (DequantizeLinear): per-channel "
+        "DequantizeLinear(axis=...) needs opset >= 13, and the model declares opset 11. "
+        "Upgrade it first (onnx.version_converter.convert_version(model, 13)) or quantize per "
+        "tensor. trtdoc does not build it; choose another precision, or report the model to "
+        "the converter's maintainers")
+
+    result = convert_model(model, "int8", calibration=Calibration(data, 2),
+                           cache_dir=tmp_path / "cache")
+    assert result.calls[0] == "onnx.version_converter.convert_version(model, 13)"
+    assert result.notes == ("upgraded from opset 11 to 13 before quantizing: per-channel "
+                            "DequantizeLinear(axis=...) needs it",)
+    proto = onnx.load(str(result.model))
+    assert [o.version for o in proto.opset_import if o.domain == ""] == [13]
+    assert any(a.name == "axis" for n in proto.graph.node if n.op_type == "DequantizeLinear"
+               for a in n.attribute)
+    assert rtx_build_simple(result.model, {"x": ((1, 3, 8, 8), (2, 3, 8, 8), (4, 3, 8, 8))})
+
+
+def test_int8_falls_back_per_tensor_when_the_opset_cannot_be_upgraded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onnx import version_converter
+
+    def refuse(model: Any, target: int) -> Any:
+        raise RuntimeError("no adapter for this op")
+
+    monkeypatch.setattr(version_converter, "convert_version", refuse)
+    model, data = conv_opset11(tmp_path)
+    result = convert_model(model, "int8", calibration=Calibration(data, 2),
+                           cache_dir=tmp_path / "cache")
+    assert "per_channel=False" in result.calls[-1]
+    assert "per-tensor weights" in result.method
+    assert result.notes == (
+        "weights quantized per tensor: per-channel DequantizeLinear(axis=...) needs opset >= "
+        "13, and onnx.version_converter could not upgrade this opset-11 model (RuntimeError: "
+        "no adapter for this op)",)
+    onnx.checker.check_model(str(result.model), full_check=True)
+
+
+def test_an_invalid_conversion_is_never_cached_or_built(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import trtdoc.precision as precision
+
+    float16 = pytest.importorskip("onnxconverter_common.float16")
+    model = one_hot_model(tmp_path)
+
+    def old_converter(source: Path, out: Path, external: bool) -> Any:
+        onnx.save(float16.convert_float_to_float16(onnx.load(str(source)),
+                                                   keep_io_types=True), str(out))
+        return precision._Conversion(calls=(_FP16_OLD,))
+
+    monkeypatch.setattr(precision, "_to_fp16", old_converter)
+    cache = tmp_path / "cache"
+    with pytest.raises(BuildError, match=r"^one_hot.onnx: precision: onnxconverter_common\."
+                                         r"float16.convert_float_to_float16\(model, "
+                                         r"keep_io_types=True\) made an invalid fp16 model: "):
+        convert_model(model, "fp16", calibration=None, cache_dir=cache)
+    assert list(cache.iterdir()) == []
+
+
+def rtx_build_simple(model: Path, profile: dict[str, tuple[tuple[int, ...], ...]]) -> bool:
+    """Whether TensorRT-RTX builds ``model`` for sm89 with this one profile."""
+    trt = pytest.importorskip("tensorrt_rtx")
+    logger = trt.Logger(trt.Logger.ERROR)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    assert parser.parse_from_file(str(model)), [str(parser.get_error(i))
+                                                for i in range(parser.num_errors)]
+    config = builder.create_builder_config()
+    opt = builder.create_optimization_profile()
+    for name, shapes in profile.items():
+        opt.set_shape(name, *shapes)
+    config.add_optimization_profile(opt)
+    config.num_compute_capabilities = 1
+    config.set_compute_capability(trt.ComputeCapability.SM89, 0)
+    return builder.build_serialized_network(network, config) is not None
 
 
 # --------------------------------------------------------------------------- samples

@@ -97,3 +97,30 @@ def test_a_tight_tolerance_fails_the_spec_and_keeps_the_last_good_engine(variant
                                     "accuracy.tolerance.max_abs or choose a higher precision")
     assert paths.engine("mobilenet-fp16").read_bytes() == engine
     assert paths.record("mobilenet-fp16").read_text() == record
+
+
+def test_the_magika_example_builds_fp32_fp16_int8_on_real_files(tmp_path):
+    """specs/files/magika.yaml: a real pretrained model, calibrated and checked on real files."""
+    from conftest import REPO
+
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    result = build_all([REPO / "specs" / "files"], paths)
+    assert {o.name: o.status for o in result.outcomes} == {
+        "magika-fp32": "built", "magika-fp16": "built", "magika-int8": "built"}, result.outcomes
+    fp32, fp16, int8 = (read_record(paths.record(f"magika-{p}")) for p in ("fp32", "fp16", "int8"))
+    assert fp16.engine_bytes < 0.75 * fp32.engine_bytes
+    assert int8.inspection.memory.weights < 0.3 * fp32.inspection.memory.weights
+    assert dict(fp16.inspection.precision_mix()).get("Half", 0) >= 10
+    assert dict(int8.inspection.precision_mix()).get("Int8", 0) >= 3
+    for rec in (fp16, int8):
+        (out,) = rec.accuracy["outputs"]
+        assert out["name"] == "target_label" and out["shape"][1] == 214
+        assert rec.accuracy["smoke"] is False and rec.accuracy["samples"] == 8
+        # The spec's gate (min_top1 0.95, min_cosine 0.99) passed on 59 held-out files.
+        assert out["top1_agreement"] >= 0.95 and out["cosine"] >= 0.99
+        assert rec.precision["checked"].startswith("onnx.checker.check_model(full_check=True)")
+    assert fp16.precision["calls"][0] == (
+        "onnxruntime.transformers.float16.convert_float_to_float16(model, keep_io_types=True)")
+    assert "'QDQDisableWeightAdjustForInt32Bias': True" in int8.precision["calls"][-1]
+    assert (int8.precision["calibration"], int8.precision["calibration_batches"],
+            int8.precision["calibration_samples"]) == ("data", 8, 59)

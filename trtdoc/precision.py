@@ -3,12 +3,21 @@
 TensorRT 11 and TensorRT-RTX take precision from the model, not from builder flags, so an
 fp16/bf16/int8/fp8 engine starts here:
 
-- fp16: ``onnxconverter_common.float16.convert_float_to_float16`` (ONNX's own converter; graph
-  inputs and outputs stay fp32, so the engine is a drop-in for the fp32 one).
+- fp16: ``onnxruntime.transformers.float16.convert_float_to_float16`` (onnxruntime's maintained
+  fork of ONNX's converter; graph inputs and outputs stay fp32, so the engine is a drop-in for
+  the fp32 one), then ``OnnxModel.topological_sort()``, since it appends the Casts it inserts at
+  the end of the graph. onnxconverter-common 1.16's converter is not used: it can leave a
+  ``Cast(to=float)`` whose output it types fp16 (its issue #320), which onnxruntime refuses.
 - bf16: NVIDIA ModelOpt AutoCast, the only maintained bf16 converter; it is an optional extra
   (``trtdoc[modelopt]``) because it pulls in torch and CUDA libraries (several GB).
 - int8, fp8: explicit quantization by ``onnxruntime.quantization.quantize_static`` in QDQ format,
-  calibrated on the spec's data. ModelOpt's ONNX PTQ is built on the same quantizer.
+  calibrated on the spec's data. ModelOpt's ONNX PTQ is built on the same quantizer. Models
+  below opset 13 are upgraded first for int8 (per-channel ``DequantizeLinear(axis=)`` needs 13).
+
+Every converted model is checked before it is built: ``onnx.checker`` with full type and shape
+inference, and an onnxruntime CPU session. A model that fails raises :class:`BuildError` naming
+the converter call, the node and, where it is a known converter bug, the bug. The calls made,
+with their options, are kept in the result (``calls``) so a page can show how to reproduce it.
 
 Converted models are cached by content: the same model, precision, calibration data and recipe
 give the same file without converting again. Every conversion library is imported inside the
@@ -23,6 +32,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -44,7 +54,7 @@ PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
 
 # Bump when a recipe below changes (options, op lists, pre-processing): cached models made by
 # the old recipe then stop matching and are converted again.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 # The ops whose weights and inputs get Q/DQ. TensorRT runs these in int8/fp8 and fuses the
 # pointwise ops around them; quantizing glue ops (Add, Gather, Reshape...) only adds error,
@@ -62,8 +72,8 @@ _FLOAT_TYPES = frozenset({1, 10, 11, 16, 17})
 _LOW_TYPE = {"fp16": 10, "bf16": 16}
 
 _METHODS = {
-    "fp16": ("onnxconverter-common", "onnxconverter_common.float16.convert_float_to_float16 "
-             "(keep_io_types: graph inputs and outputs stay fp32)"),
+    "fp16": ("onnxruntime", "onnxruntime.transformers.float16.convert_float_to_float16 "
+             "(keep_io_types: graph inputs and outputs stay fp32), then topologically sorted"),
     "bf16": ("nvidia-modelopt", "modelopt.onnx.autocast.convert_to_mixed_precision "
              "(bf16, keep_io_types: graph inputs and outputs stay fp32)"),
     "int8": ("onnxruntime", "onnxruntime.quantization.quantize_static (QDQ, int8, MinMax "
@@ -74,6 +84,13 @@ _METHODS = {
 }
 
 _FIX_DATA = "Fix or replace the file"
+
+# DequantizeLinear has its per-channel `axis` attribute from opset 13 on.
+PER_CHANNEL_MIN_OPSET = 13
+# The fp16 converter's range (onnxruntime.transformers.float16 defaults): smaller magnitudes
+# become the smallest fp16 subnormal, larger ones the largest finite fp16.
+_FP16_MIN_POSITIVE = 5.96e-08
+_FP16_MAX_FINITE = 65504.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,10 @@ class PrecisionResult:
     fp32_ops: tuple[tuple[str, int], ...]
     untouched_inputs: tuple[str, ...]  # non-float graph inputs, passed through as they were
     notes: tuple[str, ...] = ()
+    # The conversion as Python calls, in order, with every option passed ("model" is the file
+    # before that call): what a page prints to reproduce the converted model.
+    calls: tuple[str, ...] = ()
+    checked: str = ""  # the checks the converted model passed before it was built
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         """JSON-ready, in a fixed key order; paths relative to ``base`` when given."""
@@ -141,6 +162,8 @@ class PrecisionResult:
             "fp32_ops": [[op, n] for op, n in self.fp32_ops],
             "untouched_inputs": list(self.untouched_inputs),
             "notes": list(self.notes),
+            "calls": list(self.calls),
+            "checked": self.checked,
         }
 
     @classmethod
@@ -172,6 +195,8 @@ class PrecisionResult:
             fp32_ops=tuple((op, n) for op, n in d["fp32_ops"]),
             untouched_inputs=tuple(d["untouched_inputs"]),
             notes=tuple(d.get("notes", ())),
+            calls=tuple(d.get("calls", ())),
+            checked=d.get("checked", ""),
         )
 
 
@@ -460,47 +485,53 @@ def _cache_key(model: Path, precision: str, calibration: Calibration | None,
 
 
 @contextlib.contextmanager
-def _quiet(caught: list[str]) -> Iterator[None]:
+def _quiet() -> Iterator[None]:
     """Keep converter chatter off the user's terminal: the library never prints.
 
-    onnxruntime.quantization logs warnings on the root logger and some calibrators print;
-    Python warnings (onnxconverter-common reports every value it clamps) are kept in
-    ``caught`` so the result can summarise them. Everything is restored on the way out.
+    onnxruntime.quantization logs warnings on the root logger, onnxruntime.transformers logs
+    every value it clamps, and some calibrators print. Everything is restored on the way out.
     """
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), \
-                warnings.catch_warnings(record=True) as records:
-            warnings.simplefilter("always")
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             yield
-        caught.extend(str(r.message) for r in records)
     finally:
         logging.disable(previous)
-
-
-def _clamp_note(messages: Sequence[str]) -> str | None:
-    """One line for the values the fp16 converter clamped, or None when it clamped nothing."""
-    clamped = [m for m in messages if "will be truncated to" in m]
-    if not clamped:
-        return None
-    # "the float32 number -3.9e-08 will be truncated to -1e-07" -> "-3.9e-08 -> -1e-07"
-    examples = []
-    for m in clamped:
-        value, _, to = m.split("number ", 1)[-1].partition(" will be truncated to ")
-        with contextlib.suppress(ValueError):
-            value, to = f"{float(value):.3g}", f"{float(to):.3g}"
-        examples.append(f"{value} -> {to}")
-    examples = sorted(set(examples))
-    shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
-    return (f"{len(clamped)} fp32 value(s) outside the fp16 range were clamped "
-            f"({shown})")
 
 
 def _external(model: Path) -> bool:
     from trtdoc.model import model_files
 
     return len(model_files(model)) > 1
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """What a converter function did: its calls (as Python), notes, and a corrected method."""
+
+    calls: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    method: str | None = None  # None: the precision's usual method
+
+
+def _literal(value: Any) -> str:
+    """``value`` as Python source: enums by name (QuantType.QInt8), containers element-wise."""
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k!r}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def _call(function: str, *args: str, **kwargs: Any) -> str:
+    """One converter call as a line of Python; ``args`` are names (model, calibration_reader)."""
+    return f"{function}({', '.join([*args, *(f'{k}={_literal(v)}' for k, v in kwargs.items())])})"
 
 
 def convert_model(model: Path, precision: str, *, calibration: Calibration | None,
@@ -513,6 +544,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     (``load_samples``); without it, on seeded random inputs shaped by ``profile_shapes`` (opt
     shapes), which the result flags. Integer inputs are never converted or quantized.
 
+    The converted model must pass :func:`check_converted` before it is cached or returned.
     Results are cached in ``cache_dir`` under a key over the model bytes (external data too),
     the precision, the calibration bytes and batch count, the recipe and the tool version.
     Failures raise :class:`BuildError` naming the spec setting to change.
@@ -575,15 +607,14 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir))
     try:
         staged = staging / out.name
-        caught: list[str] = []
-        with _quiet(caught):
+        with _quiet():
             try:
                 if precision == "fp16":
-                    _to_fp16(model, staged, external)
+                    done = _to_fp16(model, staged, external)
                 elif precision == "bf16":
-                    _to_bf16(model, staged, external)
+                    done = _to_bf16(model, staged, external)
                 else:
-                    _quantize(model, staged, precision, samples, external, staging)
+                    done = _quantize(model, staged, precision, samples, external, staging)
             except ImportError as exc:
                 # The distribution is installed (checked above), so a part of it or one of its
                 # dependencies does not fit: onnxruntime 1.23 (the last for Python 3.10)
@@ -598,13 +629,16 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
                     "the model runs in onnxruntime on the CPU and that calibration.data matches "
                     "its inputs, or choose another precision", engine=engine,
                     setting="precision") from exc
-        note = _clamp_note(caught)
-        if note:
-            notes.append(note)
+            # The call that makes the model's precision is the one to name if it is invalid.
+            converter = next(c for c in reversed(done.calls)
+                             if c.split("(", 1)[0].rsplit(".", 1)[-1] in _CONVERTERS)
+            checked = check_converted(staged, converter=converter, precision=precision,
+                                      engine=engine)
+        notes.extend(done.notes)
         after = _graph_summary(staged, precision)
         result = PrecisionResult(
-            source=model, model=out, precision=precision, method=method, tool=tool,
-            tool_version=tool_version, calibration=source_kind,
+            source=model, model=out, precision=precision, method=done.method or method,
+            tool=tool, tool_version=tool_version, calibration=source_kind,
             calibration_batches=len(samples) if samples else None,
             calibration_samples=(sum(len(next(iter(b.values()))) for b in samples)
                                  if samples else None),
@@ -612,7 +646,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],
             cast_nodes=after["cast"], low_precision_ops=after["low_ops"],
             fp32_ops=after["fp32_ops"], untouched_inputs=after["untouched"],
-            notes=tuple(notes))
+            notes=tuple(notes), calls=done.calls, checked=checked)
         # Data files first and the model next, then the sidecar: a sidecar marks a whole entry.
         for p in sorted(staging.iterdir(), key=lambda p: p.name == staged.name):
             if p.name.startswith(out.name):
@@ -625,6 +659,11 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     return result
 
 
+# The functions whose output a check failure is blamed on (the last of them in `calls`).
+_CONVERTERS = frozenset({"convert_float_to_float16", "convert_to_mixed_precision",
+                         "quantize_static"})
+
+
 def _save(proto: Any, out: Path, external: bool) -> None:
     import onnx
 
@@ -635,30 +674,93 @@ def _save(proto: Any, out: Path, external: bool) -> None:
         onnx.save(proto, str(out))
 
 
-def _to_fp16(model: Path, out: Path, external: bool) -> None:
-    from onnxconverter_common import float16
+def _to_fp16(model: Path, out: Path, external: bool) -> _Conversion:
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
 
-    if external:
-        # The path variant runs shape inference on disk, past protobuf's 2 GB limit.
-        proto = float16.convert_float_to_float16_model_path(str(model), keep_io_types=True)
-    else:
-        import onnx
-
-        proto = float16.convert_float_to_float16(onnx.load(str(model)), keep_io_types=True)
+    options: dict[str, Any] = {"keep_io_types": True}
+    ranges = _fp16_range_report(model)
+    # A path lets the converter run shape inference on disk, past protobuf's 2 GB limit.
+    proto = convert_float_to_float16(str(model) if external else onnx.load(str(model)),
+                                     **options)
+    # The converter appends every Cast it inserts at the end of the graph, so a model with an
+    # op it keeps in fp32 (Max, Min, TopK, Range...) comes out unsorted; the ONNX checker and
+    # the onnx-tensorrt parser require topological order.
+    OnnxModel(proto).topological_sort()
+    converted = {i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
+    note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
     _save(proto, out, external)
+    return _Conversion(
+        calls=(_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
+                     **options),
+               "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()"),
+        notes=(note,) if note else ())
 
 
-def _to_bf16(model: Path, out: Path, external: bool) -> None:
+def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Per float initializer: how many values fp16 cannot hold, and the clamping it gets.
+
+    Read one tensor at a time (external data too), so it costs no more memory than the
+    largest weight.
+    """
+    import math
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(model), load_external_data=False)
+    report: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for init in proto.graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        values = numpy_helper.to_array(init, base_dir=str(model.parent)).ravel()
+        magnitude = np.abs(values)
+        tiny = (magnitude > 0) & (magnitude < _FP16_MIN_POSITIVE)
+        huge = np.isfinite(values) & (magnitude > _FP16_MAX_FINITE)
+        count = int(tiny.sum()) + int(huge.sum())
+        if not count:
+            continue
+        examples = []
+        for mask, pick, bound in ((tiny, np.argmin, _FP16_MIN_POSITIVE),
+                                  (huge, np.argmax, _FP16_MAX_FINITE)):
+            if mask.any():
+                v = float(values[mask][pick(magnitude[mask])])
+                examples.append(f"{v:.3g} -> {math.copysign(bound, v):.3g}")
+        report[init.name] = (count, tuple(examples))
+    return report
+
+
+def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...]]]) -> str | None:
+    """One line for the weight values the fp16 conversion clamped, or None."""
+    if not report:
+        return None
+    examples = sorted({e for _, ex in report.values() for e in ex})
+    shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
+    count = sum(n for n, _ in report.values())
+    return (f"{count} fp32 weight value(s) in {len(report)} tensor(s) outside the fp16 range "
+            f"were clamped ({shown})")
+
+
+def _to_bf16(model: Path, out: Path, external: bool) -> _Conversion:
     from modelopt.onnx.autocast import convert_to_mixed_precision
 
-    proto = convert_to_mixed_precision(onnx_path=str(model), low_precision_type="bf16",
-                                       keep_io_types=True)
+    options: dict[str, Any] = {"low_precision_type": "bf16", "keep_io_types": True}
+    proto = convert_to_mixed_precision(onnx_path=str(model), **options)
     _save(proto, out, external)
+    return _Conversion(calls=(_call("modelopt.onnx.autocast.convert_to_mixed_precision",
+                                    "onnx_path=model", **options),))
+
+
+def _opset(proto: Any) -> int:
+    return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 1)
 
 
 def _quantize(model: Path, out: Path, precision: str,
               samples: Sequence[Mapping[str, np.ndarray]], external: bool,
-              workdir: Path) -> None:
+              workdir: Path) -> _Conversion:
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -676,35 +778,181 @@ def _quantize(model: Path, out: Path, precision: str,
             batch = next(self._it, None)
             return None if batch is None else dict(batch)
 
+    fp8 = precision == "fp8"
+    # fp8 per-channel was no more accurate in our measurements and twice as slow.
+    per_channel = not fp8
+    calls: list[str] = []
+    notes: list[str] = []
+    method = None
+    source = model
+    opset = _opset(onnx.load(str(model), load_external_data=False))
+    if per_channel and opset < PER_CHANNEL_MIN_OPSET:
+        # Per-channel weights need DequantizeLinear's `axis`, which opset 11/12 do not have;
+        # onnxruntime writes it anyway, and the result is invalid ONNX.
+        from onnx import version_converter
+
+        try:
+            upgraded = version_converter.convert_version(onnx.load(str(model)),
+                                                         PER_CHANNEL_MIN_OPSET)
+            onnx.checker.check_model(upgraded)
+        except Exception as exc:  # noqa: BLE001 - any adapter failure: fall back per tensor
+            per_channel = False
+            method = _METHODS[precision][1].replace("per-channel", "per-tensor")
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            notes.append(f"weights quantized per tensor: per-channel DequantizeLinear(axis=...) "
+                         f"needs opset >= {PER_CHANNEL_MIN_OPSET}, and onnx.version_converter "
+                         f"could not upgrade this opset-{opset} model ({type(exc).__name__}"
+                         f"{': ' + reason[:200] if reason else ''})")
+        else:
+            source = workdir / "upgraded.onnx"
+            _save(upgraded, source, external)
+            calls.append(_call("onnx.version_converter.convert_version", "model",
+                               str(PER_CHANNEL_MIN_OPSET)))
+            notes.append(f"upgraded from opset {opset} to {PER_CHANNEL_MIN_OPSET} before "
+                         "quantizing: per-channel DequantizeLinear(axis=...) needs it")
+
     # Pre-processing folds the Constant/Identity nodes torch exporters put in front of weights;
     # without it the quantizer sees those weights as activations and cannot quantize them
     # per channel. Symbolic shape inference needs sympy and adds nothing for static-rank models.
     pre = workdir / "preprocessed.onnx"
-    quant_pre_process(str(model), str(pre), skip_symbolic_shape=True,
-                      save_as_external_data=external, all_tensors_to_one_file=True,
-                      external_data_location="preprocessed.onnx.data")
-    fp8 = precision == "fp8"
+    pre_options: dict[str, Any] = {"skip_symbolic_shape": True}
+    if external:
+        pre_options |= {"save_as_external_data": True, "all_tensors_to_one_file": True,
+                        "external_data_location": "preprocessed.onnx.data"}
+    quant_pre_process(str(source), str(pre), **pre_options)
+    calls.append(_call("onnxruntime.quantization.shape_inference.quant_pre_process", "model",
+                       "output_path", **pre_options))
     qtype = QuantType.QFLOAT8E4M3FN if fp8 else QuantType.QInt8
-    quantize_static(
-        str(pre), str(out), _Reader(),
-        quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=list(QUANTIZED_OP_TYPES),
-        # fp8 per-channel was no more accurate in our measurements and twice as slow.
-        per_channel=not fp8,
-        activation_type=qtype,
-        weight_type=qtype,
+    options: dict[str, Any] = {
+        "quant_format": QuantFormat.QDQ,
+        "op_types_to_quantize": list(QUANTIZED_OP_TYPES),
+        "per_channel": per_channel,
+        "activation_type": qtype,
+        "weight_type": qtype,
         # onnxruntime supports only the Distribution calibrator for float8.
-        calibrate_method=CalibrationMethod.Distribution if fp8 else CalibrationMethod.MinMax,
-        use_external_data_format=external,
-        extra_options={
+        "calibrate_method": CalibrationMethod.Distribution if fp8 else CalibrationMethod.MinMax,
+        "use_external_data_format": external,
+        "extra_options": {
             # TensorRT's quantization is symmetric (zero point 0).
             "ActivationSymmetric": True,
             "WeightSymmetric": True,
             # TensorRT's DequantizeLinear takes 8-bit (and 4-bit) inputs only; an int32 bias
             # fails to parse. TensorRT fuses the fp32 bias into the quantized layer instead.
             "QuantizeBias": False,
+            # The weight-scale adjustment only keeps an int32 bias in range, and no bias is
+            # quantized here. It also fails on a per-channel Gemm whose bias is [1, N] (as
+            # quant_pre_process makes from MatMul+Add): "The truth value of an array with more
+            # than one element is ambiguous" (onnxruntime issue #24815).
+            "QDQDisableWeightAdjustForInt32Bias": True,
         },
-    )
+    }
+    quantize_static(str(pre), str(out), _Reader(), **options)
+    calls.append(_call("onnxruntime.quantization.quantize_static", "model",
+                       "output_path", "calibration_reader", **options))
+    return _Conversion(calls=tuple(calls), notes=tuple(notes), method=method)
+
+
+# --------------------------------------------------------------------------- checks
+
+# Known ways converters break a model, by what the checker or onnxruntime says.
+_TYPE_ORT = re.compile(r"Type \((tensor\(\w+\))\) of output arg \((.+?)\) of node \((.*?)\) "
+                       r"does not match expected type \((tensor\(\w+\))\)")
+_TYPE_CHECKER = re.compile(r"\(op_type:(\w+), node name: (.*?)\): \[TypeInferenceError\] "
+                           r"Inferred elem type differs from existing elem type: \((\d+)\) vs "
+                           r"\((\d+)\)")
+_UNSORTED = re.compile(r"Nodes in a graph must be topologically sorted, however input '(.+?)' "
+                       r"of node:\s*name: (.*?) OpType: (\w+)")
+_BAD_ATTRIBUTE = re.compile(r"Unrecognized attribute: (\w+) for operator (\w+).*?Name: (.*?) "
+                            r"OpType: (\w+)", re.S)
+_ELEM = {1: "tensor(float)", 10: "tensor(float16)", 16: "tensor(bfloat16)", 11: "tensor(double)"}
+
+
+def _diagnose(text: str, proto: Any) -> tuple[str, str, str]:
+    """(node, op type, what is wrong) from a checker or onnxruntime message; '' if unknown."""
+    ops = {n.name: n.op_type for n in proto.graph.node}
+    if m := _TYPE_ORT.search(text):
+        declared, tensor, node, computed = m.groups()
+        op = ops.get(node, "")
+        return node, op, _mistyped(op, tensor, declared, computed)
+    if m := _TYPE_CHECKER.search(text):
+        op, node, inferred, existing = m.groups()
+        tensor = next((n_out for n in proto.graph.node if n.name == node
+                       for n_out in n.output), "")
+        return node, op, _mistyped(op, tensor, _ELEM.get(int(existing), existing),
+                                   _ELEM.get(int(inferred), inferred))
+    if m := _UNSORTED.search(text):
+        tensor, node, op = m.groups()
+        return node, op, (f"the nodes are not in topological order (its input {tensor!r} is "
+                          "made by a later node). onnxruntime.transformers.float16 appends the "
+                          "Casts it inserts at the end of the graph; "
+                          "onnxruntime.transformers.onnx_model.OnnxModel(model)"
+                          ".topological_sort() orders them")
+    if m := _BAD_ATTRIBUTE.search(text):
+        attribute, op, node, _ = m.groups()
+        opset = _opset(proto)
+        if attribute == "axis" and op in ("QuantizeLinear", "DequantizeLinear") \
+                and opset < PER_CHANNEL_MIN_OPSET:
+            return node, op, (f"per-channel {op}(axis=...) needs opset >= "
+                              f"{PER_CHANNEL_MIN_OPSET}, and the model declares opset {opset}. "
+                              "Upgrade it first (onnx.version_converter.convert_version(model, "
+                              f"{PER_CHANNEL_MIN_OPSET})) or quantize per tensor")
+        return node, op, f"{op} has no attribute {attribute!r} in opset {opset}"
+    return "", "", ""
+
+
+def _mistyped(op: str, tensor: str, declared: str, computed: str) -> str:
+    what = (f"the graph declares its output {tensor!r} as {declared}, but the node computes "
+            f"{computed}")
+    if op == "Cast" and (declared, computed) == ("tensor(float16)", "tensor(float)"):
+        what += (": a Cast(to=float) whose output the converter typed fp16, as in "
+                 "onnxconverter-common issue #320")
+    return what
+
+
+def check_converted(model: Path, *, converter: str, precision: str, engine: str = "") -> str:
+    """Refuse a converted model that the ONNX checker or onnxruntime refuses.
+
+    The checker runs with full type and shape inference; onnxruntime loads the model in a CPU
+    session. A model onnxruntime cannot run only for want of a CPU kernel (bf16 convolutions)
+    is not invalid and passes, and the returned text says so. A failure raises
+    :class:`BuildError` naming ``converter`` (the call that made the model), the node and, for
+    the known converter bugs, the bug. Returns what was checked, for the record.
+    """
+    import onnx
+    import onnxruntime as ort
+
+    proto = onnx.load(str(model), load_external_data=False)
+
+    def refuse(checker: str, exc: Exception) -> BuildError:
+        text = str(exc).strip()
+        node, op, what = _diagnose(text, proto)
+        if node:
+            why = f"{checker} refuses node {node!r} ({op}): {what}"
+        else:  # not a known pattern: the tool's own words, first line
+            first = text.splitlines()[0][:300] if text else type(exc).__name__
+            why = f"{checker} refuses it: {first}"
+        return BuildError(
+            f"{converter} made an invalid {precision} model: {why}. trtdoc does not build it; "
+            "choose another precision, or report the model to the converter's maintainers",
+            engine=engine, setting="precision")
+
+    try:
+        # A path, not the proto: the checker then reads external data and passes 2 GB.
+        onnx.checker.check_model(str(model), full_check=True)
+    except Exception as exc:  # ValidationError, InferenceError, and protobuf's own errors
+        raise refuse("the ONNX checker", exc) from exc
+    checked = "onnx.checker.check_model(full_check=True), onnxruntime.InferenceSession (CPU)"
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: the library never prints
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own pybind error types
+        if "NOT_IMPLEMENTED" not in str(exc):
+            raise refuse("onnxruntime", exc) from exc
+        checked = ("onnx.checker.check_model(full_check=True); onnxruntime has no CPU kernel "
+                   "for it, so it was not loaded there")
+    return checked
 
 
 # --------------------------------------------------------------------------- graph facts
