@@ -110,7 +110,8 @@ def test_shipped_specs_pass() -> None:
     good, errors = check_specs([REPO / "specs"])
     assert [str(e) for e in errors] == []
     assert sorted(item.spec.name for item in good) == [
-        "bert-tiny", "mobilenet-v2-fp16", "mobilenet-v2-fp32"]
+        "bert-tiny", "magika-fp16", "magika-fp32", "magika-int8", "mobilenet-v2-fp16",
+        "mobilenet-v2-fp32"]
 
 
 def test_min_opt_max_order_and_ranks(here: Path) -> None:

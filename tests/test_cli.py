@@ -77,7 +77,8 @@ def test_check_passes_the_shipped_specs(monkeypatch: pytest.MonkeyPatch) -> None
     result = run("check", "specs")
 
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "3 spec(s) OK: bert-tiny, mobilenet-v2-fp32, mobilenet-v2-fp16\n"
+    assert result.stderr == ("6 spec(s) OK: magika-fp32, magika-fp16, magika-int8, bert-tiny, "
+                             "mobilenet-v2-fp32, mobilenet-v2-fp16\n")
     assert result.stdout == ""
 
 

@@ -572,11 +572,11 @@ def test_live_int8_conv_is_int8_though_it_writes_float(trt, tmp_path):
     assert (quantize.precision, quantize.output_type) == ("Float", "Int8")
     assert inspection.precision_mix() == (("Float", 2), ("Int8", 1))
     assert inspection.has_qdq()  # the fused node names show it
-    assert inspection.precision_summary() == "int8 (Q/DQ), 1 of 3 layers"
+    assert inspection.precision_summary() == "int8 (Q/DQ), 1 of 4 layers"
     unnamed = Inspection(inspection.source, tuple(
         replace(layer, name="l", fused=()) for layer in inspection.layers), inspection.io)
-    assert unnamed.precision_summary() == "int8, 1 of 3 layers"
-    assert unnamed.precision_summary(["QuantizeLinear", "Conv"]) == "int8 (Q/DQ), 1 of 3 layers"
+    assert unnamed.precision_summary() == "int8, 1 of 4 layers"
+    assert unnamed.precision_summary(["QuantizeLinear", "Conv"]) == "int8 (Q/DQ), 1 of 4 layers"
 
 
 def test_live_build_of_hostile_names_matches_the_capture(trt):

@@ -160,7 +160,8 @@ def test_to_dict_is_json_ready_with_paths_relative_to_base(tmp_path: Path) -> No
 def test_shipped_specs_load_with_defaults_and_variants() -> None:
     loaded = specs(REPO / "specs")
 
-    assert sorted(loaded) == ["bert-tiny", "mobilenet-v2-fp16", "mobilenet-v2-fp32"]
+    assert sorted(loaded) == ["bert-tiny", "magika-fp16", "magika-fp32", "magika-int8",
+                              "mobilenet-v2-fp16", "mobilenet-v2-fp32"]
     fp16 = loaded["mobilenet-v2-fp16"]
     assert (fp16.precision, fp16.backend, fp16.owner, fp16.workspace, fp16.targets,
             fp16.variant) == ("fp16", "tensorrt-rtx", "vision-platform", 2**30,

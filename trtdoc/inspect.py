@@ -322,7 +322,8 @@ class Inspection:
         ONNX op types of the model, where known.
         """
         mix = [(d, n) for d, n in self.precision_mix() if d in PRECISION_OF_DTYPE]
-        total = sum(n for _, n in self.precision_mix())
+        # Of every engine layer, so the count agrees with the page's "Engine layers".
+        total = len(self.layers)
         if not mix:
             return ""
         low = sorted(((d, n) for d, n in mix if d in _LOW_PRECISION),

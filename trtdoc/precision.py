@@ -137,8 +137,9 @@ class PrecisionResult:
 
         def rel(p: Path) -> str:
             if base is not None:
-                with contextlib.suppress(ValueError):
-                    return p.resolve().relative_to(base.resolve()).as_posix()
+                from trtdoc.project import project_path
+
+                return project_path(p, base)
             return p.as_posix()
 
         return {

@@ -44,7 +44,7 @@ class BuiltModel:
     path: str
     sha256: str
     converted: bool  # True: written by the precision step, not the exported model
-    how: str = ""  # the converter call that wrote it
+    calls: tuple[str, ...] = ()  # the converter calls that wrote it, with their options
 
 
 def built_model(record: EngineRecord) -> BuiltModel:
@@ -52,7 +52,7 @@ def built_model(record: EngineRecord) -> BuiltModel:
     info = record.precision or {}
     if info.get("model"):
         return BuiltModel(str(info["model"]), str(info.get("model_sha256") or ""), True,
-                          str(info.get("method") or info.get("tool") or ""))
+                          tuple(str(c) for c in info.get("calls") or ()))
     return BuiltModel(record.model_path or "model.onnx", record.model_sha256, False)
 
 
