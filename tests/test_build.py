@@ -305,3 +305,43 @@ def test_external_data_model_builds(tmp_path):
     again = build_all([tmp_path / "ext.yaml"], paths)
     assert [o.status for o in again.outcomes] == ["built"]
     shutil.rmtree(tmp_path / "build")
+
+
+def test_a_rebuild_with_the_recorded_bytes_keeps_the_record(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "m.yaml").write_text(GOOD["mobilenet.yaml"])
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    build_all([tmp_path / "specs"], paths)
+    record_file = paths.record("mobilenet")
+    first = record_file.read_bytes()
+    shutil.rmtree(tmp_path / "build")  # a fresh clone: records checked in, engines not
+
+    again = build_all([tmp_path / "specs"], paths)
+
+    (outcome,) = again.outcomes
+    assert outcome.status == "reproduced", outcome
+    assert outcome.message.endswith("equals the record's; record kept")
+    assert record_file.read_bytes() == first  # host and build time of the first build stay
+    assert paths.engine("mobilenet").is_file()
+
+
+def test_a_rebuild_with_other_bytes_replaces_the_record_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "m.yaml").write_text(GOOD["mobilenet.yaml"])
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    build_all([tmp_path / "specs"], paths)
+    record_file = paths.record("mobilenet")
+    data = json.loads(record_file.read_text())
+    data["engine"]["sha256"] = "0" * 64  # as if the last build had written other bytes
+    record_file.write_text(json.dumps(data))
+
+    again = build_all([tmp_path / "specs"], paths, force=True)
+
+    assert [o.status for o in again.outcomes] == ["built"]
+    assert read_record(record_file).engine_sha256 != "0" * 64
+    from trtdoc.diff import changes_between, history_path, read_previous
+
+    previous = read_previous(paths.records)["mobilenet"]
+    assert history_path(paths.records, "mobilenet").is_file()
+    changes = changes_between(previous, read_record(record_file))
+    assert ("engine sha256", "000000000000") in {(c.what, c.old) for c in changes.summary}

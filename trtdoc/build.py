@@ -474,8 +474,12 @@ def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:
     if current.is_file():
         old = current.read_bytes()
         try:
-            changed = json.loads(old).get("build_key") != record.build_key
-        except ValueError:
+            data = json.loads(old)
+            # Other settings, or the same settings giving other engine bytes: either way the
+            # page says what changed since the build it replaces.
+            changed = (data.get("build_key") != record.build_key
+                       or (data.get("engine") or {}).get("sha256") != record.engine_sha256)
+        except (ValueError, AttributeError):
             changed = False  # a damaged record is not worth comparing against
         if changed:
             write_atomic(history_path(paths.records, record.name), old)

@@ -92,6 +92,9 @@ def changes_between(old: EngineRecord, new: EngineRecord) -> Changes:
                               f"{new.backend} {new.backend_version}"))
     if old.model_sha256 != new.model_sha256:
         summary.append(Change("model sha256", old.model_sha256[:12], new.model_sha256[:12]))
+    if old.engine_sha256 != new.engine_sha256:
+        summary.append(Change("engine sha256", (old.engine_sha256 or "")[:12],
+                              (new.engine_sha256 or "")[:12]))
 
     old_settings = {s.key: s.effective for s in old.settings}
     new_settings = {s.key: s.effective for s in new.settings}
