@@ -355,3 +355,53 @@ def test_missing_external_weights_are_reported(here: Path) -> None:
         "ext.yaml:2:8: model: external data file models/ext.onnx.data of models/ext.onnx does "
         "not exist. Hint: keep the model's external data files beside the .onnx file",
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration and held-out data against the model inputs
+# --------------------------------------------------------------------------------------------
+def test_data_that_fits_the_model_passes(here: Path) -> None:
+    static_model(here / "models" / "static.onnx")
+    np.save(here / "static.npy", np.zeros((4, 3, 8, 8), np.float32))
+    # int32 and whole-number floats cast losslessly to the int64 inputs.
+    np.savez(here / "bert.npz", input_ids=np.ones((8, 16), np.int32),
+             attention_mask=np.ones((8, 16), np.float64))
+    (here / "folder").mkdir()
+    for i in range(2):
+        np.savez(here / "folder" / f"{i}.npz", x=np.ones((1, 3, 8, 8), np.int64))
+    write(here, "static.yaml", "name: static\nmodel: models/static.onnx\nprecision: int8\n"
+          "calibration: {data: folder, batches: 2}\naccuracy: {data: static.npy}\n")
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\nprecision: int8\n"
+          "calibration: {data: bert.npz, batches: 8}\naccuracy: {data: bert.npz, samples: 8}\n"
+          + BERT_PROFILE)
+
+    assert problems(here) == []
+
+
+def test_data_keys_that_do_not_match_the_model_inputs(here: Path) -> None:
+    np.savez(here / "typo.npz", input_id=np.ones((8, 16), np.int64),
+             attention_mask=np.ones((8, 16), np.int64), labels=np.zeros(8, np.int64))
+    np.savez(here / "other.npz", tokens=np.ones((8, 16), np.int64),
+             attention_mask=np.ones((8, 16), np.int64))
+    np.save(here / "one.npy", np.ones((8, 16), np.int64))
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\nprecision: int8\n"
+          "calibration: {data: typo.npz}\naccuracy: {data: one.npy}\n" + BERT_PROFILE)
+    write(here, "other.yaml", "name: other\nmodel: models/bert_tiny.onnx\n"
+          "accuracy: {data: other.npz}\n" + BERT_PROFILE)
+
+    assert problems(here) == [
+        "bert.yaml:4:21: calibration.data: typo.npz has no array for model input "
+        "'input_ids'. Hint: rename array 'input_id' to 'input_ids'",
+        "bert.yaml:4:21: calibration.data: typo.npz holds array 'labels', which is not a "
+        "model input. Hint: remove it, or name it after a model input (attention_mask, "
+        "input_ids)",
+        "bert.yaml:5:18: accuracy.data: one.npy is an .npy file with one array, but the "
+        "model has 2 inputs (attention_mask, input_ids). Hint: save an .npz with one array "
+        "per input name: numpy.savez(file, **{input: array})",
+        "other.yaml:3:18: accuracy.data: other.npz has no array for model input "
+        "'input_ids'. Hint: it holds: attention_mask, tokens; name each array after the "
+        "model input it feeds: numpy.savez(file, **{input: array})",
+        "other.yaml:3:18: accuracy.data: other.npz holds array 'tokens', which is not a "
+        "model input. Hint: remove it, or name it after a model input (attention_mask, "
+        "input_ids)",
+    ]

@@ -6,12 +6,23 @@ Nothing here builds, and the model is read without its weights.
 
 from __future__ import annotations
 
+import difflib
+import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trtdoc.errors import SpecError, display_path
-from trtdoc.model import ModelError, ModelFacts, model_facts_from_onnx, model_files
-from trtdoc.spec import QUANTIZED, LoadedSpec, ShapeRange, load_specs, sort_errors
+from trtdoc.model import (
+    ModelError,
+    ModelFacts,
+    ModelTensor,
+    input_dim_names_from_onnx,
+    model_facts_from_onnx,
+    model_files,
+)
+from trtdoc.spec import QUANTIZED, LoadedSpec, Locator, ShapeRange, load_specs, sort_errors
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
@@ -87,6 +98,13 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                     f"{display_path(model_path)} does not exist",
                     "keep the model's external data files beside the .onnx file"))
     errors.extend(_check_profiles(item, facts))
+    if spec.calibration is not None and spec.calibration.data.exists():
+        errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
+                                  spec.calibration.batches, "calibration.batches", facts))
+    if spec.accuracy is not None and spec.accuracy.data is not None \
+            and spec.accuracy.data.exists():
+        errors.extend(_check_data(loc, ("accuracy", "data"), spec.accuracy.data,
+                                  spec.accuracy.samples, "accuracy.samples", facts))
     return errors
 
 
@@ -172,3 +190,170 @@ def check_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[Spe
         if not problems and not item.duplicate:
             good.append(item)
     return good, sort_errors(errors)
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration and held-out data: names, ranks, dtypes and counts, read from the array headers
+# --------------------------------------------------------------------------------------------
+_INTEGER_INPUTS = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+                   "uint64", "int4", "uint4")
+_FIX_KEYS = "name each array after the model input it feeds: numpy.savez(file, **{input: array})"
+
+
+@dataclass(frozen=True)
+class _Header:
+    shape: tuple[int, ...]
+    dtype: Any  # numpy dtype
+
+
+def _headers(path: Path) -> dict[str, _Header] | None:
+    """Each array's shape and dtype in an .npz or .npy, from its header; None if unreadable.
+
+    Only the headers are read: an .npz member is a plain .npy file inside a zip, so its
+    header is read from the member's stream and its data never decompressed.
+    """
+    import numpy as np
+
+    def one(fp: Any) -> _Header:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        return _Header(tuple(shape), dtype)
+
+    try:
+        if path.suffix == ".npy":
+            with path.open("rb") as f:
+                return {"": one(f)}
+        with zipfile.ZipFile(path) as z:
+            found = {}
+            for member in z.namelist():
+                if member.endswith(".npy"):
+                    with z.open(member) as f:
+                        found[member[:-4]] = one(f)
+            return found
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def _has_fractions(path: Path, key: str) -> bool:
+    """Whether float array ``key`` of ``path`` holds values an integer cast would change."""
+    import numpy as np
+
+    # The one array whose values matter is read; an .npy is mapped rather than loaded.
+    if path.suffix == ".npy":
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            arr = z[key]
+    step = 1 << 20
+    flat = arr.reshape(-1)
+    for start in range(0, flat.size, step):
+        part = np.asarray(flat[start:start + step])
+        if not (np.isfinite(part).all() and np.array_equal(part, np.round(part))):
+            return True
+    return False
+
+
+def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
+                wanted_by: str, facts: ModelFacts) -> list[SpecError]:
+    errors: list[SpecError] = []
+    inputs = {t.name: t for t in facts.inputs}
+    if data.is_dir():
+        files = sorted(p for p in data.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
+        if not files:
+            return [loc.error(setting, f"{display_path(data)} holds no .npz or .npy files",
+                              "save one array per model input with numpy.savez")]
+    elif data.suffix in (".npz", ".npy"):
+        files = [data]
+    else:
+        return [loc.error(setting, f"{display_path(data)} is not an .npz or .npy file",
+                          "save the inputs with numpy.savez (one array per input name) or "
+                          "numpy.save (single-input models)")]
+    counts: set[int] = set()
+    for file in files:
+        where = display_path(file)
+        headers = _headers(file)
+        if headers is None:
+            errors.append(loc.error(setting, f"{where} is not a readable numpy file",
+                                    "save it again with numpy.savez or numpy.save"))
+            continue
+        if file.suffix == ".npy":
+            if len(inputs) != 1:
+                errors.append(loc.error(
+                    setting, f"{where} is an .npy file with one array, but the model has "
+                    f"{len(inputs)} inputs ({', '.join(sorted(inputs))})",
+                    "save an .npz with one array per input name: "
+                    "numpy.savez(file, **{input: array})"))
+                continue
+            headers = {next(iter(inputs)): headers[""]}
+        extra = sorted(set(headers) - set(inputs))
+        suggested: set[str] = set()
+        for name in sorted(set(inputs) - set(headers)):
+            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.5)
+            suggested.update(close)
+            errors.append(loc.error(
+                setting, f"{where} has no array for model input '{name}'",
+                f"rename array '{close[0]}' to '{name}'" if close else
+                f"it holds: {', '.join(sorted(headers)) or 'nothing'}; {_FIX_KEYS}"))
+        for key in extra:
+            if key not in suggested:
+                errors.append(loc.error(
+                    setting, f"{where} holds array '{key}', which is not a model input",
+                    f"remove it, or name it after a model input "
+                    f"({', '.join(sorted(inputs))})"))
+        lengths: dict[str, int] = {}
+        for name in sorted(set(headers) & set(inputs)):
+            header, tensor = headers[name], inputs[name]
+            errors.extend(_check_array(loc, setting, file, name, header, tensor))
+            if header.shape:
+                lengths[name] = header.shape[0]
+        if len(set(lengths.values())) > 1:
+            sizes = ", ".join(f"{n}: {c}" for n, c in lengths.items())
+            errors.append(loc.error(
+                setting, f"{where}: arrays have different sample counts along the first axis "
+                f"({sizes})", "give every input the same number of samples"))
+        counts.update(lengths.values())
+    if data.is_dir():
+        if len(files) < wanted:
+            errors.append(loc.error(
+                setting, f"{display_path(data)} holds {len(files)} files, one batch each, but "
+                f"{wanted_by} is {wanted}", f"add files, or lower {wanted_by}"))
+    elif len(counts) == 1 and min(counts) < wanted:
+        errors.append(loc.error(
+            setting, f"{display_path(data)} holds {min(counts)} samples along the first axis, "
+            f"but {wanted_by} is {wanted}", f"add samples, or lower {wanted_by}"))
+    return errors
+
+
+def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
+                 header: _Header, tensor: ModelTensor) -> list[SpecError]:
+    where = display_path(file)
+    dims = ",".join(str(d) for d in tensor.dims)
+    shape = ",".join(str(d) for d in header.shape)
+    if len(header.shape) != len(tensor.dims):
+        return [loc.error(
+            setting, f"{where}: array '{name}' has rank {len(header.shape)} [{shape}] but model "
+            f"input '{name}' has rank {len(tensor.dims)} [{dims}]",
+            "the first axis is the model's batch axis; give the array one axis per model "
+            "dimension")]
+    for d in range(1, len(tensor.dims)):
+        fixed = tensor.dims[d]
+        if isinstance(fixed, int) and fixed >= 0 and header.shape[d] != fixed:
+            return [loc.error(
+                setting, f"{where}: array '{name}' has shape [{shape}] but model input "
+                f"'{name}' fixes dimension {d} at {fixed} [{dims}]",
+                f"give the array the model input's shape in dimension {d}")]
+    kind = header.dtype.kind
+    if kind not in "iubf":
+        return [loc.error(
+            setting, f"{where}: array '{name}' holds {header.dtype} values, which cannot feed "
+            f"model input '{name}' ({tensor.dtype})", f"save {tensor.dtype} data for it")]
+    # Integers feed float inputs, and narrower integers wider ones, without loss; whole
+    # numbers saved as floats (numpy.ones makes float64) cast losslessly too.
+    if tensor.dtype in _INTEGER_INPUTS and kind == "f" and _has_fractions(file, name):
+        return [loc.error(
+            setting, f"{where}: array '{name}' holds fractional {header.dtype} values, but "
+            f"model input '{name}' is {tensor.dtype}", f"save {tensor.dtype} data for it")]
+    return []

@@ -566,3 +566,63 @@ def model_digest(path: Path) -> str:
     """
     lines = "".join(f"{p.name} {sha}\n" for p, _, sha in model_file_digests(path))
     return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def input_dim_names_from_onnx(path: Path) -> dict[str, tuple[str | None, ...]]:
+    """The ``dim_param`` of every dimension of every graph input; None where a dim has none.
+
+    :class:`ModelTensor` shows an unnamed dynamic dim as ``"?"``, like a dim named ``"?"``;
+    TensorRT ties together only dims that share a real name, so checks need the difference.
+    Initializers listed as inputs (old exporters) are left out, as in :class:`ModelFacts`.
+    """
+    if path.suffix in _TEXT_SUFFIXES:
+        import onnx
+
+        proto = onnx.load(str(path), load_external_data=False)
+        inits = {i.name for i in proto.graph.initializer}
+        return {vi.name: tuple(d.dim_param if d.HasField("dim_param") and d.dim_param else None
+                               for d in vi.type.tensor_type.shape.dim)
+                for vi in proto.graph.input if vi.name not in inits}
+    with path.open("rb") as f:
+        try:
+            buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):
+            return {}
+        try:
+            return _dim_names_from_wire(buf)
+        except _WireError:
+            return {}
+        finally:
+            buf.close()
+
+
+def _dim_names_from_wire(buf: Any) -> dict[str, tuple[str | None, ...]]:
+    graph = _submessage(buf, [(0, len(buf))], 7) or []
+    inits: set[str] = set()
+    found: list[tuple[str, tuple[str | None, ...]]] = []
+    for n, w, v in _fields(buf, graph):
+        if w != 2:
+            continue
+        if n == 5:  # TensorProto.name=8
+            inits.update(_text(buf, v2) for n2, w2, v2 in _fields(buf, [v]) if n2 == 8 and w2 == 2)
+        elif n == 11:  # ValueInfoProto, read as in _tensor_from_wire
+            name = ""
+            types: _Ranges = []
+            for n2, w2, v2 in _fields(buf, [v]):
+                if n2 == 1 and w2 == 2:
+                    name = _text(buf, v2)
+                elif n2 == 2 and w2 == 2:
+                    types.append(v2)
+            tensor = _submessage(buf, types, 1) if types else None
+            shapes = [v2 for n2, w2, v2 in _fields(buf, tensor or []) if n2 == 2 and w2 == 2]
+            dims: list[str | None] = []
+            for dim in _submessages(buf, shapes, 1):
+                param: str | None = None
+                for n2, w2, v2 in _fields(buf, dim):
+                    if n2 == 1 and w2 == 0:
+                        param = None
+                    elif n2 == 2 and w2 == 2:
+                        param = _text(buf, v2) or None
+                dims.append(param)
+            found.append((name, tuple(dims)))
+    return {name: dims for name, dims in found if name not in inits}
