@@ -405,3 +405,44 @@ def test_data_keys_that_do_not_match_the_model_inputs(here: Path) -> None:
         "model input. Hint: remove it, or name it after a model input (attention_mask, "
         "input_ids)",
     ]
+
+
+def test_data_ranks_shapes_dtypes_and_counts(here: Path) -> None:
+    static_model(here / "models" / "static.onnx")
+    np.save(here / "rank.npy", np.zeros((4, 3, 8), np.float32))
+    np.save(here / "shape.npy", np.zeros((4, 3, 8, 9), np.float32))
+    np.save(here / "text.npy", np.full((4, 3, 8, 8), "a"))
+    np.savez(here / "frac.npz", input_ids=np.full((8, 16), 0.5, np.float32),
+             attention_mask=np.ones((6, 16), np.int64))
+    np.savez(here / "few.npz", input_ids=np.ones((4, 16), np.int64),
+             attention_mask=np.ones((4, 16), np.int64))
+    (here / "folder").mkdir()
+    for i in range(3):
+        np.save(here / "folder" / f"{i}.npy", np.zeros((1, 3, 8, 8), np.float32))
+    write(here, "rank.yaml", "name: rank\nmodel: models/static.onnx\nprecision: int8\n"
+          "calibration: {data: rank.npy, batches: 1}\naccuracy: {data: shape.npy}\n")
+    write(here, "text.yaml", "name: text\nmodel: models/static.onnx\nprecision: int8\n"
+          "calibration: {data: folder}\naccuracy: {data: text.npy}\n")
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\nprecision: int8\n"
+          "calibration: {data: frac.npz, batches: 2}\naccuracy: {data: few.npz, samples: 8}\n"
+          + BERT_PROFILE)
+
+    assert problems(here) == [
+        "bert.yaml:4:21: calibration.data: frac.npz: array 'input_ids' holds fractional "
+        "float32 values, but model input 'input_ids' is int64. Hint: save int64 data for it",
+        "bert.yaml:4:21: calibration.data: frac.npz: arrays have different sample counts "
+        "along the first axis (attention_mask: 6, input_ids: 8). Hint: give every input the "
+        "same number of samples",
+        "bert.yaml:5:18: accuracy.data: few.npz holds 4 samples along the first axis, but "
+        "accuracy.samples is 8. Hint: add samples, or lower accuracy.samples",
+        "rank.yaml:4:21: calibration.data: rank.npy: array 'x' has rank 3 [4,3,8] but model "
+        "input 'x' has rank 4 [1,3,8,8]. Hint: the first axis is the model's batch axis; "
+        "give the array one axis per model dimension",
+        "rank.yaml:5:18: accuracy.data: shape.npy: array 'x' has shape [4,3,8,9] but model "
+        "input 'x' fixes dimension 3 at 8 [1,3,8,8]. Hint: give the array the model input's "
+        "shape in dimension 3",
+        "text.yaml:4:21: calibration.data: folder holds 3 files, one batch each, but "
+        "calibration.batches is 8. Hint: add files, or lower calibration.batches",
+        "text.yaml:5:18: accuracy.data: text.npy: array 'x' holds <U1 values, which cannot "
+        "feed model input 'x' (float32). Hint: save float32 data for it",
+    ]
