@@ -446,3 +446,100 @@ def test_data_ranks_shapes_dtypes_and_counts(here: Path) -> None:
         "text.yaml:5:18: accuracy.data: text.npy: array 'x' holds <U1 values, which cannot "
         "feed model input 'x' (float32). Hint: save float32 data for it",
     ]
+
+
+def test_fp8_targets_older_than_ada(here: Path) -> None:
+    head = "model: models/mobilenet_v2_035.onnx\ncalibration: {data: cal.npz}\n" \
+        + MOBILENET_PROFILE
+    np.savez(here / "cal.npz", input=np.zeros((8, 3, 224, 224), np.float16))
+    write(here, "old.yaml", "name: old\nprecision: fp8\ntargets: [sm120, sm75, sm86, sm89]\n"
+          + head)
+    write(here, "new.yaml", "name: new\nprecision: fp8\ntargets: [sm89, sm120]\n" + head)
+    write(here, "int8.yaml", "name: int8\nprecision: int8\ntargets: [sm75]\n" + head)
+
+    assert problems(here) == [
+        "old.yaml:3:10: targets: fp8 needs compute capability 8.9 (Ada) or later, but "
+        "targets lists sm75, sm86. Hint: remove sm75, sm86 from targets (fp8 runs on sm89, "
+        "sm120, sm121), or build an int8 or fp16 variant for them",
+    ]
+
+
+def two_dims_one_name_model(path: Path, names: tuple[str, str, str]) -> Path:
+    """image [batch, 3, names[0], names[1]] and mask [batch, names[2]]."""
+    image = oh.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, *names[:2]])
+    mask = oh.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", names[2]])
+    out = oh.make_tensor_value_info("out", TensorProto.FLOAT, None)
+    out2 = oh.make_tensor_value_info("out2", TensorProto.FLOAT, None)
+    graph = oh.make_graph([oh.make_node("Relu", ["image"], ["out"]),
+                           oh.make_node("Relu", ["mask"], ["out2"])], "g", [image, mask],
+                          [out, out2])
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_dims_with_one_name_and_different_ranges(here: Path) -> None:
+    two_dims_one_name_model(here / "models" / "named.onnx", ("side", "side", "side"))
+    two_dims_one_name_model(here / "models" / "q.onnx", ("?", "?", "len"))
+    write(here, "named.yaml", """
+        name: named
+        model: models/named.onnx
+        profiles:
+          - image: {min: [1, 3, 64, 64], opt: [1, 3, 128, 128], max: [1, 3, 256, 256]}
+            mask: {min: [1, 64], opt: [1, 128], max: [1, 256]}
+          - image: {min: [1, 3, 64, 32], opt: [1, 3, 128, 128], max: [1, 3, 256, 256]}
+            mask: {min: [2, 64], opt: [2, 128], max: [2, 512]}
+    """)
+    write(here, "q.yaml", """
+        name: q
+        model: models/q.onnx
+        profiles:
+          - image: {min: [1, 3, 64, 32], opt: [1, 3, 128, 64], max: [1, 3, 256, 128]}
+            mask: {min: [1, 8], opt: [1, 8], max: [1, 8]}
+    """)
+
+    assert problems(here) == [
+        "named.yaml:6:5: profiles[1]: input dimensions named 'batch' have different "
+        "min/opt/max (image[0] 1/1/1, mask[0] 2/2/2); TensorRT takes same-named dims as "
+        "one, and the build fails with 'contradictory IOptimizationProfile kMIN/kMAX "
+        "constraints'. Hint: give these dims distinct names when exporting (dynamic_axes / "
+        "dynamic_shapes), or give them equal min, opt and max",
+        "named.yaml:6:5: profiles[1]: input dimensions named 'side' have different "
+        "min/opt/max (image[2] 64/128/256, image[3] 32/128/256, mask[1] 64/128/512); "
+        "TensorRT takes same-named dims as one, and the build fails with 'contradictory "
+        "IOptimizationProfile kMIN/kMAX constraints'. Hint: give these dims distinct names "
+        "when exporting (dynamic_axes / dynamic_shapes), or give them equal min, opt and "
+        "max",
+        "q.yaml:4:5: profiles[0]: input dimensions named '?' have different min/opt/max "
+        "(image[2] 64/128/256, image[3] 32/64/128); TensorRT takes same-named dims as one, "
+        "and the build fails with 'contradictory IOptimizationProfile kMIN/kMAX "
+        "constraints'. Hint: give these dims distinct names when exporting (dynamic_axes / "
+        "dynamic_shapes), or give them equal min, opt and max",
+    ]
+
+
+def test_ops_tensorrt_does_not_parse(here: Path) -> None:
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])
+    nodes = [oh.make_node("FastGelu", ["x"], ["a"], domain="com.microsoft"),
+             oh.make_node("FastGelu", ["a"], ["b"], domain="com.microsoft"),
+             oh.make_node("BiasGelu", ["b", "b"], ["c"], domain="com.microsoft"),
+             oh.make_node("Normalizer", ["c"], ["d"], domain="ai.onnx.ml"),
+             oh.make_node("MyPlugin", ["d"], ["e"], domain="trt.plugins"),
+             oh.make_node("Relu", ["e"], ["y"])]
+    opsets = [oh.make_opsetid(d, v) for d, v in
+              (("", 17), ("com.microsoft", 1), ("ai.onnx.ml", 3), ("trt.plugins", 1))]
+    onnx.save(oh.make_model(oh.make_graph(nodes, "g", [x], [y]), opset_imports=opsets),
+              here / "models" / "ort.onnx")
+    plugin_only = [oh.make_node("MyPlugin", ["x"], ["y"], domain="trt.plugins")]
+    onnx.save(oh.make_model(oh.make_graph(plugin_only, "g", [x], [y]),
+                            opset_imports=opsets), here / "models" / "plugin.onnx")
+    write(here, "ort.yaml", "name: ort\nmodel: models/ort.onnx\n")
+    write(here, "plugin.yaml", "name: plugin\nmodel: models/plugin.onnx\n")
+
+    assert problems(here) == [
+        "ort.yaml:2:8: model: models/ort.onnx uses ops from domains TensorRT's ONNX parser "
+        "does not read (ai.onnx.ml: Normalizer; com.microsoft: BiasGelu, FastGelu x2). "
+        "Hint: export the model without them (ONNX Runtime's optimiser writes com.microsoft "
+        "ops: save the model before optimising, or optimise with ORT_ENABLE_BASIC), or "
+        "implement them as TensorRT plugins (trtdoc loads no plugin libraries yet)",
+    ]

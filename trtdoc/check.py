@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,25 @@ from trtdoc.model import (
     model_facts_from_onnx,
     model_files,
 )
-from trtdoc.spec import QUANTIZED, LoadedSpec, Locator, ShapeRange, load_specs, sort_errors
+from trtdoc.spec import (
+    QUANTIZED,
+    TARGETS,
+    LoadedSpec,
+    Locator,
+    ShapeRange,
+    load_specs,
+    sort_errors,
+)
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
 RTX_ONLY = ("targets",)
 TRT_ONLY = ("hardware_compatibility",)
+# fp8 tensor cores arrived with Ada (compute capability 8.9).
+FP8_FIRST_TARGET = "sm89"
+# Domains TensorRT's ONNX parser reads: the standard one and TensorRT's own plugin domains.
+# ONNX Runtime's com.microsoft contrib ops and the ai.onnx.ml operators are not among them.
+PARSER_DOMAINS = ("", "ai.onnx", "trt", "trt.plugins")
 
 
 def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError]
@@ -71,6 +84,15 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
             ("precision_method",), "TensorRT-RTX is strongly typed and has no precision flags",
             "use `precision_method: model`"))
 
+    if spec.precision == "fp8":
+        old = [t for t in spec.targets if TARGETS.index(t) < TARGETS.index(FP8_FIRST_TARGET)]
+        if old:
+            newer = ", ".join(TARGETS[TARGETS.index(FP8_FIRST_TARGET):])
+            errors.append(loc.error(
+                ("targets",), f"fp8 needs compute capability 8.9 (Ada) or later, but targets "
+                f"lists {', '.join(old)}", f"remove {', '.join(old)} from targets (fp8 runs "
+                f"on {newer}), or build an int8 or fp16 variant for them"))
+
     model_path = spec.model
     if model_path not in facts_cache:
         try:
@@ -98,6 +120,9 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                     f"{display_path(model_path)} does not exist",
                     "keep the model's external data files beside the .onnx file"))
     errors.extend(_check_profiles(item, facts))
+    errors.extend(_check_dim_names(item, facts))
+    errors.extend(_check_domains(item, facts))
+    errors.extend(_check_accuracy_outputs(item, facts))
     if spec.calibration is not None and spec.calibration.data.exists():
         errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
                                   spec.calibration.batches, "calibration.batches", facts))
@@ -160,6 +185,80 @@ def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
                     ("profiles", i), f"dynamic model input '{tensor.name}' has no shape in "
                     "this profile", f"add `{tensor.name}: {{min: [...], opt: [...], "
                     "max: [...]}`"))
+    return errors
+
+
+def _check_dim_names(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """Dims that share a name must share their range: TensorRT treats them as one dimension."""
+    spec, loc = item.spec, item.locator
+    if not spec.profiles:
+        return []
+    named = input_dim_names_from_onnx(spec.model)
+    ranks = {t.name: len(t.dims) for t in facts.inputs}
+    errors: list[SpecError] = []
+    for i, profile in enumerate(spec.profiles):
+        # name -> [(where, (min, opt, max))] in input and dimension order
+        seen: dict[str, list[tuple[str, tuple[int, int, int]]]] = {}
+        for name, rng in profile.shapes:
+            dims = named.get(name)
+            if dims is None or _order_problem(rng) or len(rng.min) != ranks.get(name):
+                continue  # reported by _check_profiles
+            for d, dim_name in enumerate(dims):
+                if dim_name is not None and d < len(rng.min):
+                    seen.setdefault(dim_name, []).append(
+                        (f"{name}[{d}]", (rng.min[d], rng.opt[d], rng.max[d])))
+        for dim_name, uses in sorted(seen.items()):
+            if len({r for _, r in uses}) > 1:
+                listed = ", ".join(f"{w} {'/'.join(str(v) for v in r)}" for w, r in uses)
+                errors.append(loc.error(
+                    ("profiles", i), f"input dimensions named '{dim_name}' have different "
+                    f"min/opt/max ({listed}); TensorRT takes same-named dims as one, and the "
+                    "build fails with 'contradictory IOptimizationProfile kMIN/kMAX "
+                    "constraints'", "give these dims distinct names when exporting "
+                    "(dynamic_axes / dynamic_shapes), or give them equal min, opt and max"))
+    return errors
+
+
+def _check_domains(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """Ops from domains TensorRT's ONNX parser does not read fail the parse."""
+    foreign: dict[str, list[str]] = {}
+    for key, count in facts.op_histogram:
+        domain, sep, op = key.rpartition("::")
+        if sep and domain not in PARSER_DOMAINS:
+            foreign.setdefault(domain, []).append(f"{op} x{count}" if count > 1 else op)
+    if not foreign:
+        return []
+    listed = "; ".join(f"{d}: {', '.join(sorted(ops))}" for d, ops in sorted(foreign.items()))
+    hint = "export the model without them"
+    if "com.microsoft" in foreign:
+        hint += (" (ONNX Runtime's optimiser writes com.microsoft ops: save the model "
+                 "before optimising, or optimise with ORT_ENABLE_BASIC)")
+    hint += (", or implement them as TensorRT plugins (trtdoc loads no plugin libraries "
+             "yet)")
+    return [item.locator.error(
+        ("model",), f"{display_path(item.spec.model)} uses ops from domains TensorRT's ONNX "
+        f"parser does not read ({listed})", hint)]
+
+
+def _check_accuracy_outputs(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """Per-output tolerances that name no model output."""
+    outputs = getattr(item.spec.accuracy, "outputs", None)
+    if not outputs:
+        return []
+    if isinstance(outputs, Mapping):
+        names = [str(k) for k in outputs]
+    else:  # a tuple of (name, setting) pairs, or of objects with a name
+        names = [str(getattr(o, "name", None) or o[0]) for o in outputs]
+    known = [t.name for t in facts.outputs]
+    errors: list[SpecError] = []
+    for name in names:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        errors.append(item.locator.error(
+            ("accuracy", "outputs", name), f"the model has no output '{name}'",
+            f"did you mean '{close[0]}'?" if close else
+            f"model outputs are: {', '.join(sorted(known))}", at_key=True))
     return errors
 
 
