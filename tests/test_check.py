@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -15,8 +18,9 @@ import pytest
 from conftest import REPO, write
 from onnx import TensorProto, numpy_helper
 
-from trtdoc.check import check_specs
+from trtdoc.check import check_spec, check_specs
 from trtdoc.model import model_facts_from_onnx
+from trtdoc.spec import Accuracy, load_specs
 
 MOBILENET_PROFILE = (
     "profiles:\n"
@@ -542,4 +546,65 @@ def test_ops_tensorrt_does_not_parse(here: Path) -> None:
         "Hint: export the model without them (ONNX Runtime's optimiser writes com.microsoft "
         "ops: save the model before optimising, or optimise with ORT_ENABLE_BASIC), or "
         "implement them as TensorRT plugins (trtdoc loads no plugin libraries yet)",
+    ]
+
+
+@dataclass(frozen=True)
+class _AccuracyWithOutputs:
+    """Stands in for spec.Accuracy with per-output settings, whatever form spec.py gives them."""
+
+    outputs: Any
+    data: Path | None = None
+    samples: int = 4
+    tolerance: Any = None
+
+
+@pytest.mark.parametrize("outputs", [
+    {"logit": "ignore", "logits": "ignore"},
+    (("logit", "ignore"), ("logits", "ignore")),
+])
+def test_accuracy_outputs_that_are_not_model_outputs(here: Path, outputs: Any) -> None:
+    static_model(here / "models" / "static.onnx")
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])
+    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["logits"]),
+                           oh.make_node("Relu", ["x"], ["probs"])], "g", [x],
+                          [oh.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8])
+                           for n in ("logits", "probs")])
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]),
+              here / "models" / "two.onnx")
+    write(here, "two.yaml", "name: two\nmodel: models/two.onnx\naccuracy: {samples: 4}\n")
+    write(here, "static.yaml", "name: static\nmodel: models/static.onnx\n"
+          "accuracy: {samples: 4}\n")
+    loaded, errors = load_specs([here])
+    assert errors == []
+
+    found = []
+    for item in loaded:
+        spec = dataclasses.replace(item.spec, accuracy=_AccuracyWithOutputs(outputs))
+        found += [str(e) for e in check_spec(dataclasses.replace(item, spec=spec), {})]
+
+    assert found == [
+        "static.yaml:3:1: accuracy.outputs.logit: the model has no output 'logit'. "
+        "Hint: model outputs are: y",
+        "static.yaml:3:1: accuracy.outputs.logits: the model has no output 'logits'. "
+        "Hint: model outputs are: y",
+        "two.yaml:3:1: accuracy.outputs.logit: the model has no output 'logit'. "
+        "Hint: did you mean 'logits'?",
+    ]
+
+
+def test_accuracy_outputs_in_the_spec_file(here: Path) -> None:
+    if "outputs" not in {f.name for f in dataclasses.fields(Accuracy)}:
+        pytest.skip("spec.py has no accuracy.outputs yet")
+    static_model(here / "models" / "static.onnx")
+    write(here, "static.yaml", """
+        name: static
+        model: models/static.onnx
+        accuracy:
+          outputs: {y: ignore, z: ignore}
+    """)
+
+    assert problems(here) == [
+        "static.yaml:4:26: accuracy.outputs.z: the model has no output 'z'. "
+        "Hint: did you mean 'y'?",
     ]
