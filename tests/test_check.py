@@ -608,3 +608,20 @@ def test_accuracy_outputs_in_the_spec_file(here: Path) -> None:
         "static.yaml:4:26: accuracy.outputs.z: the model has no output 'z'. "
         "Hint: did you mean 'y'?",
     ]
+
+
+def test_data_checks_read_headers_not_arrays(here: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    np.savez_compressed(here / "bert.npz", input_ids=np.ones((8, 4096), np.int64),
+                        attention_mask=np.ones((8, 4096), np.int32))
+    np.save(here / "one.npy", np.ones((8, 3, 224, 224), np.float32))
+    write(here, "bert.yaml", "name: bert\nmodel: models/bert_tiny.onnx\nprecision: int8\n"
+          "calibration: {data: bert.npz}\naccuracy: {data: bert.npz}\n" + BERT_PROFILE)
+    write(here, "mobilenet.yaml", "name: mobilenet\nmodel: models/mobilenet_v2_035.onnx\n"
+          "precision: int8\ncalibration: {data: one.npy}\n" + MOBILENET_PROFILE)
+
+    def no_load(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("check loaded an array")
+
+    monkeypatch.setattr(np, "load", no_load)
+    assert problems(here) == []

@@ -193,7 +193,7 @@ def _check_dim_names(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
     spec, loc = item.spec, item.locator
     if not spec.profiles:
         return []
-    named = input_dim_names_from_onnx(spec.model)
+    named = _dim_names(spec.model)
     ranks = {t.name: len(t.dims) for t in facts.inputs}
     errors: list[SpecError] = []
     for i, profile in enumerate(spec.profiles):
@@ -217,6 +217,18 @@ def _check_dim_names(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
                     "constraints'", "give these dims distinct names when exporting "
                     "(dynamic_axes / dynamic_shapes), or give them equal min, opt and max"))
     return errors
+
+
+_DIM_NAMES: dict[tuple[str, int, int], dict[str, tuple[str | None, ...]]] = {}
+
+
+def _dim_names(model: Path) -> dict[str, tuple[str | None, ...]]:
+    # Variants share a model: read its graph inputs once per file version.
+    st = model.stat()
+    key = (str(model.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DIM_NAMES:
+        _DIM_NAMES[key] = input_dim_names_from_onnx(model)
+    return _DIM_NAMES[key]
 
 
 def _check_domains(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
