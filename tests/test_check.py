@@ -580,7 +580,8 @@ def test_accuracy_outputs_that_are_not_model_outputs(here: Path, outputs: Any) -
 
     found = []
     for item in loaded:
-        spec = dataclasses.replace(item.spec, accuracy=_AccuracyWithOutputs(outputs))
+        accuracy: Any = _AccuracyWithOutputs(outputs)
+        spec = dataclasses.replace(item.spec, accuracy=accuracy)
         found += [str(e) for e in check_spec(dataclasses.replace(item, spec=spec), {})]
 
     assert found == [

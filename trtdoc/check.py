@@ -341,8 +341,8 @@ def _headers(path: Path) -> dict[str, _Header] | None:
             found = {}
             for member in z.namelist():
                 if member.endswith(".npy"):
-                    with z.open(member) as f:
-                        found[member[:-4]] = one(f)
+                    with z.open(member) as stream:
+                        found[member[:-4]] = one(stream)
             return found
     except (ValueError, OSError, EOFError, zipfile.BadZipFile):
         return None
