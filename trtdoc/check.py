@@ -219,13 +219,14 @@ def _check_dim_names(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
     return errors
 
 
-_DIM_NAMES: dict[tuple[str, int, int], dict[str, tuple[str | None, ...]]] = {}
+_DIM_NAMES: dict[tuple[object, ...], dict[str, tuple[str | None, ...]]] = {}
 
 
 def _dim_names(model: Path) -> dict[str, tuple[str | None, ...]]:
     # Variants share a model: read its graph inputs once per file version.
     st = model.stat()
-    key = (str(model.resolve()), st.st_size, st.st_mtime_ns)
+    key = (str(model.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+           st.st_ctime_ns)
     if key not in _DIM_NAMES:
         _DIM_NAMES[key] = input_dim_names_from_onnx(model)
     return _DIM_NAMES[key]
