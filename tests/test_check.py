@@ -606,8 +606,8 @@ def test_accuracy_outputs_in_the_spec_file(here: Path) -> None:
     """)
 
     assert problems(here) == [
-        "static.yaml:4:26: accuracy.outputs.z: the model has no output 'z'. "
-        "Hint: did you mean 'y'?",
+        "static.yaml:4:24: accuracy.outputs.z: the model has no output 'z'. "
+        "Hint: model outputs are: y",
     ]
 
 
