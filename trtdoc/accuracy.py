@@ -9,8 +9,9 @@ rounding differs from the Q/DQ reference that TensorRT implements.
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,12 +28,16 @@ _LIMITS = {
     "min_cosine": ("cosine", "min", "cosine similarity"),
     "min_top1": ("top1_agreement", "min", "top-1 agreement"),
 }
-_HINT = "loosen accuracy.tolerance.{key} or choose a higher precision"
 
 
 @dataclass(frozen=True)
 class OutputAccuracy:
-    """Errors of one model output over every sample. ``top1_agreement`` only for [batch, C>1]."""
+    """Errors of one model output over every sample.
+
+    ``top1_agreement`` is the fraction of positions whose arg-max along the last (class) axis
+    agrees: per row for [batch, classes], per position for [batch, time, classes]. Outputs of
+    rank 0 or 1, or with a single class, have none (``None``).
+    """
 
     name: str
     shape: tuple[int, ...]  # of the first sample
@@ -76,9 +81,11 @@ class AccuracyReport:
     runtime: str  # "onnxruntime 1.32.0 CPU"
     not_run: str | None = None
     batches: int = 0  # onnxruntime runs the samples took
+    metrics: tuple[tuple[str, float], ...] = ()  # the task metric's figures, sorted by name
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, in a fixed key order."""
+        """JSON-ready, in a fixed key order. Task-metric figures are flat ``metric.<figure>``
+        keys, so the page's accuracy table shows them beside the sample counts."""
         return {
             "reference": self.reference,
             "candidate": self.candidate,
@@ -89,6 +96,7 @@ class AccuracyReport:
             "seed": self.seed,
             "runtime": self.runtime,
             "not_run": self.not_run,
+            **{f"metric.{name}": value for name, value in self.metrics},
         }
 
     @classmethod
@@ -98,7 +106,9 @@ class AccuracyReport:
                    outputs=tuple(OutputAccuracy.from_dict(o) for o in d["outputs"]),
                    samples=d["samples"], smoke=d["smoke"], seed=d["seed"],
                    runtime=d["runtime"], not_run=d.get("not_run"),
-                   batches=d.get("batches", 0))
+                   batches=d.get("batches", 0),
+                   metrics=tuple(sorted((k.removeprefix("metric."), float(v))
+                                        for k, v in d.items() if k.startswith("metric."))))
 
 
 def _figure(x: float) -> float:
@@ -143,11 +153,11 @@ class _Stats:
         self.dot += float(np.dot(r, c))
         self.ref_sq += float(np.dot(r, r))
         self.cand_sq += float(np.dot(c, c))
-        # Class scores: [batch, classes] with more than one class.
-        if ref.ndim == 2 and ref.shape[1] > 1:
-            self.rows += ref.shape[0]
-            self.agree += int((np.argmax(ref, axis=1) == np.argmax(
-                np.asarray(cand).reshape(ref.shape), axis=1)).sum())
+        # Class scores along the last axis, more than one class: [B, C], [B, T, C], ...
+        if ref.ndim >= 2 and ref.shape[-1] > 1:
+            self.rows += int(np.prod(ref.shape[:-1]))
+            self.agree += int((np.argmax(ref, axis=-1) == np.argmax(
+                np.asarray(cand).reshape(ref.shape), axis=-1)).sum())
         else:
             self.top1 = False
 
@@ -185,28 +195,91 @@ def _as(array: Any, dtype: str | None) -> Any:
     return array if dtype is None or array.dtype == dtype else array.astype(dtype)
 
 
+MetricFunction = Callable[[Sequence[Mapping[str, "np.ndarray"]],
+                           Sequence[Mapping[str, "np.ndarray"]],
+                           Sequence[Mapping[str, "np.ndarray"]]], Mapping[str, float]]
+
+
+def load_metric(target: str, *, engine: str = "") -> MetricFunction:
+    """The task-metric function ``accuracy.metric`` names, as ``package.module:function``.
+
+    The function is called once, after every batch ran, as ``function(reference_outputs,
+    candidate_outputs, inputs)``: three lists with one entry per batch, each a dict of
+    name -> numpy array (outputs by the fp32 model's output names, inputs by model input name).
+    It returns a mapping of figure name -> float, for example ``{"exact_match": 0.93}``; the
+    record keeps each as ``metric.<figure>``, and ``accuracy.metric_tolerance`` gates them
+    with ``min_<figure>``/``max_<figure>`` keys.
+    """
+    module_name, _, attr = target.partition(":")
+
+    def fail(why: str) -> BuildError:
+        return BuildError(why, engine=engine, setting="accuracy.metric")
+
+    if not module_name or not attr:
+        raise fail(f"{target!r} is not package.module:function; write for example "
+                   "mypackage.metrics:exact_match")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the user's module may fail any way while importing
+        first = (str(exc).splitlines() or [""])[0].strip()
+        raise fail(f"cannot import {module_name}, which {target!r} names "
+                   f"({type(exc).__name__}: {first}). Install the package that holds it, or "
+                   "put its folder on PYTHONPATH") from exc
+    function = getattr(module, attr, None)
+    if not callable(function):
+        raise fail(f"{module_name} has no function {attr!r}, which {target!r} names. Name a "
+                   "function defined there")
+    return function  # type: ignore[no-any-return]
+
+
+def _metric_figures(function: MetricFunction, target: str, engine: str,
+                    args: tuple[list[Any], list[Any], list[Any]]) -> tuple[tuple[str, float], ...]:
+    def fail(why: str) -> BuildError:
+        return BuildError(f"{target!r} {why}", engine=engine, setting="accuracy.metric")
+
+    try:
+        figures = function(*args)
+    except Exception as exc:  # the user's code
+        first = (str(exc).splitlines() or [""])[0].strip()
+        raise fail(f"raised {type(exc).__name__}: {first}") from exc
+    if not isinstance(figures, Mapping):
+        raise fail(f"returned {type(figures).__name__}, not a mapping of figure name to "
+                   "number. Return e.g. {'exact_match': 0.93}")
+    out = []
+    for name, value in figures.items():
+        if not isinstance(name, str) or not name or isinstance(value, bool) \
+                or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            raise fail(f"returned {name!r}: {value!r}; every figure needs a non-empty name and "
+                       "a finite number")
+        out.append((name, _figure(float(value))))
+    return tuple(sorted(out))
+
+
 def compare_models(reference: Path, candidate: Path, *,
                    inputs: Sequence[Mapping[str, np.ndarray]] | None, seed: int = 0,
                    samples: int = 4, shapes: Mapping[str, Sequence[int]] | None = None,
-                   engine: str = "") -> AccuracyReport:
+                   engine: str = "", metric: MetricFunction | None = None,
+                   metric_name: str = "") -> AccuracyReport:
     """Run both models on the same inputs in onnxruntime (CPU) and measure the difference.
 
-    ``inputs`` are held-out batches (see :func:`trtdoc.precision.load_samples`). Without them,
-    ``samples`` batches of seeded random inputs are drawn (:func:`random_samples`, dynamic axes
-    from ``shapes``) and the report is a smoke check. Per output it records max and mean
-    absolute error, cosine similarity over all values, and top-1 agreement for [batch, classes]
-    outputs. A candidate onnxruntime cannot run on the CPU (bf16 convolutions, for one) gives a
-    report with ``not_run`` set and no outputs; a broken reference raises :class:`BuildError`.
+    ``inputs`` are held-out batches (see :func:`trtdoc.precision.held_out_batches`). Without
+    them, ``samples`` seeded random samples are drawn in opt-shape batches
+    (:func:`trtdoc.precision.random_batches`, dynamic axes from ``shapes``) and the report is
+    a smoke check. Per output it records max and mean absolute error, cosine similarity over
+    all values, and top-1 agreement along the last axis for outputs of rank >= 2. ``metric``
+    (see :func:`load_metric`) adds task figures. A candidate onnxruntime cannot run on the CPU
+    (bf16 convolutions, for one) gives a report with ``not_run`` set and no outputs; a broken
+    reference raises :class:`BuildError`.
     """
     import onnxruntime as ort
 
-    from trtdoc.precision import random_samples
+    from trtdoc.precision import batch_axes, count_samples, random_batches
 
     engine = engine or candidate.name
     runtime = f"onnxruntime {ort.__version__} CPU"
     smoke = inputs is None
     feeds: Sequence[Mapping[str, Any]]
-    feeds = random_samples(reference, shapes, count=samples, seed=seed, engine=engine) \
+    feeds = random_batches(reference, shapes, samples=samples, seed=seed, engine=engine) \
         if inputs is None else inputs
     try:
         ref = _session(reference)
@@ -238,6 +311,7 @@ def compare_models(reference: Path, candidate: Path, *,
     cand_types = {i.name: _ORT_NUMPY.get(i.type) for i in cand.get_inputs()}
     ref_inputs = list(ref_types)
     stats = {name: _Stats(name) for name in ref_names}
+    kept: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for batch in feeds:
         missing = [n for n in ref_inputs if n not in batch]
         if missing:
@@ -257,20 +331,17 @@ def compare_models(reference: Path, candidate: Path, *,
                              else "profiles") from exc
         for rname, cname in pairs:
             stats[rname].add(ref_out[rname], cand_out[cname])
+        if metric is not None:
+            kept[0].append(ref_out)
+            kept[1].append({r: cand_out[c] for r, c in pairs})
+            kept[2].append(dict(ref_feed))
+    axes = batch_axes(reference)
     return AccuracyReport(
         reference=str(reference), candidate=str(candidate),
         outputs=tuple(stats[n].result() for n in sorted(stats)),
-        samples=sum(_batch_size(b, ref_inputs) for b in feeds), batches=len(feeds),
-        smoke=smoke, seed=seed if smoke else None, runtime=runtime)
-
-
-def _batch_size(batch: Mapping[str, Any], names: Sequence[str]) -> int:
-    """Samples in one batch: the leading axis of its first input of rank >= 1 (a scalar: 1)."""
-    for name in names:
-        shape = getattr(batch.get(name), "shape", ())
-        if shape:
-            return int(shape[0])
-    return 1
+        samples=sum(count_samples({n: b[n] for n in ref_inputs}, axes) for b in feeds),
+        batches=len(feeds), smoke=smoke, seed=seed if smoke else None, runtime=runtime,
+        metrics=() if metric is None else _metric_figures(metric, metric_name, engine, kept))
 
 
 def _tolerance_items(tolerance: Mapping[str, float | None] | Any) -> list[tuple[str, float]]:
@@ -286,41 +357,92 @@ def _tolerance_items(tolerance: Mapping[str, float | None] | Any) -> list[tuple[
     return sorted(out, key=lambda kv: order.index(kv[0]))
 
 
-def check_tolerance(report: AccuracyReport,
-                    tolerance: Mapping[str, float | None] | Any) -> list[str]:
-    """Human-readable violations of ``tolerance`` (max_abs, mean_abs, min_cosine, min_top1).
+def _metric_items(metric_tolerance: Mapping[str, float] | None) -> list[tuple[str, float]]:
+    out = []
+    for key, value in sorted((metric_tolerance or {}).items()):
+        kind, _, figure = key.partition("_")
+        if kind not in ("min", "max") or not figure:
+            raise ValueError(f"metric tolerance {key!r} does not start with min_ or max_")
+        out.append((key, float(value)))
+    return out
 
-    Empty means the report passes. Each line names the output, the figure, the measured and
-    the allowed value, and what to change. A report that could not be measured fails every
-    non-empty tolerance, since an unchecked gate must not pass.
+
+def check_tolerance(report: AccuracyReport, tolerance: Mapping[str, float | None] | Any, *,
+                    outputs: Mapping[str, Mapping[str, float | None] | None] | None = None,
+                    metric_tolerance: Mapping[str, float] | None = None) -> list[str]:
+    """Human-readable violations of the accuracy gate. Empty means the report passes.
+
+    ``tolerance`` (max_abs, mean_abs, min_cosine, min_top1) bounds every output.
+    ``outputs`` maps an output name to its own limits, which replace ``tolerance``'s figure by
+    figure (the figures it does not name still apply), or to None: the output is measured and
+    shown, not gated. ``metric_tolerance`` bounds the task metric's figures with
+    ``min_<figure>``/``max_<figure>`` keys. Each line names the output (or figure), the measure,
+    the measured and the allowed value, and what to change. A report that could not be
+    measured fails every non-empty gate, since an unchecked gate must not pass.
     """
-    limits = _tolerance_items(tolerance)
-    if not limits:
+    base = _tolerance_items(tolerance)
+    own = {name: None if limits is None else _tolerance_items(limits)
+           for name, limits in (outputs or {}).items()}
+    metric_limits = _metric_items(metric_tolerance)
+    if not base and not metric_limits and not any(own.values()):
         return []
     if report.not_run is not None:
         return [f"accuracy was not measured: {report.not_run}; remove accuracy.tolerance or "
                 "choose a precision onnxruntime runs on the CPU (fp16, int8, fp8)"]
     violations: list[str] = []
+    order = list(_LIMITS)
+    base_top1_used = False
     for out in report.outputs:
+        if out.name in own and own[out.name] is None:
+            continue  # ignored: measured and shown, not gated
+        limits = {key: (value, f"accuracy.tolerance.{key}") for key, value in base}
+        for key, value in own.get(out.name) or ():
+            limits[key] = (value, f"accuracy.outputs.{out.name}.{key}")
+        if not limits:
+            continue
         if out.nonfinite:
             violations.append(
                 f"output {out.name!r}: {out.nonfinite} value(s) are NaN or infinite in the "
                 "converted model but finite in the fp32 model; choose a higher precision")
-        for key, allowed in limits:
+        for key in sorted(limits, key=order.index):
+            allowed, setting = limits[key]
             attr, kind, words = _LIMITS[key]
             measured = getattr(out, attr)
             if measured is None:
+                if setting.startswith("accuracy.outputs."):
+                    violations.append(
+                        f"output {out.name!r}: {setting} is set, but the output has shape "
+                        f"{list(out.shape)}, so it has no top-1 agreement (that needs rank 2 or "
+                        f"more and more than one class on the last axis); remove {setting}")
                 continue
+            if key == "min_top1" and setting.startswith("accuracy.tolerance."):
+                base_top1_used = True
+            hint = f"loosen {setting} or choose a higher precision"
             if kind == "max" and measured > allowed:
                 violations.append(f"output {out.name!r}: {words} {measured:.6g} exceeds "
-                                  f"accuracy.tolerance.{key} {allowed:.6g}; "
-                                  + _HINT.format(key=key))
+                                  f"{setting} {allowed:.6g}; {hint}")
             elif kind == "min" and measured < allowed:
                 violations.append(f"output {out.name!r}: {words} {measured:.6g} is below "
-                                  f"accuracy.tolerance.{key} {allowed:.6g}; "
-                                  + _HINT.format(key=key))
-    if any(k == "min_top1" for k, _ in limits) \
-            and all(o.top1_agreement is None for o in report.outputs):
-        violations.append("accuracy.tolerance.min_top1 is set, but no output looks like class "
-                          "scores ([batch, classes]); remove accuracy.tolerance.min_top1")
+                                  f"{setting} {allowed:.6g}; {hint}")
+    if any(k == "min_top1" for k, _ in base) and not base_top1_used and report.outputs:
+        violations.append("accuracy.tolerance.min_top1 is set, but no gated output has class "
+                          "scores on its last axis (rank 2 or more, more than one class); "
+                          "remove accuracy.tolerance.min_top1")
+    figures = dict(report.metrics)
+    for key, allowed in metric_limits:
+        kind, _, figure = key.partition("_")
+        setting = f"accuracy.metric_tolerance.{key}"
+        if figure not in figures:
+            violations.append(f"{setting} is set, but accuracy.metric returned no figure "
+                              f"{figure!r} (it returned: {', '.join(figures) or 'nothing'}); "
+                              f"name a returned figure or set accuracy.metric")
+            continue
+        measured = figures[figure]
+        hint = f"loosen {setting} or choose a higher precision"
+        if kind == "max" and measured > allowed:
+            violations.append(f"metric {figure!r}: {measured:.6g} exceeds {setting} "
+                              f"{allowed:.6g}; {hint}")
+        elif kind == "min" and measured < allowed:
+            violations.append(f"metric {figure!r}: {measured:.6g} is below {setting} "
+                              f"{allowed:.6g}; {hint}")
     return violations

@@ -373,8 +373,8 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
 
 def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
                     on_event: OnEvent | None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
-    from trtdoc.accuracy import check_tolerance, compare_models
-    from trtdoc.precision import load_samples
+    from trtdoc.accuracy import check_tolerance, compare_models, load_metric
+    from trtdoc.precision import held_out_batches
 
     spec = item.spec
     if on_event:
@@ -383,19 +383,27 @@ def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, roo
     result = convert_for_spec(spec, paths)
     if on_event:
         on_event((spec.name, "phase", "Accuracy vs fp32 (ONNX Runtime, CPU)", 0, 0))
+    accuracy = spec.accuracy
     held_out = None
-    samples = spec.accuracy.samples if spec.accuracy else 4
-    if spec.accuracy is not None and spec.accuracy.data is not None:
-        held_out = load_samples(spec.accuracy.data, [t.name for t in facts.inputs], samples)
+    samples = accuracy.samples if accuracy else 4  # input samples, not batches
+    if accuracy is not None and accuracy.data is not None:
+        held_out = held_out_batches(accuracy.data, spec.model, samples=samples,
+                                    shapes=opt_shapes, engine=spec.name)
+    metric = (load_metric(accuracy.metric, engine=spec.name)
+              if accuracy is not None and accuracy.metric else None)
     report = compare_models(spec.model, result.model, inputs=held_out, samples=samples,
-                            shapes=opt_shapes)
-    tolerance = spec.accuracy.tolerance if spec.accuracy else None
-    if tolerance is not None:
-        violations = check_tolerance(report, dict(tolerance.items()))
+                            shapes=opt_shapes, engine=spec.name, metric=metric,
+                            metric_name=(accuracy.metric or "") if accuracy else "")
+    if accuracy is not None:
+        violations = check_tolerance(
+            report, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
+            outputs=accuracy.output_limits(), metric_tolerance=dict(accuracy.metric_tolerance))
         if violations:
-            loc = item.locator.find(("accuracy", "tolerance"))
+            setting = next((s for s in ("accuracy.outputs", "accuracy.metric_tolerance")
+                            if f"{s}." in violations[0]), "accuracy.tolerance")
+            loc = item.locator.find(tuple(setting.split(".")))
             raise BuildError("; ".join(violations), engine=spec.name, spec_path=loc.path,
-                             setting="accuracy.tolerance", line=loc.line)
+                             setting=setting, line=loc.line)
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
     report = dataclasses.replace(report, reference=project_path(report.reference, root),
                                  candidate=project_path(report.candidate, root))

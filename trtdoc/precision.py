@@ -252,7 +252,10 @@ def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
 
 
 def _read_sample_file(path: Path, names: list[str], dtypes: Mapping[str, Any] | None,
-                      fail: Any) -> dict[str, np.ndarray]:
+                      fail: Any, axes: Mapping[str, int | None] | None = None
+                      ) -> dict[str, np.ndarray]:
+    """The arrays of one file. ``axes`` (input -> sample axis, None: not batched) replaces the
+    default of a leading sample axis on every array."""
     import numpy as np
 
     where = display_path(path)
@@ -292,9 +295,14 @@ def _read_sample_file(path: Path, names: list[str], dtypes: Mapping[str, Any] | 
                 raise unreadable(exc) from exc
     lengths = set()
     for name, arr in arrays.items():
-        if arr.ndim == 0:
-            raise fail(f"{where}: array {name!r} is a scalar. Give it a leading sample axis")
-        lengths.add(arr.shape[0])
+        axis = 0 if axes is None else axes.get(name, 0)
+        if axis is not None and arr.ndim <= axis:
+            raise fail(f"{where}: array {name!r} is a scalar. Give it a leading sample axis"
+                       if arr.ndim == 0 else
+                       f"{where}: array {name!r} has shape {list(arr.shape)}, but model input "
+                       f"{name!r} stacks samples along axis {axis}. Save it with that axis")
+        if axis is not None:
+            lengths.add(arr.shape[axis])
         want = None if dtypes is None else dtypes.get(name)
         if want is not None:
             want = np.dtype(want)
@@ -306,12 +314,155 @@ def _read_sample_file(path: Path, names: list[str], dtypes: Mapping[str, Any] | 
             if arr.dtype.kind not in "iubf":
                 raise fail(f"{where}: array {name!r} holds {arr.dtype} values, which cannot "
                            f"feed model input {name!r} ({want})")
-            arrays[name] = np.ascontiguousarray(arr, dtype=want)
+            # asarray, not ascontiguousarray: that makes a scalar 1-d.
+            arrays[name] = np.asarray(arr, dtype=want, order="C")
     if len(lengths) > 1:
-        sizes = ", ".join(f"{n}: {a.shape[0]}" for n, a in arrays.items())
-        raise fail(f"{where}: arrays have different sample counts along the first axis "
+        if axes is None:
+            sizes = ", ".join(f"{n}: {a.shape[0]}" for n, a in arrays.items())
+            raise fail(f"{where}: arrays have different sample counts along the first axis "
+                       f"({sizes}). Give every input the same number of samples")
+        sizes = ", ".join(f"{n}: {a.shape[ax]}" for n, a in arrays.items()
+                          if (ax := axes.get(n, 0)) is not None)
+        raise fail(f"{where}: arrays have different sample counts along their batch axes "
                    f"({sizes}). Give every input the same number of samples")
     return arrays
+
+
+def batch_axes(model: Path) -> dict[str, int | None]:
+    """Per graph input of ``model``, the axis its samples are stacked along (None: not batched).
+
+    The batch axis is the input's dynamic axis (one whose symbol names a batch, else the first
+    dynamic one), so ``state [2, batch, 128]`` is batched along axis 1. A static input beside
+    dynamic ones, and a scalar such as a sample rate, is fed whole to every batch. In a fully
+    static model every input of rank >= 1 is batched along axis 0.
+    """
+    specs = input_specs(model)
+    dynamic = {name: [i for i, d in enumerate(dims) if not (isinstance(d, int) and d > 0)]
+               for name, _, dims in specs}
+    any_dynamic = any(dynamic.values())
+    axes: dict[str, int | None] = {}
+    for name, _, dims in specs:
+        if dynamic[name]:
+            named = [i for i in dynamic[name]
+                     if isinstance(dims[i], str) and "batch" in dims[i].lower()]
+            axes[name] = (named or dynamic[name])[0]
+        else:
+            axes[name] = 0 if dims and not any_dynamic else None
+    return axes
+
+
+def _batch_limit(model: Path, axes: Mapping[str, int | None],
+                 shapes: Mapping[str, Sequence[int]] | None) -> tuple[int | None, bool]:
+    """Largest batch (the profile's opt batch, or the fixed one) and whether it is fixed."""
+    sizes, fixed = [], False
+    for name, _, dims in input_specs(model):
+        axis = axes.get(name)
+        if axis is None:
+            continue
+        given = None if shapes is None else shapes.get(name)
+        if isinstance(dims[axis], int) and dims[axis] > 0:
+            sizes.append(int(dims[axis]))
+            fixed = True
+        elif given is not None and len(given) > axis:
+            sizes.append(int(given[axis]))
+    return (min(sizes) if sizes else None), fixed
+
+
+def count_samples(batch: Mapping[str, Any], axes: Mapping[str, int | None]) -> int:
+    """Samples in one batch: the batch-axis length of its first batched input (none: 1)."""
+    for name in sorted(batch):
+        axis = axes.get(name, 0)
+        shape = getattr(batch[name], "shape", ())
+        if axis is not None and len(shape) > axis:
+            return int(shape[axis])
+    return 1
+
+
+def _take(batch: Mapping[str, np.ndarray], axes: Mapping[str, int | None], start: int,
+          stop: int) -> dict[str, np.ndarray]:
+    import numpy as np
+
+    return {n: a if (ax := axes.get(n, 0)) is None
+            else np.take(a, np.arange(start, stop), axis=ax) for n, a in batch.items()}
+
+
+def held_out_batches(path: Path, model: Path, *, samples: int,
+                     shapes: Mapping[str, Sequence[int]] | None, engine: str = "",
+                     setting: str = "accuracy.data") -> tuple[dict[str, np.ndarray], ...]:
+    """The first ``samples`` samples of held-out data, in batches of at most the opt batch.
+
+    ``path`` is an .npz (one array per model input), an .npy (single-input models) or a folder
+    of them, read in name order. Each array stacks samples along its input's batch axis
+    (:func:`batch_axes`); a scalar input is a 0-d array, fed to every batch. Arrays are cast to
+    the model's input types, refusing fractional values for integer inputs. Fewer than
+    ``samples`` samples, or a count a fixed batch size does not divide, raise
+    :class:`BuildError` naming ``setting``.
+    """
+    names = [n for n, _, _ in input_specs(model)]
+    dtypes = {n: t for n, t, _ in input_specs(model)}
+    axes = batch_axes(model)
+    limit, fixed = _batch_limit(model, axes, shapes)
+    engine = engine or path.name
+
+    def fail(message: str) -> BuildError:
+        return BuildError(message, engine=engine, setting=setting)
+
+    if fixed and limit and samples % limit:
+        raise fail(f"the model takes batches of exactly {limit}, so accuracy.samples "
+                   f"{samples} cannot be split into them. Make accuracy.samples a multiple "
+                   f"of {limit}")
+    files = _data_files(path, fail)
+    out: list[dict[str, np.ndarray]] = []
+    taken = 0
+    for file in files:
+        arrays = _read_sample_file(file, names, dtypes, fail, axes)
+        available = count_samples(arrays, axes)
+        start = 0
+        while start < available and taken < samples:
+            size = min(limit or samples, available - start, samples - taken)
+            out.append(_take(arrays, axes, start, start + size))
+            start, taken = start + size, taken + size
+        if taken >= samples:
+            break
+    if taken < samples:
+        raise fail(f"{display_path(path)} holds {taken} samples, fewer than the "
+                   f"{samples} accuracy.samples asks for. Add samples or lower accuracy.samples")
+    return tuple(out)
+
+
+def _data_files(path: Path, fail: Any) -> list[Path]:
+    if not path.exists():
+        raise fail(f"{display_path(path)} does not exist. Point accuracy.data at an .npz, an "
+                   ".npy, or a folder of them")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
+        if not files:
+            raise fail(f"{display_path(path)} holds no .npz or .npy files. Save one array per "
+                       "model input with numpy.savez")
+        return files
+    if path.suffix not in (".npz", ".npy"):
+        raise fail(f"{display_path(path)} is not an .npz or .npy file. Save the inputs with "
+                   "numpy.savez (one array per input name) or numpy.save (single-input models)")
+    return [path]
+
+
+def random_batches(model: Path, shapes: Mapping[str, Sequence[int]] | None, *, samples: int,
+                   seed: int = 0, engine: str = "") -> tuple[dict[str, np.ndarray], ...]:
+    """``samples`` seeded random samples (:func:`random_samples`) in opt-shape batches.
+
+    The last batch is cut to the samples left, unless the model's batch size is fixed: then
+    every batch is whole, and the count rounds up to a multiple of it.
+    """
+    axes = batch_axes(model)
+    limit, fixed = _batch_limit(model, axes, shapes)
+    per = count_samples(random_samples(model, shapes, count=1, seed=seed, engine=engine)[0],
+                        axes) if limit is None else limit
+    count = -(-samples // per)
+    batches = list(random_samples(model, shapes, count=count, seed=seed, engine=engine))
+    rest = samples - (count - 1) * per
+    if not fixed and 0 < rest < count_samples(batches[-1], axes):
+        batches[-1] = _take(batches[-1], axes, 0, rest)
+    return tuple(batches)
 
 
 def input_specs(model: Path) -> tuple[tuple[str, Any, tuple[int | str, ...]], ...]:

@@ -104,10 +104,57 @@ class Tolerance:
 
 
 @dataclass(frozen=True)
+class OutputTolerance:
+    """One output's own limits (``accuracy.outputs.<name>``); ``tolerance`` None: ``ignore``."""
+
+    name: str
+    tolerance: Tolerance | None
+
+    @property
+    def ignore(self) -> bool:
+        """Measured and shown, not gated."""
+        return self.tolerance is None
+
+
+@dataclass(frozen=True)
 class Accuracy:
+    """The ``accuracy:`` block.
+
+    ``samples`` counts input samples (not batches); they are run in batches of at most the
+    profile's opt batch size. ``tolerance`` bounds every output; ``outputs`` overrides it figure
+    by figure for named outputs (sorted by name), or ignores one. ``metric`` names a task-metric
+    function (``package.module:function``) whose figures ``metric_tolerance`` bounds with
+    ``min_<figure>``/``max_<figure>`` keys (sorted).
+    """
+
     tolerance: Tolerance | None = None
     data: Path | None = None  # held-out inputs; None means seeded random inputs (a smoke check)
     samples: int = 4
+    outputs: tuple[OutputTolerance, ...] = ()
+    metric: str | None = None
+    metric_tolerance: tuple[tuple[str, float], ...] = ()
+
+    def output_limits(self) -> dict[str, dict[str, float] | None]:
+        """Output name -> its own limits, or None for an ignored output."""
+        return {o.name: None if o.tolerance is None else dict(o.tolerance.items())
+                for o in self.outputs}
+
+    def to_dict(self, rel: Any) -> dict[str, Any]:
+        """JSON-ready; keys added after the first release appear only when set, so the build
+        key of a spec that does not use them stays the same."""
+        d: dict[str, Any] = {
+            "tolerance": None if self.tolerance is None else dict(self.tolerance.items()),
+            "data": rel(self.data),
+            "samples": self.samples,
+        }
+        if self.outputs:
+            d["outputs"] = {name: "ignore" if limits is None else limits
+                            for name, limits in self.output_limits().items()}
+        if self.metric is not None:
+            d["metric"] = self.metric
+        if self.metric_tolerance:
+            d["metric_tolerance"] = dict(self.metric_tolerance)
+        return d
 
 
 @dataclass(frozen=True)
@@ -171,12 +218,7 @@ class EngineSpec:
             "hardware_compatibility": self.hardware_compatibility,
             "version_compatible": self.version_compatible,
             "flags": list(self.flags),
-            "accuracy": None if self.accuracy is None else {
-                "tolerance": None if self.accuracy.tolerance is None
-                else dict(self.accuracy.tolerance.items()),
-                "data": rel(self.accuracy.data),
-                "samples": self.accuracy.samples,
-            },
+            "accuracy": None if self.accuracy is None else self.accuracy.to_dict(rel),
             "variant": {k: v for k, v in self.variant},
         }
 
@@ -417,10 +459,46 @@ class _Tolerance(_Model):
     min_top1: Float | None = Field(None, ge=0, le=1)
 
 
+class _OutputTolerance(_Tolerance):
+    ignore: bool = False  # what `name: ignore` becomes
+
+
+def _output_limits(value: Any) -> Any:
+    if value == "ignore":
+        return {"ignore": True}
+    if isinstance(value, str) or value is None:
+        raise ValueError(f"{value!r} is neither 'ignore' nor a mapping of limits; write "
+                         "`ignore` (measured and shown, not gated) or limits such as "
+                         "`{max_abs: 0.1, min_top1: 0.98}`")
+    return value
+
+
+_METRIC_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def _metric_target(value: str) -> str:
+    if not _METRIC_RE.match(value):
+        raise ValueError(f"{value!r} is not package.module:function; write for example "
+                         "`metric: mypackage.metrics:exact_match`")
+    return value
+
+
+def _metric_key(value: str) -> str:
+    kind, _, figure = value.partition("_")
+    if kind not in ("min", "max") or not figure:
+        raise ValueError(f"'{value}' does not start with min_ or max_; write `min_<figure>` "
+                         "or `max_<figure>` for a figure the metric returns, e.g. "
+                         "`min_exact_match: 0.9`")
+    return value
+
+
 class _Accuracy(_Model):
     tolerance: _Tolerance | None = None
     data: str | None = None
     samples: int = Field(4, ge=1)
+    outputs: dict[str, Annotated[_OutputTolerance, BeforeValidator(_output_limits)]] = {}
+    metric: Annotated[str, AfterValidator(_metric_target)] | None = None
+    metric_tolerance: dict[Annotated[str, AfterValidator(_metric_key)], Float] = {}
 
 
 class _Spec(_Model):
@@ -463,6 +541,7 @@ _KEYS_AT: dict[str, tuple[str, ...]] = {
     "memory": _fields(_Memory),
     "accuracy": _fields(_Accuracy),
     "accuracy.tolerance": _fields(_Tolerance),
+    "accuracy.outputs.*": _fields(_Tolerance),
     "profile": _fields(_ShapeRange),
 }
 
@@ -506,6 +585,8 @@ def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
             key = str(path[-1])
             parent = tuple(path[:-1])
             level = ("profile" if parent and parent[0] == "profiles" and len(parent) == 3
+                     else "accuracy.outputs.*" if parent[:2] == ("accuracy", "outputs")
+                     and len(parent) == 3
                      else format_key(tuple(p for p in parent if not isinstance(p, int))))
             allowed = _KEYS_AT.get(level, ())
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -633,6 +714,12 @@ def _freeze(spec: _Spec, source: Path, variant: tuple[tuple[str, Any], ...]) -> 
                 **spec.accuracy.tolerance.model_dump()),
             data=None if spec.accuracy.data is None else resolve(spec.accuracy.data),
             samples=spec.accuracy.samples,
+            outputs=tuple(
+                OutputTolerance(name, None if limits.ignore else Tolerance(
+                    **limits.model_dump(exclude={"ignore"})))
+                for name, limits in sorted(spec.accuracy.outputs.items())),
+            metric=spec.accuracy.metric,
+            metric_tolerance=tuple(sorted(spec.accuracy.metric_tolerance.items())),
         ),
         variant=variant,
     )
