@@ -25,7 +25,7 @@ def test_rtx_engine_cells_follow_the_header_targets() -> None:
     cells = {c.arch: c for c in row.cells}
     assert [c.arch for c in row.cells] == list(ARCHITECTURE_KEYS)
     assert cells["sm86"].text == "✓ compiled for sm86"
-    assert cells["sm90"].text == "✗ TensorRT-RTX has no Hopper support"
+    assert cells["sm90"].text == "✗ TensorRT-RTX has no Hopper sm90 support"
     assert cells["sm75"].text == "✗ not among the targets"
     assert cells["sm120"].status == NO
     assert row.compiled_source == "engine header"

@@ -632,3 +632,26 @@ def test_layer_is_hashable_and_frozen():
     with pytest.raises(AttributeError):
         layer.name = "b"  # type: ignore[misc]
     assert hash(layer) == hash(Layer("a", "kgen", (), (), "", (), ""))
+
+
+def test_a_one_element_scale_is_not_weights():
+    """magika-int8's first layer quantizes the Int32 byte ids with one Float scale: that scale
+    must not make the layer Float while the same layer in the fp32 engine reads Int32."""
+    from trtdoc.inspect import layer_precision
+
+    ids = TensorDesc("bytes", (-1, 2048), "Int32", "")
+    scale = TensorDesc("scale", (1,), "Float", "")
+    assert layer_precision((ids,), (scale,)) == "Int32"
+    weights = TensorDesc("w", (64, 257), "Half", "")
+    assert layer_precision((ids,), (scale, weights)) == "Half"
+
+
+def test_memory_of_a_two_profile_engine_is_its_largest_profile():
+    """The builder logs activation and scratch memory once per profile (here bert-tiny's two
+    profiles, as TensorRT-RTX 1.7 logged them): the engine needs the larger, not the last."""
+    messages = [m for m in read_log("bert_tiny.build.jsonl")
+                if not m.startswith(("Total Activation Memory", "Max Scratch Memory"))]
+    messages += ["Max Scratch Memory: 12910592 bytes", "Total Activation Memory: 12911104 bytes",
+                 "Max Scratch Memory: 9764864 bytes", "Total Activation Memory: 9765376 bytes"]
+    memory = inspection_from_build_log(messages).memory
+    assert (memory.activation, memory.scratch) == (12911104, 12910592)

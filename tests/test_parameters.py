@@ -39,7 +39,7 @@ def test_rows_of_a_real_rtx_build() -> None:
                                      "if the log warns that tactics were skipped")
     targets = rows["targets"]
     assert (targets.spec, targets.effective) == ("sm80, sm86, sm89", "sm80, sm86, sm89")
-    assert targets.default == "none (builder default)"
+    assert targets.default == "none: TensorRT-RTX 1.7 then compiles for sm80, sm86, sm89, sm120"
     assert rows["hardware_compatibility"].effective == "n/a in TensorRT-RTX"
     assert rows["optimization_level"].spec == "not set"
     assert rows["optimization_level"].effective == "3"
@@ -122,3 +122,18 @@ def test_formatting() -> None:
     assert format_value("flags", ["tf32", "debug"]) == "debug, tf32"
     assert format_value("version_compatible", False) == "false"
     assert format_value("memory.workspace", None) == "not set"
+
+
+def test_a_tolerance_without_a_precision_step_is_not_shown_as_checked() -> None:
+    # magika-fp32 inherits `accuracy.tolerance` from its variants, but fp32 has no precision
+    # step: nothing was compared, so the effective column must not claim a gate.
+    from trtdoc.record import read_record
+
+    root = Path(__file__).resolve().parents[1]
+    record = read_record(root / "records" / "magika-fp32.json")
+    assert record.accuracy is None and record.spec["accuracy"]["tolerance"]
+    rows = {r.key: r for r in parameter_rows(record)}
+    assert rows["accuracy.tolerance"].effective == "not checked (no precision step)"
+    int8 = read_record(root / "records" / "magika-int8.json")
+    rows = {r.key: r for r in parameter_rows(int8)}
+    assert "top-1 agreement ≥ 0.95" in rows["accuracy.tolerance"].effective

@@ -252,8 +252,8 @@ def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _spec_view(spec: EngineSpec) -> dict[str, Any]:
-    return spec.to_dict(base=project_root(spec.source))
+def _spec_view(spec: EngineSpec, paths: OutputPaths) -> dict[str, Any]:
+    return spec.to_dict(base=project_root(spec.source, paths.records))
 
 
 def _previous(paths: OutputPaths, name: str) -> EngineRecord | None:
@@ -292,7 +292,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     from trtdoc.inspect import Inspection, inspection_from_build_log
 
     spec = item.spec
-    root = project_root(spec.source)
+    root = project_root(spec.source, paths.records)
     facts = model_facts_from_onnx(spec.model)
     model_path = spec.model
     precision: dict[str, Any] | None = None
@@ -328,7 +328,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     return EngineRecord(
         name=spec.name,
         build_key=key,
-        spec=MappingProxyType(_spec_view(spec)),
+        spec=MappingProxyType(_spec_view(spec, paths)),
         spec_hash=spec.build_key(),
         model_path=project_path(spec.model, root),
         model_sha256=files[0].sha256,
@@ -616,7 +616,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
             prev = plan.previous
             if (not force and prev is not None and prev.build_key == plan.key
                     and paths.engine(item.spec.name).is_file()):
-                view = _spec_view(item.spec)
+                view = _spec_view(item.spec, paths)
                 if dict(prev.spec) != view:
                     write_atomic(paths.record(item.spec.name), dumps(prev.with_spec(view)))
                     outcomes.append(Outcome(item.spec.name, "updated", 0.0,
@@ -699,7 +699,8 @@ def check_records(spec_paths: Sequence[Path], paths: OutputPaths) -> RunResult:
     for item in good:
         plan = _plan(item, paths)
         prev = plan.previous
-        if prev is None or prev.build_key != plan.key or dict(prev.spec) != _spec_view(item.spec):
+        if (prev is None or prev.build_key != plan.key
+                or dict(prev.spec) != _spec_view(item.spec, paths)):
             changed.append(paths.record(item.spec.name))
             outcomes.append(Outcome(item.spec.name, "stale", 0.0, "record out of date",
                                     item.spec.source))

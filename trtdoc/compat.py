@@ -120,7 +120,7 @@ def _rtx_cells(record: EngineRecord, row: Runtime | None) -> tuple[tuple[str, ..
         if row is not None and row.architectures is not None \
                 and arch.key not in row.architectures:
             cells.append(Cell(arch.key, NO,
-                              f"{_display(row.backend)} has no {arch.family} support"))
+                              f"{_display(row.backend)} has no {arch.family} {arch.key} support"))
         elif arch.key in targets:
             how = " (default targets)" if defaulted else ""
             cells.append(Cell(arch.key, YES, f"compiled for {arch.key}{how}"))

@@ -32,16 +32,17 @@ class Architecture:
 _RTX_MATRIX = "https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/support-matrix.html"
 _TRT_101_MATRIX = ("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-1010/"
                    "support-matrix/index.html")
-_TREX_README = "shared/fixtures/trex/README.txt (TREx sample exports, NVIDIA A100)"
+_CUDA_GPUS = "https://developer.nvidia.com/cuda-gpus"
 
 ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture("sm75", "7.5", "Turing", "RTX 2080 Ti", _RTX_MATRIX),
-    Architecture("sm80", "8.0", "Ampere", "A100", _TREX_README),
+    Architecture("sm80", "8.0", "Ampere", "A100", _CUDA_GPUS),
     Architecture("sm86", "8.6", "Ampere", "RTX 3090", _RTX_MATRIX),
     Architecture("sm89", "8.9", "Ada Lovelace", "RTX 4090", _RTX_MATRIX),
     Architecture("sm90", "9.0", "Hopper", "H100", _TRT_101_MATRIX),
     Architecture("sm100", "10.0", "Blackwell", "", ""),
     Architecture("sm120", "12.0", "Blackwell", "RTX 5090", _RTX_MATRIX),
+    Architecture("sm121", "12.1", "Blackwell", "GB10", _RTX_MATRIX),
 )
 ARCHITECTURE_KEYS = tuple(a.key for a in ARCHITECTURES)
 

@@ -182,7 +182,8 @@ def layer_precision(inputs: Sequence[TensorDesc], constants: Sequence[TensorDesc
     1. the first non-constant input of a math type (see ``MATH_DTYPES``) wins; index, shape
        and mask tensors are passed over;
     2. if no input has a math type (an embedding lookup fed only Int64 ids), the weights
-       decide: the largest math-typed constant, since biases and scales are smaller;
+       decide: the largest math-typed constant of more than one element, since biases and
+       scales are smaller;
     3. failing both, the first typed input (integer shape arithmetic is Int64 math), then the
        first typed constant;
     4. a layer with neither inputs nor weights (a shape call, a host-to-device shape copy,
@@ -191,7 +192,9 @@ def layer_precision(inputs: Sequence[TensorDesc], constants: Sequence[TensorDesc
     for t in inputs:
         if t.dtype in MATH_DTYPES:
             return t.dtype
-    weights = [t for t in constants if t.dtype in MATH_DTYPES]
+    # A one-element constant is a scale or a clamp bound, not weights: it says nothing about
+    # the type the layer computes in (a quantize of Int32 ids holds one Float scale).
+    weights = [t for t in constants if t.dtype in MATH_DTYPES and _elements(t.dims) > 1]
     if weights:
         # max keeps the first of equal sizes
         return max(weights, key=lambda t: _elements(t.dims)).dtype
@@ -804,7 +807,13 @@ def inspection_from_build_log(messages: Iterable[str], *, optimization_profile: 
             continue
         m = _MEMORY_LINE.match(message)
         if m:
-            memory[_MEMORY_FIELD[m.group(1)]] = int(m.group(2))
+            field, value = _MEMORY_FIELD[m.group(1)], int(m.group(2))
+            # The builder reports activation and scratch memory once per optimisation profile;
+            # an execution context needs the one of its profile, so the engine needs the
+            # largest of them (not whichever profile happened to be logged last).
+            if field in ("activation", "scratch"):
+                value = max(value, memory.get(field, 0))
+            memory[field] = value
     if layers_text is None:
         raise InspectError(f"the build log has no layer information; {DETAILED_HINT}")
     raw_layers, io = _parse_layers_message(layers_text)

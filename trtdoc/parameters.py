@@ -231,6 +231,10 @@ def _effective(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> s
         batches = precision.get("calibration_batches")
         return f"{batches} batches" if batches else "none"
     if key == "accuracy.tolerance":
+        if record.accuracy is None:
+            # No precision step ran, so nothing was compared: a tolerance inherited from
+            # _defaults.yaml or variants: checked nothing for this engine.
+            return "not checked (no precision step)"
         tol = _tolerance(_lookup(record.spec or {}, key))
         return tol if tol != NOT_SET else "not checked"
     if key not in settings:
@@ -257,7 +261,20 @@ def _default(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> str
         return f"n/a in {_flavour(record.backend)}"
     if key == "profiles" and not default:
         return "none"
+    if key == "targets" and not default:
+        return _default_targets(record)
     return format_value(key, default)
+
+
+def _default_targets(record: EngineRecord) -> str:
+    """What a TensorRT-RTX build with no targets compiles for, from the cited runtime data."""
+    from trtdoc.compat import runtime_for
+
+    row = runtime_for(record.backend, record.backend_version)
+    if record.backend != "tensorrt-rtx" or row is None or not row.default_targets:
+        return "none (builder default)"
+    return ("none: TensorRT-RTX " + row.version + " then compiles for "
+            + ", ".join(row.default_targets))
 
 
 def _imported(record: EngineRecord) -> bool:

@@ -13,13 +13,18 @@ from pathlib import Path
 _MARKERS = (".git", "mkdocs.yml", "trtdoc.yml")
 
 
-def project_root(spec_path: Path) -> Path:
-    """The repository a spec belongs to; else the working directory, if the spec is below it;
-    else the spec's own folder."""
+def project_root(spec_path: Path, records: Path | None = None) -> Path:
+    """The repository a spec belongs to; else the folder that holds the records folder (the
+    project's checked-in state), when the spec is below it; else the working directory, if the
+    spec is below it; else the spec's own folder."""
     folder = Path(os.path.realpath(spec_path)).parent
     for candidate in (folder, *folder.parents):
         if any((candidate / m).exists() for m in _MARKERS):
             return candidate
+    if records is not None:
+        state = Path(os.path.realpath(records)).parent
+        if folder == state or state in folder.parents:
+            return state
     cwd = Path(os.path.realpath(Path.cwd()))
     try:
         folder.relative_to(cwd)

@@ -190,7 +190,7 @@ def build_flow(record: EngineRecord) -> str:
     else:
         opset = model.default_opset if model is not None else None
         words = f"{model.nodes:,} nodes" if model is not None else "facts not read"
-        onnx = g.node(f"Parse ONNX: {words}" + (f", opset {opset}" if opset else ""))
+        onnx = g.node(f"ONNX model: {words}" + (f", opset {opset}" if opset else ""))
 
     # The precision step: exactly one of these branches was taken.
     fp32 = g.node("fp32: no conversion", taken=not imported and precision == "fp32")
@@ -211,7 +211,12 @@ def build_flow(record: EngineRecord) -> str:
     flags = g.node(f"Builder flag --{precision}" if flags_taken else "Builder precision flags",
                    taken=flags_taken)
 
-    nodes_in = f"{model.nodes:,} ONNX nodes" if model is not None else "ONNX nodes"
+    # TensorRT parses the model the precision step wrote, where one ran.
+    parsed = info.get("nodes_after") if (cast_taken or quant_taken) else (
+        model.nodes if model is not None else None)
+    nodes_in = f"{parsed:,} ONNX nodes" if isinstance(parsed, int) else "ONNX nodes"
+    parse = g.node(f"Parse ONNX: {parsed:,} nodes" if isinstance(parsed, int) else "Parse ONNX",
+                   taken=not imported)
     optimise = g.node(f"Graph optimisation: {nodes_in} to {layers:,} engine layers",
                       taken=not imported)
     level = next((s.effective for s in record.settings if s.key == "optimization_level"), None)
@@ -227,7 +232,8 @@ def build_flow(record: EngineRecord) -> str:
     g.edge(scales, qdq, taken=qdq not in g.skipped)
     g.edge(onnx, flags, taken=flags not in g.skipped)
     for step in (fp32, cast, qdq, flags):
-        g.edge(step, optimise, taken=step not in g.skipped and optimise not in g.skipped)
+        g.edge(step, parse, taken=step not in g.skipped and parse not in g.skipped)
+    g.edge(parse, optimise, taken=parse not in g.skipped)
     g.edge(optimise, tactics, taken=optimise not in g.skipped)
     g.edge(tactics, serialise, taken=tactics not in g.skipped)
 
@@ -308,6 +314,16 @@ def _scalar_items(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
                   for k, v in mapping.items() if isinstance(v, (str, int, float, bool)))
 
 
+# Precision-step facts whose bare key would be read wrongly: the counts are of the whole
+# converted model, not of what the step added.
+_PRECISION_LABELS = {
+    "cast_nodes": "cast nodes in the converted model",
+    "qdq_nodes": "Q/DQ nodes in the converted model",
+    "nodes_before": "nodes before the step",
+    "nodes_after": "nodes after the step",
+}
+
+
 def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Per-output metrics, whichever of a list or a name-keyed mapping the record holds."""
     if not accuracy:
@@ -382,7 +398,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "build_flow": build_flow(record),
         "fusion_flow": fusion_flow(record),
         "precision_pie": precision_pie(record),
-        "precision_items": _scalar_items(record.precision),
+        "precision_items": [(_PRECISION_LABELS.get(k, k), v)
+                            for k, v in _scalar_items(record.precision)],
         "accuracy_items": _scalar_items(record.accuracy),
         "accuracy_outputs": _accuracy_outputs(record.accuracy),
         "compat": rows,
