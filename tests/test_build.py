@@ -346,3 +346,52 @@ def test_a_rebuild_with_other_bytes_replaces_the_record_and_says_so(tmp_path: Pa
     assert history_path(paths.records, "mobilenet").is_file()
     changes = changes_between(previous, read_record(record_file))
     assert ("engine sha256", "000000000000") in {(c.what, c.old) for c in changes.summary}
+
+
+GATED = f"""name: gated
+model: {MODELS / "mobilenet_v2_035.onnx"}
+backend: tensorrt-rtx
+precision: fp16
+profiles:
+  - input: {{min: [1, 3, 224, 224], opt: [2, 3, 224, 224], max: [2, 3, 224, 224]}}
+targets: [sm86]
+accuracy: {{samples: 2, tolerance: {{max_abs: TOL}}}}
+"""
+
+
+def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path: Path) -> None:
+    from trtdoc.record import read_gates
+    from trtdoc.render import plan_site
+
+    spec = tmp_path / "specs" / "gated.yaml"
+    spec.parent.mkdir()
+    spec.write_text(GATED.replace("TOL", "0.05"))
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    assert [o.status for o in build_all([spec.parent], paths).outcomes] == ["built"]
+    engine, record = paths.engine("gated"), paths.record("gated")
+    engine_bytes, record_bytes = engine.read_bytes(), record.read_bytes()
+    engine_mtime = engine.stat().st_mtime_ns
+
+    # Only accuracy changes: the gate runs again on the converted model, and fails.
+    spec.write_text(GATED.replace("TOL", "1e-15"))
+    (failed,) = build_all([spec.parent], paths).outcomes
+    assert failed.status == "failed"
+    assert "max abs error" in failed.message and "exceeds accuracy.tolerance.max_abs 1e-15" \
+        in failed.message
+    assert engine.read_bytes() == engine_bytes and engine.stat().st_mtime_ns == engine_mtime
+    assert record.read_bytes() == record_bytes  # the last good record stays
+    gates = read_gates(paths.records)
+    assert gates["gated"]["accuracy"]["outputs"][0]["max_abs"] > 1e-15
+    pages = {p.name: b.decode() for p, b in plan_site(
+        [read_record(record)], tmp_path / "site", gates=gates).items()}
+    assert '!!! failure "The latest build failed its accuracy gate"' in pages["gated.md"]
+    assert "exceeds accuracy.tolerance.max&#95;abs 1e-15" in pages["gated.md"]
+    assert "(latest build failed its accuracy gate)" in pages["index.md"]
+
+    # A looser limit: re-checked without a TensorRT build, and the failed gate is gone.
+    spec.write_text(GATED.replace("TOL", "0.1"))
+    (rechecked,) = build_all([spec.parent], paths).outcomes
+    assert rechecked.status == "re-checked", rechecked
+    assert engine.stat().st_mtime_ns == engine_mtime
+    assert read_record(record).spec["accuracy"]["tolerance"] == {"max_abs": 0.1}
+    assert read_gates(paths.records) == {}

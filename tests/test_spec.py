@@ -201,6 +201,19 @@ def test_build_key_is_stable(tmp_path: Path) -> None:
     assert len(first) == 64
 
 
+def test_accuracy_changes_the_accuracy_key_not_the_build_key(tmp_path: Path) -> None:
+    # The gate checks the converted model; the engine does not depend on it, so editing it
+    # re-runs the check without a TensorRT build.
+    write(tmp_path / "a", "net.yaml", BASE)
+    write(tmp_path / "b", "net.yaml",
+          BASE.replace("model: net.onnx",
+                       "model: net.onnx\naccuracy: {tolerance: {max_abs: 1e-2}}"))
+    [a] = specs(tmp_path / "a").values()
+    [b] = specs(tmp_path / "b").values()
+    assert a.build_key() == b.build_key()
+    assert a.accuracy_key() != b.accuracy_key()
+
+
 @pytest.mark.parametrize(("old", "new"), [
     ("description: first words", "description: other words"),
     ("owner: team-a", "owner: team-b"),
@@ -224,7 +237,6 @@ def test_build_key_ignores_what_does_not_change_the_engine(tmp_path: Path, old: 
     ("model: net.onnx", "model: net.onnx\nbackend: tensorrt-rtx"),
     ("model: net.onnx", "model: net.onnx\nflags: [weight_streaming]"),
     ("model: net.onnx", "model: net.onnx\nversion_compatible: true"),
-    ("model: net.onnx", "model: net.onnx\naccuracy: {tolerance: {max_abs: 1e-2}}"),
 ])
 def test_build_key_changes_with_build_settings(tmp_path: Path, old: str, new: str) -> None:
     assert old in BASE

@@ -37,6 +37,7 @@ from trtdoc.check import check_specs
 from trtdoc.errors import (
     BackendUnavailableError,
     BuildError,
+    GateError,
     InspectError,
     TrtdocError,
     display_path,
@@ -67,6 +68,9 @@ Event = tuple[str, str, str, int, int]  # (engine, kind, text, step, total)
 OnEvent = Callable[[Event], None]
 
 
+GATES_DIR = ".gates"
+
+
 @dataclass(frozen=True)
 class OutputPaths:
     """Where a build writes. Engines, logs and caches are build products; records are kept."""
@@ -85,6 +89,10 @@ class OutputPaths:
 
     def record(self, name: str) -> Path:
         return self.records / f"{name}.json"
+
+    def gate(self, name: str) -> Path:
+        """The figures of the latest failed accuracy gate, kept beside the last good record."""
+        return self.records / GATES_DIR / f"{name}.json"
 
     @property
     def cache(self) -> Path:
@@ -394,6 +402,10 @@ def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, roo
     report = compare_models(spec.model, result.model, inputs=held_out, samples=samples,
                             shapes=opt_shapes, engine=spec.name, metric=metric,
                             metric_name=(accuracy.metric or "") if accuracy else "")
+    # Records are checked in: keep paths relative, so they do not depend on the checkout.
+    report = dataclasses.replace(report, reference=project_path(report.reference, root),
+                                 candidate=project_path(report.candidate, root))
+    figures = {**report.to_dict(), "gate_key": spec.accuracy_key()}
     if accuracy is not None:
         violations = check_tolerance(
             report, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
@@ -402,14 +414,12 @@ def _precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, roo
             setting = next((s for s in ("accuracy.outputs", "accuracy.metric_tolerance")
                             if f"{s}." in violations[0]), "accuracy.tolerance")
             loc = item.locator.find(tuple(setting.split(".")))
-            raise BuildError("; ".join(violations), engine=spec.name, spec_path=loc.path,
-                             setting=setting, line=loc.line)
-    # Records are checked in: keep paths relative, so they do not depend on the checkout.
-    report = dataclasses.replace(report, reference=project_path(report.reference, root),
-                                 candidate=project_path(report.candidate, root))
+            raise GateError("; ".join(violations), engine=spec.name, spec_path=loc.path,
+                            setting=setting, line=loc.line, report=figures,
+                            violations=violations)
     # The plain sha256 of the model that was built, so the reproduce snippet can be checked.
     info = {**result.to_dict(base=root), "model_sha256": file_sha256(result.model)}
-    return result.model, info, report.to_dict()
+    return result.model, info, figures
 
 
 def _write_log(path: Path, messages: Sequence[tuple[str, str]]) -> None:
@@ -432,6 +442,8 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
             if attempts >= REPRODUCE_ATTEMPTS or not _same_engine_other_bytes(record,
                                                                               previous):
                 break
+    except GateError as exc:
+        return _gate_failed(item, paths, exc, time.perf_counter() - started)
     except BuildError as exc:
         if exc.details:
             _write_log(paths.failed_log(item.spec.name), [("LOG", d) for d in exc.details])
@@ -444,6 +456,7 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     except TrtdocError as exc:
         return Outcome(item.spec.name, "failed", time.perf_counter() - started,
                        f"{display_path(item.spec.source)}: {exc}", item.spec.source)
+    paths.gate(item.spec.name).unlink(missing_ok=True)  # this build passed its gate
     reproduced = _as_reproduced(record, previous)
     tries = f" on attempt {attempts}" if attempts > 1 else ""
     if reproduced is not None:
@@ -468,6 +481,34 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
                    "new sha256")
     return Outcome(item.spec.name, "built", time.perf_counter() - started, detail,
                    item.spec.source)
+
+
+def _gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
+                 seconds: float) -> Outcome:
+    """Keep the failed gate's figures for the pages; the last good engine and record stay."""
+    gate = {"name": item.spec.name, "violations": list(exc.violations),
+            "accuracy": exc.report, "spec": _spec_view(item.spec, paths)}
+    write_atomic(paths.gate(item.spec.name), json.dumps(gate, indent=1, sort_keys=True) + "\n")
+    return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
+
+
+def recheck_accuracy(item: LoadedSpec, paths: OutputPaths,
+                     previous: EngineRecord) -> tuple[EngineRecord, Outcome]:
+    """Run the accuracy gate again for an unchanged engine whose ``accuracy`` changed.
+
+    The converted model comes from the precision cache (or is converted again); no TensorRT
+    build runs. Raises :class:`GateError` when the new limits fail.
+    """
+    started = time.perf_counter()
+    spec = item.spec
+    root = project_root(spec.source, paths.records)
+    facts = model_facts_from_onnx(spec.model)
+    _, _, figures = _precision_step(item, paths, facts, root, None)
+    record = dataclasses.replace(previous.with_spec(_spec_view(spec, paths)),
+                                 accuracy=MappingProxyType(figures))
+    return record, Outcome(spec.name, "re-checked", time.perf_counter() - started,
+                           "accuracy changed: gate re-run on the converted model; engine "
+                           "unchanged", spec.source)
 
 
 # How often a build is repeated when it makes the recorded engine in other bytes.
@@ -617,6 +658,25 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
             if (not force and prev is not None and prev.build_key == plan.key
                     and paths.engine(item.spec.name).is_file()):
                 view = _spec_view(item.spec, paths)
+                if (prev.precision is not None and prev.accuracy is not None
+                        and prev.accuracy.get("gate_key") != item.spec.accuracy_key()):
+                    try:
+                        record, outcome = recheck_accuracy(item, paths, prev)
+                    except GateError as exc:
+                        outcomes.append(_gate_failed(item, paths, exc, 0.0))
+                        continue
+                    except TrtdocError as exc:
+                        outcomes.append(Outcome(item.spec.name, "failed", 0.0,
+                                                f"{display_path(item.spec.source)}: {exc}",
+                                                item.spec.source))
+                        continue
+                    paths.gate(item.spec.name).unlink(missing_ok=True)
+                    write_atomic(paths.record(item.spec.name), dumps(record))
+                    outcomes.append(outcome)
+                    continue
+                # The record's own check is the spec's again (say, a tolerance edit undone):
+                # a failed gate of an edit in between no longer applies.
+                paths.gate(item.spec.name).unlink(missing_ok=True)
                 if dict(prev.spec) != view:
                     write_atomic(paths.record(item.spec.name), dumps(prev.with_spec(view)))
                     outcomes.append(Outcome(item.spec.name, "updated", 0.0,

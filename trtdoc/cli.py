@@ -103,7 +103,7 @@ def _site_options(func: F) -> F:
 
 
 _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
-                 "updated": "cyan", "failed": "red", "stale": "yellow"}
+                 "updated": "cyan", "re-checked": "cyan", "failed": "red", "stale": "yellow"}
 
 
 def _summary(ui: Ui, outcomes: Any) -> None:
@@ -313,7 +313,7 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
             dry_run: bool) -> list[Path]:
     """Render pages from every record; with ``dry_run`` only list the pages that would change."""
     from trtdoc.diff import read_previous
-    from trtdoc.record import read_records
+    from trtdoc.record import read_gates, read_records
     from trtdoc.render import plan_site, render_site, stale_pages
 
     # Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
@@ -325,14 +325,17 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     try:
         records = read_records(outputs.records)
         previous = read_previous(outputs.records)
+        gates = read_gates(outputs.records)
     finally:
         gc.enable()
     gc.freeze()
     try:
         if dry_run:
-            planned = plan_site(records, site, templates_dir=templates, previous=previous)
+            planned = plan_site(records, site, templates_dir=templates, previous=previous,
+                                gates=gates)
             return stale_pages(site, planned)
-        result = render_site(records, site, templates_dir=templates, previous=previous)
+        result = render_site(records, site, templates_dir=templates, previous=previous,
+                             gates=gates)
     finally:
         gc.unfreeze()
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")

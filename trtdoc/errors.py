@@ -6,8 +6,9 @@ stderr and exit code 1. Any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def display_path(path: Path | str) -> str:
@@ -90,6 +91,16 @@ class BuildError(TrtdocError):
             where += f":{self.line}"
         head = f"{where}: {self.setting}: " if self.setting else f"{where}: "
         return f"{head}{self.message}"
+
+
+class GateError(BuildError):
+    """The converted model failed its accuracy gate; ``report`` keeps the figures measured."""
+
+    def __init__(self, message: str, *, engine: str, report: Mapping[str, Any],
+                 violations: Sequence[str], **kwargs: Any) -> None:
+        self.report = dict(report)
+        self.violations = tuple(violations)
+        super().__init__(message, engine=engine, **kwargs)
 
 
 class RecordError(TrtdocError):

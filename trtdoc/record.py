@@ -223,6 +223,27 @@ def read_records(folder: Path) -> list[EngineRecord]:
     return sorted((read_record(p) for p in folder.glob("*.json")), key=lambda r: r.name)
 
 
+def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
+    """The latest failed accuracy gate of each engine (``records/.gates/<name>.json``).
+
+    A gate file that cannot be read is left out: the page then shows the last good build alone.
+    """
+    gates: dict[str, Mapping[str, Any]] = {}
+    gate_dir = folder / ".gates"
+    if not gate_dir.is_dir():
+        return gates
+    for path in sorted(gate_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isinstance(data, dict) and isinstance(data.get("name"), str)
+                and isinstance(data.get("violations"), list)
+                and isinstance(data.get("accuracy"), dict)):
+            gates[data["name"]] = data
+    return gates
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write via a temporary file in the same folder and rename, so a kill leaves no half file."""
     path.parent.mkdir(parents=True, exist_ok=True)

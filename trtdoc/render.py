@@ -379,7 +379,8 @@ def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, 
 
 
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
-                   baseline: EngineRecord | None = None) -> dict[str, Any]:
+                   baseline: EngineRecord | None = None,
+                   gate: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the engine template needs, computed once here."""
     inspection = record.inspection
     timed = [layer for layer in inspection.layers if layer.time_ms is not None]
@@ -400,8 +401,11 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "precision_pie": precision_pie(record),
         "precision_items": [(_PRECISION_LABELS.get(k, k), v)
                             for k, v in _scalar_items(record.precision)],
-        "accuracy_items": _scalar_items(record.accuracy),
+        "accuracy_items": [(k, v) for k, v in _scalar_items(record.accuracy)
+                           if k != "gate_key"],
         "accuracy_outputs": _accuracy_outputs(record.accuracy),
+        "gate": gate,
+        "gate_outputs": _accuracy_outputs(gate.get("accuracy")) if gate else [],
         "compat": rows,
         "architectures": compat.ARCHITECTURES,
         **reproduce_context(record),
@@ -414,7 +418,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
 
 
 def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
-                previous: Mapping[str, EngineRecord]) -> dict[str, bytes]:
+                previous: Mapping[str, EngineRecord],
+                gates: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
     records = sorted(records, key=lambda r: r.name)
     names = [r.name for r in records]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -426,12 +431,14 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
         path = f"{ENGINES_DIR}/{slug(record.name)}.md"
         pages[path] = _render(env, "engine.md.j2",
                               **engine_context(record, previous.get(record.name),
-                                               fp32_baseline(record, records)))
+                                               fp32_baseline(record, records),
+                                               gates.get(record.name)))
     matrix = compat.compat_matrix(records)
     changes: list[Changes] = [changes_between(previous[r.name], r) for r in records
                               if r.name in previous]
     pages[f"{ENGINES_DIR}/index.md"] = _render(env, "index.md.j2", records=records,
-                                               compat={c.engine: c for c in matrix})
+                                               compat={c.engine: c for c in matrix},
+                                               gates=gates)
     pages["compatibility.md"] = _render(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
@@ -444,10 +451,14 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
 
 def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
               templates_dir: Path | None = None,
-              previous: Mapping[str, EngineRecord] | None = None) -> dict[Path, bytes]:
-    """Every generated page as ``{path under site_dir: bytes}``, without writing anything."""
+              previous: Mapping[str, EngineRecord] | None = None,
+              gates: Mapping[str, Mapping[str, Any]] | None = None) -> dict[Path, bytes]:
+    """Every generated page as ``{path under site_dir: bytes}``, without writing anything.
+
+    ``gates`` maps engine names to their latest failed accuracy gate (``record.read_gates``).
+    """
     env = make_environment(templates_dir)
-    pages = _site_pages(list(records), env, previous or {})
+    pages = _site_pages(list(records), env, previous or {}, gates or {})
     return {Path(site_dir) / rel: data for rel, data in sorted(pages.items())}
 
 
@@ -479,14 +490,16 @@ def is_generated(path: Path) -> bool:
 
 def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
                 templates_dir: Path | None = None,
-                previous: Mapping[str, EngineRecord] | None = None) -> RenderResult:
+                previous: Mapping[str, EngineRecord] | None = None,
+                gates: Mapping[str, Mapping[str, Any]] | None = None) -> RenderResult:
     """Write every page whose bytes changed, and remove generated pages of vanished engines.
 
     ``previous`` maps engine names to their previous records (``diff.read_previous``); with
     it, engine pages and ``changes.md`` say what changed since then.
     """
     site_dir = Path(site_dir)
-    planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous)
+    planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous,
+                        gates=gates)
     written, unchanged = [], []
     for path, data in planned.items():
         try:

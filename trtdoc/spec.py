@@ -223,14 +223,25 @@ class EngineSpec:
         }
 
     def build_key(self) -> str:
-        """Hash of every setting that changes the engine (not description, owner or tags)."""
+        """Hash of every setting that changes the engine (not description, owner or tags).
+
+        ``accuracy`` is left out: it changes the check of the converted model, not the engine,
+        so editing it re-runs the check (:meth:`accuracy_key`) without a TensorRT build.
+        """
         d = self.to_dict()
-        for k in ("description", "owner", "tags", "source", "model", "variant", "name"):
+        for k in ("description", "owner", "tags", "source", "model", "variant", "name",
+                  "accuracy"):
             d.pop(k)
         if self.calibration is not None:
             d["calibration"]["data"] = _file_digest(self.calibration.data)
-        if self.accuracy is not None and self.accuracy.data is not None:
-            d["accuracy"]["data"] = _file_digest(self.accuracy.data)
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def accuracy_key(self) -> str:
+        """Hash of the accuracy settings and the bytes of their held-out data."""
+        d = self.to_dict()["accuracy"]
+        if d is not None and self.accuracy is not None and self.accuracy.data is not None:
+            d["data"] = _file_digest(self.accuracy.data)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
