@@ -437,8 +437,8 @@ def test_data_ranks_shapes_dtypes_and_counts(here: Path) -> None:
         "bert.yaml:4:21: calibration.data: frac.npz: arrays have different sample counts "
         "along the first axis (attention_mask: 6, input_ids: 8). Hint: give every input the "
         "same number of samples",
-        "bert.yaml:5:18: accuracy.data: few.npz holds 4 samples along the first axis, but "
-        "accuracy.samples is 8. Hint: add samples, or lower accuracy.samples",
+        "bert.yaml:5:18: accuracy.data: few.npz holds 4 samples, but accuracy.samples is 8. "
+        "Hint: add samples, or lower accuracy.samples",
         "rank.yaml:4:21: calibration.data: rank.npy: array 'x' has rank 3 [4,3,8] but model "
         "input 'x' has rank 4 [1,3,8,8]. Hint: the first axis is the model's batch axis; "
         "give the array one axis per model dimension",
@@ -626,3 +626,32 @@ def test_data_checks_read_headers_not_arrays(here: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(np, "load", no_load)
     assert problems(here) == []
+
+
+def test_held_out_data_is_counted_along_each_inputs_batch_axis(here: Path) -> None:
+    """An LSTM-style state [2, B, 8] stacks samples along axis 1 and a scalar sample rate is
+    fed whole, as the build reads them: check counts 6 samples, not 2, and accepts the scalar."""
+    import numpy as np
+
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 4])
+    state = oh.make_tensor_value_info("state", TensorProto.FLOAT, [2, "B", 8])
+    sr = oh.make_tensor_value_info("sr", TensorProto.INT64, [])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["B", 4])
+    graph = oh.make_graph([oh.make_node("Identity", ["x"], ["y"])], "g", [x, state, sr], [y])
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), here / "m.onnx")
+    np.savez(here / "held.npz", x=np.zeros((6, 4), np.float32),
+             state=np.zeros((2, 6, 8), np.float32), sr=np.array(16000))
+    spec = """
+        name: s
+        model: m.onnx
+        profiles:
+          - {x: {min: [1, 4], opt: [2, 4], max: [2, 4]},
+             state: {min: [2, 1, 8], opt: [2, 2, 8], max: [2, 2, 8]}}
+        accuracy: {data: held.npz, samples: SAMPLES}
+    """
+    write(here, "s.yaml", spec.replace("SAMPLES", "6"))
+    assert [str(e) for e in check_specs([here])[1]] == []
+    write(here, "s.yaml", spec.replace("SAMPLES", "8"))
+    assert [str(e) for e in check_specs([here])[1]] == [
+        "s.yaml:6:18: accuracy.data: held.npz holds 6 samples, but accuracy.samples is 8. "
+        "Hint: add samples, or lower accuracy.samples"]

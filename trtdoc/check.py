@@ -128,8 +128,13 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                                   spec.calibration.batches, "calibration.batches", facts))
     if spec.accuracy is not None and spec.accuracy.data is not None \
             and spec.accuracy.data.exists():
+        from trtdoc.precision import batch_axes
+
+        # Held-out data is read as the build reads it: samples along each input's batch axis
+        # (``state [2, B, 128]`` along axis 1, scalars whole), summed over a folder's files.
         errors.extend(_check_data(loc, ("accuracy", "data"), spec.accuracy.data,
-                                  spec.accuracy.samples, "accuracy.samples", facts))
+                                  spec.accuracy.samples, "accuracy.samples", facts,
+                                  axes=batch_axes(spec.model)))
     return errors
 
 
@@ -369,8 +374,12 @@ def _has_fractions(path: Path, key: str) -> bool:
 
 
 def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
-                wanted_by: str, facts: ModelFacts) -> list[SpecError]:
+                wanted_by: str, facts: ModelFacts,
+                axes: dict[str, int | None] | None = None) -> list[SpecError]:
+    """``axes`` (input -> batch axis) is given for held-out data; calibration data stacks its
+    samples along the first axis and a folder holds one batch per file."""
     errors: list[SpecError] = []
+    total = 0
     inputs = {t.name: t for t in facts.inputs}
     if data.is_dir():
         files = sorted(p for p in data.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
@@ -418,16 +427,24 @@ def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
         lengths: dict[str, int] = {}
         for name in sorted(set(headers) & set(inputs)):
             header, tensor = headers[name], inputs[name]
-            errors.extend(_check_array(loc, setting, file, name, header, tensor))
-            if header.shape:
-                lengths[name] = header.shape[0]
+            axis = 0 if axes is None else axes.get(name, 0)
+            errors.extend(_check_array(loc, setting, file, name, header, tensor, axis))
+            if axis is not None and len(header.shape) > axis:
+                lengths[name] = header.shape[axis]
         if len(set(lengths.values())) > 1:
             sizes = ", ".join(f"{n}: {c}" for n, c in lengths.items())
+            along = "the first axis" if axes is None else "their batch axes"
             errors.append(loc.error(
-                setting, f"{where}: arrays have different sample counts along the first axis "
+                setting, f"{where}: arrays have different sample counts along {along} "
                 f"({sizes})", "give every input the same number of samples"))
         counts.update(lengths.values())
-    if data.is_dir():
+        total += max(lengths.values(), default=0)
+    if axes is not None:
+        if counts and total < wanted:
+            errors.append(loc.error(
+                setting, f"{display_path(data)} holds {total} samples, but {wanted_by} is "
+                f"{wanted}", f"add samples, or lower {wanted_by}"))
+    elif data.is_dir():
         if len(files) < wanted:
             errors.append(loc.error(
                 setting, f"{display_path(data)} holds {len(files)} files, one batch each, but "
@@ -440,7 +457,7 @@ def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
 
 
 def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
-                 header: _Header, tensor: ModelTensor) -> list[SpecError]:
+                 header: _Header, tensor: ModelTensor, axis: int | None = 0) -> list[SpecError]:
     where = display_path(file)
     dims = ",".join(str(d) for d in tensor.dims)
     shape = ",".join(str(d) for d in header.shape)
@@ -450,7 +467,9 @@ def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
             f"input '{name}' has rank {len(tensor.dims)} [{dims}]",
             "the first axis is the model's batch axis; give the array one axis per model "
             "dimension")]
-    for d in range(1, len(tensor.dims)):
+    for d in range(len(tensor.dims)):
+        if d == axis:
+            continue  # the sample axis: any length
         fixed = tensor.dims[d]
         if isinstance(fixed, int) and fixed >= 0 and header.shape[d] != fixed:
             return [loc.error(
