@@ -250,3 +250,19 @@ def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: 
     assert size_row.endswith("| 0.50× |")
     fp32_page = (tmp_path / "engines" / "mobilenet-v2-fp32.md").read_text()
     assert "Against the fp32 variant" not in fp32_page
+
+
+def test_each_accuracy_output_says_what_gates_it() -> None:
+    import dataclasses
+
+    from trtdoc.render import engine_context
+
+    base = next(r for r in fixed_records() if r.name == "mobilenet-v2-fp16")
+    spec = dict(base.spec)
+    spec["accuracy"] = {**spec["accuracy"], "tolerance": {"min_cosine": 0.99},
+                        "outputs": {"output": {"max_abs": 0.2}}}
+    (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
+    assert row["gate"] == "cosine ≥ 0.99, max abs ≤ 0.2"
+    spec["accuracy"] = {**spec["accuracy"], "outputs": {"output": "ignore"}}
+    (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
+    assert row["gate"] == "ignored: measured, not gated"

@@ -214,6 +214,11 @@ def _spec_value(record: EngineRecord, key: str) -> str:
     return format_value(key, _lookup(spec, key))
 
 
+def format_tolerance(tol: Any) -> str:
+    """Accuracy limits as page text: ``cosine ≥ 0.99, top-1 agreement ≥ 0.95``."""
+    return _tolerance(tol)
+
+
 def _tolerance(tol: Any) -> str:
     if not tol:
         return NOT_SET

@@ -324,6 +324,16 @@ _PRECISION_LABELS = {
 }
 
 
+def _output_gate(record: EngineRecord, name: str) -> str:
+    """The limits that gate one output, from the spec the record was built from."""
+    accuracy = (record.spec or {}).get("accuracy") or {}
+    own = (accuracy.get("outputs") or {}).get(name)
+    if own == "ignore":
+        return "ignored: measured, not gated"
+    limits = {**(accuracy.get("tolerance") or {}), **(own if isinstance(own, Mapping) else {})}
+    return parameters.format_tolerance(limits) if limits else "not gated"
+
+
 def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Per-output metrics, whichever of a list or a name-keyed mapping the record holds."""
     if not accuracy:
@@ -403,7 +413,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                             for k, v in _scalar_items(record.precision)],
         "accuracy_items": [(k, v) for k, v in _scalar_items(record.accuracy)
                            if k != "gate_key"],
-        "accuracy_outputs": _accuracy_outputs(record.accuracy),
+        "accuracy_outputs": [{**o, "gate": _output_gate(record, o["name"])}
+                             for o in _accuracy_outputs(record.accuracy)],
         "gate": gate,
         "gate_outputs": _accuracy_outputs(gate.get("accuracy")) if gate else [],
         "compat": rows,
