@@ -262,7 +262,7 @@ def test_each_accuracy_output_says_what_gates_it() -> None:
     spec["accuracy"] = {**spec["accuracy"], "tolerance": {"min_cosine": 0.99},
                         "outputs": {"output": {"max_abs": 0.2}}}
     (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
-    assert row["gate"] == "cosine ≥ 0.99, max abs ≤ 0.2"
+    assert row["gate"] == "max abs ≤ 0.2, cosine ≥ 0.99"
     spec["accuracy"] = {**spec["accuracy"], "outputs": {"output": "ignore"}}
     (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
     assert row["gate"] == "ignored: measured, not gated"
