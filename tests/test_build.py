@@ -395,3 +395,20 @@ def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path
     assert engine.stat().st_mtime_ns == engine_mtime
     assert read_record(record).spec["accuracy"]["tolerance"] == {"max_abs": 0.1}
     assert read_gates(paths.records) == {}
+
+
+def test_a_first_build_that_fails_its_gate_is_listed_on_the_index(tmp_path: Path) -> None:
+    from trtdoc.record import read_gates
+    from trtdoc.render import plan_site
+
+    spec = tmp_path / "specs" / "gated.yaml"
+    spec.parent.mkdir()
+    spec.write_text(GATED.replace("TOL", "1e-15"))
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    assert [o.status for o in build_all([spec.parent], paths).outcomes] == ["failed"]
+    assert not paths.record("gated").exists() and not paths.engine("gated").exists()
+    pages = {p.name: b.decode() for p, b in plan_site(
+        [], tmp_path / "site", gates=read_gates(paths.records)).items()}
+    assert "## Failed before their first page" in pages["index.md"]
+    row = next(line for line in pages["index.md"].splitlines() if line.startswith("| gated |"))
+    assert "max abs error" in row and "1e-15" in row

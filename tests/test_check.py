@@ -435,7 +435,7 @@ def test_data_ranks_shapes_dtypes_and_counts(here: Path) -> None:
         "bert.yaml:4:21: calibration.data: frac.npz: array 'input_ids' holds fractional "
         "float32 values, but model input 'input_ids' is int64. Hint: save int64 data for it",
         "bert.yaml:4:21: calibration.data: frac.npz: arrays have different sample counts "
-        "along the first axis (attention_mask: 6, input_ids: 8). Hint: give every input the "
+        "along their batch axes (attention_mask: 6, input_ids: 8). Hint: give every input the "
         "same number of samples",
         "bert.yaml:5:18: accuracy.data: few.npz holds 4 samples, but accuracy.samples is 8. "
         "Hint: add samples, or lower accuracy.samples",
@@ -503,10 +503,10 @@ def test_dims_with_one_name_and_different_ranges(here: Path) -> None:
 
     assert problems(here) == [
         "named.yaml:6:5: profiles[1]: input dimensions named 'batch' have different "
-        "min/opt/max (image[0] 1/1/1, mask[0] 2/2/2); TensorRT takes same-named dims as "
+        "sizes (image[0] 1, mask[0] 2); TensorRT takes same-named dims as "
         "one, and the build fails with 'contradictory IOptimizationProfile kMIN/kMAX "
         "constraints'. Hint: give these dims distinct names when exporting (dynamic_axes / "
-        "dynamic_shapes), or give them equal min, opt and max",
+        "dynamic_shapes)",
         "named.yaml:6:5: profiles[1]: input dimensions named 'side' have different "
         "min/opt/max (image[2] 64/128/256, image[3] 32/128/256, mask[1] 64/128/512); "
         "TensorRT takes same-named dims as one, and the build fails with 'contradictory "
@@ -655,3 +655,22 @@ def test_held_out_data_is_counted_along_each_inputs_batch_axis(here: Path) -> No
     assert [str(e) for e in check_specs([here])[1]] == [
         "s.yaml:6:18: accuracy.data: held.npz holds 6 samples, but accuracy.samples is 8. "
         "Hint: add samples, or lower accuracy.samples"]
+
+
+def test_same_named_dims_pinned_to_different_sizes_say_sizes(here: Path) -> None:
+    # PP-OCR's direction classifier names both spatial dims '?'; each profile dim is fixed.
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 3, "?", "?"])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["B", 3, "?", "?"])
+    graph = oh.make_graph([oh.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), here / "m.onnx")
+    write(here, "c.yaml", """
+        name: c
+        model: m.onnx
+        profiles:
+          - x: {min: [1, 3, 48, 192], opt: [4, 3, 48, 192], max: [8, 3, 48, 192]}
+    """)
+    assert [str(e) for e in check_specs([here])[1]] == [
+        "c.yaml:4:5: profiles[0]: input dimensions named '?' have different sizes (x[2] 48, "
+        "x[3] 192); TensorRT takes same-named dims as one, and the build fails with "
+        "'contradictory IOptimizationProfile kMIN/kMAX constraints'. Hint: give these dims "
+        "distinct names when exporting (dynamic_axes / dynamic_shapes)"]

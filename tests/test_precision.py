@@ -687,3 +687,60 @@ def test_random_inputs_need_a_shape_for_dynamic_axes() -> None:
         "bert: profiles: input 'input_ids' has dynamic dimensions ['batch', 'seq'], so random "
         "inputs need a shape. Add an optimization profile for it (its opt shape is used) or "
         "give held-out data")
+
+
+def test_calibration_batches_follow_each_inputs_batch_axis(tmp_path: Path) -> None:
+    """silero-vad's state [2, B, 128] and a fixed h [1, 1, 8]: calibration splits the state
+    along axis 1 and feeds h whole to every batch (seen failing on the real model)."""
+    import onnx.helper as oh
+    from onnx import TensorProto
+
+    from trtdoc.precision import batch_axes, load_samples
+
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 4])
+    state = oh.make_tensor_value_info("state", TensorProto.FLOAT, [2, "B", 8])
+    h = oh.make_tensor_value_info("h", TensorProto.FLOAT, [1, 1, 8])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["B", 4])
+    graph = oh.make_graph([oh.make_node("Identity", ["x"], ["y"])], "g", [x, state, h], [y])
+    model = tmp_path / "m.onnx"
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), model)
+    data = tmp_path / "calib.npz"
+    np.savez(data, x=np.zeros((6, 4), np.float32), state=np.zeros((2, 6, 8), np.float32),
+             h=np.ones((1, 1, 8), np.float32))
+    batches = load_samples(data, ["x", "state", "h"], 3, axes=batch_axes(model))
+    assert [b["state"].shape for b in batches] == [(2, 2, 8)] * 3
+    assert [b["x"].shape for b in batches] == [(2, 4)] * 3
+    assert all(b["h"].shape == (1, 1, 8) for b in batches)
+
+
+def test_fp16_of_a_model_whose_if_branches_read_a_graph_input(tmp_path: Path) -> None:
+    """silero-vad's op18 model keeps its network inside an If whose branches read the graph
+    input. The fp16 converter appends that input's Cast at the end, and topological_sort()
+    does not see the branches' outer reads; trtdoc orders them too, so the model is valid."""
+    import onnx.helper as oh
+    from onnx import TensorProto
+
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
+    w = onnx.numpy_helper.from_array(np.full((4, 4), 0.5, np.float32), "w")
+    then_g = oh.make_graph([oh.make_node("MatMul", ["x", "w"], ["t"], name="then_mm")], "then",
+                           [], [oh.make_tensor_value_info("t", TensorProto.FLOAT, ["N", 4])])
+    else_g = oh.make_graph([oh.make_node("Relu", ["x"], ["e"], name="else_relu")], "else",
+                           [], [oh.make_tensor_value_info("e", TensorProto.FLOAT, ["N", 4])])
+    nodes = [oh.make_node("Constant", [], ["c"], name="cond",
+                          value=oh.make_tensor("cv", TensorProto.BOOL, [], [True])),
+             oh.make_node("If", ["c"], ["y"], name="branch", then_branch=then_g,
+                          else_branch=else_g)]
+    model = tmp_path / "if.onnx"
+    onnx.save(oh.make_model(oh.make_graph(nodes, "g", [x], [y], initializer=[w]),
+                            opset_imports=[oh.make_opsetid("", 17)]), model)
+
+    result = convert_model(model, "fp16", calibration=None, cache_dir=tmp_path / "cache")
+
+    assert result.calls[-1] == "trtdoc.precision.sort_with_subgraph_inputs(model.graph)"
+    converted = onnx.load(str(result.model))
+    onnx.checker.check_model(converted, full_check=True)
+    order = [n.name for n in converted.graph.node]
+    input_cast = next(n.name for n in converted.graph.node
+                      if n.op_type == "Cast" and list(n.input) == ["x"])
+    assert order.index(input_cast) < order.index("branch")

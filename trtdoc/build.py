@@ -679,9 +679,12 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                 paths.gate(item.spec.name).unlink(missing_ok=True)
                 if dict(prev.spec) != view:
                     write_atomic(paths.record(item.spec.name), dumps(prev.with_spec(view)))
+                    changed = sorted(k for k in view if view[k] != prev.spec.get(k))
+                    note = ("; no precision step, so nothing to check"
+                            if "accuracy" in changed else "")
                     outcomes.append(Outcome(item.spec.name, "updated", 0.0,
-                                            "documentation fields only; engine unchanged",
-                                            item.spec.source))
+                                            f"{', '.join(changed)} only{note}; engine "
+                                            "unchanged", item.spec.source))
                 else:
                     outcomes.append(Outcome(item.spec.name, "up-to-date", 0.0, "",
                                             item.spec.source))

@@ -124,8 +124,11 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_domains(item, facts))
     errors.extend(_check_accuracy_outputs(item, facts))
     if spec.calibration is not None and spec.calibration.data.exists():
+        from trtdoc.precision import batch_axes
+
         errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
-                                  spec.calibration.batches, "calibration.batches", facts))
+                                  spec.calibration.batches, "calibration.batches", facts,
+                                  axes=batch_axes(spec.model)))
     if spec.accuracy is not None and spec.accuracy.data is not None \
             and spec.accuracy.data.exists():
         from trtdoc.precision import batch_axes
@@ -214,13 +217,19 @@ def _check_dim_names(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
                         (f"{name}[{d}]", (rng.min[d], rng.opt[d], rng.max[d])))
         for dim_name, uses in sorted(seen.items()):
             if len({r for _, r in uses}) > 1:
-                listed = ", ".join(f"{w} {'/'.join(str(v) for v in r)}" for w, r in uses)
+                fixed = all(lo == opt == hi for _, (lo, opt, hi) in uses)
+                # Each dim pinned to its own size reads better as sizes than as ranges.
+                listed = ", ".join(f"{w} {r[0]}" if fixed else f"{w} {'/'.join(map(str, r))}"
+                                   for w, r in uses)
+                what = "sizes" if fixed else "min/opt/max"
+                hint = ("give these dims distinct names when exporting (dynamic_axes / "
+                        "dynamic_shapes)" + ("" if fixed else
+                                             ", or give them equal min, opt and max"))
                 errors.append(loc.error(
                     ("profiles", i), f"input dimensions named '{dim_name}' have different "
-                    f"min/opt/max ({listed}); TensorRT takes same-named dims as one, and the "
+                    f"{what} ({listed}); TensorRT takes same-named dims as one, and the "
                     "build fails with 'contradictory IOptimizationProfile kMIN/kMAX "
-                    "constraints'", "give these dims distinct names when exporting "
-                    "(dynamic_axes / dynamic_shapes), or give them equal min, opt and max"))
+                    "constraints'", hint))
     return errors
 
 
@@ -439,7 +448,12 @@ def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
                 f"({sizes})", "give every input the same number of samples"))
         counts.update(lengths.values())
         total += max(lengths.values(), default=0)
-    if axes is not None:
+    if data.is_dir() and setting[0] == "calibration":
+        if len(files) < wanted:
+            errors.append(loc.error(
+                setting, f"{display_path(data)} holds {len(files)} files, one batch each, but "
+                f"{wanted_by} is {wanted}", f"add files, or lower {wanted_by}"))
+    elif axes is not None:
         if counts and total < wanted:
             errors.append(loc.error(
                 setting, f"{display_path(data)} holds {total} samples, but {wanted_by} is "

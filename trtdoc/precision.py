@@ -206,7 +206,9 @@ class PrecisionResult:
 
 def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
                  dtypes: Mapping[str, Any] | None = None, engine: str = "",
-                 setting: str = "calibration.data") -> tuple[dict[str, np.ndarray], ...]:
+                 setting: str = "calibration.data",
+                 axes: Mapping[str, int | None] | None = None
+                 ) -> tuple[dict[str, np.ndarray], ...]:
     """Read model inputs from an .npz, an .npy, or a folder of them, as ``batches`` batches.
 
     An .npz holds one array per input, keyed by input name; an .npy holds the one input of a
@@ -214,7 +216,9 @@ def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
     it into ``batches`` batches; a folder gives one batch per file, sorted by name, of which the
     first ``batches`` are used. ``batches=None`` takes every file whole. ``dtypes`` (input name
     -> numpy dtype) casts each array to the model's type, refusing lossy casts (fractional
-    values for an integer input). Problems raise :class:`BuildError` naming ``setting``.
+    values for an integer input). ``axes`` (input -> sample axis, None: fed whole to every
+    batch; see :func:`batch_axes`) replaces the leading sample axis, so ``state [2, B, 128]``
+    splits along axis 1. Problems raise :class:`BuildError` naming ``setting``.
     """
     import numpy as np
 
@@ -236,18 +240,23 @@ def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
             raise fail(f"{display_path(path)} holds {len(files)} files, one batch each, but "
                        f"{batches} batches were asked for. Add files or ask for fewer batches")
         chosen = files if batches is None else files[:batches]
-        return tuple(_read_sample_file(p, names, dtypes, fail) for p in chosen)
+        return tuple(_read_sample_file(p, names, dtypes, fail, axes) for p in chosen)
     if path.suffix not in (".npz", ".npy"):
         raise fail(f"{display_path(path)} is not an .npz or .npy file. Save the inputs with "
                    "numpy.savez (one array per input name) or numpy.save (single-input models)")
-    arrays = _read_sample_file(path, names, dtypes, fail)
+    arrays = _read_sample_file(path, names, dtypes, fail, axes)
     if batches is None:
         return (arrays,)
-    count = len(next(iter(arrays.values())))
+    axis_of = {n: (0 if axes is None else axes.get(n, 0)) for n in names}
+    batched = [n for n in names if axis_of[n] is not None]
+    count = (arrays[batched[0]].shape[axis_of[batched[0]]]  # type: ignore[index]
+             if batched else 1)
     if count < batches:
-        raise fail(f"{display_path(path)} holds {count} samples along the first axis, too few "
+        along = "the first axis" if axes is None else "the batch axis"
+        raise fail(f"{display_path(path)} holds {count} samples along {along}, too few "
                    f"for {batches} batches. Add samples or ask for fewer batches")
-    parts = {n: np.array_split(a, batches) for n, a in arrays.items()}
+    parts = {n: (np.array_split(arrays[n], batches, axis=axis_of[n]) if axis_of[n] is not None
+                 else [arrays[n]] * batches) for n in names}
     return tuple({n: parts[n][i] for n in names} for i in range(batches))
 
 
@@ -745,7 +754,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         dtypes = {name: dtype for name, dtype, _ in input_specs(model)}
         if calibration is not None:
             samples = load_samples(calibration.data, list(dtypes), calibration.batches,
-                                   dtypes=dtypes, engine=engine)
+                                   dtypes=dtypes, engine=engine, axes=batch_axes(model))
             source_kind = "data"
         else:
             samples = random_samples(model, profile_shapes, count=RANDOM_CALIBRATION_BATCHES,
@@ -840,14 +849,64 @@ def _to_fp16(model: Path, out: Path, external: bool) -> _Conversion:
     # op it keeps in fp32 (Max, Min, TopK, Range...) comes out unsorted; the ONNX checker and
     # the onnx-tensorrt parser require topological order.
     OnnxModel(proto).topological_sort()
+    moved = sort_with_subgraph_inputs(proto.graph)
     converted = {i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
     note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
     _save(proto, out, external)
-    return _Conversion(
-        calls=(_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
-                     **options),
-               "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()"),
-        notes=(note,) if note else ())
+    calls = (_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
+                   **options),
+             "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()")
+    if moved:
+        calls += ("trtdoc.precision.sort_with_subgraph_inputs(model.graph)",)
+    return _Conversion(calls=calls, notes=(note,) if note else ())
+
+
+def sort_with_subgraph_inputs(graph: Any) -> bool:
+    """Order ``graph``'s nodes so each comes after what it and its subgraphs read.
+
+    ``OnnxModel.topological_sort()`` sees only a node's own inputs, not the outer-graph values
+    an If/Loop/Scan body reads, so a Cast the fp16 converter appended for such a value stays
+    after the If that needs it (seen on silero-vad's op18 model). This is Kahn's algorithm over
+    those implicit inputs too, keeping the present order where it is free. Returns True if
+    any node moved.
+    """
+    def reads(node: Any) -> set[str]:
+        names = {i for i in node.input if i}
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                made = {o for n in sub.node for o in n.output} | {i.name for i in sub.input} \
+                    | {i.name for i in sub.initializer}
+                names |= {r for n in sub.node for r in reads(n)} - made
+        return names
+
+    import heapq
+
+    nodes = list(graph.node)
+    producer = {o: i for i, n in enumerate(nodes) for o in n.output if o}
+    needs = [{producer[r] for r in reads(n) if r in producer and producer[r] != i}
+             for i, n in enumerate(nodes)]
+    users: list[list[int]] = [[] for _ in nodes]
+    for i, deps in enumerate(needs):
+        for d in deps:
+            users[d].append(i)
+    waiting = [len(deps) for deps in needs]
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)  # the lowest index first: the present order where it is free
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) < len(nodes):
+        return False  # a cycle: leave the graph as it is; the checker will say why
+    if order == list(range(len(nodes))):
+        return False
+    graph.ClearField("node")
+    graph.node.extend(nodes[i] for i in order)
+    return True
 
 
 def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
@@ -1019,6 +1078,20 @@ _BAD_ATTRIBUTE = re.compile(r"Unrecognized attribute: (\w+) for operator (\w+).*
 _ELEM = {1: "tensor(float)", 10: "tensor(float16)", 16: "tensor(bfloat16)", 11: "tensor(double)"}
 
 
+def _subgraph_parent(proto: Any, node: str) -> tuple[str, str] | None:
+    """``(name, op type)`` of the top-level If/Loop/Scan whose subgraph holds ``node``."""
+    def holds(graph: Any) -> bool:
+        return any(n.name == node or any(holds(a.g) for a in n.attribute if a.HasField("g"))
+                   for n in graph.node)
+
+    if any(n.name == node for n in proto.graph.node):
+        return None
+    for n in proto.graph.node:
+        if any(a.HasField("g") and holds(a.g) for a in n.attribute):
+            return n.name, n.op_type
+    return None
+
+
 def _diagnose(text: str, proto: Any) -> tuple[str, str, str]:
     """(node, op type, what is wrong) from a checker or onnxruntime message; '' if unknown."""
     ops = {n.name: n.op_type for n in proto.graph.node}
@@ -1034,6 +1107,15 @@ def _diagnose(text: str, proto: Any) -> tuple[str, str, str]:
                                    _ELEM.get(int(inferred), inferred))
     if m := _UNSORTED.search(text):
         tensor, node, op = m.groups()
+        parent = _subgraph_parent(proto, node)
+        if parent is not None:
+            return node, op, (
+                f"the nodes are not in topological order: {node!r} sits in a subgraph of "
+                f"{parent[1]} {parent[0]!r} and reads {tensor!r} from the outer graph, where "
+                "a later node makes it. onnxruntime.transformers.float16 appends the Casts it "
+                "inserts at the end of the graph, and OnnxModel.topological_sort(), which "
+                "trtdoc ran, does not see what a subgraph takes from outside, so it leaves "
+                f"{parent[1]} {parent[0]!r} before that Cast")
         return node, op, (f"the nodes are not in topological order (its input {tensor!r} is "
                           "made by a later node). onnxruntime.transformers.float16 appends the "
                           "Casts it inserts at the end of the graph; "

@@ -449,7 +449,10 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                               if r.name in previous]
     pages[f"{ENGINES_DIR}/index.md"] = _render(env, "index.md.j2", records=records,
                                                compat={c.engine: c for c in matrix},
-                                               gates=gates)
+                                               gates=gates,
+                                               unpublished=sorted(
+                                                   (n, g) for n, g in gates.items()
+                                                   if n not in set(names)))
     pages["compatibility.md"] = _render(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
