@@ -744,3 +744,23 @@ def test_fp16_of_a_model_whose_if_branches_read_a_graph_input(tmp_path: Path) ->
     input_cast = next(n.name for n in converted.graph.node
                       if n.op_type == "Cast" and list(n.input) == ["x"])
     assert order.index(input_cast) < order.index("branch")
+
+
+def test_int8_that_quantizes_nothing_is_refused(tmp_path: Path) -> None:
+    """silero-vad's op18 model keeps its Convs inside an If: the quantizer inserted no Q/DQ
+    nodes and the 'int8' engine was the fp32 one. A model with nothing to quantize is refused."""
+    import onnx.helper as oh
+    from onnx import TensorProto
+
+    from trtdoc.errors import BuildError
+
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
+    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["y"], name="relu")], "g", [x], [y])
+    model = tmp_path / "relu.onnx"
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), model)
+    with pytest.raises(BuildError, match="inserted no Q/DQ nodes") as err:
+        convert_model(model, "int8", calibration=None, cache_dir=tmp_path / "cache",
+                      profile_shapes={"x": (2, 4)})
+    assert err.value.setting == "precision"
+    assert not list((tmp_path / "cache").glob("*.onnx"))  # nothing refused is cached

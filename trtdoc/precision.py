@@ -797,11 +797,20 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
                                       engine=engine)
         notes.extend(done.notes)
         after = _graph_summary(staged, precision)
+        if precision in ("int8", "fp8") and not after["qdq"]:
+            # Nothing was quantized (the quantizer skips ops inside If/Loop bodies, and models
+            # without Conv/Gemm/MatMul): the "int8" engine would be the fp32 one.
+            raise BuildError(
+                f"onnxruntime.quantization inserted no Q/DQ nodes into {display_path(model)}, "
+                f"so a {precision} engine would be the fp32 engine under another name. It "
+                "quantizes Conv, ConvTranspose, Gemm and MatMul of the main graph, not inside "
+                "If or Loop bodies; choose fp16, or export the model without control flow",
+                engine=engine, setting="precision")
         result = PrecisionResult(
             source=model, model=out, precision=precision, method=done.method or method,
             tool=tool, tool_version=tool_version, calibration=source_kind,
             calibration_batches=len(samples) if samples else None,
-            calibration_samples=(sum(len(next(iter(b.values()))) for b in samples)
+            calibration_samples=(sum(count_samples(b, batch_axes(model)) for b in samples)
                                  if samples else None),
             cache_key=key, cache_hit=False, seconds=time.perf_counter() - started,
             nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],
