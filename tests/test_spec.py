@@ -436,7 +436,8 @@ def test_bad_literals_ranges_names_and_flags(here: Path) -> None:
 
     assert problems(here) == [
         "m.yaml:1:7: name: 'my engine' is not a valid name. Hint: use letters, digits, '.', '_' "
-        "and '-' (it becomes the page slug and file name)",
+        "and '-', starting and ending with a letter or digit, at most 128 characters (it "
+        "becomes the page slug and file name)",
         "m.yaml:3:10: backend: 'tensorrt-rtxx' is not one of auto, tensorrt, tensorrt-rtx. "
         "Hint: did you mean 'tensorrt-rtx'?",
         "m.yaml:4:12: precision: 'int4' is not one of fp32, fp16, bf16, int8, fp8. "
@@ -643,3 +644,20 @@ def test_one_bad_file_does_not_stop_the_rest(here: Path) -> None:
     with pytest.raises(SpecErrors) as raised:
         load_specs_or_raise([here])
     assert str(raised.value) == str(errors[0])
+
+
+
+@pytest.mark.parametrize("name", ["evil\n", "tiny-", "tiny.", "x" * 129, "index", "Index"])
+def test_names_that_would_collide_or_escape_are_refused(here: Path, name: str) -> None:
+    import json
+
+    write(here, "m.yaml", f"name: {json.dumps(name)}\nmodel: m.onnx\n")
+    (line,) = [p for p in problems(here) if ": name: " in p]
+    assert line.startswith("m.yaml:1:7: name: ")
+    assert ("reserved" in line) if name.lower() == "index" else ("is not a valid name" in line)
+    assert "\n" not in line
+
+
+def test_names_that_are_fine_pass(here: Path) -> None:
+    write(here, "m.yaml", "name: resnet18-fp16.v2\nmodel: m.onnx\n")
+    assert not [p for p in problems(here) if ": name: " in p]

@@ -284,10 +284,11 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
     from trtdoc.build import OutputPaths
     from trtdoc.importer import record_from_trtexec
     from trtdoc.record import dumps, write_atomic
-    from trtdoc.spec import _NAME_RE
+    from trtdoc.spec import name_problem
 
-    if not _NAME_RE.match(name):
-        raise TrtdocError(f"--name {name!r}: use letters, digits, '.', '_' and '-'")
+    problem = name_problem(name)
+    if problem is not None:
+        raise TrtdocError(f"--name: {problem}")
     record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
     outputs = OutputPaths(records=records)
     write_atomic(outputs.record(name), dumps(record))

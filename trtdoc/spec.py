@@ -51,7 +51,23 @@ KNOWN_FLAGS = (
     "strict_nans", "strip_plan", "tf32", "version_compatible", "weight_streaming",
 )
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Names become file names and page slugs: they start and end with a letter or digit (so
+# "tiny", "tiny-" and "tiny." cannot share engines/tiny.md), fit a file name, and match whole
+# (``$`` would accept a trailing newline).
+_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
+# engines/index.md is the engine index.
+RESERVED_NAMES = frozenset({"index"})
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an engine, or None."""
+    if not _NAME_RE.fullmatch(name):
+        return (f"{name[:40]!r}{'...' if len(name) > 40 else ''} is not a valid name; use "
+                "letters, digits, '.', '_' and '-', starting and ending with a letter or digit, "
+                "at most 128 characters (it becomes the page slug and file name)")
+    if name.lower() in RESERVED_NAMES:
+        return f"{name!r} is reserved (engines/{name}.md is the engine index); choose another"
+    return None
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
 _UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -534,10 +550,9 @@ class _Spec(_Model):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not _NAME_RE.match(v):
-            raise ValueError(
-                f"{v!r} is not a valid name; use letters, digits, '.', '_' and '-' "
-                "(it becomes the page slug and file name)")
+        problem = name_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
         return v
 
 
