@@ -228,22 +228,13 @@ def load_samples(path: Path, input_names: Sequence[str], batches: int | None, *,
     def fail(message: str) -> BuildError:
         return BuildError(message, engine=engine, setting=setting)
 
-    if not path.exists():
-        raise fail(f"{display_path(path)} does not exist. Point {setting} at an .npz, an .npy, "
-                   "or a folder of them")
+    files = _data_files(path, fail, setting)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
-        if not files:
-            raise fail(f"{display_path(path)} holds no .npz or .npy files. Save one array per "
-                       "model input with numpy.savez")
         if batches is not None and len(files) < batches:
             raise fail(f"{display_path(path)} holds {len(files)} files, one batch each, but "
                        f"{batches} batches were asked for. Add files or ask for fewer batches")
         chosen = files if batches is None else files[:batches]
         return tuple(_read_sample_file(p, names, dtypes, fail, axes) for p in chosen)
-    if path.suffix not in (".npz", ".npy"):
-        raise fail(f"{display_path(path)} is not an .npz or .npy file. Save the inputs with "
-                   "numpy.savez (one array per input name) or numpy.save (single-input models)")
     arrays = _read_sample_file(path, names, dtypes, fail, axes)
     if batches is None:
         return (arrays,)
@@ -439,10 +430,11 @@ def held_out_batches(path: Path, model: Path, *, samples: int,
     return tuple(out)
 
 
-def _data_files(path: Path, fail: Any) -> list[Path]:
+def _data_files(path: Path, fail: Any, setting: str = "accuracy.data") -> list[Path]:
+    """The .npz/.npy files ``path`` names (itself, or a folder's, sorted by name)."""
     if not path.exists():
-        raise fail(f"{display_path(path)} does not exist. Point accuracy.data at an .npz, an "
-                   ".npy, or a folder of them")
+        raise fail(f"{display_path(path)} does not exist. Point {setting} at an .npz, an .npy, "
+                   "or a folder of them")
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
         if not files:
