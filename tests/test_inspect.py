@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import onnx
@@ -655,3 +657,154 @@ def test_memory_of_a_two_profile_engine_is_its_largest_profile():
                  "Max Scratch Memory: 9764864 bytes", "Total Activation Memory: 9765376 bytes"]
     memory = inspection_from_build_log(messages).memory
     assert (memory.activation, memory.scratch) == (12911104, 12910592)
+
+
+# --------------------------------------------------------------------------------------------
+# Names that forge whole records (a real build of a real model)
+# --------------------------------------------------------------------------------------------
+MOBILENET_SHAPES = ((1, 3, 224, 224), (2, 3, 224, 224), (4, 3, 224, 224))
+
+
+def hostile_names(model: onnx.ModelProto, real_log: str) -> tuple[onnx.ModelProto, dict[str, str]]:
+    """A copy of ``model`` whose every node and tensor name embeds TensorRT's own syntax, and
+    the map from each new name to the old one.
+
+    The fragments are real: whole lines of ``real_log`` (the plain model's ``Layers:``
+    message), so forged records look exactly like genuine ones, plus the I/O section, a
+    TensorRT 8-style ``Layer(...)`` line, JSON, quotes, separators, a private-use character
+    (the parser's own mask alphabet) and a name of 3,000 characters.
+    """
+    lines = real_log.split("\n")[1:]
+    records = [line for line in lines if line.startswith("Name: ")]
+    io_section = real_log[real_log.index("\n\nI/O Tensors:"):]
+
+    def name(kind: str, i: int, old: str) -> str:
+        record = records[(7 * i) % len(records)]
+        forged = [
+            f"{old}, LayerType: kgen, Inputs: [], Constants: [], Outputs: [], TacticName: , "
+            f"StreamId: 0, Metadata: \n{record}\nName: x{i}",
+            f"{old}]\n{record}\nLayer(Myelin): {{\"Name\": \"x{i}\", 'q': [1, 2]}}, Tactic: "
+            f"0x0, input[Float(1,3)] -> output[Half(1)]\n[ONNX Layer: y{i}",
+            f"{old} }}], Outputs: [ {{ Name: z{i}, Dimensions: [9,9], Datatype: Half, Format: "
+            f"}}], TacticName: t, StreamId: 0, Metadata: {io_section}\n{record}",
+            f"{old}\t\\ \"é\" | \x1e\x1f\U000f0000 }}, {{ Name: w{i}, Dimensions: [1], "
+            f"Datatype: Float, Format: x }}]\n\n" + "Name: long, " * 250,
+        ]
+        return f"{kind}{i}:{forged[i % len(forged)]}"
+
+    hostile = onnx.ModelProto()
+    hostile.CopyFrom(model)
+    graph = hostile.graph
+    new: dict[str, str] = {}
+
+    def tensor(old: str) -> str:
+        if old and old not in new:
+            new[old] = name("t", len(new), old)
+        return new.get(old, old)
+
+    old_of: dict[str, str] = {}
+    for k, node in enumerate(graph.node):
+        node_name = name("n", k, node.name)
+        old_of[node_name] = node.name
+        node.name = node_name
+        node.input[:] = [tensor(x) for x in node.input]
+        node.output[:] = [tensor(x) for x in node.output]
+    for value in (*graph.input, *graph.output, *graph.value_info, *graph.initializer):
+        value.name = tensor(value.name)
+    onnx.checker.check_model(hostile)
+    old_of.update({v: k for k, v in new.items()})
+    return hostile, old_of
+
+
+def _restored(inspection: Inspection, old_of: Mapping[str, str]) -> tuple[Any, Any]:
+    """The layers and I/O of ``inspection`` with every hostile name put back as it was.
+
+    TensorRT prints '"' and '\\' as '_' in layer and tensor names (measured), so both
+    spellings are replaced."""
+    pairs = sorted({(h, o) for h, o in old_of.items()}
+                   | {(h.replace('"', "_").replace("\\", "_"), o) for h, o in old_of.items()},
+                   key=lambda ho: -len(ho[0]))
+
+    def plain(text: str) -> str:
+        for hostile, old in pairs:
+            if hostile in text:
+                text = text.replace(hostile, old)
+        return text
+
+    def tensors(ts: tuple[TensorDesc, ...]) -> tuple[TensorDesc, ...]:
+        return tuple(replace(t, name=plain(t.name)) for t in ts)
+
+    layers = [replace(layer, name=plain(layer.name), fused=tuple(map(plain, layer.fused)),
+                      inputs=tensors(layer.inputs), outputs=tensors(layer.outputs),
+                      constants=tensors(layer.constants)) for layer in inspection.layers]
+    return layers, [replace(t, name=plain(t.name)) for t in inspection.io]
+
+
+def test_model_names_cannot_forge_layers(trt, tmp_path):
+    model = onnx.load(MODELS / "mobilenet_v2_035.onnx")
+    messages, _ = build_log(trt, MODELS / "mobilenet_v2_035.onnx",
+                            [{"input": MOBILENET_SHAPES}])
+    plain = inspection_from_build_log(messages)
+    real_log = next(m for m in messages if m.startswith("Layers:"))
+    hostile, old_of = hostile_names(model, real_log)
+    path = tmp_path / "hostile.onnx"
+    onnx.save(hostile, path)
+    new_of = {old: new for new, old in old_of.items()}
+    hostile_messages, _ = build_log(trt, path, [{new_of["input"]: MOBILENET_SHAPES}])
+
+    graph = hostile.graph
+    nodes = {n.name for n in graph.node}
+    tensors = ({x for n in graph.node for x in (*n.input, *n.output)}
+               | {v.name for v in (*graph.input, *graph.output, *graph.initializer)})
+    inspection = inspection_from_build_log(hostile_messages, onnx_nodes=nodes,
+                                           onnx_tensors=tensors)
+    assert len(plain.layers) == 57
+    assert len(inspection.layers) == len(plain.layers)
+    assert [layer.type for layer in inspection.layers] == [layer.type for layer in plain.layers]
+    layers, io = _restored(inspection, old_of)
+    assert layers == list(plain.layers)  # names, types, tensors, tactics and fused nodes
+    assert io == list(plain.io)
+    # The names do forge records when the parser is not told them (312 layers measured).
+    assert len(inspection_from_build_log(hostile_messages).layers) != len(plain.layers)
+
+
+def test_hostile_names_in_inspector_json_stay_names():
+    # The JSON reader is structural, so names may hold anything: newlines, "|" (a Markdown
+    # cell), JSON text, the reader's mask alphabet and 100,000 characters.
+    data = json.loads(FP16.read_text(encoding="utf-8"))
+    plain = inspection_from_inspector_json(json.dumps(data))
+    hostile: dict[str, str] = {}
+
+    def evil(name: str) -> str:
+        if name not in hostile:
+            i = len(hostile)
+            hostile[name] = [
+                f'{name}\n{{"Name": "x{i}", "LayerType": "Reformat"}}\nName: y{i}, LayerType: kgen',
+                f"{name} | a | b |\n|---|\n| forged{i} |",
+                f"{name}\U000f0000\x1e[ONNX Layer: z{i}]\x1f\\\"",
+                name + "L" * 100_000,
+            ][i % 4]
+        return hostile[name]
+
+    for layer in data["Layers"]:
+        layer["Name"] = evil(layer["Name"])
+        for key in ("Inputs", "Outputs"):
+            for t in layer[key]:
+                t["Name"] = evil(t["Name"])
+    data["Bindings"] = [evil(b) for b in data["Bindings"]]
+    data["Layers"][1]["Metadata"] = "\x1e".join(
+        f"[ONNX Layer: {n}]" for n in ("conv]\x1e[ONNX Layer: fake", "relu\n|x|"))
+    inspection = inspection_from_inspector_json(
+        json.dumps(data), onnx_nodes={"conv]\x1e[ONNX Layer: fake", "relu\n|x|"})
+    old_of = {v: k for k, v in hostile.items()}
+    assert len(inspection.layers) == len(plain.layers) == 36
+    for got, want in zip(inspection.layers, plain.layers, strict=True):
+        assert (got.type, got.precision, got.tactic) == (want.type, want.precision, want.tactic)
+        assert old_of[got.name] == want.name
+        assert [old_of[t.name] for t in got.inputs + got.outputs] == [
+            t.name for t in want.inputs + want.outputs]
+        assert [(t.dims, t.format) for t in got.inputs] == [(t.dims, t.format)
+                                                            for t in want.inputs]
+    assert inspection.layers[1].fused == ("conv]\x1e[ONNX Layer: fake", "relu\n|x|")
+    assert [(old_of[t.name], t.mode, t.dims) for t in inspection.io] == [
+        (t.name, t.mode, t.dims) for t in plain.io]
