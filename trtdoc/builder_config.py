@@ -27,16 +27,11 @@ SETTING_KEYS = (
 class Setting:
     """One builder setting: what the config held after trtdoc set it, and before."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
+
     key: str
-    effective: Any
+    effective: Any  # decoded from a record, any JSON value
     default: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "effective": self.effective, "default": self.default}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Setting:
-        return cls(d["key"], d["effective"], d["default"])
 
 
 def _unavailable(what: str, backend: Backend, version: str, hint: str = "", *,

@@ -111,6 +111,11 @@ class RecordError(TrtdocError):
         super().__init__(f"{display_path(self.path)}: {message}" if self.path else message)
 
 
+class FutureRecordError(RecordError):
+    """A record written by a newer trtdoc (its schema_version is above the one this trtdoc
+    reads): upgrading trtdoc reads it, rebuilding it would throw the newer facts away."""
+
+
 class InspectError(TrtdocError):
     """Engine information that cannot be parsed (build log, inspector JSON, trtexec exports)."""
 

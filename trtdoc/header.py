@@ -25,11 +25,15 @@ Such a plan keeps its version at bytes 24..27, as NVIDIA suggested in NVIDIA/Ten
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
 
 from trtdoc.errors import InspectError
 
@@ -45,21 +49,26 @@ RTX_COMPUTE_CAPABILITIES = ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121")
 class EngineFacts:
     """What the plan header says about an engine."""
 
-    backend: str  # "tensorrt-rtx" | "tensorrt"
+    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
+
+    backend: Literal["tensorrt-rtx", "tensorrt"]
     version: str  # "1.7.1.116": the TensorRT(-RTX) that built the plan
     compute_capabilities: tuple[str, ...]  # ("sm86", "sm120") for TensorRT-RTX, else ()
-    weights_bytes: int | None  # TensorRT-RTX only
-    size_bytes: int  # the plan's size on disk / in memory
+    weights_bytes: Annotated[int, Field(ge=0)] | None  # TensorRT-RTX only
+    size_bytes: Annotated[int, Field(ge=0)]  # the plan's size on disk / in memory
 
     def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "version": self.version,
-                "compute_capabilities": list(self.compute_capabilities),
-                "weights_bytes": self.weights_bytes, "size_bytes": self.size_bytes}
+        """JSON-ready data, generated from the type (as a record stores it)."""
+        return _adapter(EngineFacts).dump_python(self, mode="json")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EngineFacts:
-        return cls(d["backend"], d["version"], tuple(d["compute_capabilities"]),
-                   d["weights_bytes"], int(d["size_bytes"]))
+        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
+        decoded: EngineFacts = _adapter(cls).validate_json(json.dumps(d), strict=True)
+        return decoded
+
+
+_adapter = functools.cache(TypeAdapter)
 
 
 def _u64(head: bytes, offset: int) -> int:

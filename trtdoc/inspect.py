@@ -30,13 +30,16 @@ No module-level TensorRT import: converters that need TensorRT take the module a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, TypeAdapter
 
 from trtdoc.errors import InspectError
 
@@ -84,10 +87,53 @@ def normalise_dtype(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # The normalised model
+#
+# These frozen dataclasses are also the ``inspection`` part of a record: trtdoc/record.py
+# decodes, encodes and describes (JSON Schema) them with pydantic, strictly, with unknown keys
+# refused. Where the JSON key order differs from the constructor's argument order, the
+# class names its key order.
 # --------------------------------------------------------------------------------------------
+_RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
+_adapter = functools.cache(TypeAdapter)
+
+
+def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None) -> Any:
+    """``schema`` (a dataclass's) serialised with ``keys`` in this order, ``after`` run on
+    every decoded value."""
+    from pydantic_core import core_schema
+
+    def ordered(value: Any, serialise: Any) -> Any:
+        d = serialise(value)
+        return {k: d[k] for k in keys}
+
+    return core_schema.no_info_after_validator_function(
+        after or (lambda v: v), schema,
+        serialization=core_schema.wrap_serializer_function_ser_schema(ordered))
+
+
+class _FromRecord:
+    """``to_dict``/``from_dict`` of a record part, generated from its type."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data, as a record stores it."""
+        out: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
+        return out
+
+    @classmethod
+    def from_dict(cls: type[_T], d: Mapping[str, Any]) -> _T:
+        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
+        decoded: _T = _adapter(cls).validate_json(json.dumps(d), strict=True)
+        return decoded
+
+
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
 class TensorDesc:
     """One tensor at a layer boundary, as the engine stores it."""
+
+    __pydantic_config__ = _RECORD_CONFIG
 
     name: str
     dims: tuple[int, ...]  # -1 for a dynamic axis
@@ -95,74 +141,48 @@ class TensorDesc:
     format: str  # TensorRT's own words for the memory layout
     location: str = ""  # "Device" / "Host" where TensorRT reports it
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "dims": list(self.dims), "dtype": self.dtype,
-                "format": self.format, "location": self.location}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> TensorDesc:
-        return cls(d["name"], tuple(int(x) for x in d["dims"]), d["dtype"], d["format"],
-                   d["location"])
-
 
 @dataclass(frozen=True)
-class Layer:
+class Layer(_FromRecord):
     """One engine layer: a kernel (or a no-op, reformat or sync point) TensorRT will run."""
+
+    __pydantic_config__ = _RECORD_CONFIG
 
     name: str
     type: str  # LayerType as TensorRT prints it: "CaskConvolution", "kgen", "Reformat", ...
     inputs: tuple[TensorDesc, ...]
     outputs: tuple[TensorDesc, ...]
     tactic: str  # TacticName, else TacticValue, else ""
-    fused: tuple[str, ...]  # ONNX node names this layer implements, in TensorRT's order
+    # ONNX node names this layer implements, in TensorRT's order
+    fused: Annotated[tuple[str, ...], Field(
+        description="ONNX nodes fused into this layer (fusion provenance).")]
     precision: str  # the type the math runs in: see layer_precision(); "" when not known
     time_ms: float | None = None  # average per inference (trtexec --exportProfile)
     time_pct: float | None = None  # share of the total, in percent
     # Weights baked into the layer: the TensorRT-RTX log's Constants, or the inspector JSON's
     # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
     constants: tuple[TensorDesc, ...] = ()
-    profile: int = 0  # the optimisation profile this copy of the layer serves
+    profile: Annotated[int, Field(ge=0)] = 0  # the optimisation profile this copy serves
 
     @property
     def output_type(self) -> str:
         """The type most of the layer's outputs are stored in; see :func:`output_type`."""
         return output_type(self.outputs)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "precision": self.precision,
-            "tactic": self.tactic,
-            "fused": list(self.fused),
-            "inputs": [t.to_dict() for t in self.inputs],
-            "constants": [t.to_dict() for t in self.constants],
-            "outputs": [t.to_dict() for t in self.outputs],
-            "profile": self.profile,
-            "time_ms": self.time_ms,
-            "time_pct": self.time_pct,
-        }
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Layer:
-        # The stored "precision" is written for other readers of the JSON, but not trusted
-        # here: it is recomputed from the tensors, so records written under an older rule
-        # (the dominant output type, before trtdoc 0.2) show the current one without a rebuild.
-        inputs = tuple(TensorDesc.from_dict(t) for t in d["inputs"])
-        constants = tuple(TensorDesc.from_dict(t) for t in d["constants"])
-        return cls(
-            name=d["name"],
-            type=d["type"],
-            inputs=inputs,
-            outputs=tuple(TensorDesc.from_dict(t) for t in d["outputs"]),
-            tactic=d["tactic"],
-            fused=tuple(d["fused"]),
-            precision=layer_precision(inputs, constants),
-            constants=constants,
-            profile=int(d["profile"]),
-            time_ms=d["time_ms"],
-            time_pct=d["time_pct"],
-        )
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return _keyed(handler(source), (
+            "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
+            "profile", "time_ms", "time_pct"), after=_recompute_precision)
+
+
+def _recompute_precision(layer: Layer) -> Layer:
+    # The stored "precision" is written for other readers of the JSON, but not trusted on
+    # read: it is recomputed from the tensors, so records written under an older rule (the
+    # dominant output type, before trtdoc 0.2) show the current one without a rebuild. The
+    # layer was made by the decoder a moment ago and is not shared yet.
+    object.__setattr__(layer, "precision", layer_precision(layer.inputs, layer.constants))
+    return layer
 
 
 # Types that carry numbers the math works on. The others hold indices, shapes, masks or
@@ -227,59 +247,45 @@ def output_type(outputs: Sequence[TensorDesc]) -> str:
 class ProfileShape:
     """min/opt/max dimensions of one input in one optimisation profile."""
 
+    __pydantic_config__ = _RECORD_CONFIG
+
     min: tuple[int, ...]
     opt: tuple[int, ...]
     max: tuple[int, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"min": list(self.min), "opt": list(self.opt), "max": list(self.max)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ProfileShape:
-        return cls(tuple(d["min"]), tuple(d["opt"]), tuple(d["max"]))
 
 
 @dataclass(frozen=True)
 class IOTensor:
     """An engine input or output. Inputs carry one ProfileShape per optimisation profile."""
 
+    __pydantic_config__ = _RECORD_CONFIG
+
     name: str
-    mode: str  # "Input" | "Output"
+    mode: Annotated[str, Field(pattern=r"^(Input|Output)$")]  # "Input" | "Output"
     dtype: str
     dims: tuple[int, ...]
     profiles: tuple[ProfileShape, ...] = ()
     format: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "mode": self.mode, "dtype": self.dtype,
-                "dims": list(self.dims), "format": self.format,
-                "profiles": [p.to_dict() for p in self.profiles]}
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> IOTensor:
-        return cls(d["name"], d["mode"], d["dtype"], tuple(d["dims"]),
-                   tuple(ProfileShape.from_dict(p) for p in d["profiles"]), d["format"])
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return _keyed(handler(source), ("name", "mode", "dtype", "dims", "format", "profiles"))
 
 
 @dataclass(frozen=True)
 class Memory:
     """Memory totals in bytes, from the build log. None where the source does not say."""
 
-    weights: int | None = None
-    activation: int | None = None
-    scratch: int | None = None
-    host_persistent: int | None = None
-    device_persistent: int | None = None
+    __pydantic_config__ = _RECORD_CONFIG
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"weights": self.weights, "activation": self.activation, "scratch": self.scratch,
-                "host_persistent": self.host_persistent,
-                "device_persistent": self.device_persistent}
+    weights: _Bytes | None = None
+    activation: _Bytes | None = None
+    scratch: _Bytes | None = None
+    host_persistent: _Bytes | None = None
+    device_persistent: _Bytes | None = None
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Memory:
-        return cls(d["weights"], d["activation"], d["scratch"], d["host_persistent"],
-                   d["device_persistent"])
+
+_Bytes = Annotated[int, Field(ge=0)]
 
 
 SOURCES = ("build-log", "inspector-json", "trtexec")
@@ -293,17 +299,19 @@ _QDQ_NAME = re.compile(r"(?i)(?:de)?quantize(?:linear|_scale_node)")
 
 
 @dataclass(frozen=True)
-class Inspection:
+class Inspection(_FromRecord):
     """Everything trtdoc knows about an engine's insides, whichever source it came from."""
 
-    source: str  # one of SOURCES
+    __pydantic_config__ = _RECORD_CONFIG
+
+    source: Annotated[str, Field(pattern=r"^(build-log|inspector-json|trtexec)$")]  # SOURCES
     layers: tuple[Layer, ...]
     io: tuple[IOTensor, ...]
     memory: Memory = Memory()
     # The optimisation profile whose layers are listed (None: all of them, each tagged with
     # Layer.profile). An engine with N profiles holds N copies of its layers.
-    optimization_profile: int | None = 0
-    profile_count: int = 1
+    optimization_profile: Annotated[int, Field(ge=0)] | None = 0
+    profile_count: Annotated[int, Field(ge=0)] = 1
 
     def precision_mix(self) -> tuple[tuple[str, int], ...]:
         """``(dtype, layer count)`` pairs, most common first, then by name.
@@ -367,26 +375,10 @@ class Inspection:
         times = [layer.time_ms for layer in self.layers if layer.time_ms is not None]
         return sum(times) if times else None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "optimization_profile": self.optimization_profile,
-            "profile_count": self.profile_count,
-            "memory": self.memory.to_dict(),
-            "io": [t.to_dict() for t in self.io],
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
-
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Inspection:
-        return cls(
-            source=d["source"],
-            layers=tuple(Layer.from_dict(x) for x in d["layers"]),
-            io=tuple(IOTensor.from_dict(x) for x in d["io"]),
-            memory=Memory.from_dict(d["memory"]),
-            optimization_profile=d["optimization_profile"],
-            profile_count=int(d["profile_count"]),
-        )
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return _keyed(handler(source), ("source", "optimization_profile", "profile_count",
+                                        "memory", "io", "layers"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ check, and ``onnx`` is not imported at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mmap
@@ -17,7 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 from trtdoc.errors import TrtdocError, display_path
 
@@ -49,6 +53,8 @@ class ModelError(TrtdocError):
 class ModelTensor:
     """An ONNX graph input or output. Dimensions are ints, or names for dynamic axes."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
+
     name: str
     dtype: str
     dims: tuple[int | str, ...]
@@ -57,69 +63,49 @@ class ModelTensor:
     def is_dynamic(self) -> bool:
         return any(not isinstance(d, int) or d < 0 for d in self.dims)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "dims": list(self.dims)}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelTensor:
-        return cls(d["name"], d["dtype"], tuple(d["dims"]))
+_Count = Annotated[int, Field(ge=0)]
 
 
 @dataclass(frozen=True)
 class ModelFacts:
     """What a page shows about the ONNX model."""
 
+    __pydantic_config__ = {"extra": "forbid"}
+
     ir_version: int
-    opset: tuple[tuple[str, int], ...]  # (domain, version); "" is the default ONNX domain
+    # (domain, version); "" is the default ONNX domain
+    opset: tuple[tuple[str, int], ...]
     producer: str
     producer_version: str
-    nodes: int
-    op_histogram: tuple[tuple[str, int], ...]  # sorted by count, then name
-    parameters: int
-    parameter_bytes: int
+    nodes: _Count
+    op_histogram: tuple[tuple[str, _Count], ...]  # sorted by count, then name
+    parameters: _Count
+    parameter_bytes: _Count
     external_data: bool
     inputs: tuple[ModelTensor, ...]
     outputs: tuple[ModelTensor, ...]
     custom_domains: tuple[str, ...] = ()
     # Not stored in records: only the log parser needs them, to split hostile node names.
-    node_names: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    node_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
+        default=frozenset(), compare=False, repr=False)
 
     @property
     def default_opset(self) -> int | None:
         return dict(self.opset).get("")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ir_version": self.ir_version,
-            "opset": [[d, v] for d, v in self.opset],
-            "producer": self.producer,
-            "producer_version": self.producer_version,
-            "nodes": self.nodes,
-            "op_histogram": [[op, n] for op, n in self.op_histogram],
-            "parameters": self.parameters,
-            "parameter_bytes": self.parameter_bytes,
-            "external_data": self.external_data,
-            "inputs": [t.to_dict() for t in self.inputs],
-            "outputs": [t.to_dict() for t in self.outputs],
-            "custom_domains": list(self.custom_domains),
-        }
+        """JSON-ready data, generated from the type (as a record stores it)."""
+        return _adapter(ModelFacts).dump_python(self, mode="json")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelFacts:
-        return cls(
-            ir_version=d["ir_version"],
-            opset=tuple((a, b) for a, b in d["opset"]),
-            producer=d["producer"],
-            producer_version=d["producer_version"],
-            nodes=d["nodes"],
-            op_histogram=tuple((a, b) for a, b in d["op_histogram"]),
-            parameters=d["parameters"],
-            parameter_bytes=d["parameter_bytes"],
-            external_data=d["external_data"],
-            inputs=tuple(ModelTensor.from_dict(t) for t in d["inputs"]),
-            outputs=tuple(ModelTensor.from_dict(t) for t in d["outputs"]),
-            custom_domains=tuple(d.get("custom_domains", ())),
-        )
+        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
+        decoded: ModelFacts = _adapter(cls).validate_json(json.dumps(d), strict=True)
+        return decoded
+
+
+_adapter = functools.cache(TypeAdapter)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ level, flags, progress monitor) is in ``trtdoc/builder_config.py`` and ``trtdoc/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from trtdoc.spec import EngineSpec
 
@@ -22,22 +22,18 @@ class Applied:
     member or attribute it names; ``value`` is JSON-ready.
     """
 
+    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
+
     key: str  # the spec key it comes from
-    call: str
+    call: Call
     name: str = ""
-    value: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "call": self.call, "name": self.name, "value": self.value}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Applied:
-        return cls(d["key"], d["call"], d["name"], d["value"])
+    value: Any = None  # decoded from a record, any JSON value
 
 
 # Every kind of call, in the order the build makes them.
-CALLS = ("network_flag", "profiling_verbosity", "profile", "memory_pool", "optimization_level",
-         "compute_capabilities", "hardware_compatibility", "flag")
+Call = Literal["network_flag", "profiling_verbosity", "profile", "memory_pool",
+               "optimization_level", "compute_capabilities", "hardware_compatibility", "flag"]
+CALLS: tuple[str, ...] = get_args(Call)
 
 
 class Backend:
