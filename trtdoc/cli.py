@@ -267,30 +267,44 @@ def inspect(ui: Ui, engine: Path, as_json: bool) -> None:
 
 
 @cli.command("import")
-@click.argument("layer_info", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+# Paths are checked by the importer, not by click, so a directory, FIFO or device gets one line
+# naming the file (and a FIFO is never opened blocking).
+@click.argument("layer_info", type=click.Path(path_type=Path))
+@click.option("--profile", type=click.Path(path_type=Path),
               help="trtexec --exportProfile JSON (per-layer times).")
 @click.option("--name", required=True, help="Engine name (the page slug).")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The ONNX model the engine came from, for model facts.")
 @click.option("--engine", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The engine file, for header facts and hashes.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing record of that name (kept in records/.history/).")
 @_site_options
 @click.pass_obj
 @_handle_errors
 def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
-            engine: Path | None, records: Path, site: Path, templates: Path | None) -> None:
-    """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files."""
+            engine: Path | None, force: bool, records: Path, site: Path,
+            templates: Path | None) -> None:
+    """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files.
+
+    Files over 512 MiB or with over 100,000 layers are refused.
+    """
     from trtdoc.build import OutputPaths
-    from trtdoc.importer import record_from_trtexec
+    from trtdoc.diff import history_path
+    from trtdoc.importer import record_from_trtexec, replace_check
     from trtdoc.record import dumps, write_atomic
     from trtdoc.spec import name_problem
 
     problem = name_problem(name)
     if problem is not None:
         raise TrtdocError(f"--name: {problem}")
-    record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
     outputs = OutputPaths(records=records)
+    replace_check(outputs.record(name), force=force)  # refuse before any work is done
+    record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
+    old = replace_check(outputs.record(name), force=force)
+    if old is not None:
+        # The history copy first: the record is the commit point (see build._keep_previous).
+        write_atomic(history_path(records, name), old)
     write_atomic(outputs.record(name), dumps(record))
     timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
     ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "

@@ -11,11 +11,14 @@ is stated from them instead (the page's precision is their precision mix, see
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import stat
 from pathlib import Path
 from types import MappingProxyType
 
 from trtdoc import __version__
-from trtdoc.errors import display_path
+from trtdoc.errors import RecordError, TrtdocError, display_path
 from trtdoc.inspect import inspection_from_trtexec
 from trtdoc.model import model_digest, model_facts_from_onnx
 from trtdoc.record import EngineRecord, Host, NotRun
@@ -27,10 +30,13 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
     """A record for an engine that trtexec built and exported, with per-layer times if given."""
     from trtdoc.header import engine_facts_from_header
 
+    for path, what in ((model, "--model"), (engine, "--engine")):
+        if path is not None:
+            _regular_file(path, what)
     inspection = inspection_from_trtexec(layer_info, profile)
     header = engine_facts_from_header(engine) if engine is not None else None
     version = header.version if header is not None else backend_version
-    digest = hashlib.sha256(layer_info.read_bytes()).hexdigest()
+    digest = _sha256(layer_info)
     not_run = [NotRun("trtdoc build", "imported from trtexec exports; the spec and builder "
                       "settings that made this engine are not known")]
     if profile is None:
@@ -56,9 +62,62 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
         build_seconds=None,
         engine_path=display_path(engine) if engine is not None else None,
         engine_bytes=engine_bytes,
-        engine_sha256=hashlib.sha256(engine.read_bytes()).hexdigest() if engine else None,
+        engine_sha256=_sha256(engine) if engine else None,
         header=header,
         inspection=inspection,
         not_run=tuple(not_run),
         trtdoc_version=__version__,
     )
+
+
+def _regular_file(path: Path, what: str) -> None:
+    """Refuse what is not a regular file (a FIFO would hang a read, /dev/zero never end)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise TrtdocError(f"{display_path(path)}: cannot read the {what} file "
+                          f"({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise TrtdocError(f"{display_path(path)}: the {what} file is not a regular file")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def replace_check(record_path: Path, *, force: bool) -> bytes | None:
+    """The bytes of the record an import would replace, or None when there is none.
+
+    Without ``force`` an existing record (built or imported) is never replaced: this raises,
+    saying what the record came from. With ``force`` the caller keeps the returned bytes in
+    the history (``trtdoc.diff.history_path``) before it writes the new record.
+    """
+    if not record_path.exists() and not record_path.is_symlink():
+        return None
+    try:
+        old = record_path.read_bytes()
+    except OSError as exc:
+        raise RecordError(f"exists but cannot be read ({exc.strerror or exc}); move it away to "
+                          "import under this name", path=record_path) from None
+    if not force:
+        raise TrtdocError(f"{display_path(record_path)} exists ({_origin(old)}); pass --force "
+                          f"to replace it (the old record goes to "
+                          f"{display_path(record_path.parent / '.history')}/)")
+    return old
+
+
+def _origin(raw: bytes) -> str:
+    """What a record was made from, in a few words, for the refusal above."""
+    try:
+        spec = json.loads(raw).get("spec") or {}
+    except (ValueError, AttributeError):
+        return "not a readable record"
+    if spec.get("imported_from"):
+        return "imported from " + ", ".join(str(p) for p in spec["imported_from"])
+    if spec.get("source"):
+        return f"built from {spec['source']}"
+    return "made by an earlier trtdoc"

@@ -31,8 +31,11 @@ No module-level TensorRT import: converters that need TensorRT take the module a
 from __future__ import annotations
 
 import functools
+import errno
 import json
+import os
 import re
+import stat
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -1067,6 +1070,11 @@ def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None) 
                     tuple(int(x) for x in entry.get("Dimensions", [])), profiles, fmt)
 
 
+def _json_kind(value: Any) -> str:
+    return {list: "list", str: "string", bool: "boolean", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
 def inspection_from_inspector_json(text: str, *, optimization_profile: int | None = 0,
                                    onnx_nodes: Collection[str] | None = None,
                                    path: Path | str | None = None) -> Inspection:
@@ -1076,13 +1084,17 @@ def inspection_from_inspector_json(text: str, *, optimization_profile: int | Non
     must have been built with ``ProfilingVerbosity.DETAILED``; at lower verbosity the layers
     are bare names and this raises :class:`InspectError`. ``path`` names the file in errors.
     """
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InspectError(f"the engine information is not JSON ({exc})", source=path) from None
+    data = _loads(text, "engine information", path)
+    if not isinstance(data, Mapping):
+        raise InspectError(f"the engine information is a JSON {_json_kind(data)}, not the "
+                           "object IEngineInspector and trtexec --exportLayerInfo write",
+                           source=path)
     raw_layers = _require(data, "Layers", "the engine information", path)
     if not isinstance(raw_layers, list):
         raise InspectError("'Layers' is not a list", source=path)
+    if len(raw_layers) > MAX_LAYERS:
+        raise InspectError(f"the engine information lists {len(raw_layers):,} layers; trtdoc "
+                           f"reads at most {MAX_LAYERS:,}", source=path)
     if any(isinstance(x, str) for x in raw_layers):
         raise InspectError(
             "the engine information lists layer names only, so the engine was built below "
@@ -1114,16 +1126,68 @@ def inspection_from_inspector_json(text: str, *, optimization_profile: int | Non
 # --------------------------------------------------------------------------------------------
 # trtexec exports
 # --------------------------------------------------------------------------------------------
-def _read_json_file(path: Path, what: str) -> Any:
+# Limits on imported exports. The largest real exports are far below them (ResNet-18's layer
+# JSON is 31 KB for 36 layers; a 1,000-layer LLM engine's is a few MB), and they keep a stray or
+# hostile file from taking the machine's memory (a 10^6-layer export took 8 GB).
+MAX_EXPORT_BYTES = 512 * 1024 * 1024
+MAX_LAYERS = 100_000
+
+
+def _read_text(path: Path, what: str, limit: int | None = None) -> str:
+    """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes (None:
+    ``MAX_EXPORT_BYTES``).
+
+    Opened non-blocking and checked with fstat before a byte is read, so a FIFO never hangs,
+    /dev/zero or a directory is refused, and a file larger than the limit is not read at all.
+    """
+    limit = MAX_EXPORT_BYTES if limit is None else limit
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            # errors.display_path resolves the path, which raises on a loop: name it as given.
+            error = InspectError(f"{path}: cannot read the {what} ({exc.strerror})")
+            error.source = path
+            raise error from None
         raise InspectError(f"cannot read the {what} ({exc.strerror or exc})",
                            source=path) from None
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else
+                    "a FIFO" if stat.S_ISFIFO(info.st_mode) else
+                    "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a file")
+            raise InspectError(f"the {what} is {kind}, not a regular file", source=path)
+        if info.st_size > limit:
+            raise InspectError(f"the {what} is {info.st_size:,} bytes; trtdoc reads at most "
+                               f"{limit:,} ({limit // 2**20} MiB)", source=path)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(limit + 1)  # a file that grows while it is read is still capped
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise InspectError(f"the {what} is over {limit:,} bytes; trtdoc reads at most "
+                           f"{limit:,} ({limit // 2**20} MiB)", source=path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InspectError(f"the {what} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                           f"offset {exc.start})", source=path) from None
+
+
+def _loads(text: str, what: str, path: Path | str | None) -> Any:
+    try:
         return json.loads(text)
+    except RecursionError:  # "[" * 100000: Python's parser recurses per level
+        raise InspectError(f"the {what} is nested too deeply to be read",
+                           source=path) from None
     except ValueError as exc:
         raise InspectError(f"the {what} is not JSON ({exc})", source=path) from None
+
+
+def _read_json_file(path: Path, what: str) -> Any:
+    return _loads(_read_text(path, what), what, path)
 
 
 def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
@@ -1143,6 +1207,9 @@ def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
         return Inspection("trtexec", inspection.layers, inspection.io, inspection.memory,
                           inspection.optimization_profile, inspection.profile_count)
     records = _read_json_file(profile, "trtexec profile")
+    if isinstance(records, list) and len(records) > MAX_LAYERS + 1:
+        raise InspectError(f"the trtexec profile lists {len(records) - 1:,} layers; trtdoc "
+                           f"reads at most {MAX_LAYERS:,}", source=profile)
     if not isinstance(records, list):
         raise InspectError("the trtexec profile is not a JSON list; export it with trtexec "
                            "--exportProfile=<file>", source=profile)
@@ -1172,14 +1239,6 @@ def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
             source=profile)
     return Inspection("trtexec", tuple(joined), inspection.io, inspection.memory,
                       inspection.optimization_profile, inspection.profile_count)
-
-
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InspectError(f"cannot read the {what} ({exc.strerror or exc})",
-                           source=path) from None
 
 
 # --------------------------------------------------------------------------------------------
