@@ -30,8 +30,8 @@ No module-level TensorRT import: converters that need TensorRT take the module a
 
 from __future__ import annotations
 
-import functools
 import errno
+import functools
 import json
 import os
 import re
