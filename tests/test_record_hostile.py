@@ -1,0 +1,205 @@
+"""Records are untrusted input: every hostile shape gives one RecordError line, never a traceback.
+
+Each test asserts the whole line (house style), so a change to a message is a visible change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+
+from trtdoc.errors import FutureRecordError, RecordError
+from trtdoc.record import MAX_RECORD_BYTES, read_record
+
+FIX = "rebuild it with `trtdoc build --force`"
+BASE = json.loads((REPO / "records" / "bert-tiny.json").read_text(encoding="utf-8"))
+HTML = "<script>alert(1)</script>"
+_DELETE = object()
+
+
+def edited(*changes: tuple[tuple[Any, ...], Any]) -> str:
+    data = json.loads(json.dumps(BASE))
+    for path, value in changes:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        if value is _DELETE:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+    return json.dumps(data, ensure_ascii=False)
+
+
+def error_line(tmp_path: Path, content: str | bytes, name: str = "x.json") -> str:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    with pytest.raises(RecordError) as err:
+        read_record(path)
+    line = str(err.value)
+    assert "\n" not in line and "Traceback" not in line
+    # The path is shown relative to the working directory where it can be; compare from it.
+    assert line.startswith(str(path)) or line.startswith(name) or f"/{name}: " in line
+    return line.split(f"{name}: ", 1)[1]
+
+
+@pytest.mark.parametrize(("field", "path"), [
+    ("model.facts.ir_version", ("model", "facts", "ir_version")),
+    ("model.facts.opset[0][1]", ("model", "facts", "opset", 0, 1)),
+    ("model.facts.nodes", ("model", "facts", "nodes")),
+    ("model.facts.op_histogram[0][1]", ("model", "facts", "op_histogram", 0, 1)),
+    ("model.facts.parameters", ("model", "facts", "parameters")),
+    ("host.cpu_count", ("host", "cpu_count")),
+    ("inspection.optimization_profile", ("inspection", "optimization_profile")),
+    ("inspection.profile_count", ("inspection", "profile_count")),
+    ("inspection.layers[3].profile", ("inspection", "layers", 3, "profile")),
+    ("inspection.layers[3].inputs[0].dims[1]", ("inspection", "layers", 3, "inputs", 0, "dims", 1)),
+    ("inspection.memory.weights", ("inspection", "memory", "weights")),
+    ("engine.bytes", ("engine", "bytes")),
+    ("engine.header.size_bytes", ("engine", "header", "size_bytes")),
+])
+def test_html_in_a_numeric_field_is_refused_naming_the_field(tmp_path, field, path):
+    assert error_line(tmp_path, edited((path, HTML))) == (
+        f"{field}: expected an integer, got '<script>alert(1)</script>' (a string); {FIX}")
+
+
+def test_a_boolean_or_a_fraction_is_not_an_integer(tmp_path):
+    assert error_line(tmp_path, edited((("host", "cpu_count"), True))) == (
+        f"host.cpu_count: expected an integer, got true (a boolean); {FIX}")
+    assert error_line(tmp_path, edited((("model", "facts", "ir_version"), 8.5))) == (
+        f"model.facts.ir_version: expected an integer, got 8.5 (a number); {FIX}")
+    assert error_line(tmp_path, edited((("host", "cpu_count"), -1))) == (
+        f"host.cpu_count: expected a number of at least 0, got -1 (an integer); {FIX}")
+
+
+def test_a_long_bad_value_is_cut_and_escaped(tmp_path):
+    value = "A" * 100 + "\n\x1b[31m\u202e"
+    line = error_line(tmp_path, edited((("model", "facts", "ir_version"), value)))
+    assert line == (f"model.facts.ir_version: expected an integer, got "
+                    f"'{'A' * 38}… (a string); {FIX}")
+    line = error_line(tmp_path, edited((("model", "facts", "ir_version"), "\x1b[31m\u202e")))
+    assert line == (f"model.facts.ir_version: expected an integer, got '\\x1b[31m\\u202e' "
+                    f"(a string); {FIX}")
+
+
+def test_a_string_where_a_string_or_int_dim_goes_is_named_once(tmp_path):
+    assert error_line(tmp_path, edited((("model", "facts", "inputs", 0, "dims", 0), 1.5))) == (
+        f"model.facts.inputs[0].dims[0]: expected an integer or a string, got 1.5 (a number); "
+        f"{FIX}")
+
+
+def test_enums_objects_and_lists_are_checked(tmp_path):
+    assert error_line(tmp_path, edited((("backend", "name"), HTML))) == (
+        f"backend.name: expected one of 'tensorrt' or 'tensorrt-rtx', got "
+        f"'<script>alert(1)</script>' (a string); {FIX}")
+    assert error_line(tmp_path, edited((("engine", "header"), "x"))) == (
+        f"engine.header: expected an object, got 'x' (a string); {FIX}")
+    assert error_line(tmp_path, edited((("warnings",), {"a": 1}))) == (
+        f"warnings: expected a list, got an object; {FIX}")
+    assert error_line(tmp_path, edited((("inspection", "source"), HTML))) == (
+        "inspection.source: expected a string matching "
+        f"'^(build-log|inspector-json|trtexec)$', got '<script>alert(1)</script>' "
+        f"(a string); {FIX}")
+
+
+def test_free_form_parts_must_be_objects(tmp_path):
+    assert error_line(tmp_path, edited((("spec",), [HTML]))) == (
+        f"spec: expected an object, got a list; {FIX}")
+    assert error_line(tmp_path, edited((("precision",), HTML))) == (
+        f"precision: expected an object, got '<script>alert(1)</script>' (a string); {FIX}")
+
+
+def test_unknown_and_missing_keys(tmp_path):
+    assert error_line(tmp_path, edited((("model", "facts", "evil\nkey"), 1))) == (
+        f"model.facts['evil\\nkey']: unknown key (trtdoc writes no such field here); {FIX}")
+    assert error_line(tmp_path, edited((("host",), _DELETE))) == f"host: missing; {FIX}"
+    assert error_line(tmp_path, edited((("host",), _DELETE), (("name",), 3))) == (
+        f"name: expected a string, got 3 (an integer) (and 1 more problem); {FIX}")
+
+
+def test_nan_is_not_json(tmp_path):
+    text = edited((("build_seconds",), 1.0)).replace('"build_seconds": 1.0',
+                                                      '"build_seconds": NaN')
+    assert error_line(tmp_path, text) == (
+        f"build_seconds: expected a finite number, got NaN (a number); {FIX}")
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    ("[1, 2]", "a JSON list"), ('"<script>"', "a JSON string"), ("3", "a JSON integer"),
+    ("2.5", "a JSON number"), ("true", "a JSON boolean"), ("null", "JSON null"),
+])
+def test_a_record_that_is_not_an_object(tmp_path, content, kind):
+    assert error_line(tmp_path, content) == (
+        f"not a trtdoc record: the file holds {kind}, not a JSON object; {FIX}")
+
+
+def test_deeply_nested_json_is_refused_without_recursion_error(tmp_path):
+    assert error_line(tmp_path, "[" * 100_000) == (
+        "not valid JSON (nested too deeply: recursion limit exceeded at line 1 column 202); "
+        f"{FIX}")
+    deep = edited((("spec", "x"), "DEEP")).replace('"DEEP"', "[" * 5000 + "]" * 5000)
+    assert error_line(tmp_path, deep).startswith("not valid JSON (nested too deeply: ")
+
+
+def test_bytes_that_are_not_utf8(tmp_path):
+    assert error_line(tmp_path, b'{"name": "\xff"}') == (
+        f"not UTF-8 text (byte 0xff at offset 10); {FIX}")
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    ("{", "EOF while parsing an object at line 1 column 1"),
+    ("", "EOF while parsing a value at line 1 column 0"),
+    ('{"a": 1,}', "trailing comma at line 1 column 9"),
+    ('{"a": "\\ud800"}', "unexpected end of hex escape at line 1 column 14"),
+])
+def test_invalid_json(tmp_path, content, why):
+    assert error_line(tmp_path, content) == f"not valid JSON ({why}); {FIX}"
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(10 * 1024 ** 3)  # sparse: no disk used; reading it would take 10 GiB
+    assert MAX_RECORD_BYTES == 256 * 1024 * 1024
+    with pytest.raises(RecordError) as err:
+        read_record(path)
+    # The size comes from stat: a read capped at the limit could not know it.
+    assert str(err.value).endswith(
+        "huge.json: 10240.0 MiB is larger than any record trtdoc writes (the limit is "
+        f"256 MiB), so it is not read; {FIX}")
+    with open(path, "wb") as f:
+        f.truncate(MAX_RECORD_BYTES)  # at the limit: read, and then judged as JSON
+    assert error_line(tmp_path, path.read_bytes()[:1], name="nul.json") == (
+        f"not valid JSON (expected value at line 1 column 1); {FIX}")
+
+
+def test_a_record_from_a_newer_trtdoc_says_to_upgrade(tmp_path):
+    path = tmp_path / "new.json"
+    # A newer layout may differ anywhere; the version decides before any field is checked.
+    path.write_text(json.dumps({"schema_version": 99, "model": "elsewhere"}))
+    with pytest.raises(FutureRecordError) as err:
+        read_record(path)
+    assert str(err.value).endswith(
+        "new.json: schema_version 99 is newer than the 1 this trtdoc reads: the record was "
+        "written by a newer trtdoc; upgrade trtdoc (`pip install --upgrade trtdoc`) to read it")
+
+
+@pytest.mark.parametrize(("value", "got"), [
+    (0, "0 (an integer)"), ("1", "'1' (a string)"), (True, "true (a boolean)"),
+    (1.0, "1.0 (a number)"), (None, "null"),
+])
+def test_a_wrong_schema_version_is_not_a_future_one(tmp_path, value, got):
+    path = tmp_path / "old.json"
+    path.write_text(edited((("schema_version",), value)))
+    with pytest.raises(RecordError) as err:
+        read_record(path)
+    assert not isinstance(err.value, FutureRecordError)
+    assert str(err.value).endswith(f"old.json: schema_version: expected 1, got {got}; {FIX}")
+
+
+def test_a_missing_schema_version(tmp_path):
+    assert error_line(tmp_path, edited((("schema_version",), _DELETE))) == (
+        f"schema_version: missing, so this is not a trtdoc record; {FIX}")
