@@ -7,8 +7,17 @@ the disk (``trtdoc build --check`` compares them with the files); :func:`render_
 only the files whose bytes differ and removes generated pages whose record is gone.
 
 Untrusted names reach a page only through the filters in ``escape.py``: ``cell`` for table
-cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels. Mermaid node ids are
-generated (``n0``, ``n1``...), never made from names.
+cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for
+fenced code. Escaping is also the default: the environment's ``finalize`` hook escapes every
+``{{ }}`` output that is not :class:`~markupsafe.Markup` as Markdown text, so a number from a
+hand-edited record (an opset of ``<script>``) cannot reach a page raw even where a template
+prints it unfiltered. The filters, and the helpers here that build trusted Markdown (Mermaid
+diagrams from escaped labels), return Markup so nothing is escaped twice. Mermaid node ids
+are generated (``n0``, ``n1``...), never made from names.
+
+Records are decoded strictly, but pages are rendered defensively as well: every formatter is
+total (a string where a number belongs is shown as text, never a crash), and a computation in
+another stage that fails on a wrong-typed value falls back to showing the raw values.
 """
 
 from __future__ import annotations
@@ -21,12 +30,25 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 import trtdoc
 from trtdoc import compat, parameters
 from trtdoc.diff import Changes, changes_between
 from trtdoc.errors import RenderError
-from trtdoc.escape import code_cell, md_cell, mermaid_label, slug, truncate
+from trtdoc.escape import (
+    autolink,
+    code_block,
+    code_cell,
+    front_matter_str,
+    md_cell,
+    mermaid_label,
+    is_number,
+    one_line,
+    shown,
+    slug,
+    truncate,
+)
 from trtdoc.record import EngineRecord, write_atomic
 from trtdoc.reproduce import reproduce_context
 
@@ -59,13 +81,6 @@ def shipped_templates() -> Path:
     return Path(trtdoc.__file__).resolve().parents[1] / "templates"
 
 
-def _code_block(text: str, lang: str = "") -> str:
-    # A fence longer than any backtick run in the text, so nothing inside can close it.
-    longest = max((len(line) - len(line.lstrip("`")) for line in text.splitlines()), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
-
-
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs: compiling costs ~0.2 s of every ``trtdoc build``.
 
@@ -79,6 +94,39 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` output: Markup as it is, anything else escaped as Markdown text."""
+    return value if isinstance(value, Markup) else md_cell(value)
+
+
+def _total(fmt: Any, *, none: bool = True) -> Any:
+    def format_value(value: Any) -> str:
+        return shown(fmt, value, none=none)
+
+    format_value.__doc__ = f"{fmt.__name__}, or the value as text when it is not a number."
+    return format_value
+
+
+def _length(value: Any) -> Any:
+    """``len`` of a collection; anything else (a number where a list belongs) as it is."""
+    if isinstance(value, (list, tuple, Mapping, set, frozenset)):
+        return len(value)
+    return value
+
+
+def _shape(dims: Any) -> str:
+    if dims is None or isinstance(dims, (list, tuple)):
+        try:
+            return parameters.format_shape(tuple(one_line(d) for d in dims or ()))
+        except (TypeError, ValueError):
+            pass
+    return one_line(dims)
+
+
+def _percent(value: Any) -> str:
+    return shown(lambda v: f"{v:.1f}%", value, none=False) if value is not None else ""
 
 
 def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
@@ -98,19 +146,24 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,  # escaping is the default; filters return Markup
     )
     env.filters.update(
         cell=md_cell,
         code=code_cell,
         mlabel=mermaid_label,
         truncate_text=truncate,
-        bytes=parameters.format_bytes,
-        bytes_exact=parameters.format_bytes_exact,
-        seconds=parameters.format_seconds,
-        ms=parameters.format_ms,
-        shape=parameters.format_shape,
-        count=parameters.format_count,
-        codeblock=_code_block,
+        bytes=_total(parameters.format_bytes),
+        bytes_exact=_total(parameters.format_bytes_exact),
+        seconds=_total(parameters.format_seconds),
+        ms=_total(parameters.format_ms),
+        shape=_shape,
+        count=_total(parameters.format_count),
+        percent=_percent,
+        length=_length,
+        codeblock=code_block,
+        front_matter=front_matter_str,
+        autolink=autolink,
         slug=slug,
     )
     return env
@@ -388,6 +441,11 @@ def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, 
     ]
 
 
+def _layer_precision(record: EngineRecord) -> str:
+    ops = [op for op, _ in record.model.op_histogram] if record.model is not None else []
+    return record.inspection.precision_summary(ops)
+
+
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                    baseline: EngineRecord | None = None,
                    gate: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -399,6 +457,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "r": record,
         "spec": record.spec or {},
         "imported": "imported_from" in (record.spec or {}),
+        "layer_precision": _layer_precision(record),
+        "several_profiles": is_number(inspection.profile_count) and inspection.profile_count > 1,
         "parameters": parameters.parameter_rows(record),
         "io": _io_rows(record),
         "profile_rows": _profile_rows(record),
@@ -505,8 +565,12 @@ def is_generated(path: Path) -> bool:
 def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
                 templates_dir: Path | None = None,
                 previous: Mapping[str, EngineRecord] | None = None,
-                gates: Mapping[str, Mapping[str, Any]] | None = None) -> RenderResult:
+                gates: Mapping[str, Mapping[str, Any]] | None = None,
+                keep: Iterable[str] = ()) -> RenderResult:
     """Write every page whose bytes changed, and remove generated pages of vanished engines.
+
+    The pages of the engines named in ``keep`` (whose records could not be read) stay as they
+    are.
 
     ``previous`` maps engine names to their previous records (``diff.read_previous``); with
     it, engine pages and ``changes.md`` say what changed since then.
@@ -525,7 +589,8 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
         else:
             write_atomic(path, data)
             written.append(path)
-    removed = _stale_pages(site_dir, planned)
+    kept = set(keep)
+    removed = [p for p in _stale_pages(site_dir, planned) if p.stem not in kept]
     for path in removed:
         path.unlink()
     return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
