@@ -480,8 +480,8 @@ def test_missing_keys_and_non_mapping_files(here: Path) -> None:
         "empty.yaml:1:1: model: required key is missing. "
         "Hint: add `model: ../models/resnet18.onnx`",
         "empty.yaml:1:1: name: required key is missing. Hint: add `name: resnet18-fp16`",
-        "list.yaml:1:1: a spec must be a mapping of keys to values. "
-        "Hint: start the file with `name: my-engine`",
+        "list.yaml: not a trtdoc spec (the top level must be a mapping with name and model "
+        "keys); nothing from it is shown",
         "nameless.yaml:1:1: name: required key is missing. Hint: add `name: resnet18-fp16`",
     ]
 

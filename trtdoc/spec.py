@@ -11,10 +11,15 @@ lives in ``parameters.py``.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import itertools
 import json
+import math
+import os
 import re
+import reprlib
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,10 +64,83 @@ _NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
 RESERVED_NAMES = frozenset({"index"})
 
 
+# --------------------------------------------------------------------------------------------
+# Limits. Every spec file is untrusted (a pull request can add one, or a symlink to any file on
+# the CI host), so reading and checking one takes bounded time and memory whatever it holds.
+# The README's "Limits" section lists these; keep the two in step.
+# --------------------------------------------------------------------------------------------
+# A spec is a few hundred bytes; refusing larger files before parsing bounds the parse (pure
+# PyYAML takes about 6 s per MiB) and everything after it.
+MAX_SPEC_BYTES = 1 << 20
+# Nodes reached through aliases, summed over the walk ("billion laughs": nine levels of nine
+# aliases are 9**9 nodes from 330 bytes). Counting, rather than refusing aliases to
+# collections, keeps `<<: *defaults` and shared profiles working; a file without aliases is
+# already bounded by MAX_SPEC_BYTES.
+MAX_ALIAS_NODES = 100_000
+# The deepest real key path is five levels (profiles[0].input.min[0]).
+MAX_YAML_DEPTH = 32
+# Lines shown per file; the rest are counted in one "... and K more problems" line.
+MAX_PROBLEMS_PER_FILE = 20
+# Engines one spec file may expand to through `variants:`.
+MAX_VARIANTS = 64
+MAX_PROFILES = 64
+# nvinfer1::Dims holds at most 8 dimensions; dims are int64 in TensorRT but no real tensor
+# has a dimension above int32.
+MAX_RANK = 8
+MAX_DIM = 2**31 - 1
+# Memory pool sizes: 1 PiB is far above any GPU and well inside int64 bytes.
+MAX_POOL_BYTES = 2**50
+# Counts that drive how much the build holds in memory.
+MAX_CALIBRATION_BATCHES = 10_000
+MAX_ACCURACY_SAMPLES = 100_000
+# An excerpt of an unknown key or a bad value in an error line (repr-style, so control
+# characters are escaped): enough to recognise a typo, too little to leak a file into a CI log.
+EXCERPT_CHARS = 40
+_PATH_CHARS = 4096
+
+NOT_A_SPEC = ("not a trtdoc spec (the top level must be a mapping with name and model keys); "
+              "nothing from it is shown")
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = EXCERPT_CHARS
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
+_PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*")
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as at most ``limit`` characters, repr-style (control characters escaped).
+
+    Text from a spec file (an unknown key, a bad value) goes into error lines only this way.
+    """
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+        if len(value) <= limit and len(text) <= limit:
+            return text
+        n = min(len(value), limit)
+        while n > 0 and len(repr(value[:n])) + 3 > limit:
+            n -= 1
+        return repr(value[:n]) + "..."
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown_path(path: Path | str) -> str:
+    """``display_path`` that never fails: a symlink loop cannot be resolved, and pathlib's
+    ``resolve`` raises on one (Python 3.11), so this resolves with ``os.path.realpath``."""
+    p = str(path)
+    try:
+        real = os.path.realpath(p)
+        rel = os.path.relpath(real, os.path.realpath(os.getcwd()))
+    except (OSError, ValueError):
+        return excerpt(p, 200) if not p.isprintable() else p
+    shown = rel if not rel.startswith(os.pardir) else p
+    return shown if shown.isprintable() else excerpt(shown, 200)
+
+
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot name an engine, or None."""
     if not _NAME_RE.fullmatch(name):
-        return (f"{name[:40]!r}{'...' if len(name) > 40 else ''} is not a valid name; use "
+        return (f"{excerpt(name)} is not a valid name; use "
                 "letters, digits, '.', '_' and '-', starting and ending with a letter or digit, "
                 "at most 128 characters (it becomes the page slug and file name)")
     if name.lower() in RESERVED_NAMES:
@@ -310,11 +388,44 @@ class Locator:
 
 
 def format_key(path: KeyPath) -> str:
-    """``('profiles', 0, 'input', 'min')`` → ``profiles[0].input.min``."""
+    """``('profiles', 0, 'input', 'min')`` → ``profiles[0].input.min``.
+
+    A key that is not plain (spaces, control characters, more than 40 characters) shows as
+    an :func:`excerpt`, since keys come from the file.
+    """
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+            continue
+        text = str(part)
+        if len(text) > EXCERPT_CHARS or not _PLAIN_KEY_RE.fullmatch(text):
+            text = excerpt(part)
+        out += f".{text}" if out else text
     return out
+
+
+class UnresolvableFileError(SpecError):
+    """A problem with a path that cannot be resolved (a symlink loop): shown as given."""
+
+    def __str__(self) -> str:
+        where = shown_path(self.path)
+        if self.line is not None:
+            where += f":{self.line}:{self.col or 1}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return text + (f". Hint: {self.hint}" if self.hint else "")
+
+
+class MoreProblems(SpecError):
+    """Stands for ``count`` problems of one file that are not shown (see
+    ``MAX_PROBLEMS_PER_FILE``)."""
+
+    def __init__(self, path: Path | str, count: int) -> None:
+        self.count = count
+        super().__init__(f"{count} more problems", path=path)
+
+    def __str__(self) -> str:
+        return f"… and {self.count} more problems in {shown_path(self.path)}"
 
 
 @dataclass
@@ -323,62 +434,274 @@ class _Doc:
     locator: Locator
 
 
-def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
+def _size_words(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def path_problem(path: Path, *, folder_ok: bool = False) -> tuple[str, str] | None:
+    """``(what is wrong, how to fix)`` if ``path`` cannot be read as a plain file (or, with
+    ``folder_ok``, a folder), else None.
+
+    Never blocks: a FIFO or a device is refused from its ``stat``, before anything opens it.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        errors.append(SpecError(f"cannot read the file ({exc})", path=path))
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return ("is a symlink loop", "point the symlink at a real file")
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            if os.path.islink(path):
+                return ("is a symlink to nothing", "point the symlink at a real file")
+            return ("does not exist", "fix the path; it is relative to the spec file")
+        return (f"cannot be read ({exc.strerror})", "fix the path or the file's permissions")
+    except ValueError:
+        return ("is not a usable path", "fix the path")
+    if stat.S_ISDIR(st.st_mode):
+        if folder_ok:
+            return None if os.access(path, os.R_OK | os.X_OK) else (
+                "cannot be read (permission denied)", "make the folder readable")
+        return ("is a folder, not a file", "point it at a file")
+    if not stat.S_ISREG(st.st_mode):
+        return ("is not a regular file (a FIFO, a device or a socket)", "point it at a file")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return (f"cannot be read ({exc.strerror})", "make the file readable")
+    os.close(fd)
+    return None
+
+
+def _file_error(path: Path, message: str, hint: str = "", line: int | None = None,
+                col: int | None = None) -> SpecError:
+    cls = UnresolvableFileError if _loops(path) else SpecError
+    return cls(message, path=path, line=line, col=col, hint=hint)
+
+
+def _loops(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    except ValueError:
+        return True
+    return False
+
+
+def _read_text(path: Path, errors: list[SpecError]) -> str | None:
+    """The file's text, or None with one line in ``errors``; at most MAX_SPEC_BYTES are read."""
+    problem = path_problem(path)
+    if problem is not None:
+        message, hint = problem
+        if message == "does not exist":
+            hint = "pass a spec file or a folder of *.yaml specs"
+        errors.append(_file_error(path, message, hint))
+        return None
+    limit = _size_words(MAX_SPEC_BYTES)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):  # swapped since path_problem looked
+                errors.append(_file_error(path, "is not a regular file", "point it at a file"))
+                return None
+            if st.st_size > MAX_SPEC_BYTES:
+                errors.append(_file_error(
+                    path, f"the file is {_size_words(st.st_size)}, more than the {limit} a "
+                    "spec may be; nothing was parsed", "a spec is a few hundred bytes: keep "
+                    "data in files it names (calibration.data, accuracy.data)"))
+                return None
+            raw = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        errors.append(_file_error(path, f"cannot read the file ({exc.strerror})",
+                                  "fix the file's permissions"))
+        return None
+    if len(raw) > MAX_SPEC_BYTES:  # it grew while being read
+        errors.append(_file_error(path, f"the file is more than the {limit} a spec may be; "
+                                  "nothing was parsed", "keep data in the files it names"))
         return None
     try:
-        # One parse gives both the nodes (for positions) and the data, exactly as
-        # ``yaml.compose`` and ``yaml.safe_load`` would give them one parse each.
-        loader = yaml.SafeLoader(text)  # raises ReaderError for unprintable characters
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        errors.append(_file_error(
+            path, "the file is not UTF-8 text; nothing from it is shown",
+            "save the spec as UTF-8", line=line, col=col))
+        return None
+
+
+class _Refused(Exception):
+    """The YAML is too big or too deep to walk; ``error`` says where and why."""
+
+    def __init__(self, error: SpecError) -> None:
+        self.error = error
+
+
+def _compose(text: str, path: Path) -> yaml.Node | None:
+    """The document's node graph. libyaml when present (2-3x faster, nesting capped at 1000
+    levels); PyYAML's own parser otherwise, and for the wording of every syntax error, so
+    messages do not depend on how PyYAML was installed."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    # PyYAML's reader refuses unprintable characters and libyaml does not: let it say so.
+    if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        loader = fast(text)
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            return loader.get_single_node()  # type: ignore[no-any-return]
+        except yaml.YAMLError:
+            pass  # parsed again below for PyYAML's message
         finally:
             loader.dispose()
+    slow = yaml.SafeLoader(text)
+    try:
+        return slow.get_single_node()  # type: ignore[no-any-return]
+    except RecursionError:
+        raise _Refused(SpecError(
+            f"the YAML nests deeper than {MAX_YAML_DEPTH} levels", path=path,
+            hint="a spec is a few levels deep; flatten it")) from None
+    finally:
+        slow.dispose()
+
+
+def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
+    text = _read_text(path, errors)
+    if text is None:
+        return None
+    try:
+        node = _compose(text, path)  # raises ReaderError for unprintable characters
+        walk_errors: list[SpecError] = []
+        locator = Locator(path)
+        if node is not None:
+            _Walker(path, locator, walk_errors).walk(node, ())
+            # The node graph is small and shared once walked; the constructor keeps aliases
+            # shared, so the data is as small as the graph.
+            constructor = yaml.SafeLoader("")
+            try:
+                data = constructor.construct_document(node)
+            except (ValueError, OverflowError):  # an int of more than 4300 digits
+                errors.append(SpecError(
+                    "the file holds a value too long to read (a number of thousands of "
+                    "digits?); nothing from it is shown", path=path,
+                    hint="write real values"))
+                return None
+            finally:
+                constructor.dispose()
+        else:
+            data = None
+    except _Refused as exc:
+        errors.append(exc.error)
+        return None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        errors.append(SpecError(
+            f"the file holds an unprintable character (#x{exc.character:04x}); nothing from "
+            "it is shown", path=path, line=line, col=col,
+            hint="remove it, or write it as an escape in a double-quoted string"))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
+        if len(problem) > 120 or not problem.isprintable():
+            problem = excerpt(problem, 120)
         errors.append(SpecError(f"malformed YAML: {problem}", path=path, line=line, col=col,
                                 hint="fix the YAML syntax (indentation, colons, quotes)"))
         return None
-    except yaml.YAMLError as exc:
-        errors.append(SpecError(f"malformed YAML: {exc}", path=path))
+    except yaml.YAMLError:
+        errors.append(SpecError("malformed YAML", path=path,
+                                hint="fix the YAML syntax (indentation, colons, quotes)"))
         return None
-    locator = Locator(path)
-    if node is not None:
-        _walk(node, (), path, locator, errors)
     if data is None:
         data = {}
-    if not isinstance(data, dict):
-        errors.append(SpecError("a spec must be a mapping of keys to values", path=path,
-                                line=1, col=1, hint="start the file with `name: my-engine`"))
+    # A file that is not a spec (a symlink to /etc/passwd, a key: value file) is named, never
+    # listed: its "unknown keys" would be its lines, printed into a CI log.
+    if not isinstance(data, dict) or (data and not _spec_like(data)):
+        errors.append(SpecError(NOT_A_SPEC, path=path))
         return None
+    errors.extend(walk_errors)
     return _Doc(data, locator)
 
 
-def _walk(node: yaml.Node, path: KeyPath, file: Path, loc: Locator,
-          errors: list[SpecError]) -> None:
-    loc.values[path] = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                errors.append(SpecError(
-                    "this key appears twice in one mapping", path=file,
-                    line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
-                    key=format_key((*path, key)), hint="keep one of them"))
-            seen.add(key)
-            loc.keys[path + (key,)] = Location(file, key_node.start_mark.line + 1,
-                                              key_node.start_mark.column + 1)
-            _walk(value_node, (*path, key), file, loc, errors)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, (*path, i), file, loc, errors)
+def _spec_like(data: dict[Any, Any]) -> bool:
+    """Whether a top-level key is, or is a typo of, a spec key. Only the first 200 keys are
+    compared for typos: the file may hold 200 000 of them."""
+    if any(k in _KEYS_AT[""] for k in data if isinstance(k, str)):
+        return True
+    return any(isinstance(k, str) and len(k) <= EXCERPT_CHARS
+               and difflib.get_close_matches(k, _KEYS_AT[""], n=1, cutoff=0.75)
+               for k in itertools.islice(data, 200))
+
+
+class _Walker:
+    """Records where each value sits, and refuses alias bombs, cycles and deep nesting before
+    anything expands the graph."""
+
+    def __init__(self, file: Path, loc: Locator, errors: list[SpecError]) -> None:
+        self.file, self.loc, self.errors = file, loc, errors
+        self.seen: set[int] = set()
+        self.visits = 0
+        self.on_path: set[int] = set()
+        self.stack: list[yaml.Node] = []  # the collections being walked, outermost first
+        self.shown = 0
+        self.hidden = 0  # duplicate keys past MAX_PROBLEMS_PER_FILE
+
+    def refuse(self, node: yaml.Node, message: str, hint: str) -> _Refused:
+        # The innermost collection: for an alias bomb, the anchored list every alias copies.
+        node = self.stack[-1] if self.stack else node
+        return _Refused(SpecError(message, path=self.file, line=node.start_mark.line + 1,
+                                  col=node.start_mark.column + 1, hint=hint))
+
+    def walk(self, node: yaml.Node, path: KeyPath) -> None:
+        self._walk(node, path)
+        if self.hidden:
+            self.errors.append(MoreProblems(self.file, self.hidden))
+
+    def _walk(self, node: yaml.Node, path: KeyPath) -> None:
+        self.visits += 1
+        self.seen.add(id(node))
+        if self.visits - len(self.seen) > MAX_ALIAS_NODES:
+            raise self.refuse(node, f"YAML aliases expand to more than {MAX_ALIAS_NODES} "
+                              "nodes", "write the values out or use fewer aliases")
+        if len(path) > MAX_YAML_DEPTH:
+            raise self.refuse(node, f"the YAML nests deeper than {MAX_YAML_DEPTH} levels",
+                              "a spec is a few levels deep; flatten it")
+        if id(node) in self.on_path:
+            raise self.refuse(node, "a YAML alias refers to a collection that contains it",
+                              "write the values out")
+        file, loc = self.file, self.loc
+        loc.values[path] = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.on_path.add(id(node))
+            self.stack.append(node)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                # A collection as a key is refused by the constructor; never str() it here.
+                key = (str(key_node.value) if isinstance(key_node, yaml.ScalarNode)
+                       else "<collection>")
+                if key in seen:
+                    if self.shown < MAX_PROBLEMS_PER_FILE:
+                        self.shown += 1
+                        self.errors.append(SpecError(
+                            "this key appears twice in one mapping", path=file,
+                            line=key_node.start_mark.line + 1,
+                            col=key_node.start_mark.column + 1,
+                            key=format_key((*path, key)), hint="keep one of them"))
+                    else:
+                        self.hidden += 1
+                seen.add(key)
+                loc.keys[path + (key,)] = Location(file, key_node.start_mark.line + 1,
+                                                  key_node.start_mark.column + 1)
+                self._walk(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, (*path, i))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.on_path.discard(id(node))
+            self.stack.pop()
 
 
 def _merge(base: _Doc, over: _Doc) -> _Doc:
@@ -427,9 +750,51 @@ def parse_size(value: Any) -> int:
         m = _SIZE_RE.match(value)
         if m:
             number, unit = float(m.group(1)), (m.group(2) or "b").lower()
-            return int(number * _UNITS[unit])
-    raise ValueError(f"{value!r} is not a size; write bytes or a number with a unit "
+            if math.isfinite(number * _UNITS[unit]):
+                return int(number * _UNITS[unit])
+    raise ValueError(f"{excerpt(value)} is not a size; write bytes or a number with a unit "
                      "(B, KiB, MiB, GiB, KB, MB, GB)")
+
+
+def _pool_bound(value: int) -> int:
+    if value > MAX_POOL_BYTES:
+        raise ValueError(f"{value} bytes is more than 1 PiB ({MAX_POOL_BYTES} bytes), the "
+                         "largest memory pool trtdoc passes to TensorRT; give a real size "
+                         "such as 4GiB, or leave the key out for TensorRT's default")
+    return value
+
+
+def _dims(value: list[int]) -> list[int]:
+    if len(value) > MAX_RANK:
+        raise ValueError(f"{len(value)} dimensions is more than the {MAX_RANK} a TensorRT "
+                         f"tensor has; give one value per model dimension")
+    for d, size in enumerate(value):
+        if not -MAX_DIM - 1 <= size <= MAX_DIM:
+            raise ValueError(f"dimension {d} is {_number(size)}, outside the int32 range "
+                             f"(at most {MAX_DIM}); give a real size")
+    return value
+
+
+def _profiles(value: list[Any]) -> list[Any]:
+    if len(value) > MAX_PROFILES:
+        raise ValueError(f"{len(value)} profiles is more than the {MAX_PROFILES} trtdoc "
+                         "builds; keep the shapes you deploy")
+    return value
+
+
+def _at_most(limit: int, what: str, hint: str) -> Any:
+    def check(value: int) -> int:
+        if value > limit:
+            raise ValueError(f"{_number(value)} is more than the {limit} {what}; {hint}")
+        return value
+    return AfterValidator(check)
+
+
+def _path(value: str) -> str:
+    if "\0" in value or len(value) > _PATH_CHARS or not value:
+        raise ValueError(f"{excerpt(value)} is not a usable path; write a path relative to the "
+                         "spec file")
+    return value
 
 
 def _as_float(value: Any) -> Any:
@@ -449,10 +814,12 @@ def _known_flag(value: str) -> str:
     close = difflib.get_close_matches(value.lower(), KNOWN_FLAGS, n=1, cutoff=0.6)
     hint = (f"did you mean '{close[0]}'?" if close else "use TensorRT BuilderFlag names in "
             f"lower case, e.g. {', '.join(KNOWN_FLAGS[:3])}")
-    raise ValueError(f"unknown builder flag '{value}'; {hint}")
+    raise ValueError(f"unknown builder flag {excerpt(value)}; {hint}")
 
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_pool_bound)]
+Dims = Annotated[list[int], AfterValidator(_dims)]
+PathText = Annotated[str, AfterValidator(_path)]
 Float = Annotated[float, BeforeValidator(_as_float)]
 Flag = Annotated[str, AfterValidator(_known_flag)]
 
@@ -462,16 +829,18 @@ class _Model(BaseModel):
 
 
 class _ShapeRange(_Model):
-    min: list[int]
-    opt: list[int]
-    max: list[int]
+    min: Dims
+    opt: Dims
+    max: Dims
     # min <= opt <= max and equal ranks are checked in check.py, so that these problems are
     # reported together with every other problem in the same file.
 
 
 class _Calibration(_Model):
-    data: str
-    batches: int = Field(8, ge=1)
+    data: PathText
+    batches: Annotated[int, _at_most(
+        MAX_CALIBRATION_BATCHES, "calibration batches trtdoc reads",
+        "calibration needs a few hundred batches at most")] = Field(8, ge=1)
 
 
 class _Memory(_Model):
@@ -494,7 +863,7 @@ def _output_limits(value: Any) -> Any:
     if value == "ignore":
         return {"ignore": True}
     if isinstance(value, str) or value is None:
-        raise ValueError(f"{value!r} is neither 'ignore' nor a mapping of limits; write "
+        raise ValueError(f"{excerpt(value)} is neither 'ignore' nor a mapping of limits; write "
                          "`ignore` (measured and shown, not gated) or limits such as "
                          "`{max_abs: 0.1, min_top1: 0.98}`")
     return value
@@ -505,7 +874,7 @@ _METRIC_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 def _metric_target(value: str) -> str:
     if not _METRIC_RE.match(value):
-        raise ValueError(f"{value!r} is not package.module:function; write for example "
+        raise ValueError(f"{excerpt(value)} is not package.module:function; write for example "
                          "`metric: mypackage.metrics:exact_match`")
     return value
 
@@ -513,7 +882,7 @@ def _metric_target(value: str) -> str:
 def _metric_key(value: str) -> str:
     kind, _, figure = value.partition("_")
     if kind not in ("min", "max") or not figure:
-        raise ValueError(f"'{value}' does not start with min_ or max_; write `min_<figure>` "
+        raise ValueError(f"{excerpt(value)} does not start with min_ or max_; write `min_<figure>` "
                          "or `max_<figure>` for a figure the metric returns, e.g. "
                          "`min_exact_match: 0.9`")
     return value
@@ -521,8 +890,10 @@ def _metric_key(value: str) -> str:
 
 class _Accuracy(_Model):
     tolerance: _Tolerance | None = None
-    data: str | None = None
-    samples: int = Field(4, ge=1)
+    data: PathText | None = None
+    samples: Annotated[int, _at_most(
+        MAX_ACCURACY_SAMPLES, "samples trtdoc compares",
+        "a few hundred to a few thousand samples measure accuracy well")] = Field(4, ge=1)
     outputs: dict[str, Annotated[_OutputTolerance, BeforeValidator(_output_limits)]] = {}
     metric: Annotated[str, AfterValidator(_metric_target)] | None = None
     metric_tolerance: dict[Annotated[str, AfterValidator(_metric_key)], Float] = {}
@@ -533,12 +904,12 @@ class _Spec(_Model):
     description: str = ""
     owner: str | None = None
     tags: list[str] = []
-    model: str
+    model: PathText
     backend: Literal["auto", "tensorrt", "tensorrt-rtx"] = "auto"
     precision: Literal["fp32", "fp16", "bf16", "int8", "fp8"] = "fp32"
     precision_method: Literal["model", "builder_flags"] = "model"
     calibration: _Calibration | None = None
-    profiles: list[dict[str, _ShapeRange]] = []
+    profiles: Annotated[list[dict[str, _ShapeRange]], AfterValidator(_profiles)] = []
     memory: _Memory = _Memory()
     optimization_level: int | None = Field(None, ge=0, le=5)
     targets: list[Literal["sm75", "sm80", "sm86", "sm89", "sm120", "sm121"]] = []
@@ -598,52 +969,69 @@ def _example_for(path: KeyPath) -> str:
 def _describe(value: Any) -> str:
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
             list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), "a value")
-    text = repr(value) if isinstance(value, (int, float, str, bool)) else ""
+    text = excerpt(value) if isinstance(value, (int, float, str, bool)) else ""
     return f"{kind} {text}".strip()
 
 
+def _number(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 3] + "..."
+
+
 def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
-    out: list[SpecError] = []
-    for err in exc.errors():
+    """One line per problem, for the first MAX_PROBLEMS_PER_FILE in file order; the rest are
+    only counted, since a hint (``difflib``) costs far more than finding the problem."""
+    found = []
+    for err in exc.errors(include_url=False, include_context=True, include_input=True):
         path: KeyPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = str(path[-1])
-            parent = tuple(path[:-1])
-            level = ("profile" if parent and parent[0] == "profiles" and len(parent) == 3
-                     else "accuracy.outputs.*" if parent[:2] == ("accuracy", "outputs")
-                     and len(parent) == 3
-                     else format_key(tuple(p for p in parent if not isinstance(p, int))))
-            allowed = _KEYS_AT.get(level, ())
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = (f"did you mean '{close[0]}'?" if close
-                    else f"valid keys here: {', '.join(allowed)}")
-            out.append(doc.locator.error(path, f"unknown key '{key}'", hint, at_key=True))
-        elif kind == "missing":
-            example = _example_for(path)
-            hint = f"add `{example}`" if example else f"add the key '{path[-1]}'"
-            out.append(doc.locator.error(path, "required key is missing", hint))
-        elif kind == "literal_error":
-            expected = err["ctx"]["expected"]
-            options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
-            close = difflib.get_close_matches(str(err["input"]), options, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
-            out.append(doc.locator.error(
-                path, f"{err['input']!r} is not one of {', '.join(options)}", hint))
-        elif kind in _TYPE_WORDS:
-            out.append(doc.locator.error(
-                path, f"expected {_TYPE_WORDS[kind]}, got {_describe(err['input'])}",
-                _TYPE_HINTS.get(kind, "fix the value's type (quotes make a string)")))
-        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            out.append(doc.locator.error(
-                path, f"{err['input']!r} is out of range: {err['msg'].lower()}",
-                "choose a value in the allowed range"))
-        else:
-            msg = str(err.get("msg", "invalid value"))
-            msg = msg.removeprefix("Value error, ")
-            message, _, hint = msg.partition("; ")
-            out.append(doc.locator.error(path, message, hint))
+        where = doc.locator.find(path, at_key=err["type"] == "extra_forbidden")
+        found.append(((str(where.path), where.line or 0, where.col or 0), path, err))
+    found.sort(key=lambda f: f[0])
+    out = [_spec_error(path, err, doc) for _, path, err in found[:MAX_PROBLEMS_PER_FILE]]
+    if len(found) > MAX_PROBLEMS_PER_FILE:
+        out.append(MoreProblems(doc.locator.default, len(found) - MAX_PROBLEMS_PER_FILE))
     return out
+
+
+def _spec_error(path: KeyPath, err: Any, doc: _Doc) -> SpecError:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = path[-1]
+        parent = tuple(path[:-1])
+        level = ("profile" if parent and parent[0] == "profiles" and len(parent) == 3
+                 else "accuracy.outputs.*" if parent[:2] == ("accuracy", "outputs")
+                 and len(parent) == 3
+                 else format_key(tuple(p for p in parent if not isinstance(p, int))))
+        allowed = _KEYS_AT.get(level, ())
+        close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], allowed, n=1, cutoff=0.6)
+        hint = (f"did you mean '{close[0]}'?" if close
+                else f"valid keys here: {', '.join(allowed)}")
+        return doc.locator.error(path, f"unknown key {excerpt(key)}", hint, at_key=True)
+    if kind == "missing":
+        example = _example_for(path)
+        hint = f"add `{example}`" if example else f"add the key '{path[-1]}'"
+        return doc.locator.error(path, "required key is missing", hint)
+    if kind == "literal_error":
+        expected = err["ctx"]["expected"]
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
+        given = err["input"]
+        close = difflib.get_close_matches(str(given)[:EXCERPT_CHARS], options, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(options)}"
+        return doc.locator.error(path, f"{excerpt(given)} is not one of {', '.join(options)}",
+                                 hint)
+    if kind in _TYPE_WORDS:
+        return doc.locator.error(
+            path, f"expected {_TYPE_WORDS[kind]}, got {_describe(err['input'])}",
+            _TYPE_HINTS.get(kind, "fix the value's type (quotes make a string)"))
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        given = err["input"]
+        shown = _number(given) if isinstance(given, int) else excerpt(given)
+        return doc.locator.error(path, f"{shown} is out of range: {err['msg'].lower()}",
+                                 "choose a value in the allowed range")
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    message, _, hint = msg.partition("; ")
+    return doc.locator.error(path, message, hint)
 
 
 def _expand_variants(doc: _Doc, errors: list[SpecError]) -> list[_Doc]:
@@ -656,25 +1044,36 @@ def _expand_variants(doc: _Doc, errors: list[SpecError]) -> list[_Doc]:
             "write for example `variants: {precision: [fp32, fp16]}`"))
         return []
     keys: list[str] = []
-    for key, values in variants.items():
+    for key, values in itertools.islice(variants.items(), MAX_PROBLEMS_PER_FILE):
         if key not in _KEYS_AT[""] or key in ("name", "variants"):
-            close = difflib.get_close_matches(str(key), _KEYS_AT[""], n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], _KEYS_AT[""], n=1,
+                                              cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "name a top-level spec key"
             errors.append(doc.locator.error(("variants", key),
-                                            f"cannot vary unknown key '{key}'", hint,
+                                            f"cannot vary unknown key {excerpt(key)}", hint,
                                             at_key=True))
         elif not isinstance(values, list) or not values:
             errors.append(doc.locator.error(("variants", key), "expected a non-empty list",
                                             f"write `{key}: [a, b]`"))
+        elif len(values) > MAX_VARIANTS:
+            errors.append(doc.locator.error(
+                ("variants", key), f"{len(values)} values is more than the {MAX_VARIANTS} "
+                "engines one spec may make", "split the spec, or list fewer values"))
         else:
             repeated = [i for i, v in enumerate(values) if v in values[:i]]
             for i in repeated:
                 errors.append(doc.locator.error(
-                    ("variants", key, i), f"{values[i]!r} is listed twice",
+                    ("variants", key, i), f"{excerpt(values[i])} is listed twice",
                     "list each value once (each one becomes an engine)"))
             if not repeated:
                 keys.append(key)
     if len(keys) != len(variants):
+        return []
+    count = math.prod(len(variants[k]) for k in keys)
+    if count > MAX_VARIANTS:
+        errors.append(doc.locator.error(
+            ("variants",), f"the variants make {count} engines, more than the {MAX_VARIANTS} "
+            "one spec may make", "split the spec, or vary fewer keys"))
         return []
     out = []
     for combo in itertools.product(*(enumerate(variants[k]) for k in keys)):
@@ -708,7 +1107,8 @@ def _freeze(spec: _Spec, source: Path, variant: tuple[tuple[str, Any], ...]) -> 
     here = source.parent
 
     def resolve(p: str) -> Path:
-        return (here / p).resolve() if not Path(p).is_absolute() else Path(p)
+        # realpath, not Path.resolve: that raises on a symlink loop, which check reports.
+        return Path(os.path.realpath(here / p)) if not Path(p).is_absolute() else Path(p)
 
     return EngineSpec(
         name=spec.name,
@@ -764,14 +1164,20 @@ class LoadedSpec:
 
 
 def find_spec_files(paths: Iterable[Path]) -> list[Path]:
-    """Spec files named by ``paths`` (files, or folders searched recursively), sorted."""
+    """Spec files named by ``paths`` (files, or folders searched recursively), sorted.
+
+    The walk does not follow symlinked folders, so a link to ``..`` cannot loop it. A
+    ``*.yaml`` entry that is not a plain file (a symlink loop, a FIFO) is kept, so that
+    reading it reports it.
+    """
     found: set[Path] = set()
     for p in paths:
         if p.is_dir():
-            for q in p.rglob("*"):
-                if (q.suffix in SPEC_SUFFIXES and q.is_file() and not q.name.startswith("_")
-                        and not any(part.startswith(".") for part in q.relative_to(p).parts)):
-                    found.add(q)
+            for top, dirs, files in os.walk(p, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in files:
+                    if name.endswith(SPEC_SUFFIXES) and not name.startswith((".", "_")):
+                        found.add(Path(top) / name)
         else:
             found.add(p)
     return sorted(found)
@@ -784,7 +1190,7 @@ def _defaults_chain(spec_file: Path, roots: Sequence[Path]) -> list[Path]:
     the same whether ``specs/``, ``specs/vision`` or the file itself is passed. Outside the
     working directory it climbs only to the folder that was passed.
     """
-    folder = spec_file.resolve().parent
+    folder = Path(os.path.realpath(spec_file)).parent  # never raises on a symlink loop
     cwd = Path.cwd().resolve()
     if folder.is_relative_to(cwd):
         stop = cwd
@@ -813,7 +1219,9 @@ def load_specs(paths: Iterable[Path | str], *, keep_duplicates: bool = False
     roots = [Path(p) for p in paths]
     errors: list[SpecError] = []
     for r in roots:
-        if not r.exists():
+        if _loops(r):
+            errors.append(_file_error(r, "is a symlink loop", "point the symlink at a real file"))
+        elif not r.exists():
             errors.append(SpecError("no such file or folder", path=r,
                                     hint="pass a spec file or a folder of *.yaml specs"))
     files = find_spec_files(r for r in roots if r.exists())
@@ -836,9 +1244,37 @@ def load_specs(paths: Iterable[Path | str], *, keep_duplicates: bool = False
 
 def sort_errors(errors: Iterable[SpecError]) -> list[SpecError]:
     """File order, then line order: the order a user fixes them in. Each line once: specs that
-    share a defaults file, or variants that share a line, would repeat the same mistake."""
-    unique = {str(e): e for e in errors}
-    return sorted(unique.values(), key=lambda e: (str(e.path), e.line or 0, e.col or 0, e.key))
+    share a defaults file, or variants that share a line, would repeat the same mistake.
+
+    At most MAX_PROBLEMS_PER_FILE lines per file, then one ``… and K more problems`` line
+    (which earlier rounds' :class:`MoreProblems` lines add to), so sorting again is safe.
+    """
+    hidden: dict[str, int] = {}
+    unique: dict[str, SpecError] = {}
+    for e in errors:
+        if isinstance(e, MoreProblems):
+            hidden[str(e.path)] = hidden.get(str(e.path), 0) + e.count
+        else:
+            unique.setdefault(str(e), e)
+    ordered = sorted(unique.values(),
+                     key=lambda e: (str(e.path), e.line or 0, e.col or 0, e.key))
+    out: list[SpecError] = []
+    shown: dict[str, int] = {}
+    for e in ordered:
+        file = str(e.path)
+        if shown.get(file, 0) < MAX_PROBLEMS_PER_FILE:
+            shown[file] = shown.get(file, 0) + 1
+            out.append(e)
+        else:
+            hidden[file] = hidden.get(file, 0) + 1
+    for file, count in hidden.items():
+        last = max((i for i, e in enumerate(out) if str(e.path) == file), default=None)
+        more = MoreProblems(file, count)
+        if last is None:
+            out.append(more)
+        else:
+            out.insert(last + 1, more)
+    return out
 
 
 def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, _Doc | None],
@@ -882,12 +1318,25 @@ def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, _Doc | None],
 
 def _duplicate_names(names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]]]
                      ) -> tuple[set[str], list[SpecError]]:
-    first: dict[str, tuple[Locator, tuple[tuple[str, Any], ...]]] = {}
+    # Keyed by the lower-case name: engines/Tiny.md and engines/tiny.md are one file on
+    # macOS and Windows file systems, and so are the records.
+    first: dict[str, tuple[str, Locator, tuple[tuple[str, Any], ...]]] = {}
     errors: list[SpecError] = []
     dups: set[str] = set()
     for name, locator, variant in names:
-        if name in first:
-            other_locator, other_variant = first[name]
+        folded = name.casefold()
+        if folded in first and first[folded][0] != name:
+            other_name, other_locator, other_variant = first[folded]
+            other = other_locator.find(("name",))
+            errors.append(locator.error(
+                ("name",), f"name '{name}'{_variant_words(variant)} differs only in case from "
+                f"'{other_name}' in {shown_path(other.path)}:{other.line}"
+                f"{_variant_words(other_variant)}; their pages and records would be one file "
+                "on case-insensitive file systems (macOS, Windows)",
+                "rename one of them (names are page slugs and file names)"))
+            dups.update((name, other_name))
+        elif folded in first:
+            _, other_locator, other_variant = first[folded]
             other = other_locator.find(("name",))
             errors.append(locator.error(
                 ("name",), f"name '{name}'{_variant_words(variant)} is already used by "
@@ -897,7 +1346,7 @@ def _duplicate_names(names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]
                 "give every engine a unique name (it is the page slug)"))
             dups.add(name)
         else:
-            first[name] = (locator, variant)
+            first[folded] = (name, locator, variant)
     return dups, errors
 
 
