@@ -7,6 +7,8 @@ Nothing here builds, and the model is read without its weights.
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,7 +30,10 @@ from trtdoc.spec import (
     LoadedSpec,
     Locator,
     ShapeRange,
+    excerpt,
     load_specs,
+    path_problem,
+    shown_path,
     sort_errors,
 )
 
@@ -41,6 +46,14 @@ FP8_FIRST_TARGET = "sm89"
 # Domains TensorRT's ONNX parser reads: the standard one and TensorRT's own plugin domains.
 # ONNX Runtime's com.microsoft contrib ops and the ai.onnx.ml operators are not among them.
 PARSER_DOMAINS = ("", "ai.onnx", "trt", "trt.plugins")
+# The build reads calibration and held-out arrays whole (numpy.load), and draws random inputs
+# at a profile's opt shape; these bound what one spec makes it hold. Sizes come from the .npy
+# headers (an .npz member's header is read from its stream, never the data), so a 10 GB array,
+# or a small .npz that inflates to one, is refused without being loaded.
+MAX_DATA_BYTES = 2 << 30
+MAX_INPUT_BYTES = 2 << 30
+MAX_DATA_FILES = 10_000  # files in a data folder
+MAX_DATA_ARRAYS = 1_000  # members of one .npz
 
 
 def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError]
@@ -53,16 +66,17 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
         errors.append(loc.error(
             ("precision",), f"{spec.precision} needs calibration data",
             "add `calibration: {data: path/to/samples.npz, batches: 8}`"))
-    if spec.calibration is not None and not spec.calibration.data.exists():
-        errors.append(loc.error(
-            ("calibration", "data"),
-            f"calibration data {display_path(spec.calibration.data)} does not exist",
-            "point calibration.data at an .npz, .npy or a folder of them"))
-    if spec.accuracy is not None and spec.accuracy.data is not None \
-            and not spec.accuracy.data.exists():
-        errors.append(loc.error(("accuracy", "data"),
-                                f"held-out data {display_path(spec.accuracy.data)} does not exist",
-                                "point accuracy.data at an .npz, .npy or a folder of them"))
+    calibration_ok = accuracy_ok = False
+    if spec.calibration is not None:
+        found = _data_path_errors(loc, ("calibration", "data"), "calibration data",
+                                  spec.calibration.data)
+        errors.extend(found)
+        calibration_ok = not found
+    if spec.accuracy is not None and spec.accuracy.data is not None:
+        found = _data_path_errors(loc, ("accuracy", "data"), "held-out data",
+                                  spec.accuracy.data)
+        errors.extend(found)
+        accuracy_ok = not found
 
     rtx_set = [k for k in RTX_ONLY if getattr(spec, k)]
     trt_set = [k for k in TRT_ONLY if getattr(spec, k) != "none"]
@@ -94,6 +108,18 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                 f"on {newer}), or build an int8 or fp16 variant for them"))
 
     model_path = spec.model
+    problem = path_problem(model_path)
+    if problem is not None:
+        message, hint = problem
+        if message == "does not exist":
+            errors.append(loc.error(
+                ("model",), f"model file {shown_path(model_path)} does not exist",
+                "fix the path; it is relative to the spec file"))
+        else:
+            errors.append(loc.error(("model",), f"model {shown_path(model_path)} {message}",
+                                    "point `model` at an .onnx file"
+                                    if "folder" in message or "regular" in message else hint))
+        return errors
     if model_path not in facts_cache:
         try:
             facts_cache[model_path] = model_facts_from_onnx(model_path)
@@ -107,7 +133,7 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                 "fix the path; it is relative to the spec file"))
         else:
             errors.append(loc.error(
-                ("model",), f"{display_path(model_path)} is {facts.reason}",
+                ("model",), f"{shown_path(model_path)} is {facts.reason}",
                 "point `model` at a complete .onnx file (export or copy it again if it was "
                 "cut short)"))
         return errors
@@ -123,14 +149,14 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_dim_names(item, facts))
     errors.extend(_check_domains(item, facts))
     errors.extend(_check_accuracy_outputs(item, facts))
-    if spec.calibration is not None and spec.calibration.data.exists():
+    errors.extend(_check_input_bytes(item, facts))
+    if spec.calibration is not None and calibration_ok:
         from trtdoc.precision import batch_axes
 
         errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
                                   spec.calibration.batches, "calibration.batches", facts,
                                   axes=batch_axes(spec.model)))
-    if spec.accuracy is not None and spec.accuracy.data is not None \
-            and spec.accuracy.data.exists():
+    if spec.accuracy is not None and spec.accuracy.data is not None and accuracy_ok:
         from trtdoc.precision import batch_axes
 
         # Held-out data is read as the build reads it: samples along each input's batch axis
@@ -139,6 +165,70 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
                                   spec.accuracy.samples, "accuracy.samples", facts,
                                   axes=batch_axes(spec.model)))
     return errors
+
+
+def _data_path_errors(loc: Locator, setting: tuple[str, str], what: str, data: Path
+                      ) -> list[SpecError]:
+    problem = path_problem(data, folder_ok=True)
+    if problem is None:
+        return []
+    message, hint = problem
+    return [loc.error(setting, f"{what} {shown_path(data)} {message}",
+                      f"point {'.'.join(setting)} at an .npz, .npy or a folder of them"
+                      if message == "does not exist" or "regular" in message else hint)]
+
+
+_ITEMSIZE = {"bool": 1, "int8": 1, "uint8": 1, "int4": 1, "uint4": 1, "float8e4m3fn": 1,
+             "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2, "int32": 4, "uint32": 4,
+             "float32": 4, "int64": 8, "uint64": 8, "float64": 8}
+
+
+def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """What the build holds for inputs it draws: a batch at a profile's opt shape (random
+    calibration and accuracy inputs are drawn at it), and, without held-out data, every
+    accuracy sample at once."""
+    spec, loc = item.spec, item.locator
+    inputs = {t.name: t for t in facts.inputs}
+    limit = f"{MAX_INPUT_BYTES >> 30} GiB"
+    errors: list[SpecError] = []
+    for i, profile in enumerate(spec.profiles):
+        total = 0
+        for name, rng in profile.shapes:
+            tensor = inputs.get(name)
+            if tensor is None or any(d < 0 for d in rng.opt):
+                continue  # reported by _check_profiles
+            total += math.prod(rng.opt) * _ITEMSIZE.get(tensor.dtype, 8)
+        if total > MAX_INPUT_BYTES:
+            errors.append(loc.error(
+                ("profiles", i), f"one batch at this profile's opt shapes is "
+                f"{_bytes_words(total)}, more than the {limit} trtdoc draws as random inputs",
+                "make opt a shape you run (min and max may be wider)"))
+            return errors
+    accuracy = spec.accuracy
+    if accuracy is not None and accuracy.data is None:
+        per_sample = 0
+        opt = dict(spec.profiles[0].shapes) if spec.profiles else {}
+        for tensor in facts.inputs:
+            shape = opt[tensor.name].opt if tensor.name in opt else tensor.dims
+            if not all(isinstance(d, int) and d >= 0 for d in shape):
+                continue
+            batch = shape[0] if shape and shape[0] else 1  # type: ignore[index]
+            per_sample += (math.prod(shape) // max(batch, 1)  # type: ignore[arg-type]
+                           * _ITEMSIZE.get(tensor.dtype, 8))
+        total = per_sample * accuracy.samples
+        if total > MAX_INPUT_BYTES:
+            errors.append(loc.error(
+                ("accuracy", "samples"), f"{accuracy.samples} random samples are "
+                f"{_bytes_words(total)} of inputs, more than the {limit} trtdoc draws",
+                "lower accuracy.samples, or give held-out data in accuracy.data"))
+    return errors
+
+
+def _bytes_words(n: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
@@ -159,9 +249,9 @@ def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
             if t is None:
                 import difflib
 
-                close = difflib.get_close_matches(name, list(inputs), n=1, cutoff=0.5)
+                close = difflib.get_close_matches(name[:200], list(inputs), n=1, cutoff=0.5)
                 errors.append(loc.error(
-                    ("profiles", i, name), f"the model has no input '{name}'",
+                    ("profiles", i, name), f"the model has no input {excerpt(name)}",
                     f"did you mean '{close[0]}'?" if close else
                     f"model inputs are: {', '.join(sorted(inputs))}", at_key=True))
                 continue
@@ -281,9 +371,9 @@ def _check_accuracy_outputs(item: LoadedSpec, facts: ModelFacts) -> list[SpecErr
     for name in names:
         if name in known:
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(name[:200], known, n=1, cutoff=0.5)
         errors.append(item.locator.error(
-            ("accuracy", "outputs", name), f"the model has no output '{name}'",
+            ("accuracy", "outputs", name), f"the model has no output {excerpt(name)}",
             f"did you mean '{close[0]}'?" if close else
             f"model outputs are: {', '.join(sorted(known))}", at_key=True))
     return errors
@@ -352,6 +442,8 @@ def _headers(path: Path) -> dict[str, _Header] | None:
         if path.suffix == ".npy":
             with path.open("rb") as f:
                 return {"": one(f)}
+        if _zip_members(path) > MAX_DATA_ARRAYS:
+            return None
         with zipfile.ZipFile(path) as z:
             found = {}
             for member in z.namelist():
@@ -363,23 +455,55 @@ def _headers(path: Path) -> dict[str, _Header] | None:
         return None
 
 
+def _zip_members(path: Path) -> int:
+    """How many members the zip's end record lists, read before the central directory (which
+    zipfile reads whole, one object per member)."""
+    try:
+        with path.open("rb") as f:
+            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
+    except (OSError, AttributeError):
+        return 0
+    return int(end[zipfile._ECD_ENTRIES_TOTAL]) if end else 0  # type: ignore[attr-defined]
+
+
 def _has_fractions(path: Path, key: str) -> bool:
-    """Whether float array ``key`` of ``path`` holds values an integer cast would change."""
+    """Whether float array ``key`` of ``path`` holds values an integer cast would change.
+
+    The array is streamed in chunks of about 8 MiB (an .npz member is decompressed as it is
+    read), so checking it never holds the whole array.
+    """
     import numpy as np
 
-    # The one array whose values matter is read; an .npy is mapped rather than loaded.
-    if path.suffix == ".npy":
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    else:
-        with np.load(path, allow_pickle=False) as z:
-            arr = z[key]
-    step = 1 << 20
-    flat = arr.reshape(-1)
-    for start in range(0, flat.size, step):
-        part = np.asarray(flat[start:start + step])
-        if not (np.isfinite(part).all() and np.array_equal(part, np.round(part))):
-            return True
-    return False
+    def chunks(fp: Any) -> Any:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        left = math.prod(shape)
+        step = max(1, (8 << 20) // max(dtype.itemsize, 1))
+        while left > 0:
+            n = min(step, left)
+            raw = fp.read(n * dtype.itemsize)
+            if len(raw) < n * dtype.itemsize:
+                return
+            yield np.frombuffer(raw, dtype=dtype)
+            left -= n
+
+    def fractional(fp: Any) -> bool:
+        for part in chunks(fp):
+            if not (np.isfinite(part).all() and np.array_equal(part, np.round(part))):
+                return True
+        return False
+
+    try:
+        if path.suffix == ".npy":
+            with path.open("rb") as f:
+                return fractional(f)
+        with zipfile.ZipFile(path) as z, z.open(f"{key}.npy") as stream:
+            return fractional(stream)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile):
+        return False
 
 
 def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
@@ -401,14 +525,40 @@ def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
         return [loc.error(setting, f"{display_path(data)} is not an .npz or .npy file",
                           "save the inputs with numpy.savez (one array per input name) or "
                           "numpy.save (single-input models)")]
+    if len(files) > MAX_DATA_FILES:
+        return [loc.error(setting, f"{display_path(data)} holds {len(files)} data files, more "
+                          f"than the {MAX_DATA_FILES} trtdoc reads from a folder",
+                          "merge them into fewer .npz files, or keep only those you use")]
     counts: set[int] = set()
-    for file in files:
+    read_bytes = 0  # what the build loads whole, from the headers
+    limit = f"{MAX_DATA_BYTES >> 30} GiB"
+    for index, file in enumerate(files):
         where = display_path(file)
+        if file.suffix == ".npz" and _zip_members(file) > MAX_DATA_ARRAYS:
+            errors.append(loc.error(
+                setting, f"{where} holds more than {MAX_DATA_ARRAYS} arrays",
+                "save one array per model input"))
+            continue
         headers = _headers(file)
         if headers is None:
             errors.append(loc.error(setting, f"{where} is not a readable numpy file",
                                     "save it again with numpy.savez or numpy.save"))
             continue
+        # Calibration loads a file whole, or a folder's first `batches` files; held-out
+        # data is read file by file until it has `samples` samples.
+        if data.is_dir() and setting[0] == "calibration":
+            read = index < wanted
+        else:
+            read = setting[0] != "accuracy" or total < wanted
+        if read:
+            read_bytes += sum(math.prod(h.shape) * h.dtype.itemsize for h in headers.values())
+        if read_bytes > MAX_DATA_BYTES:
+            errors.append(loc.error(
+                setting, f"{display_path(data)}: the arrays the build would load come to "
+                f"{_bytes_words(read_bytes)} (from the .npy headers, up to {where}), more "
+                f"than the {limit} trtdoc loads", f"use fewer or smaller samples, or lower "
+                f"{wanted_by}"))
+            return errors
         if file.suffix == ".npy":
             if len(inputs) != 1:
                 errors.append(loc.error(

@@ -983,7 +983,7 @@ def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
     only counted, since a hint (``difflib``) costs far more than finding the problem."""
     found = []
     for err in exc.errors(include_url=False, include_context=True, include_input=True):
-        path: KeyPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        path = _key_path(err["loc"], doc.data)
         where = doc.locator.find(path, at_key=err["type"] == "extra_forbidden")
         found.append(((str(where.path), where.line or 0, where.col or 0), path, err))
     found.sort(key=lambda f: f[0])
@@ -991,6 +991,24 @@ def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
     if len(found) > MAX_PROBLEMS_PER_FILE:
         out.append(MoreProblems(doc.locator.default, len(found) - MAX_PROBLEMS_PER_FILE))
     return out
+
+
+def _key_path(loc: Sequence[str | int], data: Any) -> KeyPath:
+    """pydantic's error location without its own steps (``function-after[...]``), keeping a
+    spec key that merely contains ``[``."""
+    out: list[str | int] = []
+    here = data
+    for part in loc:
+        if isinstance(here, dict) and part in here:
+            here = here[part]
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            here = here[part]
+        elif isinstance(part, str) and "[" in part:
+            continue
+        else:
+            here = None
+        out.append(part)
+    return tuple(out)
 
 
 def _spec_error(path: KeyPath, err: Any, doc: _Doc) -> SpecError:
