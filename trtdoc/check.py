@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -545,21 +545,25 @@ def _compose(text: str, path: Path) -> yaml.Node | None:
     levels); PyYAML's own parser otherwise, and for the wording of every syntax error, so
     messages do not depend on how PyYAML was installed."""
     fast = getattr(yaml, "CSafeLoader", None)
+    mark = None
     # PyYAML's reader refuses unprintable characters and libyaml does not: let it say so.
     if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         loader = fast(text)
         try:
             return loader.get_single_node()  # type: ignore[no-any-return]
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark  # parsed again below for PyYAML's message
         except yaml.YAMLError:
-            pass  # parsed again below for PyYAML's message
+            pass
         finally:
             loader.dispose()
     slow = yaml.SafeLoader(text)
     try:
         return slow.get_single_node()  # type: ignore[no-any-return]
-    except RecursionError:
+    except RecursionError:  # PyYAML composes recursively; libyaml stops at 1000 levels
         raise _Refused(SpecError(
             f"the YAML nests deeper than {MAX_YAML_DEPTH} levels", path=path,
+            line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
             hint="a spec is a few levels deep; flatten it")) from None
     finally:
         slow.dispose()
