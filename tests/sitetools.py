@@ -154,3 +154,188 @@ def html_facts(path: Path) -> HtmlFacts:
     parser = HtmlFacts()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile values: every field of a record, walked generically
+# --------------------------------------------------------------------------------------------
+# One string that tries every way out of its context: raw HTML (an event handler, a script),
+# a table pipe, a link bracket, a line that closes a ``` or ~~~ fence, a YAML/front-matter
+# break and a Mermaid directive. Each piece sets window.__pwned if it ever runs.
+PAYLOAD = ('<img src=x onerror="window.__pwned=1;alert(1)">|]'
+           '<script>window.__pwned=2</script>\n```\n<script>window.__pwned=3</script>\n~~~\n'
+           '---\n<svg onload="window.__pwned=4"> %%{init: {}}%% [x](javascript:alert(1))')
+# Values of the wrong type for any field: what a hand-edited record may hold.
+WRONG_TYPES: tuple[object, ...] = (None, PAYLOAD, 10**400, 10**5000, float("nan"),
+                                   float("inf"), [PAYLOAD, 1], {"k": PAYLOAD}, True, -1)
+
+Path_ = tuple[tuple[str, object], ...]  # ("attr", name) | ("item", key) | ("index", i)
+
+
+def field_paths(obj: object, *, per_sequence: int = 2,
+                path: Path_ = ()) -> list[tuple[Path_, bool]]:
+    """``(path, is_leaf)`` of every value in ``obj``: dataclass fields (recursively), mapping
+    values and sequence items (the first ``per_sequence`` of each: the rest have the same
+    shape). Containers are listed too, so a whole list can be replaced by a wrong type."""
+    import dataclasses
+    from collections.abc import Mapping
+
+    out: list[tuple[Path_, bool]] = []
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        children: list[tuple[tuple[str, object], object]] = [
+            (("attr", f.name), getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    elif isinstance(obj, Mapping):
+        children = [(("item", k), v) for k, v in obj.items()]
+    elif isinstance(obj, (list, tuple)):
+        children = [(("index", i), v) for i, v in enumerate(obj[:per_sequence])]
+    else:
+        return out
+    for step, value in children:
+        here = (*path, step)
+        nested = field_paths(value, per_sequence=per_sequence, path=here)
+        out.append((here, not nested and not _is_container(value)))
+        out += nested
+    return out
+
+
+def _is_container(value: object) -> bool:
+    import dataclasses
+    from collections.abc import Mapping
+
+    return isinstance(value, (Mapping, list, tuple)) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type))
+
+
+def substituted(obj: object, path: Path_, value: object) -> object:
+    """``obj`` with the value at ``path`` replaced, bypassing every constructor check (a
+    frozen dataclass is copied and its field set directly), as a hand-edited record would."""
+    import copy
+    import dataclasses
+    from collections.abc import Mapping
+    from types import MappingProxyType
+
+    if not path:
+        return value
+    (kind, key), rest = path[0], path[1:]
+    if kind == "attr":
+        assert dataclasses.is_dataclass(obj)
+        new = copy.copy(obj)
+        object.__setattr__(new, str(key), substituted(getattr(obj, str(key)), rest, value))
+        return new
+    if kind == "item":
+        assert isinstance(obj, Mapping)
+        d = dict(obj)
+        d[key] = substituted(d[key], rest, value)
+        return MappingProxyType(d) if isinstance(obj, MappingProxyType) else d
+    assert isinstance(obj, (list, tuple)) and isinstance(key, int)
+    items = list(obj)
+    items[key] = substituted(items[key], rest, value)
+    return type(obj)(items) if isinstance(obj, tuple) else items
+
+
+def renamed_key(obj: object, path: Path_, new_key: object) -> object:
+    """``obj`` with the mapping key at the end of ``path`` renamed (mapping keys reach pages
+    too: precision and accuracy facts are listed by key)."""
+    from collections.abc import Mapping
+    from types import MappingProxyType
+
+    *parent, (kind, key) = path
+    assert kind == "item"
+    container = _get(obj, tuple(parent))
+    assert isinstance(container, Mapping)
+    d = {(new_key if k == key else k): v for k, v in container.items()}
+    return substituted(obj, tuple(parent),
+                       MappingProxyType(d) if isinstance(container, MappingProxyType) else d)
+
+
+def _get(obj: object, path: Path_) -> object:
+    for kind, key in path:
+        obj = getattr(obj, str(key)) if kind == "attr" else obj[key]  # type: ignore[index]
+    return obj
+
+
+def everything_replaced(obj: object, value_for: object) -> object:
+    """``obj`` with every leaf replaced by ``value_for(path)``: the all-at-once case."""
+    out = obj
+    for path, leaf in field_paths(obj, per_sequence=10**9):
+        if leaf:
+            out = substituted(out, path, value_for(path))  # type: ignore[operator]
+    return out
+
+
+def hostile_cases() -> list[tuple[str, EngineRecord, EngineRecord, dict[str, object]]]:
+    """``(label, record, previous, gate)`` bases to substitute into: a TensorRT-RTX fp32
+    engine, an fp16 one with precision and accuracy facts, and an imported trtexec profile."""
+    records = {r.name: r for r in fixed_records()}
+    out = []
+    for name in ("bert-tiny", "mobilenet-v2-fp16", "resnet18-trtexec"):
+        r = records[name]
+        gate = {"name": name, "violations": ["cosine 0.9 < 0.99"],
+                "accuracy": dict(r.accuracy or {"samples": 4, "outputs": {}})}
+        out.append((name, r, r, gate))
+    return out
+
+
+def render_hostile(record: object, previous: object, gate: object, site: Path,
+                   *, write: bool = False) -> dict[Path, bytes]:
+    """Pages of one (possibly ill-typed) record, its previous record and its failed gate."""
+    from collections.abc import Hashable
+
+    from trtdoc.render import plan_site
+
+    name = getattr(record, "name", None)
+    keyed = isinstance(name, Hashable)
+    prev = {name: previous} if keyed else {}
+    gates = {name: gate} if keyed and isinstance(gate, dict) else {}
+    if write:
+        render_site([record], site, previous=prev, gates=gates)  # type: ignore[list-item]
+        return {}
+    return plan_site([record], site, previous=prev, gates=gates)  # type: ignore[list-item]
+
+
+class ActiveHtml(HTMLParser):
+    """Elements and attributes that could run script: what no payload may create."""
+
+    # The theme has its own scripts and inline SVG icons; these are never the theme's.
+    ACTIVE_TAGS = frozenset({"iframe", "object", "embed", "frame", "base"})
+
+    def __init__(self, allowed_scripts: frozenset[str] = frozenset()) -> None:
+        super().__init__(convert_charrefs=True)
+        self.allowed_scripts = allowed_scripts
+        self.found: list[str] = []
+        self._script: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}={value!r}>")
+            if name in ("href", "src", "action") and (value or "").strip().lower().startswith(
+                    "javascript:"):
+                self.found.append(f"<{tag} {name}={value!r}>")
+        if tag == "script":
+            self._script = []
+        elif tag in self.ACTIVE_TAGS or (tag == "img" and dict(attrs).get("src") == "x"):
+            self.found.append(f"<{tag} {attrs!r}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            text = "".join(self._script)
+            if "__pwned" in text or "alert" in text:
+                self.found.append(f"<script>{text[:80]}")
+            self._script = None
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self._script.append(data)
+
+
+def active_html(html: str) -> list[str]:
+    parser = ActiveHtml()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def markdown_active_html(page: str) -> list[str]:
+    """What CommonMark (markdown-it, raw HTML allowed) makes of a page, checked for script."""
+    return active_html(MarkdownIt("commonmark").enable("table").render(dedent_admonitions(page)))

@@ -22,19 +22,21 @@ another stage that fails on a wrong-typed value falls back to showing the raw va
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup
 
 import trtdoc
 from trtdoc import compat, parameters
-from trtdoc.diff import Changes, changes_between
+from trtdoc.diff import Change, Changes, changes_between
 from trtdoc.errors import RenderError
 from trtdoc.escape import (
     autolink,
@@ -45,12 +47,18 @@ from trtdoc.escape import (
     mermaid_label,
     is_number,
     one_line,
+    plain,
     shown,
     slug,
     truncate,
 )
-from trtdoc.record import EngineRecord, write_atomic
+from trtdoc.header import EngineFacts
+from trtdoc.inspect import IOTensor, Layer, ProfileShape
+from trtdoc.model import ModelFacts
+from trtdoc.record import EngineRecord, ModelFile, NotRun, write_atomic
 from trtdoc.reproduce import reproduce_context
+
+T = TypeVar("T")
 
 # Every generated page starts with this line (after its front matter); only files that do are
 # ever removed.
@@ -81,19 +89,78 @@ def shipped_templates() -> Path:
     return Path(trtdoc.__file__).resolve().parents[1] / "templates"
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
+def _bytecode_cache(filters: Mapping[str, Any]) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs: compiling costs ~0.2 s of every ``trtdoc build``.
 
     Jinja keys each entry on the template's source checksum, so an edited template is never
     served stale. Where no cache folder can be made, templates are simply compiled each time.
     """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "trtdoc" / f"jinja-{jinja2.__version__}"
+    # Compiled code bakes in how each filter is called (Jinja passes the eval context to its
+    # own join, not to ours), so the filter set is part of the key as well as the source.
+    calls = repr(sorted((n, str(getattr(f, "jinja_pass_arg", ""))) for n, f in filters.items()))
+    key = hashlib.sha256(calls.encode()).hexdigest()[:12]
+    folder = Path(base) / "trtdoc" / f"jinja-{jinja2.__version__}-{key}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+# What code that expects well-typed record values raises on a hand-edited one: a string where
+# an int belongs (int("<b>"), f"{x:,}"), a float too large for 10**400, a None, a list where a
+# string belongs (unhashable, unsortable against str), a missing key.
+_BAD_VALUE = (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError)
+
+
+def _tolerant(fallback: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run a view computation; on a wrong-typed record value, ``fallback(*args)`` instead.
+
+    Records are decoded strictly (``record.py``), so the fallbacks are for records built or
+    edited around the decoder: the page still renders, showing what it can escaped.
+    """
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except _BAD_VALUE:
+                return fallback(*args, **kwargs)  # type: ignore[no-any-return]
+        return run
+    return wrap
+
+
+def _seq(value: Any) -> tuple[Any, ...]:
+    """A list or tuple as a tuple; ``None`` as empty; any other single value as one item."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    """``(key, value)`` rows from pairs or a mapping; a malformed entry is ``(entry, "")``."""
+    entries = list(value.items()) if isinstance(value, Mapping) else _seq(value)
+    return [tuple(e) if isinstance(e, (list, tuple)) and len(e) == 2 else (e, "")
+            for e in entries]
+
+
+def _join(value: Any, separator: str = "") -> str:
+    """Jinja's ``join`` for any value: items as text (``str`` fails on a 5000-digit int)."""
+    return str(separator).join(plain(v) for v in _seq(value))
+
+
+def _output_type(layer: Any) -> Any:
+    try:
+        return layer.output_type
+    except _BAD_VALUE:
+        return ""
+
+
+def _text_key(value: Any) -> str:
+    return one_line(value)
 
 
 def _finalize(value: Any) -> Any:
@@ -140,7 +207,6 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(shipped_templates())))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        bytecode_cache=_bytecode_cache(),
         autoescape=False,  # Markdown, not HTML: escaping is per context, via the filters
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -161,11 +227,16 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         count=_total(parameters.format_count),
         percent=_percent,
         length=_length,
+        items=_seq,
+        pairs=_pairs,
+        join=_join,
+        output_type=_output_type,
         codeblock=code_block,
         front_matter=front_matter_str,
         autolink=autolink,
         slug=slug,
     )
+    env.bytecode_cache = _bytecode_cache(env.filters)
     return env
 
 
@@ -175,7 +246,7 @@ def _render(env: jinja2.Environment, name: str, **context: Any) -> bytes:
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, *_BAD_VALUE) as exc:
         lineno = getattr(exc, "lineno", None)
         where = f"{name}:{lineno}" if lineno else name
         raise RenderError(f"{type(exc).__name__}: {exc}", template=where) from exc
@@ -228,6 +299,14 @@ class _Graph:
         return "\n".join(lines)
 
 
+def _plain_flow(record: EngineRecord) -> str:
+    g = _Graph("LR")
+    g.edge(g.node("ONNX model"), g.node("TensorRT build"))
+    g.node("build path not drawn: the record holds a value of the wrong type", taken=False)
+    return g.text()
+
+
+@_tolerant(_plain_flow)
 def build_flow(record: EngineRecord) -> str:
     """The path this build took, as a Mermaid flowchart; branches not taken are dashed."""
     g = _Graph("LR")
@@ -242,24 +321,26 @@ def build_flow(record: EngineRecord) -> str:
         onnx = g.node("ONNX model (not recorded)", taken=False)
     else:
         opset = model.default_opset if model is not None else None
-        words = f"{model.nodes:,} nodes" if model is not None else "facts not read"
-        onnx = g.node(f"ONNX model: {words}" + (f", opset {opset}" if opset else ""))
+        words = (shown(lambda n: f"{n:,}", model.nodes) + " nodes" if model is not None
+                 else "facts not read")
+        onnx = g.node(f"ONNX model: {words}" + (f", opset {one_line(opset)}" if opset else ""))
 
     # The precision step: exactly one of these branches was taken.
     fp32 = g.node("fp32: no conversion", taken=not imported and precision == "fp32")
     cast_taken = not imported and precision in ("fp16", "bf16") and method == "model"
     info = record.precision or {}
-    tool = f" ({info['tool']})" if cast_taken and info.get("tool") else ""
+    tool = f" ({one_line(info['tool'])})" if cast_taken and info.get("tool") else ""
     cast = g.node(f"{precision if cast_taken else 'fp16/bf16'} conversion{tool}",
                   taken=cast_taken)
     quant_taken = not imported and precision in ("int8", "fp8") and method == "model"
     batches = info.get("calibration_batches")
-    calib = g.node(f"Calibration data: {batches} batches" if batches else "Calibration data",
+    calib = g.node(f"Calibration data: {one_line(batches)} batches" if batches
+                   else "Calibration data",
                    taken=quant_taken)
     scales = g.node("Scale factors", taken=quant_taken)
     qdq_count = info.get("qdq_nodes")
     qdq = g.node(f"{precision.upper() if quant_taken else 'INT8/FP8'} Q/DQ nodes"
-                 + (f": {qdq_count}" if qdq_count else ""), taken=quant_taken)
+                 + (f": {one_line(qdq_count)}" if qdq_count else ""), taken=quant_taken)
     flags_taken = not imported and method == "builder_flags" and precision != "fp32"
     flags = g.node(f"Builder flag --{precision}" if flags_taken else "Builder precision flags",
                    taken=flags_taken)
@@ -267,15 +348,17 @@ def build_flow(record: EngineRecord) -> str:
     # TensorRT parses the model the precision step wrote, where one ran.
     parsed = info.get("nodes_after") if (cast_taken or quant_taken) else (
         model.nodes if model is not None else None)
-    nodes_in = f"{parsed:,} ONNX nodes" if isinstance(parsed, int) else "ONNX nodes"
-    parse = g.node(f"Parse ONNX: {parsed:,} nodes" if isinstance(parsed, int) else "Parse ONNX",
-                   taken=not imported)
+    counted = is_number(parsed) and isinstance(parsed, int)
+    nodes_in = shown(lambda n: f"{n:,}", parsed) + " ONNX nodes" if counted else "ONNX nodes"
+    parse = g.node(shown(lambda n: f"Parse ONNX: {n:,} nodes", parsed) if counted
+                   else "Parse ONNX", taken=not imported)
     optimise = g.node(f"Graph optimisation: {nodes_in} to {layers:,} engine layers",
                       taken=not imported)
     level = next((s.effective for s in record.settings if s.key == "optimization_level"), None)
-    tactics = g.node("Tactic selection" + (f" (level {level})" if level is not None else ""),
+    tactics = g.node("Tactic selection" + (f" (level {one_line(level)})" if level is not None
+                                           else ""),
                      taken=not imported)
-    size = parameters.format_bytes(record.engine_bytes) if record.engine_bytes else ""
+    size = shown(parameters.format_bytes, record.engine_bytes) if record.engine_bytes else ""
     serialise = g.node(f"Serialise{': ' + size if size else ''}", shape="round")
 
     g.edge(onnx, fp32, taken=fp32 not in g.skipped)
@@ -290,16 +373,17 @@ def build_flow(record: EngineRecord) -> str:
     g.edge(optimise, tactics, taken=optimise not in g.skipped)
     g.edge(tactics, serialise, taken=tactics not in g.skipped)
 
-    row = compat.engine_compat(record)
+    row = _engine_compat(record)
     if record.backend == "tensorrt-rtx":
         for target in row.compiled_for or ("default targets",):
             g.edge(serialise, g.node(target, shape="stadium"))
     else:
-        g.edge(serialise, g.node(f"runs on: {row.compiled_source}", shape="stadium",
+        g.edge(serialise, g.node(f"runs on: {one_line(row.compiled_source)}", shape="stadium",
                                  taken=record.engine_bytes is not None))
     return g.text()
 
 
+@_tolerant(lambda record: None)
 def fusion_flow(record: EngineRecord) -> str | None:
     """The largest fusions (ONNX nodes → one engine layer) as a flowchart, or None."""
     groups = sorted(enumerate(record.inspection.fusion_groups()),
@@ -308,15 +392,17 @@ def fusion_flow(record: EngineRecord) -> str | None:
         return None
     g = _Graph("LR")
     for _, layer in sorted(groups, key=lambda ig: ig[0]):
-        target = g.node(f"{truncate(layer.name, LABEL_LIMIT)} ({layer.type})", shape="round")
+        target = g.node(f"{truncate(layer.name, LABEL_LIMIT)} ({one_line(layer.type)})",
+                        shape="round")
         for onnx_name in layer.fused[:FUSED_NODES_SHOWN]:
             g.edge(g.node(onnx_name, limit=LABEL_LIMIT), target)
         hidden = len(layer.fused) - FUSED_NODES_SHOWN
         if hidden > 0:
-            g.edge(g.node(f"... and {hidden} more ONNX nodes"), target)
+            g.edge(g.node(f"... and {hidden} more ONNX nodes"), target)  # an int: len()
     return g.text()
 
 
+@_tolerant(lambda record: None)
 def precision_pie(record: EngineRecord) -> str | None:
     """The precision mix of the engine's layers as a Mermaid pie, or None with no layers."""
     mix = record.inspection.precision_mix()
@@ -330,41 +416,53 @@ def precision_pie(record: EngineRecord) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------
+def _raw_io_rows(record: EngineRecord) -> list[dict[str, Any]]:
+    return [{"name": getattr(t, "name", t), "mode": getattr(t, "mode", ""),
+             "dtype": getattr(t, "dtype", ""), "dims": getattr(t, "dims", ""),
+             "onnx_dims": None, "onnx_dtype": None, "profiles": ()}
+            for t in _seq(getattr(record.inspection, "io", ()))]
+
+
+@_tolerant(_raw_io_rows)
 def _io_rows(record: EngineRecord) -> list[dict[str, Any]]:
     rows = []
     model_io = {}
     if record.model is not None:
         model_io = {t.name: t for t in (*record.model.inputs, *record.model.outputs)}
-    for t in record.inspection.io:
+    for t in _of_type(record.inspection.io, IOTensor):
         onnx_t = model_io.get(t.name)
         rows.append({
             "name": t.name, "mode": t.mode, "dtype": t.dtype, "dims": t.dims,
             "onnx_dims": onnx_t.dims if onnx_t is not None else None,
             "onnx_dtype": onnx_t.dtype if onnx_t is not None else None,
-            "profiles": t.profiles,
+            "profiles": _of_type(t.profiles, ProfileShape),
         })
     return rows
 
 
+@_tolerant(lambda record: [])
 def _profile_rows(record: EngineRecord) -> list[tuple[int, str, Any]]:
     """``(profile index, input name, ProfileShape)``, profile by profile, inputs in engine order."""
-    inputs = [t for t in record.inspection.io if t.profiles]
-    count = max((len(t.profiles) for t in inputs), default=0)
-    return [(i, t.name, t.profiles[i]) for i in range(count) for t in inputs
-            if i < len(t.profiles)]
+    shapes = [(t, _of_type(t.profiles, ProfileShape))
+              for t in _of_type(record.inspection.io, IOTensor)]
+    inputs = [(t, p) for t, p in shapes if p]
+    count = max((len(p) for _, p in inputs), default=0)
+    return [(i, t.name, p[i]) for i in range(count) for t, p in inputs if i < len(p)]
 
 
+@_tolerant(lambda record: [])
 def _type_histogram(record: EngineRecord) -> list[tuple[str, int]]:
-    counts = Counter(layer.type or "(none)" for layer in record.inspection.layers)
+    counts = Counter(one_line(layer.type) or "(none)" for layer in record.inspection.layers)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _scalar_items(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    if not mapping:
+    if not mapping or not isinstance(mapping, Mapping):
         return []
     # Unset facts (None) are left out: a blank cell would read as "empty", not "not set".
-    return sorted((k, ("yes" if v else "no") if isinstance(v, bool) else v)
-                  for k, v in mapping.items() if isinstance(v, (str, int, float, bool)))
+    return sorted(((k, ("yes" if v else "no") if isinstance(v, bool) else v)
+                   for k, v in mapping.items() if isinstance(v, (str, int, float, bool))),
+                  key=lambda kv: _text_key(kv[0]))
 
 
 # Precision-step facts whose bare key would be read wrongly: the counts are of the whole
@@ -377,6 +475,7 @@ _PRECISION_LABELS = {
 }
 
 
+@_tolerant(lambda record, name: "not known: the spec's accuracy settings are malformed")
 def _output_gate(record: EngineRecord, name: str) -> str:
     """The limits that gate one output, from the spec the record was built from."""
     accuracy = (record.spec or {}).get("accuracy") or {}
@@ -387,19 +486,22 @@ def _output_gate(record: EngineRecord, name: str) -> str:
     return parameters.format_tolerance(limits) if limits else "not gated"
 
 
+@_tolerant(lambda accuracy: [])
 def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Per-output metrics, whichever of a list or a name-keyed mapping the record holds."""
-    if not accuracy:
+    if not accuracy or not isinstance(accuracy, Mapping):
         return []
     outputs = accuracy.get("outputs")
     rows: list[dict[str, Any]] = []
     if isinstance(outputs, Mapping):
-        rows = [{"name": k, **v} for k, v in sorted(outputs.items()) if isinstance(v, Mapping)]
+        rows = [{"name": k, **v} for k, v in sorted(outputs.items(), key=lambda kv: _text_key(kv[0]))
+                if isinstance(v, Mapping)]
     elif isinstance(outputs, list):
-        rows = [dict(o) for o in outputs if isinstance(o, Mapping)]
+        rows = [{"name": "", **o} for o in outputs if isinstance(o, Mapping)]
     return rows
 
 
+@_tolerant(lambda record, records: None)
 def fp32_baseline(record: EngineRecord, records: Sequence[EngineRecord]) -> EngineRecord | None:
     """The fp32 engine built from the same spec file and model, to compare a lower precision with.
 
@@ -409,7 +511,7 @@ def fp32_baseline(record: EngineRecord, records: Sequence[EngineRecord]) -> Engi
     spec = record.spec or {}
     if spec.get("precision", "fp32") == "fp32" or "source" not in spec:
         return None
-    for other in sorted(records, key=lambda r: r.name):
+    for other in sorted(records, key=lambda r: _text_key(r.name)):
         o = other.spec or {}
         if (other.name != record.name and o.get("precision") == "fp32"
                 and o.get("source") == spec.get("source")
@@ -418,10 +520,14 @@ def fp32_baseline(record: EngineRecord, records: Sequence[EngineRecord]) -> Engi
     return None
 
 
+@_tolerant(lambda record, base: [])
 def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, Any, Any, str]]:
-    format_bytes = parameters.format_bytes
-    def ratio(a: float | None, b: float | None) -> str:
-        return f"{a / b:.2f}×" if a and b else ""
+    def format_bytes(n: Any) -> str:
+        return shown(parameters.format_bytes, n)
+
+    def ratio(a: Any, b: Any) -> str:
+        return shown(lambda x: f"{x:.2f}×", a / b, none=False) if (
+            is_number(a) and is_number(b) and a and b) else ""
 
     def mix(r: EngineRecord) -> str:
         return ", ".join(f"{k} {n}" for k, n in r.inspection.precision_mix()) or "not known"
@@ -436,14 +542,74 @@ def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, 
          ratio(mem.activation, bmem.activation)),
         ("Engine layers", len(base.inspection.layers), len(record.inspection.layers), ""),
         ("Layer precisions", mix(base), mix(record), ""),
-        ("Build time", f"{base.build_seconds:.2f} s" if base.build_seconds else "not known",
-         f"{record.build_seconds:.2f} s" if record.build_seconds else "not known", ""),
+        ("Build time", shown(parameters.format_seconds, base.build_seconds or None),
+         shown(parameters.format_seconds, record.build_seconds or None), ""),
     ]
 
 
+@_tolerant(lambda record: "")
 def _layer_precision(record: EngineRecord) -> str:
     ops = [op for op, _ in record.model.op_histogram] if record.model is not None else []
     return record.inspection.precision_summary(ops)
+
+
+def _raw_parameter_rows(record: EngineRecord) -> tuple[parameters.ParameterRow, ...]:
+    """The recorded settings as they are, for a record ``parameter_rows`` cannot word."""
+    spec = record.spec if isinstance(record.spec, Mapping) else {}
+    rows = []
+    for s in _seq(record.settings):
+        key = getattr(s, "key", s)
+        try:
+            known = parameters.parameter(key)
+            title, explanation = known.title, known.explanation
+        except (KeyError, TypeError):
+            title, explanation = key, ""
+        spec_value = spec.get(key) if isinstance(key, str) else None
+        rows.append(parameters.ParameterRow(
+            one_line(key), one_line(title), one_line(spec_value),
+            one_line(getattr(s, "effective", "")), one_line(getattr(s, "default", "")),
+            f"{explanation} (values shown as recorded: one has the wrong type)".strip()))
+    return tuple(rows)
+
+
+_parameter_rows = _tolerant(_raw_parameter_rows)(parameters.parameter_rows)
+
+
+def _unknown_compat(record: EngineRecord) -> compat.EngineCompat:
+    why = "not known: the record holds a value of the wrong type"
+    return compat.EngineCompat(
+        record.name, f"{one_line(record.backend)} {one_line(record.backend_version)}", None,
+        (), why, why, tuple(compat.Cell(a.key, compat.UNKNOWN, why) for a in compat.ARCHITECTURES))
+
+
+_engine_compat = _tolerant(_unknown_compat)(compat.engine_compat)
+
+
+def _uncompared(old: EngineRecord, new: EngineRecord) -> Changes:
+    return Changes(engine=new.name, old_key=one_line(old.build_key),
+                   new_key=one_line(new.build_key),
+                   summary=(Change("record", "not compared",
+                                   "a value of one record has the wrong type"),),
+                   settings=(), precision_mix=(), layer_types=(), layers_added=(),
+                   layers_removed=())
+
+
+_changes_between = _tolerant(_uncompared)(changes_between)
+
+
+def _of_type(values: Any, cls: type) -> tuple[Any, ...]:
+    """The items of ``values`` that are ``cls``: a layer that is not a layer has no row."""
+    return tuple(v for v in _seq(values) if isinstance(v, cls))
+
+
+@_tolerant(lambda record: ())
+def _fusions(record: EngineRecord) -> tuple[Any, ...]:
+    return record.inspection.fusion_groups()
+
+
+@_tolerant(lambda record: None)
+def _total_time(record: EngineRecord) -> Any:
+    return record.inspection.total_time_ms
 
 
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
@@ -451,21 +617,29 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                    gate: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the engine template needs, computed once here."""
     inspection = record.inspection
-    timed = [layer for layer in inspection.layers if layer.time_ms is not None]
-    rows = compat.engine_compat(record)
+    layers = _of_type(inspection.layers, Layer)
+    timed = [layer for layer in layers if layer.time_ms is not None]
+    rows = _engine_compat(record)
+    spec = record.spec if isinstance(record.spec, Mapping) else {}
     return {
         "r": record,
-        "spec": record.spec or {},
-        "imported": "imported_from" in (record.spec or {}),
+        "spec": spec,
+        "layers": layers,
+        "model_files": _of_type(record.model_files, ModelFile),
+        "model": record.model if isinstance(record.model, ModelFacts) else None,
+        "header": record.header if isinstance(record.header, EngineFacts) else None,
+        "precision_info": record.precision if isinstance(record.precision, Mapping) else {},
+        "accuracy_info": record.accuracy if isinstance(record.accuracy, Mapping) else {},
+        "imported": "imported_from" in spec,
         "layer_precision": _layer_precision(record),
         "several_profiles": is_number(inspection.profile_count) and inspection.profile_count > 1,
-        "parameters": parameters.parameter_rows(record),
+        "parameters": _parameter_rows(record),
         "io": _io_rows(record),
         "profile_rows": _profile_rows(record),
         "type_histogram": _type_histogram(record),
-        "fusions": inspection.fusion_groups(),
+        "fusions": _fusions(record),
         "timed": bool(timed),
-        "total_time_ms": inspection.total_time_ms,
+        "total_time_ms": _total_time(record),
         "build_flow": build_flow(record),
         "fusion_flow": fusion_flow(record),
         "precision_pie": precision_pie(record),
@@ -476,23 +650,32 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "accuracy_outputs": [{**o, "gate": _output_gate(record, o["name"])}
                              for o in _accuracy_outputs(record.accuracy)],
         "gate": gate,
+        "gate_samples": (gate.get("accuracy") or {}).get("samples", "") if gate and isinstance(
+            gate.get("accuracy"), Mapping) else "",
         "gate_outputs": _accuracy_outputs(gate.get("accuracy")) if gate else [],
         "compat": rows,
         "architectures": compat.ARCHITECTURES,
         **reproduce_context(record),
-        "changes": changes_between(previous, record) if previous is not None else None,
+        "changes": _changes_between(previous, record) if previous is not None else None,
         "baseline": baseline,
         "baseline_rows": _baseline_rows(record, baseline) if baseline is not None else [],
-        "warnings": sorted(record.warnings),
-        "not_run": sorted(record.not_run, key=lambda n: (n.what, n.reason)),
+        "warnings": sorted(_seq(record.warnings), key=_text_key),
+        "not_run": sorted(_of_type(record.not_run, NotRun),
+                          key=lambda n: (_text_key(n.what), _text_key(n.reason))),
     }
+
+
+def _name_key(record: EngineRecord) -> str:
+    """An engine's name as a dictionary key and sort key, whatever its type."""
+    name = getattr(record, "name", None)
+    return name if isinstance(name, str) else one_line(name)
 
 
 def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                 previous: Mapping[str, EngineRecord],
                 gates: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
-    records = sorted(records, key=lambda r: r.name)
-    names = [r.name for r in records]
+    records = sorted(records, key=_name_key)
+    names = [_name_key(r) for r in records]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RenderError(f"two records are named {', '.join(dupes)}; engine names must be "
@@ -500,26 +683,33 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     pages: dict[str, bytes] = {}
     for record in records:
         path = f"{ENGINES_DIR}/{slug(record.name)}.md"
-        pages[path] = _render(env, "engine.md.j2",
-                              **engine_context(record, previous.get(record.name),
-                                               fp32_baseline(record, records),
-                                               gates.get(record.name)))
-    matrix = compat.compat_matrix(records)
-    changes: list[Changes] = [changes_between(previous[r.name], r) for r in records
-                              if r.name in previous]
-    pages[f"{ENGINES_DIR}/index.md"] = _render(env, "index.md.j2", records=records,
-                                               compat={c.engine: c for c in matrix},
-                                               gates=gates,
-                                               unpublished=sorted(
-                                                   (n, g) for n, g in gates.items()
-                                                   if n not in set(names)))
+        key = _name_key(record)
+        try:
+            context = engine_context(record, previous.get(key), fp32_baseline(record, records),
+                                     gates.get(key))
+        except _BAD_VALUE as exc:
+            # A record whose structure is wrong (no inspection at all), not just a value.
+            raise RenderError(f"record {one_line(key)!r} cannot be shown ({type(exc).__name__}: "
+                              f"{exc}); rebuild it with `trtdoc build --force`",
+                              template="engine.md.j2") from exc
+        pages[path] = _render(env, "engine.md.j2", **context)
+    matrix = tuple(_engine_compat(r) for r in records)
+    by_name = dict(zip(names, matrix, strict=True))
+    changes: list[Changes] = [_changes_between(previous[_name_key(r)], r) for r in records
+                              if _name_key(r) in previous]
+    pages[f"{ENGINES_DIR}/index.md"] = _render(
+        env, "index.md.j2", records=records, compat=by_name, gates=gates,
+        compat_of=lambda r: by_name[_name_key(r)], failed=lambda r: _name_key(r) in gates,
+        spec_of=lambda r: r.spec if isinstance(r.spec, Mapping) else {},
+        unpublished=sorted(((n, g) for n, g in gates.items() if n not in set(names)),
+                           key=lambda ng: _text_key(ng[0])))
     pages["compatibility.md"] = _render(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
         portability=compat.PORTABILITY_SOURCES)
     pages["changes.md"] = _render(env, "changes.md.j2", changes=changes,
-                                  unchanged=sorted(r.name for r in records
-                                                   if r.name not in previous))
+                                  unchanged=[r.name for r in records
+                                             if _name_key(r) not in previous])
     return pages
 
 
