@@ -339,3 +339,37 @@ def active_html(html: str) -> list[str]:
 def markdown_active_html(page: str) -> list[str]:
     """What CommonMark (markdown-it, raw HTML allowed) makes of a page, checked for script."""
     return active_html(MarkdownIt("commonmark").enable("table").render(dedent_admonitions(page)))
+
+
+# Fields whose value picks a branch of the page (an RTX engine, an fp16 conversion, a pool
+# call): the second all-at-once record keeps them, so the branches run with hostile values.
+BRANCH_FIELDS = {"name", "call", "key", "precision", "precision_method", "imported_from",
+                 "mode"}
+
+
+def hostile_site(root_dir: Path) -> Path:
+    """The repository's hand-written pages plus pages of records whose every field is hostile:
+    every leaf of each case (record, previous record, failed gate) replaced by the payload,
+    and again keeping the fields that choose a page's branches."""
+    site = root_dir / "site"
+    shutil.copytree(REPO / "site", site, ignore=shutil.ignore_patterns(
+        "engines", "changes.md", "compatibility.md"))
+    records, previous, gates = [], {}, {}
+    for i, (_, record, prev, gate) in enumerate(hostile_cases()):
+        clean = {"record": record, "previous": prev, "gate": gate}
+        for keep in (False, True):
+            tag = f" {i}{'b' if keep else 'a'}"
+
+            def value_for(path: Path_, _tag: str = tag, _keep: bool = keep,
+                          _clean: object = clean) -> object:
+                if _keep and path[-1][1] in BRANCH_FIELDS and path[-1][1] != "name":
+                    return _get(_clean, path)
+                return PAYLOAD + _tag
+
+            root = everything_replaced(clean, value_for)
+            hostile = root["record"]  # type: ignore[index]
+            records.append(hostile)
+            previous[hostile.name] = root["previous"]  # type: ignore[index]
+            gates[hostile.name] = root["gate"]  # type: ignore[index]
+    render_site(records, site, previous=previous, gates=gates)
+    return site

@@ -135,3 +135,61 @@ def test_slug() -> None:
     assert slug("mobilenet-v2_fp16.x") == "mobilenet-v2_fp16.x"
     assert slug("../a b/<c>") == "a-b-c"
     assert slug("") == "unnamed"
+
+
+def test_filters_return_markup_so_the_default_escaping_leaves_them_alone() -> None:
+    from markupsafe import Markup
+
+    from trtdoc.escape import autolink, code_block, front_matter_str
+
+    for out in (md_cell("<b>"), code_cell("x"), mermaid_label("x"), slug("x"),
+                code_block("x"), front_matter_str("x"), autolink("https://example.invalid/")):
+        assert isinstance(out, Markup), out
+
+
+def test_code_block_cannot_be_closed_from_inside() -> None:
+    from trtdoc.escape import code_block
+
+    block = code_block("a\n```\n<script>x</script>\r````\r\n~~~\n\x02y\x03", "py<thon>")
+    fence, *body, last = block.split("\n")
+    assert fence == "`````python" and last == "`````"
+    assert body == ["a", "```", "<script>x</script>", "````", "~~~", "\ufffdy\ufffd"]
+    source = block + "\n\nafter <b>x</b>\n"
+    for rendered in (MarkdownIt("commonmark").render(source),
+                     markdown.markdown(source, extensions=["pymdownx.superfences"])):
+        assert "<script>" not in rendered and rendered.count("<code") == 1, rendered
+        assert rendered.index("after") > rendered.index("</code>"), rendered  # block closed
+
+
+def test_front_matter_title_is_one_html_escaped_yaml_string() -> None:
+    import yaml
+
+    from trtdoc.escape import front_matter_str
+
+    assert front_matter_str("mobilenet-v2") == '"mobilenet-v2"'
+    title = front_matter_str('a"\n---\n<img src=x onerror=alert(1)> \'&')
+    assert "\n" not in title and "<" not in title
+    assert yaml.safe_load(f"title: {title}")["title"] == (
+        "a&quot; --- &lt;img src=x onerror=alert(1)&gt; '&amp;")
+
+
+def test_autolink_takes_only_plain_https_urls() -> None:
+    from trtdoc.escape import autolink
+
+    assert autolink("https://docs.nvidia.com/a_b#c") == "<https://docs.nvidia.com/a_b#c>"
+    assert autolink("javascript:alert(1)") == "javascript:alert(1)"
+    assert autolink("https://x/><script>") == "https://x/&gt;&lt;script&gt;"
+
+
+def test_values_of_any_type_are_shown_never_raised() -> None:
+    from trtdoc.escape import plain, shown
+
+    assert plain(None) == "" and plain(10**400) == str(10**400)
+    assert plain(10**5000) == "an integer of 16610 bits"
+    assert plain([10**5000]) == "a list holding an integer too long to print"
+    assert shown(lambda n: f"{n:,}", 1234) == "1,234"
+    assert shown(lambda n: f"{n:,}", "<b>\n") == "<b> "  # as text; the caller escapes it
+    assert shown(lambda n: f"{n / 3:.1f}", 10**400) == str(10**400)  # float overflow
+    assert shown(lambda n: f"{n:.2f}", float("nan")) == "nan"
+    assert md_cell(float("inf")) == "inf"
+    assert md_cell({"a": "<b>"}) == "&#123;'a': '&lt;b&gt;'&#125;"

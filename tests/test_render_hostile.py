@@ -19,9 +19,9 @@ from sitetools import (
     PAYLOAD,
     WRONG_TYPES,
     active_html,
-    everything_replaced,
     field_paths,
     hostile_cases,
+    hostile_site,
     markdown_active_html,
     mkdocs_build,
     render_hostile,
@@ -32,10 +32,6 @@ from sitetools import (
 from trtdoc.errors import RenderError
 
 CASES = hostile_cases()
-# Fields whose value picks a branch of the page (an RTX engine, an fp16 conversion, a pool
-# call): the second all-at-once record keeps them, so the branches run with hostile values.
-BRANCH_FIELDS = {"name", "call", "key", "precision", "precision_method", "imported_from",
-                 "mode"}
 
 
 def _label(path: tuple[tuple[str, object], ...]) -> str:
@@ -90,7 +86,8 @@ def test_the_payload_in_each_field_in_turn_comes_out_escaped(case, tmp_path: Pat
         changed: object = root
         for i, path in enumerate(children):
             changed = renamed_key(changed, path, f"{PAYLOAD} {i}")
-        _check_pages(_render(changed, tmp_path), f"keys of {_label(parent)}")  # type: ignore[arg-type]
+        pages = _render(changed, tmp_path)  # type: ignore[arg-type]
+        _check_pages(pages, f"keys of {_label(parent)}")
 
 
 def _groups(root: object, full: bool) -> list[list[tuple[tuple[str, object], ...]]]:
@@ -171,43 +168,6 @@ def test_wrong_typed_numbers_show_as_escaped_text(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # All at once, through a real mkdocs build
 # --------------------------------------------------------------------------------------------
-def hostile_site(root_dir: Path) -> Path:
-    """The repository's hand-written pages plus pages of records whose every field is hostile:
-    every leaf of each case (record, previous record, failed gate) replaced by the payload,
-    and again keeping the fields that choose a page's branches."""
-    from sitetools import REPO
-
-    import shutil
-
-    site = root_dir / "site"
-    shutil.copytree(REPO / "site", site, ignore=shutil.ignore_patterns(
-        "engines", "changes.md", "compatibility.md"))
-    records, previous, gates = [], {}, {}
-    for i, case in enumerate(CASES):
-        for keep in (False, True):
-            tag = f" {i}{'b' if keep else 'a'}"
-
-            def value_for(path: tuple[tuple[str, object], ...], _tag: str = tag,
-                          _keep: bool = keep, _root: object = _root(case)) -> object:
-                last = path[-1][1]
-                if _keep and last in BRANCH_FIELDS and last != "name":
-                    value: object = _root
-                    for kind, key in path:
-                        value = getattr(value, str(key)) if kind == "attr" else value[key]  # type: ignore[index]
-                    return value
-                return PAYLOAD + _tag
-
-            root = everything_replaced(_root(case), value_for)
-            record = root["record"]  # type: ignore[index]
-            records.append(record)
-            previous[record.name] = root["previous"]  # type: ignore[index]
-            gates[record.name] = root["gate"]  # type: ignore[index]
-    from trtdoc.render import render_site
-
-    render_site(records, site, previous=previous, gates=gates)
-    return site
-
-
 @pytest.fixture(scope="module")
 def built_hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hostile")

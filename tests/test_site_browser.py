@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sitetools import MERMAID_HINT, MERMAID_JS, mkdocs_build, render_fixture_site
+from sitetools import MERMAID_HINT, MERMAID_JS, hostile_site, mkdocs_build, render_fixture_site
 
 pytestmark = pytest.mark.browser
 
@@ -72,12 +72,32 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     site = render_fixture_site(root)
     result = mkdocs_build(site, root / "public")
     assert result.returncode == 0, result.stderr
-    handler = functools.partial(_QuietHandler, directory=str(root / "public"))
+    with _serve(root / "public") as base:
+        yield base, root / "public"
+
+
+@pytest.fixture(scope="module")
+def served_hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The site of records with a script payload in every field (see test_render_hostile)."""
+    missing = _chromium_missing()
+    if missing:
+        pytest.skip(missing)
+    assert MERMAID_JS.is_file(), MERMAID_HINT
+    root = tmp_path_factory.mktemp("hostile-browser")
+    result = mkdocs_build(hostile_site(root), root / "public")
+    assert result.returncode == 0, result.stderr
+    with _serve(root / "public") as base:
+        yield base, root / "public"
+
+
+@contextlib.contextmanager
+def _serve(public: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(public))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root / "public"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -158,3 +178,42 @@ def test_every_page_renders_its_diagrams_offline(served: tuple[str, Path]) -> No
     assert not external, f"requests left the host: {sorted(set(external))}"
     assert not failures, "\n".join(failures)
     assert all(p >= 7 and d >= 8 for _, p, d in seen), seen
+
+
+def test_no_payload_in_any_field_ever_runs_in_the_browser(
+        served_hostile: tuple[str, Path]) -> None:
+    """Every page of the all-hostile site, opened and its diagrams rendered: no payload's
+    handler or script runs (it would set window.__pwned or open an alert)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    base, public = served_hostile
+    ran: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.add_init_script(OPEN_SHADOW_ROOTS)
+            context.route("**/*", lambda r: r.continue_() if urlsplit(
+                r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(
+                ("data:", "blob:")) else r.abort())
+            page = context.new_page()
+            page.on("dialog", lambda d: (ran.append(f"dialog {d.message}"), d.dismiss()))
+            pages = 0
+            engines = [r for r in _pages(public) if r.startswith("engines/") and r != "engines/"]
+            for rel in _pages(public):
+                expected = (public / rel / "index.html").read_text().count('class="mermaid"')
+                page.goto(f"{base}/{rel}".replace("/./", "/"), wait_until="load")
+                if expected:
+                    with contextlib.suppress(PlaywrightTimeout):
+                        page.wait_for_function(
+                            f"() => ({DIAGRAM_STATE})().rendered >= {expected}", timeout=15000)
+                page.wait_for_timeout(50)  # let an onerror of a broken <img> fire
+                if page.evaluate("() => window.__pwned !== undefined"):
+                    ran.append(f"{rel}: window.__pwned = {page.evaluate('window.__pwned')}")
+                pages += 1
+            context.close()
+        finally:
+            browser.close()
+    assert len(engines) == 6 and pages > 6, (engines, pages)  # two per hostile case
+    assert not ran, ran

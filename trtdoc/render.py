@@ -494,7 +494,8 @@ def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]
     outputs = accuracy.get("outputs")
     rows: list[dict[str, Any]] = []
     if isinstance(outputs, Mapping):
-        rows = [{"name": k, **v} for k, v in sorted(outputs.items(), key=lambda kv: _text_key(kv[0]))
+        rows = [{"name": k, **v}
+                for k, v in sorted(outputs.items(), key=lambda kv: _text_key(kv[0]))
                 if isinstance(v, Mapping)]
     elif isinstance(outputs, list):
         rows = [{"name": "", **o} for o in outputs if isinstance(o, Mapping)]
