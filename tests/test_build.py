@@ -277,15 +277,6 @@ def test_builder_errors_blame_the_setting_a_user_should_change():
     assert blame(["kOPT values for profile 0 violate shape constraints"]) == ("profiles",)
 
 
-def test_lock_stops_a_second_build_of_the_same_folder(tmp_path):
-    from trtdoc.build import build_lock
-    from trtdoc.errors import TrtdocError
-
-    with (build_lock(tmp_path), pytest.raises(TrtdocError, match="is locked by a running"),
-          build_lock(tmp_path)):
-        pass
-
-
 def test_external_data_model_builds(tmp_path):
     model = onnx.load(str(MODELS / "mobilenet_v2_035.onnx"))
     onnx.save(model, str(tmp_path / "ext.onnx"), save_as_external_data=True,

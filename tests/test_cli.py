@@ -124,14 +124,19 @@ def test_check_needs_a_path() -> None:
     assert "Missing argument 'PATHS...'" in result.stderr
 
 
-def test_a_bug_keeps_its_traceback(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_is_one_line_and_its_traceback_is_shown_with_v(
+        here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(paths: object) -> None:
         raise RuntimeError("a bug, not a user error")
 
     monkeypatch.setattr("trtdoc.check.check_specs", broken)
     result = run("check", "specs")
-    assert isinstance(result.exception, RuntimeError)
-    assert "problem(s) found" not in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr == ("error: trtdoc hit a bug (RuntimeError: 'a bug, not a user error'); "
+                             "run it again with -v to see the traceback, and please report "
+                             "it\n")
+    verbose = run("-v", "check", "specs")
+    assert isinstance(verbose.exception, RuntimeError)
 
 
 def test_end_to_end_in_a_subprocess(here: Path) -> None:

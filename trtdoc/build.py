@@ -8,7 +8,7 @@ keeps two builds of one output folder apart. Nothing here prints; progress goes 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
+import errno
 import hashlib
 import json
 import os
@@ -41,7 +41,9 @@ from trtdoc.errors import (
     InspectError,
     TrtdocError,
     display_path,
+    os_error_message,
 )
+from trtdoc.lock import project_lock
 from trtdoc.model import (
     ModelFacts,
     digest_cache,
@@ -52,6 +54,7 @@ from trtdoc.model import (
 )
 from trtdoc.project import project_path, project_root
 from trtdoc.record import (
+    SCHEMA_VERSION,
     EngineRecord,
     Host,
     ModelFile,
@@ -59,7 +62,6 @@ from trtdoc.record import (
     RecordError,
     dumps,
     read_record,
-    remove_stale_temporaries,
     write_atomic,
 )
 from trtdoc.spec import EngineSpec, LoadedSpec, SpecError
@@ -69,6 +71,10 @@ OnEvent = Callable[[Event], None]
 
 
 GATES_DIR = ".gates"
+# Engine files by sha256. A record names its engine here; a new engine never replaces the file
+# the current record names, so a record and its engine always agree, whatever is interrupted.
+ENGINE_STORE = "by-sha256"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,12 @@ class OutputPaths:
     records: Path = Path("records")
 
     def engine(self, name: str) -> Path:
+        """The engine under its name: a link to the file its record names, for scripts."""
         return self.out / "engines" / f"{name}.engine"
+
+    def engine_file(self, sha256: str) -> Path:
+        """An engine under its content's name: what a record names, written before it."""
+        return self.out / "engines" / ENGINE_STORE / f"{sha256}.engine"
 
     def log(self, name: str) -> Path:
         return self.out / "logs" / f"{name}.build.log"
@@ -255,8 +266,15 @@ def _build_error(spec: EngineSpec, message: str, key: tuple[str | int, ...],
 # Keys and the incremental decision
 # --------------------------------------------------------------------------------------------
 def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
-    """Changes exactly when the engine would: settings, model bytes, backend and its version."""
-    parts = (spec.build_key(), model_sha, choice.name, choice.version, "record-1")
+    """Changes exactly when the engine would: settings, model bytes, backend and its version,
+    and for a converted model the converter's recipe and version. The last part changes when
+    what a record names does (record-2: engines are stored by sha256)."""
+    recipe = ""
+    if spec.precision != "fp32" and spec.precision_method == "model":
+        from trtdoc.precision import recipe_key
+
+        recipe = recipe_key(spec.precision)
+    parts = (spec.build_key(), model_sha, choice.name, choice.version, recipe, "record-2")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -269,9 +287,11 @@ def _previous(paths: OutputPaths, name: str) -> EngineRecord | None:
     if not p.is_file():
         return None
     try:
-        return read_record(p)
+        record = read_record(p)
     except RecordError:
         return None  # an unreadable record is rebuilt, not trusted
+    # A record under another engine's file name (hand-edited) is not this engine's either.
+    return record if record.name == name else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,7 +315,16 @@ def _not_run(choice: BackendChoice, precision_ran: bool) -> tuple[NotRun, ...]:
 
 def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
                         choice: BackendChoice, on_event: OnEvent | None = None) -> EngineRecord:
-    """Run the precision step, the build and the inspection; return the record (not written)."""
+    """Run the precision step, the build and the inspection; return the record (not written).
+
+    The engine is written to the engine store under its sha256, which no record names yet.
+    """
+    return _build_once(item, paths, key, model_sha, choice, on_event)[0]
+
+
+def _build_once(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
+                choice: BackendChoice, on_event: OnEvent | None
+                ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
     from trtdoc.header import engine_facts_from_header
     from trtdoc.inspect import Inspection, inspection_from_build_log
 
@@ -308,13 +337,13 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     if spec.precision != "fp32" and spec.precision_method == "model":
         model_path, precision, accuracy = _precision_step(item, paths, facts, root, on_event)
     built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
-    _write_log(paths.log(spec.name), built.messages)
     if on_event:
         on_event((spec.name, "phase", "Inspecting", 0, 0))
     not_run = list(_not_run(choice, precision is not None))
     try:
         inspection = inspection_from_build_log((m for _, m in built.messages),
-                                               onnx_nodes=facts.node_names)
+                                               onnx_nodes=facts.node_names,
+                                               onnx_tensors=facts.tensor_names)
     except InspectError as exc:
         # The engine itself is fine; the page says the layers could not be read, and why.
         inspection = Inspection(source="build-log", layers=(), io=())
@@ -322,17 +351,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
     header = engine_facts_from_header(built.plan)
     files = tuple(ModelFile(project_path(f, root), size, sha)
                   for f, size, sha in model_file_digests(spec.model))
-    engine_path = paths.engine(spec.name)
-    # Hashing (CPU) and writing (disk) a plan of hundreds of MB each take a while; hashlib
-    # releases the GIL, so they overlap.
-    engine_sha: list[str] = []
-    hasher = threading.Thread(
-        target=lambda: engine_sha.append(hashlib.sha256(built.plan).hexdigest()))
-    hasher.start()
-    try:
-        write_atomic(engine_path, built.plan)  # type: ignore[arg-type]  # any buffer works
-    finally:
-        hasher.join()
+    engine_path, engine_sha = _store_engine(paths, built.plan)
     return EngineRecord(
         name=spec.name,
         build_key=key,
@@ -351,7 +370,7 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         build_seconds=round(built.seconds, 3),
         engine_path=project_path(engine_path, root),
         engine_bytes=len(built.plan),
-        engine_sha256=engine_sha[0],
+        engine_sha256=engine_sha,
         header=header,
         inspection=inspection,
         precision=MappingProxyType(precision) if precision else None,
@@ -359,7 +378,54 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
         warnings=tuple(sorted({m.strip() for sev, m in built.messages if sev == "WARNING"})),
         not_run=tuple(not_run),
         trtdoc_version=__version__,
-    )
+    ), built.messages
+
+
+def _store_engine(paths: OutputPaths, plan: memoryview) -> tuple[Path, str]:
+    """Write ``plan`` to the engine store under its sha256; return the file and the sha256.
+
+    Hashing (CPU) and writing (disk) a plan of hundreds of MB each take a while; hashlib
+    releases the GIL, so they overlap: the bytes go to a temporary file that is renamed once
+    its hash is known.
+    """
+    import tempfile
+
+    store = paths.engine_file("0" * 64).parent
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".engine.", suffix=".tmp", dir=store)
+    except OSError as exc:
+        raise TrtdocError(os_error_message(exc, store)) from None
+    digest: list[str] = []
+    hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(plan).hexdigest()))
+    hasher.start()
+    try:
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; engines are shared
+            with os.fdopen(fd, "wb") as f:
+                f.write(plan)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            hasher.join()
+        target = paths.engine_file(digest[0])
+        if target.is_file() and file_sha256(target) == digest[0]:
+            Path(tmp).unlink()  # stored already (an identical engine): keep its links
+        else:
+            os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise TrtdocError(os_error_message(exc, store)) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target, digest[0]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
@@ -428,59 +494,156 @@ def _write_log(path: Path, messages: Sequence[tuple[str, str]]) -> None:
 
 def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
              choice: BackendChoice, on_event: OnEvent | None) -> Outcome:
+    """Build one engine and publish it; any failure is this engine's alone.
+
+    Publishing is ordered so that an interruption at any point leaves a record that agrees with
+    the engine it names: the engine goes to the store under its sha256 (no record names it
+    yet), the replaced record to history, and then the record is replaced (the commit point).
+    The build log and the engine's named link follow; the next build repairs them if a kill
+    came first.
+    """
     started = time.perf_counter()
-    previous = _previous(paths, item.spec.name)
-    attempts = 0
+    name = item.spec.name
+
+    def failed(message: str) -> Outcome:
+        return Outcome(name, "failed", time.perf_counter() - started, message, item.spec.source)
+
     try:
-        while True:
-            attempts += 1
-            record = build_engine_record(item, paths, key, model_sha, choice, on_event)
-            # TensorRT-RTX does not always serialise an engine byte for byte alike from one
-            # build to the next (measured: bert-tiny, and now and then mobilenet). Building
-            # again usually writes the recorded bytes, and only then is the record's engine
-            # sha256 true of the engine on disk.
-            if attempts >= REPRODUCE_ATTEMPTS or not _same_engine_other_bytes(record,
-                                                                              previous):
-                break
+        return _build_and_publish(item, paths, key, model_sha, choice, on_event, started)
     except GateError as exc:
-        return _gate_failed(item, paths, exc, time.perf_counter() - started)
+        try:
+            return _gate_failed(item, paths, exc, time.perf_counter() - started)
+        except OSError as os_exc:
+            return failed(f"{exc}; and {os_error_message(os_exc, paths.gate(name).parent)}")
     except BuildError as exc:
         if exc.details:
-            _write_log(paths.failed_log(item.spec.name), [("LOG", d) for d in exc.details])
+            try:
+                _write_log(paths.failed_log(name), [("LOG", d) for d in exc.details])
+            except OSError:
+                pass  # the one line below still says what failed
         if exc.line is None and exc.setting:
             loc = item.locator.find(tuple(exc.setting.split(".")))
             exc = BuildError(exc.message, engine=exc.engine, spec_path=loc.path,
                              setting=exc.setting, line=loc.line)
-        return Outcome(item.spec.name, "failed", time.perf_counter() - started, str(exc),
-                       item.spec.source)
+        return failed(str(exc))
     except TrtdocError as exc:
-        return Outcome(item.spec.name, "failed", time.perf_counter() - started,
-                       f"{display_path(item.spec.source)}: {exc}", item.spec.source)
-    paths.gate(item.spec.name).unlink(missing_ok=True)  # this build passed its gate
+        return failed(f"{display_path(item.spec.source)}: {exc}")
+    except OSError as exc:
+        folder = Path(exc.filename).parent if exc.filename else paths.out
+        return failed(f"{display_path(item.spec.source)}: "
+                      f"{os_error_message(exc, folder)}")
+    except (MemoryError, RecursionError) as exc:
+        return failed(f"{display_path(item.spec.source)}: the build ran out of "
+                      f"{'memory' if isinstance(exc, MemoryError) else 'stack'}; the last good "
+                      "engine, record and page were kept")
+    except Exception as exc:  # noqa: BLE001 - one engine's bug must not stop the others
+        return failed(_internal_error(paths, name, item.spec.source, exc))
+
+
+def _internal_error(paths: OutputPaths, name: str, source: Path, exc: BaseException) -> str:
+    """One line for a bug; its traceback goes to the engine's failed log, not the terminal."""
+    import traceback
+
+    log = paths.failed_log(name)
+    text = "".join(traceback.format_exception(exc))
+    try:
+        write_atomic(log, text)
+        where = f"the traceback is in {display_path(log)}"
+    except OSError:
+        where = "run it alone with -v to see more"
+    return (f"{display_path(source)}: trtdoc failed on this engine ({type(exc).__name__}); "
+            f"{where}; please report it. The last good engine, record and page were kept")
+
+
+def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
+                       choice: BackendChoice, on_event: OnEvent | None,
+                       started: float) -> Outcome:
+    name = item.spec.name
+    previous = _previous(paths, name)
+    attempts = 0
+    while True:
+        attempts += 1
+        record, messages = _build_once(item, paths, key, model_sha, choice, on_event)
+        # TensorRT-RTX does not always serialise an engine byte for byte alike from one build
+        # to the next (measured: bert-tiny, and now and then mobilenet). Building again usually
+        # writes the recorded bytes, and only then is the record's engine sha256 true of the
+        # engine on disk.
+        if attempts >= REPRODUCE_ATTEMPTS or not _same_engine_other_bytes(record, previous):
+            break
     reproduced = _as_reproduced(record, previous)
+    current = paths.record(name)
     tries = f" on attempt {attempts}" if attempts > 1 else ""
     if reproduced is not None:
         # The same engine, byte for byte: the record keeps the host and timings of the build
         # that first made it, so a rebuild on a fresh clone changes no checked-in file.
         text = dumps(reproduced)
-        current = paths.record(item.spec.name)
-        if current.is_file() and current.read_text(encoding="utf-8") == text:
-            return Outcome(item.spec.name, "reproduced", time.perf_counter() - started,
-                           f"engine sha256 {record.engine_sha256[:12]}… equals the record's"
-                           f"{tries}; record kept", item.spec.source)
-        write_atomic(current, text)
-        return Outcome(item.spec.name, "reproduced", time.perf_counter() - started,
-                       f"engine sha256 {record.engine_sha256[:12]}… equals the record's"
-                       f"{tries}; record refreshed", item.spec.source)
-    _keep_previous(paths, record)
-    write_atomic(paths.record(item.spec.name), dumps(record))
-    detail = f"{record.engine_bytes:,} bytes in {record.build_seconds:.2f} s"
-    if _same_engine_other_bytes(record, previous):
-        detail += (f"; the recorded settings, but other bytes in {attempts} builds: "
-                   "TensorRT did not serialise this engine alike, so the record now names the "
-                   "new sha256")
-    return Outcome(item.spec.name, "built", time.perf_counter() - started, detail,
-                   item.spec.source)
+        kept = current.is_file() and current.read_text(encoding="utf-8") == text
+        if not kept:
+            _commit(paths, name, text)
+        detail = (f"engine sha256 {record.engine_sha256[:12]}… equals the record's{tries}; "
+                  f"record {'kept' if kept else 'refreshed'}")
+        status = "reproduced"
+    else:
+        try:
+            _keep_previous(paths, record)
+        except OSError as exc:
+            raise TrtdocError(os_error_message(exc, paths.records / ".history")) from None
+        _commit(paths, name, dumps(record))
+        detail = f"{record.engine_bytes:,} bytes in {record.build_seconds:.2f} s"
+        if _same_engine_other_bytes(record, previous):
+            detail += (f"; the recorded settings, but other bytes in {attempts} builds: "
+                       "TensorRT did not serialise this engine alike, so the record now names "
+                       "the new sha256")
+        status = "built"
+    # After the commit point: what follows only points at what the record already says.
+    try:
+        paths.gate(name).unlink(missing_ok=True)  # this build passed its gate
+        _write_log(paths.log(name), messages)
+        _link_engine(paths, name, record.engine_sha256 or "")
+    except OSError as exc:
+        folder = Path(exc.filename).parent if exc.filename else paths.out
+        raise TrtdocError(f"the engine and its record were written, but "
+                          f"{os_error_message(exc, folder)}; the next build completes it"
+                          ) from None
+    return Outcome(name, status, time.perf_counter() - started, detail, item.spec.source)
+
+
+def _commit(paths: OutputPaths, name: str, text: str) -> None:
+    """Replace the record: the step that publishes a new engine (or leaves the last one)."""
+    try:
+        write_atomic(paths.record(name), text)
+    except OSError as exc:
+        raise TrtdocError(f"{os_error_message(exc, paths.records)}; the new engine was not "
+                          "published: the last good engine, record and page were kept"
+                          ) from None
+
+
+def _link_engine(paths: OutputPaths, name: str, sha256: str) -> None:
+    """Point ``engines/<name>.engine`` at the stored engine (a hard link, else a copy)."""
+    import shutil
+    import tempfile
+
+    source = paths.engine_file(sha256)
+    target = paths.engine(name)
+    try:
+        if target.is_file() and os.path.samefile(source, target):
+            return
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(source, tmp)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+                raise
+            shutil.copyfile(source, tmp)  # a file system without hard links
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
@@ -571,9 +734,40 @@ def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:
 _EVENTS: Any = None
 
 
-def _init_worker(queue: Any) -> None:
+def _init_worker(queue: Any, parent: int) -> None:
     global _EVENTS
     _EVENTS = queue
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that started it ends, however it ends.
+
+    A SIGKILLed parent cannot stop its workers, and a worker builds for minutes holding
+    hundreds of MB. Linux kills it at once (PR_SET_PDEATHSIG); elsewhere, and for a parent
+    that died before that was set, a thread notices the parent is gone within a second.
+    """
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="trtdoc-parent-watch").start()
 
 
 def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
@@ -586,29 +780,10 @@ def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
 # A whole run
 # --------------------------------------------------------------------------------------------
 @contextmanager
-def build_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` for the length of a run."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lock_path = folder / ".trtdoc.lock"
-    with lock_path.open("a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise TrtdocError(
-                f"{display_path(folder)} is locked by a running trtdoc build ({holder}); wait "
-                "for it to finish or build into another folder with --out") from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()}")
-        f.flush()
-        try:
-            yield
-        finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
+def build_lock(paths: OutputPaths) -> Iterator[None]:
+    """Hold the project's lock on everything a build writes: the build folder and records."""
+    with project_lock((paths.out, paths.records), "build"):
+        yield
 
 
 @dataclass(frozen=True)
@@ -631,8 +806,13 @@ def _plan(item: LoadedSpec, paths: OutputPaths) -> _Plan:
 def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
               force: bool = False, only: Sequence[str] = (),
               on_event: OnEvent | None = None) -> RunResult:
-    """Build every spec under ``spec_paths`` that changed (all of them with ``force``)."""
+    """Build every spec under ``spec_paths`` that changed (all of them with ``force``).
+
+    Records of engines whose spec under ``spec_paths`` was deleted (or renamed) are removed,
+    with a copy in history, so their pages go too.
+    """
     good, spec_errors = check_specs(spec_paths)
+    every = good
     if only:
         unknown = sorted(set(only) - {g.spec.name for g in good})
         if unknown and not spec_errors:
@@ -640,59 +820,205 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                               f"known: {', '.join(sorted(g.spec.name for g in good))}")
         good = [g for g in good if g.spec.name in only]
     outcomes: list[Outcome] = []
-    with build_lock(paths.out), digest_cache(paths.cache / "model-digests.json",
-                                             trusted=not force):
-        for folder in (paths.out / "engines", paths.out / "logs", paths.records):
-            remove_stale_temporaries(folder)
+    with build_lock(paths), digest_cache(paths.cache / "model-digests.json",
+                                         trusted=not force):
         todo: list[_Plan] = []
         for item in good:
-            try:
-                plan = _plan(item, paths)
-            except TrtdocError as exc:
-                outcomes.append(Outcome(item.spec.name, "failed", 0.0,
-                                        f"{display_path(item.spec.source)}: {exc}",
-                                        item.spec.source))
-                continue
-            prev = plan.previous
-            if (not force and prev is not None and prev.build_key == plan.key
-                    and paths.engine(item.spec.name).is_file()):
-                view = _spec_view(item.spec, paths)
-                if (prev.precision is not None and prev.accuracy is not None
-                        and prev.accuracy.get("gate_key") != item.spec.accuracy_key()):
-                    try:
-                        record, outcome = recheck_accuracy(item, paths, prev)
-                    except GateError as exc:
-                        outcomes.append(_gate_failed(item, paths, exc, 0.0))
-                        continue
-                    except TrtdocError as exc:
-                        outcomes.append(Outcome(item.spec.name, "failed", 0.0,
-                                                f"{display_path(item.spec.source)}: {exc}",
-                                                item.spec.source))
-                        continue
-                    paths.gate(item.spec.name).unlink(missing_ok=True)
-                    write_atomic(paths.record(item.spec.name), dumps(record))
-                    outcomes.append(outcome)
-                    continue
-                # The record's own check is the spec's again (say, a tolerance edit undone):
-                # a failed gate of an edit in between no longer applies.
-                paths.gate(item.spec.name).unlink(missing_ok=True)
-                if dict(prev.spec) != view:
-                    write_atomic(paths.record(item.spec.name), dumps(prev.with_spec(view)))
-                    changed = sorted(k for k in view if view[k] != prev.spec.get(k))
-                    note = ("; no precision step, so nothing to check"
-                            if "accuracy" in changed else "")
-                    outcomes.append(Outcome(item.spec.name, "updated", 0.0,
-                                            f"{', '.join(changed)} only{note}; engine "
-                                            "unchanged", item.spec.source))
-                else:
-                    outcomes.append(Outcome(item.spec.name, "up-to-date", 0.0, "",
-                                            item.spec.source))
-                continue
-            todo.append(plan)
+            outcome, plan = _decide(item, paths, force)
+            if outcome is not None:
+                outcomes.append(outcome)
+            if plan is not None:
+                todo.append(plan)
         outcomes.extend(_execute(todo, paths, jobs, on_event))
+        if not only:
+            outcomes.extend(_remove_orphans(spec_paths, every, spec_errors, paths))
+        _collect_engines(paths)
     order = {g.spec.name: i for i, g in enumerate(good)}
     outcomes.sort(key=lambda o: order.get(o.name, len(order)))
     return RunResult(tuple(outcomes), tuple(spec_errors))
+
+
+def _failed(item: LoadedSpec, message: str) -> Outcome:
+    return Outcome(item.spec.name, "failed", 0.0, f"{display_path(item.spec.source)}: {message}",
+                   item.spec.source)
+
+
+def _decide(item: LoadedSpec, paths: OutputPaths, force: bool
+            ) -> tuple[Outcome | None, _Plan | None]:
+    """What this run does with one engine: an outcome now (up to date, updated, re-checked,
+    failed), or a plan to build it."""
+    name = item.spec.name
+    try:
+        newer = _newer_record(paths, name)
+        if newer is not None:
+            if not force:
+                return _failed(item, f"{display_path(paths.record(name))} was written by a "
+                               f"newer trtdoc (schema_version {newer}, this one writes "
+                               f"{SCHEMA_VERSION}); upgrade trtdoc, or pass --force to rebuild "
+                               "it (the newer record is then kept in records/.history/)"), None
+            _keep_copy(paths, name)
+        plan = _plan(item, paths)
+    except TrtdocError as exc:
+        return _failed(item, str(exc)), None
+    except OSError as exc:
+        return _failed(item, os_error_message(exc, Path(exc.filename or paths.records).parent,
+                                              "read")), None
+    except (MemoryError, RecursionError, ValueError, OverflowError) as exc:
+        return _failed(item, f"cannot plan this build ({type(exc).__name__}); check the "
+                       "model file"), None
+    prev = plan.previous
+    if force or prev is None or prev.build_key != plan.key:
+        return None, plan
+    try:
+        intact = _engine_intact(paths, prev)
+    except OSError as exc:
+        return _failed(item, os_error_message(exc, paths.out / "engines")), None
+    if not intact:
+        return None, plan
+    view = _spec_view(item.spec, paths)
+    try:
+        if (prev.precision is not None and prev.accuracy is not None
+                and prev.accuracy.get("gate_key") != item.spec.accuracy_key()):
+            try:
+                record, outcome = recheck_accuracy(item, paths, prev)
+            except GateError as exc:
+                return _gate_failed(item, paths, exc, 0.0), None
+            paths.gate(name).unlink(missing_ok=True)
+            _commit(paths, name, dumps(record))
+            return outcome, None
+        # The record's own check is the spec's again (say, a tolerance edit undone): a failed
+        # gate of an edit in between no longer applies.
+        paths.gate(name).unlink(missing_ok=True)
+        if dict(prev.spec) != view:
+            _commit(paths, name, dumps(prev.with_spec(view)))
+            changed = sorted(k for k in view if view[k] != prev.spec.get(k))
+            note = "; no precision step, so nothing to check" if "accuracy" in changed else ""
+            return Outcome(name, "updated", 0.0, f"{', '.join(changed)} only{note}; engine "
+                           "unchanged", item.spec.source), None
+    except TrtdocError as exc:
+        return _failed(item, str(exc)), None
+    except OSError as exc:
+        return _failed(item, os_error_message(exc, paths.records)), None
+    return Outcome(name, "up-to-date", 0.0, "", item.spec.source), None
+
+
+def _engine_intact(paths: OutputPaths, record: EngineRecord) -> bool:
+    """Whether the engine ``record`` names is on disk with the recorded sha256 (then its named
+    link is made to point at it). A replaced or damaged engine file means a rebuild."""
+    sha = record.engine_sha256 or ""
+    if not _SHA256.fullmatch(sha):
+        return False
+    stored = paths.engine_file(sha)
+    if not stored.is_file():
+        return False
+    if file_sha256(stored) != sha:
+        stored.unlink()  # damaged: the rebuild writes it again
+        return False
+    _link_engine(paths, record.name, sha)
+    return True
+
+
+def _newer_record(paths: OutputPaths, name: str) -> int | None:
+    """The schema version of ``name``'s record if a newer trtdoc wrote it, else None."""
+    path = paths.record(name)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    match = re.search(rb'"schema_version"\s*:\s*(\d{1,9})', head)
+    if match is None:
+        return None
+    version = int(match.group(1))
+    return version if version > SCHEMA_VERSION else None
+
+
+def _keep_copy(paths: OutputPaths, name: str) -> None:
+    """Copy ``name``'s current record to history, whatever it holds, before it is replaced."""
+    from trtdoc.diff import history_path
+
+    current = paths.record(name)
+    if current.is_file():
+        write_atomic(history_path(paths.records, name), current.read_bytes())
+
+
+def _remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
+                    spec_errors: Sequence[SpecError], paths: OutputPaths) -> list[Outcome]:
+    """Remove the records whose spec file under ``spec_paths`` no longer defines them."""
+    from trtdoc.diff import history_path
+
+    out: list[Outcome] = []
+    for name, source in orphans(spec_paths, good, spec_errors, paths):
+        record = paths.record(name)
+        try:
+            write_atomic(history_path(paths.records, name), record.read_bytes())
+            record.unlink()
+            paths.gate(name).unlink(missing_ok=True)
+            paths.engine(name).unlink(missing_ok=True)
+        except OSError as exc:
+            out.append(Outcome(name, "failed", 0.0, f"{display_path(record)}: its spec is gone, "
+                               f"but {os_error_message(exc, paths.records, 'remove it')}"))
+            continue
+        out.append(Outcome(name, "removed", 0.0, f"{source} no longer defines it; the record "
+                           "went to records/.history/ and its page is removed"))
+    return out
+
+
+def orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
+            spec_errors: Sequence[SpecError], paths: OutputPaths) -> list[tuple[str, str]]:
+    """``(name, spec file)`` of each built record whose spec file lies under ``spec_paths`` but
+    no longer defines it: the file is gone, or it checks and names other engines. A spec file
+    with errors keeps its records (its engines may only be mistyped)."""
+    if not paths.records.is_dir():
+        return []
+    root = project_root(paths.records / "_", paths.records)
+    given = [Path(os.path.realpath(p)) for p in spec_paths]
+    defined: dict[Path, set[str]] = {}
+    for item in good:
+        defined.setdefault(Path(os.path.realpath(item.spec.source)), set()).add(item.spec.name)
+    broken = {Path(os.path.realpath(e.path)) for e in spec_errors}
+    found = []
+    for path in sorted(paths.records.glob("*.json")):
+        try:
+            record = read_record(path)
+        except RecordError:
+            continue
+        source = record.spec.get("source") if record.spec else None
+        if not isinstance(source, str) or not source or record.name != path.stem:
+            continue  # imported, or not ours to judge
+        spec_file = Path(os.path.realpath(root / source))
+        if not any(spec_file == g or g in spec_file.parents for g in given):
+            continue
+        if spec_file in broken:
+            continue
+        if spec_file.exists() and record.name in defined.get(spec_file, set()):
+            continue
+        if spec_file.exists() and spec_file not in defined:
+            continue  # a file the walk did not take as a spec: leave it to the user
+        found.append((record.name, source))
+    return found
+
+
+def _collect_engines(paths: OutputPaths) -> None:
+    """Delete stored engines no record names (replaced ones, and ones a failed publish left).
+
+    If any record cannot be read, nothing is deleted: it may name one of them.
+    """
+    store = paths.engine_file("0" * 64).parent
+    if not store.is_dir():
+        return
+    named: set[str] = set()
+    for path in paths.records.glob("*.json") if paths.records.is_dir() else ():
+        try:
+            named.add(read_record(path).engine_sha256 or "")
+        except RecordError:
+            return
+    for path in store.glob("*.engine"):
+        if path.stem not in named and _SHA256.fullmatch(path.stem):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
@@ -728,7 +1054,7 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
     results: list[Outcome] = []
     try:
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                    initargs=(queue,)) as pool:
+                                    initargs=(queue, os.getpid())) as pool:
             futures = {pool.submit(_worker, p.item, paths, p.key, p.model_sha, p.choice): p
                        for p in longest_first}
             for fut in cf.as_completed(futures):
@@ -751,21 +1077,48 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
 
 
 def check_records(spec_paths: Sequence[Path], paths: OutputPaths) -> RunResult:
-    """What ``build --check`` reports: records whose specs, models or backend changed.
+    """What ``build --check`` reports: records whose specs, models, backend or converter
+    changed, and records whose spec is gone.
 
-    Nothing is built, so this runs in CI without a GPU and in seconds.
+    Nothing is built, so this runs in CI without a GPU and in seconds. An engine whose backend
+    is not installed here fails alone, with its reason; the others are still checked.
     """
     good, spec_errors = check_specs(spec_paths)
     changed: list[Path] = []
     outcomes: list[Outcome] = []
     for item in good:
-        plan = _plan(item, paths)
+        name = item.spec.name
+        newer = _newer_record(paths, name)
+        if newer is not None:
+            outcomes.append(_failed(item, f"{display_path(paths.record(name))} was written by "
+                                    f"a newer trtdoc (schema_version {newer}); upgrade trtdoc"))
+            continue
+        try:
+            plan = _plan(item, paths)
+        except TrtdocError as exc:
+            outcomes.append(_failed(item, f"cannot check this engine here: {exc}"))
+            continue
+        except OSError as exc:
+            outcomes.append(_failed(item, os_error_message(
+                exc, Path(exc.filename or paths.records).parent, "read")))
+            continue
         prev = plan.previous
-        if (prev is None or prev.build_key != plan.key
-                or dict(prev.spec) != _spec_view(item.spec, paths)):
-            changed.append(paths.record(item.spec.name))
-            outcomes.append(Outcome(item.spec.name, "stale", 0.0, "record out of date",
-                                    item.spec.source))
+        if prev is None:
+            why = ("no record yet" if not paths.record(name).exists()
+                   else "the record cannot be read")
+        elif prev.build_key != plan.key:
+            why = "settings, model, backend or converter changed"
+        elif dict(prev.spec) != _spec_view(item.spec, paths):
+            view = _spec_view(item.spec, paths)
+            why = ", ".join(sorted(k for k in view if view[k] != prev.spec.get(k))) + " changed"
         else:
-            outcomes.append(Outcome(item.spec.name, "up-to-date", 0.0, "", item.spec.source))
+            outcomes.append(Outcome(name, "up-to-date", 0.0, "", item.spec.source))
+            continue
+        changed.append(paths.record(name))
+        outcomes.append(Outcome(name, "stale", 0.0, f"record out of date: {why}",
+                                item.spec.source))
+    for name, source in orphans(spec_paths, good, spec_errors, paths):
+        changed.append(paths.record(name))
+        outcomes.append(Outcome(name, "stale", 0.0, f"{source} no longer defines it: the record "
+                                "and its page would be removed"))
     return RunResult(tuple(outcomes), tuple(spec_errors), tuple(changed))

@@ -1,7 +1,8 @@
 """The ``trtdoc`` command line. The only module that prints or exits.
 
 A :class:`TrtdocError` becomes one line on stderr per problem and exit code 1. Anything else is
-a bug and keeps its traceback.
+a bug: one line and exit code 2, and with ``-v`` its traceback (a CI log must not fill with
+one, and a user's input must never be able to print one).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ class Ui:
         self.err.print(text, markup=False, style="red")
 
 
+def _count(errors: Any) -> int:
+    """Problems in ``errors``, counting those a file's "… and K more" line stands for."""
+    from trtdoc.spec import MoreProblems
+
+    return sum(e.count if isinstance(e, MoreProblems) else 1 for e in errors)
+
+
 def _handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -51,11 +59,22 @@ def _handle_errors(func: F) -> F:
         except SpecErrors as exc:
             for e in exc.errors:
                 ui.problem(str(e))
-            ui.problem(f"{len(exc.errors)} problem(s) found")
+            ui.problem(f"{_count(exc.errors)} problem(s) found")
             sys.exit(1)
         except TrtdocError as exc:
             ui.problem(f"error: {exc}")
             sys.exit(1)
+        except KeyboardInterrupt:
+            ui.problem("interrupted; what was written so far is complete, and the last good "
+                       "engines, records and pages were kept")
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+            if ui.verbosity >= 1:
+                raise
+            ui.problem(f"error: trtdoc hit a bug ({type(exc).__name__}: "
+                       f"{str(exc)[:200]!r}); run it again with -v to see the traceback, "
+                       "and please report it")
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,7 +122,8 @@ def _site_options(func: F) -> F:
 
 
 _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
-                 "updated": "cyan", "re-checked": "cyan", "failed": "red", "stale": "yellow"}
+                 "updated": "cyan", "re-checked": "cyan", "failed": "red", "stale": "yellow",
+                 "removed": "yellow"}
 
 
 def _summary(ui: Ui, outcomes: Any) -> None:
@@ -171,22 +191,47 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
     outputs = OutputPaths(out=out, records=records)
     if check_only:
         result = check_records(paths, outputs)
-        stale_pages = _render(ui, outputs, site, templates, dry_run=True)
+        stale_pages = _render(ui, outputs, site, templates, dry_run=True, strict=False) or []
         for e in result.spec_errors:
             ui.problem(str(e))
+        for o in result.outcomes:
+            if o.status == "failed":
+                ui.problem(o.message)
+            elif o.status == "stale":
+                ui.debug(f"{o.name}: {o.message}")
         changed = sorted({*map(str, result.would_change), *map(str, stale_pages)})
         for path in changed:
             ui.out.print(f"would change: {path}", markup=False)
         if result.failed or changed:
-            ui.problem(f"{len(changed)} file(s) would change; run `trtdoc build "
-                       f"{' '.join(map(str, paths))}` and commit the result")
+            failed = sum(o.status == "failed" for o in result.outcomes)
+            problems = _count(result.spec_errors) + failed
+            ui.problem(f"{len(changed)} file(s) would change"
+                       + (f", {problems} problem(s)" if problems else "")
+                       + f"; run `trtdoc build {' '.join(map(str, paths))}` and commit the "
+                       "result")
             sys.exit(1)
         ui.info("records and pages match the specs")
         return
-    progress = _Progress(ui)
-    with progress.progress:
-        result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
-                           on_event=progress)
+    from trtdoc.lock import project_lock
+
+    # One lock over everything this command writes, rendering included.
+    with project_lock((out, records, site), "build"):
+        progress = _Progress(ui)
+        with progress.progress:
+            result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
+                               on_event=progress)
+        _report_build(ui, result)
+        render_failed = _render(ui, outputs, site, templates, dry_run=False,
+                                strict=False) is None
+    if result.failed or render_failed:
+        failed = (sum(o.status == "failed" for o in result.outcomes)
+                  + _count(result.spec_errors))
+        ui.problem(f"{failed + render_failed} problem(s); the last good engines, records and "
+                   "pages were kept")
+        sys.exit(1)
+
+
+def _report_build(ui: Ui, result: Any) -> None:
     for e in result.spec_errors:
         ui.problem(str(e))
     for o in result.outcomes:
@@ -199,11 +244,6 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
     reproduced = sum(o.status == "reproduced" for o in result.outcomes)
     if reproduced:
         ui.info(f"{reproduced} engine(s) reproduced: rebuilt byte for byte as recorded")
-    _render(ui, outputs, site, templates, dry_run=False)
-    if result.failed:
-        failed = sum(o.status == "failed" for o in result.outcomes) + len(result.spec_errors)
-        ui.problem(f"{failed} problem(s); the last good engines, records and pages were kept")
-        sys.exit(1)
 
 
 @cli.command()
@@ -298,18 +338,27 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
     problem = name_problem(name)
     if problem is not None:
         raise TrtdocError(f"--name: {problem}")
+    from trtdoc.errors import os_error_message
+    from trtdoc.lock import project_lock
+
     outputs = OutputPaths(records=records)
     replace_check(outputs.record(name), force=force)  # refuse before any work is done
     record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
-    old = replace_check(outputs.record(name), force=force)
-    if old is not None:
-        # The history copy first: the record is the commit point (see build._keep_previous).
-        write_atomic(history_path(records, name), old)
-    write_atomic(outputs.record(name), dumps(record))
-    timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
-    ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
-            f"→ {outputs.record(name)}")
-    _render(ui, outputs, site, templates, dry_run=False)
+    with project_lock((records, site), "import"):
+        old = replace_check(outputs.record(name), force=force)
+        try:
+            if old is not None:
+                # The history copy first: the record is the commit point (see build.py).
+                write_atomic(history_path(records, name), old)
+            write_atomic(outputs.record(name), dumps(record))
+        except OSError as exc:
+            raise TrtdocError(f"{os_error_message(exc, records)}; nothing was imported"
+                              ) from None
+        timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
+        ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
+                f"→ {outputs.record(name)}")
+        if _render(ui, outputs, site, templates, dry_run=False, strict=False) is None:
+            sys.exit(1)
 
 
 @cli.command()
@@ -319,16 +368,27 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
     """Re-render every page from the records, without building (no GPU, no TensorRT)."""
     from trtdoc.build import OutputPaths
+    from trtdoc.lock import project_lock
 
-    written = _render(ui, OutputPaths(records=records), site, templates, dry_run=False)
+    with project_lock((records, site), "render"):
+        written = _render(ui, OutputPaths(records=records), site, templates, dry_run=False,
+                          strict=False)
+    if written is None:
+        sys.exit(1)
     ui.info(f"{len(written)} page(s) written")
 
 
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-            dry_run: bool) -> list[Path]:
-    """Render pages from every record; with ``dry_run`` only list the pages that would change."""
+            dry_run: bool, strict: bool = True) -> list[Path] | None:
+    """Render pages from every record; with ``dry_run`` only list the pages that would change.
+
+    A record that cannot be read is left out, with one line saying why, and its page stays as
+    it was. With ``strict`` that is an error; otherwise the pages of the other records are
+    rendered and None is returned, so the command can exit 1 after them.
+    """
     from trtdoc.diff import read_previous
-    from trtdoc.record import read_gates, read_records
+    from trtdoc.errors import RecordError, os_error_message
+    from trtdoc.record import read_gates, read_record
     from trtdoc.render import plan_site, render_site, stale_pages
 
     # Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
@@ -336,25 +396,43 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     # allocations: that tripled the time to read such a set. Reading makes no cycles, so it
     # runs without the collector; rendering runs with it, but with the records frozen out of
     # its scans.
+    records, bad = [], []
     gc.disable()
     try:
-        records = read_records(outputs.records)
+        for path in sorted(outputs.records.glob("*.json")) if outputs.records.is_dir() else ():
+            try:
+                records.append(read_record(path))
+            except RecordError as exc:
+                bad.append((path, exc))
+        records.sort(key=lambda r: r.name)
         previous = read_previous(outputs.records)
         gates = read_gates(outputs.records)
     finally:
         gc.enable()
+    for _, exc in bad:
+        ui.problem(f"{exc} (its page was left as it was)")
+    if bad and strict:
+        raise TrtdocError(f"{len(bad)} record(s) cannot be read; fix or rebuild them")
+    keep = [path.stem for path, _ in bad]
     gc.freeze()
     try:
         if dry_run:
             planned = plan_site(records, site, templates_dir=templates, previous=previous,
                                 gates=gates)
-            return stale_pages(site, planned)
-        result = render_site(records, site, templates_dir=templates, previous=previous,
-                             gates=gates)
+            # A record that cannot be read is a file the build would replace.
+            return [*(path for path, _ in bad),
+                    *(p for p in stale_pages(site, planned) if p.stem not in keep)]
+        try:
+            result = render_site(records, site, templates_dir=templates, previous=previous,
+                                 gates=gates, keep=keep)
+        except OSError as exc:
+            folder = Path(exc.filename).parent if exc.filename else site
+            raise TrtdocError(f"{os_error_message(exc, folder)}; the pages were not all "
+                              "written: run `trtdoc render` once it is fixed") from None
     finally:
         gc.unfreeze()
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
-    return list(result.written)
+    return None if bad else list(result.written)
 
 
 def main() -> None:

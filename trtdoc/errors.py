@@ -16,7 +16,7 @@ def display_path(path: Path | str) -> str:
     p = Path(path)
     try:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere; a symlink loop; no cwd
         return str(p)
 
 
@@ -130,3 +130,29 @@ class RenderError(TrtdocError):
     def __init__(self, message: str, *, template: str) -> None:
         self.template = template
         super().__init__(f"{template}: {message}")
+
+
+# What a file-system fault means to a user, and what to do about it.
+_OS_FAULTS = {
+    "ENOSPC": ("no space left on the device", "free some space there"),
+    "EDQUOT": ("the disk quota is used up", "free some space there"),
+    "EROFS": ("the file system is read-only", "make it writable, or point the command at "
+              "another folder"),
+    "EFBIG": ("the file is larger than this process may write (ulimit -f)",
+              "raise the limit with `ulimit -f unlimited`"),
+    "EACCES": ("permission denied", "make it writable for this user"),
+    "EPERM": ("operation not permitted", "make it writable for this user"),
+    "ELOOP": ("the path is a symbolic-link loop", "point it at a real folder"),
+    "ENOTDIR": ("a part of the path is a file, not a folder", "remove or rename that file"),
+    "EISDIR": ("a folder stands where a file should be written", "remove or rename that folder"),
+}
+
+
+def os_error_message(exc: OSError, folder: Path | str, doing: str = "write") -> str:
+    """One line for a file-system fault: the folder, what happened, and the fix."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    what, fix = _OS_FAULTS.get(code, (exc.strerror or str(exc), "check the folder"))
+    where = display_path(folder)
+    return f"cannot {doing} in {where}: {what} ({code or 'OSError'}); {fix}"

@@ -89,6 +89,9 @@ class ModelFacts:
     # Not stored in records: only the log parser needs them, to split hostile node names.
     node_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
         default=frozenset(), compare=False, repr=False)
+    # Likewise every tensor name (node inputs and outputs, graph I/O, initializers).
+    tensor_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
+        default=frozenset(), compare=False, repr=False)
 
     @property
     def default_opset(self) -> int | None:
@@ -341,6 +344,7 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
     ops: Counter[str] = Counter()
     domains: set[str] = set()
     names: set[str] = set()
+    tensors: set[str] = set(initializer_names)
 
     def count_nodes(node_list: list[_Ranges]) -> None:
         for node in node_list:  # NodeProto: name=3, op_type=4, attribute=5, domain=7
@@ -349,7 +353,9 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
             for n, w, v in _fields(buf, node):
                 if w != 2:
                     continue
-                if n == 3:
+                if n in (1, 2):  # input, output
+                    tensors.add(_text(buf, v))
+                elif n == 3:
                     name = _text(buf, v)
                 elif n == 4:
                     op_type = _text(buf, v)
@@ -384,6 +390,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
         outputs=tuple(_tensor_from_wire(buf, o) for o in outputs),
         custom_domains=tuple(sorted(domains)),
         node_names=frozenset(names),
+        tensor_names=frozenset(tensors | {t.name for t in (_tensor_from_wire(buf, x)
+                                                           for x in (*inputs, *outputs))}),
     )
     return _Summary(facts, tuple(sorted(locations)))
 

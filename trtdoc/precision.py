@@ -586,6 +586,16 @@ def _tool_version(dist: str) -> str:
         return "not installed"
 
 
+def recipe_key(precision: str) -> str:
+    """What besides the model and the spec decides the converted model: the recipe and the
+    version of the tool that runs it. Part of the engine's build key, so upgrading
+    onnxruntime (or changing a recipe) rebuilds the engines it converts."""
+    if precision not in _METHODS:
+        return ""
+    tool = _METHODS[precision][0]
+    return f"trtdoc-precision/{RECIPE_VERSION} {tool} {_tool_version(tool)}"
+
+
 def _missing_tool(precision: str, engine: str) -> BuildError:
     tool = _METHODS[precision][0]
     if tool == "nvidia-modelopt":

@@ -50,6 +50,8 @@ SCHEMA_COMMAND = "python -m trtdoc.record --schema > trtdoc/schema/record.schema
 # an LLM's thousands of layers stay in the tens of MB; a file past this was not written by
 # trtdoc, and reading it whole could exhaust memory.
 MAX_RECORD_BYTES = 256 * 1024 * 1024
+# The figures of a failed accuracy gate: a few kB per output.
+MAX_GATE_BYTES = 16 * 1024 * 1024
 FIX = "rebuild it with `trtdoc build --force`"
 _EXCERPT = 40  # characters of a bad value an error line quotes
 
@@ -364,19 +366,34 @@ def record_from_json(text: str | bytes, *, path: Path | None = None) -> EngineRe
 
 
 def read_record(path: Path) -> EngineRecord:
-    """Read one record file (at most :data:`MAX_RECORD_BYTES`); see :func:`record_from_json`."""
+    """Read one record file (at most :data:`MAX_RECORD_BYTES`); see :func:`record_from_json`.
+
+    A record is named after its engine: a file whose ``name`` is another engine's (an edited
+    record) is refused, so it can neither stand in for that engine nor replace its page.
+    """
+    import stat
+
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_RECORD_BYTES:
-                raise RecordError(_too_big(size), path=path)
-            # Read one byte past the limit: a file that grows, or a device, is caught too.
+        # O_NONBLOCK: a FIFO named *.json must not hang the run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecordError(f"not a regular file, so not a record; remove it. {FIX}",
+                                  path=path)
+            if st.st_size > MAX_RECORD_BYTES:
+                raise RecordError(_too_big(st.st_size), path=path)
+            # Read one byte past the limit: a file that grows is caught too.
             raw = f.read(MAX_RECORD_BYTES + 1)
     except OSError as exc:
         raise RecordError(f"cannot read record ({exc.strerror or exc})", path=path) from None
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(_too_big(len(raw)), path=path)
-    return record_from_json(raw, path=path)
+    record = record_from_json(raw, path=path)
+    if record.name != Path(path).stem:
+        raise RecordError(f"name: {_excerpt(record.name)} is not this file's engine "
+                          f"{Path(path).stem!r} (was the record edited?); {FIX}", path=path)
+    return record
 
 
 def read_records(folder: Path) -> list[EngineRecord]:
@@ -563,10 +580,12 @@ def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
         return gates
     for path in sorted(gate_dir.glob("*.json")):
         try:
+            if not path.is_file() or path.stat().st_size > MAX_GATE_BYTES:
+                continue  # not one trtdoc wrote: a FIFO would hang, a huge one would fill RAM
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
-        if (isinstance(data, dict) and isinstance(data.get("name"), str)
+        if (isinstance(data, dict) and data.get("name") == path.stem
                 and isinstance(data.get("violations"), list)
                 and isinstance(data.get("accuracy"), dict)):
             gates[data["name"]] = data
@@ -590,16 +609,6 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete leftovers of writes killed mid-way (only call while holding the build lock)."""
-    if not folder.is_dir():
-        return 0
-    stale = list(folder.glob(".*.tmp"))
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return len(stale)
 
 
 def python_version() -> str:
