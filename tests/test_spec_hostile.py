@@ -168,7 +168,7 @@ def test_duplicate_keys_are_capped_too(here: Path) -> None:
     assert code == 1
     assert lines[0] == ("spec.yaml:6:1: tags: this key appears twice in one mapping. "
                         "Hint: keep one of them")
-    assert lines[20:] == ["… and 49979 more problems in spec.yaml", "21 problem(s) found"]
+    assert lines[20:] == ["… and 49979 more problems in spec.yaml", "49999 problem(s) found"]
 
 
 def test_a_combinatorial_variants_bomb(here: Path) -> None:
