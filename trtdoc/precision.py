@@ -466,8 +466,26 @@ def random_batches(model: Path, shapes: Mapping[str, Sequence[int]] | None, *, s
     return tuple(batches)
 
 
+# ONNX type names that numpy reads otherwise (onnx maps strings to Python objects); a name
+# numpy does not know at all raises TypeError, and onnx's own mapping is used.
+_NUMPY_NAMES = {"string": "object", "bfloat16": "?unknown", "float8e4m3fn": "?unknown"}
+
+
 def input_specs(model: Path) -> tuple[tuple[str, Any, tuple[int | str, ...]], ...]:
-    """``(name, numpy dtype, dims)`` per graph input of ``model``; dims are ints or axis names."""
+    """``(name, numpy dtype, dims)`` per graph input of ``model``; dims are ints or axis names.
+
+    Read by trtdoc's own header reader (cached, no weights): ``import onnx`` alone costs about
+    a second, which a no-op build and ``trtdoc check`` must not pay.
+    """
+    import numpy as np
+
+    from trtdoc.model import model_facts_from_onnx
+
+    try:
+        return tuple((t.name, np.dtype(_NUMPY_NAMES.get(t.dtype, t.dtype)), t.dims)
+                     for t in model_facts_from_onnx(model).inputs)
+    except TypeError:
+        pass  # a type numpy has no name for (bfloat16, float8): onnx knows the mapping
     import onnx
     from onnx.helper import tensor_dtype_to_np_dtype
 
