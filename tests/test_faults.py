@@ -443,3 +443,24 @@ def test_a_record_from_a_newer_trtdoc_is_never_overwritten_without_a_copy(projec
     assert forced.returncode == 0, forced.stderr
     assert (project / "records" / ".history" / "a.json").read_text() == newer
     assert_consistent(project)
+
+
+def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
+    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.cli import Ui, _PagesFollow
+
+    _spec(project, "c", target="sm89")
+    monkeypatch.chdir(project)
+    paths = OutputPaths(out=Path("build"), records=Path("records"))
+    follow = _PagesFollow(Ui(-1), paths, Path("site"), None)
+    follow.SHARE = 1e9  # always render: this test is about what a render then shows
+    seen = []
+
+    def published() -> None:
+        follow()
+        assert_consistent(project)  # every record so far has its page, right now
+        seen.append(len(list(Path("records").glob("*.json"))))
+
+    result = build_all([Path("specs")], paths, on_published=published)
+    assert [o.status for o in result.outcomes] == ["built"] * 3
+    assert seen == [1, 2, 3]

@@ -805,8 +805,12 @@ def _plan(item: LoadedSpec, paths: OutputPaths) -> _Plan:
 
 def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
               force: bool = False, only: Sequence[str] = (),
-              on_event: OnEvent | None = None) -> RunResult:
+              on_event: OnEvent | None = None,
+              on_published: Callable[[], None] | None = None) -> RunResult:
     """Build every spec under ``spec_paths`` that changed (all of them with ``force``).
+
+    ``on_published`` is called after each engine is published (its record replaced), so the
+    pages can follow the records during a long run, not only at its end.
 
     Records of engines whose spec under ``spec_paths`` was deleted (or renamed) are removed,
     with a copy in history, so their pages go too.
@@ -829,7 +833,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                 outcomes.append(outcome)
             if plan is not None:
                 todo.append(plan)
-        outcomes.extend(_execute(todo, paths, jobs, on_event))
+        outcomes.extend(_execute(todo, paths, jobs, on_event, on_published))
         if not only:
             outcomes.extend(_remove_orphans(spec_paths, every, spec_errors, paths))
         _collect_engines(paths)
@@ -1021,13 +1025,24 @@ def _collect_engines(paths: OutputPaths) -> None:
                 pass
 
 
+_PUBLISHED = ("built", "reproduced")
+
+
 def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
-             on_event: OnEvent | None) -> list[Outcome]:
+             on_event: OnEvent | None,
+             on_published: Callable[[], None] | None = None) -> list[Outcome]:
     if not todo:
         return []
+
+    def published(outcome: Outcome) -> Outcome:
+        if on_published is not None and outcome.status in _PUBLISHED:
+            on_published()
+        return outcome
+
     if jobs <= 1 or len(todo) == 1:
         # In-process: no interpreter start or TensorRT import beyond the one a bare script pays.
-        return [_run_one(p.item, paths, p.key, p.model_sha, p.choice, on_event) for p in todo]
+        return [published(_run_one(p.item, paths, p.key, p.model_sha, p.choice, on_event))
+                for p in todo]
     # Imported here: a serial build, the common case, does not pay for them.
     import concurrent.futures as cf
     import multiprocessing
@@ -1060,7 +1075,7 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
             for fut in cf.as_completed(futures):
                 p = futures[fut]
                 try:
-                    results.append(fut.result())
+                    results.append(published(fut.result()))
                 except cf.process.BrokenProcessPool as exc:
                     results.append(Outcome(p.item.spec.name, "failed", 0.0,
                                            f"{display_path(p.item.spec.source)}: the build "

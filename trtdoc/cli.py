@@ -219,7 +219,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         progress = _Progress(ui)
         with progress.progress:
             result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
-                               on_event=progress)
+                               on_event=progress,
+                               on_published=_PagesFollow(ui, outputs, site, templates))
         _report_build(ui, result)
         render_failed = _render(ui, outputs, site, templates, dry_run=False,
                                 strict=False) is None
@@ -229,6 +230,34 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         ui.problem(f"{failed + render_failed} problem(s); the last good engines, records and "
                    "pages were kept")
         sys.exit(1)
+
+
+class _PagesFollow:
+    """Re-render the pages after each published engine, so a run that is killed leaves pages
+    that agree with the records published so far. At most a tenth of the run goes to this;
+    beyond that, pages wait for the render at the end."""
+
+    SHARE = 0.1
+
+    def __init__(self, ui: Ui, outputs: Any, site: Path, templates: Path | None) -> None:
+        import time
+
+        self.ui, self.outputs, self.site, self.templates = ui, outputs, site, templates
+        self.started = time.perf_counter()
+        self.spent = 0.0
+
+    def __call__(self) -> None:
+        import time
+
+        now = time.perf_counter()
+        if self.spent > self.SHARE * (now - self.started):
+            return
+        try:
+            _render(self.ui, self.outputs, self.site, self.templates, dry_run=False,
+                    strict=False, quiet=True)
+        except TrtdocError:
+            pass  # the render at the end of the run reports it
+        self.spent += time.perf_counter() - now
 
 
 def _report_build(ui: Ui, result: Any) -> None:
@@ -379,7 +408,7 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
 
 
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-            dry_run: bool, strict: bool = True) -> list[Path] | None:
+            dry_run: bool, strict: bool = True, quiet: bool = False) -> list[Path] | None:
     """Render pages from every record; with ``dry_run`` only list the pages that would change.
 
     A record that cannot be read is left out, with one line saying why, and its page stays as
@@ -409,7 +438,7 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
         gates = read_gates(outputs.records)
     finally:
         gc.enable()
-    for _, exc in bad:
+    for _, exc in bad if not quiet else ():
         ui.problem(f"{exc} (its page was left as it was)")
     if bad and strict:
         raise TrtdocError(f"{len(bad)} record(s) cannot be read; fix or rebuild them")
