@@ -380,8 +380,8 @@ def test_files_that_are_not_specs_are_named_not_shown(here: Path) -> None:
         "Hint: fix the YAML syntax (indentation, colons, quotes)",
         f"kv.yaml: {NOT_A_SPEC}",
         f"passwd.yaml: {NOT_A_SPEC}",
-        # A symlink inside the working directory shows as its target (display_path).
-        f"shadow: {NOT_A_SPEC}",
+        # A symlink is shown by the name it was given, not its target's (display_path).
+        f"shadow.yaml: {NOT_A_SPEC}",
         "4 problem(s) found",
     ]
 

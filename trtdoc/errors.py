@@ -13,10 +13,13 @@ from typing import Any
 
 def display_path(path: Path | str) -> str:
     """Show ``path`` relative to the working directory when it lies below it."""
+    import os
+
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # elsewhere; a symlink loop; no cwd
+        # Not resolved: a symlinked spec is shown by the name the user gave it, not its target's.
+        return str(Path(os.path.abspath(p)).relative_to(os.getcwd()))
+    except (ValueError, OSError):  # elsewhere; no working directory
         return str(p)
 
 
