@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from capture_build_logs import NASTY, raw_build
 from conftest import MODELS, TREX
+from onnx import TensorProto, helper, numpy_helper
 
 from trtdoc.errors import InspectError
 from trtdoc.inspect import (

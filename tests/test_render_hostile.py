@@ -24,8 +24,8 @@ from sitetools import (
     hostile_site,
     markdown_active_html,
     mkdocs_build,
-    render_hostile,
     renamed_key,
+    render_hostile,
     substituted,
 )
 

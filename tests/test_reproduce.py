@@ -37,7 +37,8 @@ def _trtdoc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def examples(tmp_path_factory: pytest.TempPathFactory
+             ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """A copy of the repository's examples, built the way `make demo` builds a fresh clone."""
     root = tmp_path_factory.mktemp("clone")
     for folder in ("specs", "models", "records", "site"):
@@ -187,7 +188,8 @@ def test_full_tensorrt_renderings_follow_the_recorded_calls() -> None:
     command, _, _ = cli_command(record)
     assert command is not None
     for switch in ("--stronglyTyped", "--hardwareCompatibilityLevel=ampere+",
-                   "--versionCompatible", "--memPoolSize=workspace:", "--builderOptimizationLevel="):
+                   "--versionCompatible", "--memPoolSize=workspace:",
+                   "--builderOptimizationLevel="):
         assert switch in command
     assert f"--onnx={base.precision['model']}" in command
 

@@ -7,6 +7,7 @@ keeps two builds of one output folder apart. Nothing here prints; progress goes 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -517,10 +518,8 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
             return failed(f"{exc}; and {os_error_message(os_exc, paths.gate(name).parent)}")
     except BuildError as exc:
         if exc.details:
-            try:
+            with contextlib.suppress(OSError):  # the one line below still says what failed
                 _write_log(paths.failed_log(name), [("LOG", d) for d in exc.details])
-            except OSError:
-                pass  # the one line below still says what failed
         if exc.line is None and exc.setting:
             loc = item.locator.find(tuple(exc.setting.split(".")))
             exc = BuildError(exc.message, engine=exc.engine, spec_path=loc.path,
@@ -1019,10 +1018,8 @@ def _collect_engines(paths: OutputPaths) -> None:
             return
     for path in store.glob("*.engine"):
         if path.stem not in named and _SHA256.fullmatch(path.stem):
-            try:
+            with contextlib.suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
 
 
 _PUBLISHED = ("built", "reproduced")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trtdoc.backends.base import CALLS, Applied, Backend
+from trtdoc.backends.base import Applied, Backend
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 

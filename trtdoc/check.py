@@ -421,20 +421,28 @@ class _Header:
     dtype: Any  # numpy dtype
 
 
+
+def _npy_header(fp: Any) -> tuple[tuple[int, ...], Any]:
+    """Shape and dtype from an .npy stream's header; the data stays unread."""
+    import numpy as np
+
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+    return shape, dtype
+
+
 def _headers(path: Path) -> dict[str, _Header] | None:
     """Each array's shape and dtype in an .npz or .npy, from its header; None if unreadable.
 
     Only the headers are read: an .npz member is a plain .npy file inside a zip, so its
     header is read from the member's stream and its data never decompressed.
     """
-    import numpy as np
 
     def one(fp: Any) -> _Header:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        shape, dtype = _npy_header(fp)
         return _Header(tuple(shape), dtype)
 
     try:
@@ -474,11 +482,7 @@ def _has_fractions(path: Path, key: str) -> bool:
     import numpy as np
 
     def chunks(fp: Any) -> Any:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        shape, dtype = _npy_header(fp)
         left = math.prod(shape)
         step = max(1, (8 << 20) // max(dtype.itemsize, 1))
         while left > 0:

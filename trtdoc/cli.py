@@ -7,6 +7,7 @@ one, and a user's input must never be able to print one).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import sys
@@ -252,11 +253,9 @@ class _PagesFollow:
         now = time.perf_counter()
         if self.spent > self.SHARE * (now - self.started):
             return
-        try:
+        with contextlib.suppress(TrtdocError):  # the render at the end of the run reports it
             _render(self.ui, self.outputs, self.site, self.templates, dry_run=False,
                     strict=False, quiet=True)
-        except TrtdocError:
-            pass  # the render at the end of the run reports it
         self.spent += time.perf_counter() - now
 
 

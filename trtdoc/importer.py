@@ -10,7 +10,6 @@ is stated from them instead (the page's precision is their precision mix, see
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -20,7 +19,7 @@ from types import MappingProxyType
 from trtdoc import __version__
 from trtdoc.errors import RecordError, TrtdocError, display_path
 from trtdoc.inspect import inspection_from_trtexec
-from trtdoc.model import model_digest, model_facts_from_onnx
+from trtdoc.model import file_sha256, model_digest, model_facts_from_onnx
 from trtdoc.record import EngineRecord, Host, NotRun
 
 
@@ -36,7 +35,7 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
     inspection = inspection_from_trtexec(layer_info, profile)
     header = engine_facts_from_header(engine) if engine is not None else None
     version = header.version if header is not None else backend_version
-    digest = _sha256(layer_info)
+    digest = file_sha256(layer_info)
     not_run = [NotRun("trtdoc build", "imported from trtexec exports; the spec and builder "
                       "settings that made this engine are not known")]
     if profile is None:
@@ -62,7 +61,7 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
         build_seconds=None,
         engine_path=display_path(engine) if engine is not None else None,
         engine_bytes=engine_bytes,
-        engine_sha256=_sha256(engine) if engine else None,
+        engine_sha256=file_sha256(engine) if engine else None,
         header=header,
         inspection=inspection,
         not_run=tuple(not_run),
@@ -79,14 +78,6 @@ def _regular_file(path: Path, what: str) -> None:
                           f"({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
         raise TrtdocError(f"{display_path(path)}: the {what} file is not a regular file")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def replace_check(record_path: Path, *, force: bool) -> bytes | None:

@@ -14,6 +14,7 @@ writing them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -80,19 +81,15 @@ def _release_count(key: str) -> None:
 
 
 def _write_owner(folder: Path, command: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # who holds it is a courtesy; the lock is what counts
         (folder / _OWNER_NAME).write_text(
             f"trtdoc {command}, pid {os.getpid()}, since "
             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime())}\n", encoding="utf-8")
-    except OSError:
-        pass  # who holds it is a courtesy; the lock itself is what counts
 
 
 def _clear_owner(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         (folder / _OWNER_NAME).unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _owner(folder: Path) -> str:

@@ -1003,9 +1003,9 @@ def _key_path(loc: Sequence[str | int], data: Any) -> KeyPath:
     out: list[str | int] = []
     here = data
     for part in loc:
-        if isinstance(here, dict) and part in here:
-            here = here[part]
-        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+        if ((isinstance(here, dict) and part in here)
+                or (isinstance(here, list) and isinstance(part, int)
+                    and 0 <= part < len(here))):
             here = here[part]
         elif isinstance(part, str) and "[" in part:
             continue
