@@ -95,6 +95,18 @@ def assert_consistent(root: Path, *, settled: bool = True) -> None:
             assert sha in page.read_text(), f"{page} does not show {sha}"
 
 
+def snapshot(root: Path) -> dict[str, bytes]:
+    """The bytes of every checked-in output: records (not history) and pages."""
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for folder in ("records", "site") for p in (root / folder).rglob("*")
+            if p.is_file() and ".history" not in p.parts and not p.name.startswith(".")}
+
+
+def changed_since(root: Path, before: dict[str, bytes]) -> set[str]:
+    after = snapshot(root)
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
 def leftovers(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.tmp"))
 
@@ -376,10 +388,11 @@ def test_check_lists_documentation_edits_and_deleted_specs(project):
     (project / "specs" / "b.yaml").unlink()
     result = trtdoc(project, "build", "--check", "specs/")
     assert result.returncode == 1
-    assert result.stdout.splitlines() == ["would change: records/a.json",
-                                          "would change: records/b.json"]
+    before = snapshot(project)
     built = trtdoc(project, "build", "specs/")
     assert built.returncode == 0, built.stderr
+    assert {f"would change: {p}" for p in changed_since(project, before)} == set(
+        result.stdout.splitlines())
     assert "b      │ removed" in built.stderr
     assert not (project / "records" / "b.json").exists()
     assert (project / "records" / ".history" / "b.json").is_file()
@@ -430,18 +443,52 @@ def test_a_converter_upgrade_makes_the_record_stale(project, monkeypatch):
 def test_a_record_from_a_newer_trtdoc_is_never_overwritten_without_a_copy(project):
     assert trtdoc(project, "build", "specs/").returncode == 0
     path = project / "records" / "a.json"
-    newer = path.read_text().replace('"schema_version": 1', '"schema_version": 7', 1)
+    record = json.loads(path.read_text())
+    del record["schema_version"]
+    record["schema_version"] = 7  # last, far past the first kB
+    record["from_the_future"] = "precious"
+    newer = json.dumps(record, indent=1)
     path.write_text(newer)
     _spec(project, "a", target="sm89")
     result = trtdoc(project, "build", "specs/")
     assert result.returncode == 1
-    assert ("specs/a.yaml: records/a.json was written by a newer trtdoc (schema_version 7, "
-            "this one writes 1); upgrade trtdoc, or pass --force to rebuild it (the newer "
-            "record is then kept in records/.history/)" in result.stderr), result.stderr
+    assert ("specs/a.yaml: records/a.json: schema_version 7 is newer than the 1 this trtdoc "
+            "reads: the record was written by a newer trtdoc; upgrade trtdoc (`pip install "
+            "--upgrade trtdoc`) to read it; or pass --force to rebuild it (the newer record is "
+            "then kept as records/.history/<name>.<n>.kept)" in result.stderr), result.stderr
     assert path.read_text() == newer
     forced = trtdoc(project, "build", "specs/", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert (project / "records" / ".history" / "a.json").read_text() == newer
+    assert (project / "records" / ".history" / "a.1.kept").read_text() == newer
+    # Later builds never overwrite the copy.
+    _spec(project, "a", target="sm86")
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    assert (project / "records" / ".history" / "a.1.kept").read_text() == newer
+    assert_consistent(project)
+
+
+@pytest.mark.parametrize("damage", ["fifo", "symlink", "huge"])
+def test_an_unreadable_record_is_set_aside_not_lost_and_never_hangs(project, damage):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    path = project / "records" / "a.json"
+    path.unlink()
+    if damage == "fifo":
+        os.mkfifo(path)
+    elif damage == "symlink":
+        (project / "secret").write_text("root:$6$hash\n")
+        path.symlink_to(project / "secret")
+    else:
+        with path.open("wb") as f:  # sparse: 300 MB on paper, nothing read
+            f.truncate(300 << 20)
+    check = trtdoc(project, "build", "--check", "specs/")
+    assert check.returncode == 1 and "would change: records/a.json" in check.stdout
+    assert "root:" not in check.stderr + check.stdout
+    result = trtdoc(project, "build", "specs/")
+    assert result.returncode == 0, result.stderr
+    kept = project / "records" / ".history" / "a.1.kept"
+    assert os.path.lexists(kept)
+    if damage == "symlink":
+        assert kept.is_symlink()  # the link moved, its target was never read or copied
     assert_consistent(project)
 
 
@@ -464,3 +511,62 @@ def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
     result = build_all([Path("specs")], paths, on_published=published)
     assert [o.status for o in result.outcomes] == ["built"] * 3
     assert seen == [1, 2, 3]
+
+
+def test_another_records_folder_never_deletes_engines_the_project_records_name(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    _spec(project, "a", target="sm89")
+    result = trtdoc(project, "build", "specs/a.yaml", "--records", "elsewhere")
+    assert result.returncode == 0, result.stderr
+    assert_consistent(project, settled=False)  # records/ still names engines that are there
+    missing = trtdoc(project, "render", "--records", "recordz")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: recordz: no such records folder; build first")
+    assert not (project / "recordz").exists()
+
+
+def test_check_lists_the_pages_a_build_would_change(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    spec = project / "specs" / "a.yaml"
+    spec.write_text(spec.read_text() + "owner: bob\n")
+    _spec(project, "b", target="sm89")  # a rebuild: its new record is not known before
+    result = trtdoc(project, "build", "--check", "specs/")
+    assert result.returncode == 1
+    before = snapshot(project)
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    changed = changed_since(project, before)
+    assert {"records/a.json", "records/b.json", "site/engines/a.md",
+            "site/engines/b.md"} <= changed
+    assert {f"would change: {p}" for p in changed} <= set(result.stdout.splitlines())
+
+
+def test_check_with_only_an_unknown_name_fails(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    result = trtdoc(project, "build", "--check", "--only", "nope", "specs/")
+    assert result.returncode == 1
+    assert result.stderr == ("error: --only nope: no such engine in the specs; known: a, b\n")
+
+
+def test_a_record_that_names_another_engine_file_is_stale(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    path = project / "records" / "a.json"
+    record = json.loads(path.read_text())
+    record["engine"]["path"] = "../../../../etc/hostname"
+    path.write_text(json.dumps(record, indent=1))
+    result = trtdoc(project, "build", "--check", "specs/")
+    assert result.returncode == 1 and "would change: records/a.json" in result.stdout
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    assert_consistent(project)
+
+
+def test_problems_are_one_line_whatever_the_model_names_hold(project):
+    import onnx
+
+    model = onnx.load(str(project / "tiny.onnx"))
+    model.graph.node[0].name = "a\nFAKE LINE\n\x1b[31m" + "x" * 5000
+    onnx.save(model, str(project / "long.onnx"))
+    _spec(project, "a", model="../long.onnx")
+    result = trtdoc(project, "build", "specs/")
+    for line in result.stderr.splitlines():
+        assert "FAKE LINE" not in line or line.startswith("specs/a.yaml"), line
+        assert "\x1b" not in line

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
@@ -55,7 +55,6 @@ from trtdoc.model import (
 )
 from trtdoc.project import project_path, project_root
 from trtdoc.record import (
-    SCHEMA_VERSION,
     EngineRecord,
     Host,
     ModelFile,
@@ -120,6 +119,9 @@ class Outcome:
     seconds: float = 0.0
     message: str = ""
     spec_path: Path | None = None
+    # Stored engines this run wrote or replaced that this engine's record does not name (any
+    # other record may still): deleted at the end of the run if none does.
+    released: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,11 @@ class RunResult:
     outcomes: tuple[Outcome, ...]
     spec_errors: tuple[SpecError, ...] = ()
     would_change: tuple[Path, ...] = ()
+    # ``build --check``: the records as a build would leave them, where that is known without
+    # building (documentation edits applied, removed records left out); None for a build.
+    expected: tuple[EngineRecord, ...] | None = None
+    # ``build --check``: engines whose record a build would replace with one not known yet.
+    rebuilt: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -505,12 +512,15 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     """
     started = time.perf_counter()
     name = item.spec.name
+    stored: list[str] = []
 
     def failed(message: str) -> Outcome:
-        return Outcome(name, "failed", time.perf_counter() - started, message, item.spec.source)
+        return Outcome(name, "failed", time.perf_counter() - started, message, item.spec.source,
+                       released=tuple(stored))
 
     try:
-        return _build_and_publish(item, paths, key, model_sha, choice, on_event, started)
+        return _build_and_publish(item, paths, key, model_sha, choice, on_event, started,
+                                  stored)
     except GateError as exc:
         try:
             return _gate_failed(item, paths, exc, time.perf_counter() - started)
@@ -556,13 +566,15 @@ def _internal_error(paths: OutputPaths, name: str, source: Path, exc: BaseExcept
 
 def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
                        choice: BackendChoice, on_event: OnEvent | None,
-                       started: float) -> Outcome:
+                       started: float, stored: list[str]) -> Outcome:
     name = item.spec.name
-    previous = _previous(paths, name)
+    state, _ = record_state(paths, name)
+    previous = _previous(paths, name) if state == "ok" else None
     attempts = 0
     while True:
         attempts += 1
         record, messages = _build_once(item, paths, key, model_sha, choice, on_event)
+        stored.append(record.engine_sha256 or "")
         # TensorRT-RTX does not always serialise an engine byte for byte alike from one build
         # to the next (measured: bert-tiny, and now and then mobilenet). Building again usually
         # writes the recorded bytes, and only then is the record's engine sha256 true of the
@@ -584,6 +596,8 @@ def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str, model_sha
         status = "reproduced"
     else:
         try:
+            if state in ("newer", "unreadable"):
+                _set_aside(paths, name)  # never overwritten: what this trtdoc cannot read
             _keep_previous(paths, record)
         except OSError as exc:
             raise TrtdocError(os_error_message(exc, paths.records / ".history")) from None
@@ -604,7 +618,57 @@ def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str, model_sha
         raise TrtdocError(f"the engine and its record were written, but "
                           f"{os_error_message(exc, folder)}; the next build completes it"
                           ) from None
-    return Outcome(name, status, time.perf_counter() - started, detail, item.spec.source)
+    released = {*stored, previous.engine_sha256 if previous else ""} - {record.engine_sha256, ""}
+    return Outcome(name, status, time.perf_counter() - started, detail, item.spec.source,
+                   released=tuple(sorted(released)))
+
+
+def names_its_engine(record: EngineRecord) -> bool:
+    """Whether a built record names its engine as a build does: the stored file of its sha256
+    (a hand-edited ``engine.path`` to anything else is not trusted)."""
+    sha = record.engine_sha256 or ""
+    path = PurePosixPath(record.engine_path or "")
+    return (bool(_SHA256.fullmatch(sha)) and path.name == f"{sha}.engine"
+            and path.parts[-3:-1] == ("engines", ENGINE_STORE))
+
+
+def record_state(paths: OutputPaths, name: str) -> tuple[str, str]:
+    """``(state, why)`` of ``name``'s record: ``missing``, ``ok``, ``newer`` (written by a newer
+    trtdoc) or ``unreadable`` (damaged, edited, not a regular file). Never blocks: a FIFO is
+    not opened for reading, and a symbolic link is not followed."""
+    from trtdoc.errors import FutureRecordError
+
+    path = paths.record(name)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "missing", ""
+    except OSError as exc:
+        return "unreadable", os_error_message(exc, paths.records, "read")
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        return "unreadable", f"{display_path(path)}: not a regular file, so not a record"
+    try:
+        read_record(path)
+    except FutureRecordError as exc:
+        return "newer", str(exc)
+    except RecordError as exc:
+        return "unreadable", str(exc)
+    return "ok", ""
+
+
+def _set_aside(paths: OutputPaths, name: str) -> Path:
+    """Move ``name``'s record, whatever it is, to ``records/.history/<name>.<n>.kept`` (the first
+    free ``n``): kept for good, out of the way of the record that replaces it."""
+    folder = paths.records / ".history"
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while os.path.lexists(folder / f"{name}.{n}.kept"):
+        n += 1
+    target = folder / f"{name}.{n}.kept"
+    os.rename(paths.record(name), target)  # a rename: no byte is read, links are not followed
+    return target
 
 
 def _commit(paths: OutputPaths, name: str, text: str) -> None:
@@ -816,13 +880,10 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
     """
     good, spec_errors = check_specs(spec_paths)
     every = good
-    if only:
-        unknown = sorted(set(only) - {g.spec.name for g in good})
-        if unknown and not spec_errors:
-            raise TrtdocError(f"--only {', '.join(unknown)}: no such engine in the specs; "
-                              f"known: {', '.join(sorted(g.spec.name for g in good))}")
-        good = [g for g in good if g.spec.name in only]
     outcomes: list[Outcome] = []
+    if only:
+        outcomes.extend(_unknown_only(only, good, spec_errors))
+        good = [g for g in good if g.spec.name in only]
     with build_lock(paths), digest_cache(paths.cache / "model-digests.json",
                                          trusted=not force):
         todo: list[_Plan] = []
@@ -835,7 +896,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
         outcomes.extend(_execute(todo, paths, jobs, on_event, on_published))
         if not only:
             outcomes.extend(_remove_orphans(spec_paths, every, spec_errors, paths))
-        _collect_engines(paths)
+        _collect_engines(paths, {sha for o in outcomes for sha in o.released})
     order = {g.spec.name: i for i, g in enumerate(good)}
     outcomes.sort(key=lambda o: order.get(o.name, len(order)))
     return RunResult(tuple(outcomes), tuple(spec_errors))
@@ -852,14 +913,10 @@ def _decide(item: LoadedSpec, paths: OutputPaths, force: bool
     failed), or a plan to build it."""
     name = item.spec.name
     try:
-        newer = _newer_record(paths, name)
-        if newer is not None:
-            if not force:
-                return _failed(item, f"{display_path(paths.record(name))} was written by a "
-                               f"newer trtdoc (schema_version {newer}, this one writes "
-                               f"{SCHEMA_VERSION}); upgrade trtdoc, or pass --force to rebuild "
-                               "it (the newer record is then kept in records/.history/)"), None
-            _keep_copy(paths, name)
+        state, why = record_state(paths, name)
+        if state == "newer" and not force:
+            return _failed(item, f"{why}; or pass --force to rebuild it (the newer record "
+                           "is then kept as records/.history/<name>.<n>.kept)"), None
         plan = _plan(item, paths)
     except TrtdocError as exc:
         return _failed(item, str(exc)), None
@@ -872,6 +929,8 @@ def _decide(item: LoadedSpec, paths: OutputPaths, force: bool
     prev = plan.previous
     if force or prev is None or prev.build_key != plan.key:
         return None, plan
+    if not names_its_engine(prev):
+        return None, plan  # the record names some other file (edited): it is not trusted
     try:
         intact = _engine_intact(paths, prev)
     except OSError as exc:
@@ -921,30 +980,6 @@ def _engine_intact(paths: OutputPaths, record: EngineRecord) -> bool:
     return True
 
 
-def _newer_record(paths: OutputPaths, name: str) -> int | None:
-    """The schema version of ``name``'s record if a newer trtdoc wrote it, else None."""
-    path = paths.record(name)
-    try:
-        with path.open("rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return None
-    match = re.search(rb'"schema_version"\s*:\s*(\d{1,9})', head)
-    if match is None:
-        return None
-    version = int(match.group(1))
-    return version if version > SCHEMA_VERSION else None
-
-
-def _keep_copy(paths: OutputPaths, name: str) -> None:
-    """Copy ``name``'s current record to history, whatever it holds, before it is replaced."""
-    from trtdoc.diff import history_path
-
-    current = paths.record(name)
-    if current.is_file():
-        write_atomic(history_path(paths.records, name), current.read_bytes())
-
-
 def _remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
                     spec_errors: Sequence[SpecError], paths: OutputPaths) -> list[Outcome]:
     """Remove the records whose spec file under ``spec_paths`` no longer defines them."""
@@ -954,6 +989,10 @@ def _remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
     for name, source in orphans(spec_paths, good, spec_errors, paths):
         record = paths.record(name)
         try:
+            try:
+                sha = read_record(record).engine_sha256 or ""
+            except RecordError:
+                continue  # changed since orphans() read it: leave it for the next build
             write_atomic(history_path(paths.records, name), record.read_bytes())
             record.unlink()
             paths.gate(name).unlink(missing_ok=True)
@@ -963,7 +1002,8 @@ def _remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
                                f"but {os_error_message(exc, paths.records, 'remove it')}"))
             continue
         out.append(Outcome(name, "removed", 0.0, f"{source} no longer defines it; the record "
-                           "went to records/.history/ and its page is removed"))
+                           "went to records/.history/ and its page is removed",
+                           released=(sha,)))
     return out
 
 
@@ -1002,13 +1042,15 @@ def orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
     return found
 
 
-def _collect_engines(paths: OutputPaths) -> None:
-    """Delete stored engines no record names (replaced ones, and ones a failed publish left).
+def _collect_engines(paths: OutputPaths, released: set[str]) -> None:
+    """Delete the stored engines in ``released`` that no record names.
 
-    If any record cannot be read, nothing is deleted: it may name one of them.
+    Only engines this run wrote or replaced are candidates: another records folder sharing
+    this build folder may name any other. If a record cannot be read, nothing is deleted: it
+    may name one of them.
     """
-    store = paths.engine_file("0" * 64).parent
-    if not store.is_dir():
+    released = {sha for sha in released if _SHA256.fullmatch(sha)}
+    if not released:
         return
     named: set[str] = set()
     for path in paths.records.glob("*.json") if paths.records.is_dir() else ():
@@ -1016,10 +1058,9 @@ def _collect_engines(paths: OutputPaths) -> None:
             named.add(read_record(path).engine_sha256 or "")
         except RecordError:
             return
-    for path in store.glob("*.engine"):
-        if path.stem not in named and _SHA256.fullmatch(path.stem):
-            with contextlib.suppress(OSError):
-                path.unlink()
+    for sha in released - named:
+        with contextlib.suppress(OSError):
+            paths.engine_file(sha).unlink()
 
 
 _PUBLISHED = ("built", "reproduced")
@@ -1088,22 +1129,29 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
     return results
 
 
-def check_records(spec_paths: Sequence[Path], paths: OutputPaths) -> RunResult:
+def check_records(spec_paths: Sequence[Path], paths: OutputPaths,
+                  only: Sequence[str] = ()) -> RunResult:
     """What ``build --check`` reports: records whose specs, models, backend or converter
-    changed, and records whose spec is gone.
+    changed, records that cannot be read or name another engine file, and records whose
+    spec is gone.
 
     Nothing is built, so this runs in CI without a GPU and in seconds. An engine whose backend
     is not installed here fails alone, with its reason; the others are still checked.
     """
     good, spec_errors = check_specs(spec_paths)
-    changed: list[Path] = []
+    every = good
     outcomes: list[Outcome] = []
+    if only:
+        outcomes.extend(_unknown_only(only, good, spec_errors))
+        good = [g for g in good if g.spec.name in only]
+    changed: list[Path] = []
+    rebuilt: list[str] = []
+    replaced: dict[str, EngineRecord | None] = {}
     for item in good:
         name = item.spec.name
-        newer = _newer_record(paths, name)
-        if newer is not None:
-            outcomes.append(_failed(item, f"{display_path(paths.record(name))} was written by "
-                                    f"a newer trtdoc (schema_version {newer}); upgrade trtdoc"))
+        state, why = record_state(paths, name)
+        if state == "newer":
+            outcomes.append(_failed(item, why))
             continue
         try:
             plan = _plan(item, paths)
@@ -1115,22 +1163,52 @@ def check_records(spec_paths: Sequence[Path], paths: OutputPaths) -> RunResult:
                 exc, Path(exc.filename or paths.records).parent, "read")))
             continue
         prev = plan.previous
+        view = _spec_view(item.spec, paths)
         if prev is None:
-            why = ("no record yet" if not paths.record(name).exists()
-                   else "the record cannot be read")
+            why = "no record yet" if state == "missing" else f"the record cannot be read ({why})"
         elif prev.build_key != plan.key:
             why = "settings, model, backend or converter changed"
-        elif dict(prev.spec) != _spec_view(item.spec, paths):
-            view = _spec_view(item.spec, paths)
+        elif not names_its_engine(prev):
+            why = "the record names another engine file than its sha256's"
+        elif dict(prev.spec) != view:
             why = ", ".join(sorted(k for k in view if view[k] != prev.spec.get(k))) + " changed"
+            replaced[name] = prev.with_spec(view)
+            changed.append(paths.record(name))
+            outcomes.append(Outcome(name, "stale", 0.0, f"record out of date: {why}",
+                                    item.spec.source))
+            continue
         else:
             outcomes.append(Outcome(name, "up-to-date", 0.0, "", item.spec.source))
             continue
         changed.append(paths.record(name))
+        rebuilt.append(name)
         outcomes.append(Outcome(name, "stale", 0.0, f"record out of date: {why}",
                                 item.spec.source))
-    for name, source in orphans(spec_paths, good, spec_errors, paths):
+    for name, source in orphans(spec_paths, every, spec_errors, paths) if not only else ():
         changed.append(paths.record(name))
+        replaced[name] = None
         outcomes.append(Outcome(name, "stale", 0.0, f"{source} no longer defines it: the record "
                                 "and its page would be removed"))
-    return RunResult(tuple(outcomes), tuple(spec_errors), tuple(changed))
+    expected = []
+    for path in sorted(paths.records.glob("*.json")) if paths.records.is_dir() else ():
+        if path.stem in replaced:
+            if replaced[path.stem] is not None:
+                expected.append(replaced[path.stem])
+            continue
+        with contextlib.suppress(RecordError):
+            expected.append(read_record(path))
+    return RunResult(tuple(outcomes), tuple(spec_errors), tuple(changed),
+                     expected=tuple(expected), rebuilt=tuple(rebuilt))
+
+
+def _unknown_only(only: Sequence[str], good: Sequence[LoadedSpec],
+                  spec_errors: Sequence[SpecError]) -> list[Outcome]:
+    """``--only`` names no spec defines: an error, or with spec errors a failed outcome each
+    (a spec with errors may be the one that defines it)."""
+    unknown = sorted(set(only) - {g.spec.name for g in good})
+    known = ", ".join(sorted(g.spec.name for g in good)) or "none"
+    if unknown and not spec_errors:
+        raise TrtdocError(f"--only {', '.join(unknown)}: no such engine in the specs; "
+                          f"known: {known}")
+    return [Outcome(n, "failed", 0.0, f"--only {n}: no spec that checks defines it (fix the "
+                    f"spec problems above, or choose one of: {known})") for n in unknown]

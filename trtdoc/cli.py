@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,22 @@ class Ui:
             self.err.print(text, markup=False, style="dim")
 
     def problem(self, text: str) -> None:
-        self.err.print(text, markup=False, style="red")
+        self.err.print(one_line(text), markup=False, style="red")
+
+
+# A problem is one line, whatever a model, path or builder message holds: control characters
+# (newlines, terminal escapes) are shown escaped, and a very long message is cut.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MAX_LINE = 2000
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line of at most ``_MAX_LINE`` characters."""
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    if len(text) > _MAX_LINE:
+        text = (text[:_MAX_LINE] + f"… ({len(text) - _MAX_LINE:,} more characters; the build "
+                "log has them all)")
+    return text
 
 
 def _count(errors: Any) -> int:
@@ -191,8 +207,18 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
 
     outputs = OutputPaths(out=out, records=records)
     if check_only:
-        result = check_records(paths, outputs)
-        stale_pages = _render(ui, outputs, site, templates, dry_run=True, strict=False) or []
+        from trtdoc.escape import slug
+        from trtdoc.render import ENGINES_DIR
+
+        result = check_records(paths, outputs, only)
+        # The pages as the records a build would leave (documentation edits applied, removed
+        # records gone), and the page of every engine a build would replace.
+        stale_pages = _render(ui, outputs, site, templates, dry_run=True, strict=False,
+                              records=result.expected) or []
+        stale_pages += [site / ENGINES_DIR / f"{slug(n)}.md" for n in result.rebuilt]
+        if result.rebuilt:  # a new record is not known before the build: the pages of all
+            stale_pages += [site / ENGINES_DIR / "index.md", site / "compatibility.md",
+                            site / "changes.md"]
         for e in result.spec_errors:
             ui.problem(str(e))
         for o in result.outcomes:
@@ -283,9 +309,9 @@ def _report_build(ui: Ui, result: Any) -> None:
 @_handle_errors
 def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -> None:
     """Run only the precision step: write the fp16/int8 model an engine is built from."""
-    from trtdoc.build import OutputPaths, convert_for_spec
+    from trtdoc.build import OutputPaths
     from trtdoc.check import check_specs
-    from trtdoc.model import file_sha256
+    from trtdoc.lock import project_lock
 
     good, errors = check_specs(paths)
     for e in errors:
@@ -296,6 +322,16 @@ def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -
         raise TrtdocError(f"--only {', '.join(unknown)}: no such engine in the specs; "
                           f"known: {', '.join(sorted(g.spec.name for g in good))}")
     outputs = OutputPaths(out=out)
+    with project_lock((out,), "convert"):
+        _convert(ui, chosen, outputs)
+    if errors:
+        sys.exit(1)
+
+
+def _convert(ui: Ui, chosen: Any, outputs: Any) -> None:
+    from trtdoc.build import convert_for_spec
+    from trtdoc.model import file_sha256
+
     for item in chosen:
         spec = item.spec
         if spec.precision == "fp32" or spec.precision_method != "model":
@@ -306,8 +342,6 @@ def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -
         result = convert_for_spec(spec, outputs)
         ui.out.print(f"{spec.name}: {display_path(result.model)} sha256 "
                      f"{file_sha256(result.model)}", markup=False, soft_wrap=True)
-    if errors:
-        sys.exit(1)
 
 
 @cli.command()
@@ -370,6 +404,13 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
     from trtdoc.lock import project_lock
 
     outputs = OutputPaths(records=records)
+    twins = sorted(p.stem for p in records.glob("*.json")
+                   if p.stem != name and p.stem.lower() == name.lower()) if records.is_dir() else []
+    if twins:
+        raise TrtdocError(f"--name: {name!r} differs only in case from the record "
+                          f"{display_path(records / (twins[0] + '.json'))}; on case-insensitive "
+                          "file systems (macOS, Windows) they would be one file: choose another "
+                          "name")
     replace_check(outputs.record(name), force=force)  # refuse before any work is done
     record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
     with project_lock((records, site), "import"):
@@ -398,6 +439,10 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
     from trtdoc.build import OutputPaths
     from trtdoc.lock import project_lock
 
+    if not records.is_dir():
+        raise TrtdocError(f"{display_path(records)}: no such records folder; build first "
+                          "(`trtdoc build specs/`) or pass --records to the folder you build "
+                          "into (rendering an empty one would remove every engine page)")
     with project_lock((records, site), "render"):
         written = _render(ui, OutputPaths(records=records), site, templates, dry_run=False,
                           strict=False)
@@ -407,7 +452,8 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
 
 
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-            dry_run: bool, strict: bool = True, quiet: bool = False) -> list[Path] | None:
+            dry_run: bool, strict: bool = True, quiet: bool = False,
+            records: Any = None) -> list[Path] | None:
     """Render pages from every record; with ``dry_run`` only list the pages that would change.
 
     A record that cannot be read is left out, with one line saying why, and its page stays as
@@ -424,7 +470,7 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     # allocations: that tripled the time to read such a set. Reading makes no cycles, so it
     # runs without the collector; rendering runs with it, but with the records frozen out of
     # its scans.
-    records, bad = [], []
+    given, records, bad = records, [], []
     gc.disable()
     try:
         for path in sorted(outputs.records.glob("*.json")) if outputs.records.is_dir() else ():
@@ -432,6 +478,8 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
                 records.append(read_record(path))
             except RecordError as exc:
                 bad.append((path, exc))
+        if given is not None:
+            records = list(given)
         records.sort(key=lambda r: r.name)
         previous = read_previous(outputs.records)
         gates = read_gates(outputs.records)

@@ -84,10 +84,19 @@ def engine_facts_from_header(data: bytes | bytearray | memoryview | Path | str) 
     source: Path | None = None
     if isinstance(data, (str, os.PathLike)):
         source = Path(data)
+        import stat
+
         try:
-            with open(source, "rb") as f:
+            # O_NONBLOCK: a FIFO must not hang the command; only regular files are read.
+            fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                         | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as f:
+                st = os.fstat(f.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    raise InspectError("not a regular file, so not an engine; pass the plan "
+                                       "file build_serialized_network wrote", source=source)
                 head = f.read(HEADER_BYTES)
-                size = os.fstat(f.fileno()).st_size
+                size = st.st_size
         except OSError as exc:
             raise InspectError(f"cannot read the engine ({exc.strerror or exc})",
                                source=source) from None
@@ -124,9 +133,10 @@ def engine_facts_from_header(data: bytes | bytearray | memoryview | Path | str) 
                 f"not a TensorRT engine this version of trtdoc can read: magic {magic!r} but "
                 f"version bytes {head[24:28].hex(' ')}", source=source)
         return EngineFacts("tensorrt", _version(head), (), None, size)
-    what = f"it starts with {magic!r}" if magic else "it is empty"
+    # Which bytes it starts with is not shown: the file may be anyone's secret (/etc/shadow).
+    what = "it does not start" if magic else "it is empty, not starting"
     raise InspectError(
-        f"not a TensorRT engine: {what}, not {TRT_MAGIC!r} (TensorRT) or {RTX_MAGIC!r} "
+        f"not a TensorRT engine: {what} with {TRT_MAGIC!r} (TensorRT) or {RTX_MAGIC!r} "
         "(TensorRT-RTX); pass the plan that build_serialized_network wrote", source=source)
 
 

@@ -89,6 +89,9 @@ def replace_check(record_path: Path, *, force: bool) -> bytes | None:
     """
     if not record_path.exists() and not record_path.is_symlink():
         return None
+    if not record_path.is_file() or record_path.is_symlink():
+        raise RecordError("exists and is not a regular file; move it away to import under this "
+                          "name", path=record_path)  # never opened: a FIFO would hang
     try:
         old = record_path.read_bytes()
     except OSError as exc:
