@@ -36,8 +36,13 @@ def test_check_fails_after_a_spec_edit_and_passes_after_a_rebuild(tmp_path, monk
     spec.write_text(SPEC.replace("targets: [sm86]", "targets: [sm86, sm89]"))
     code, out, err = _run("build", "--check", "specs")
     assert code == 1
-    assert "would change: records/mobilenet.json" in out.splitlines()
-    assert "1 file(s) would change; run `trtdoc build specs` and commit the result" in err
+    # The record, and the pages a new record may change: its own and the site-wide ones.
+    assert out.splitlines() == ["would change: records/mobilenet.json",
+                                "would change: site/changes.md",
+                                "would change: site/compatibility.md",
+                                "would change: site/engines/index.md",
+                                "would change: site/engines/mobilenet.md"]
+    assert "5 file(s) would change; run `trtdoc build specs` and commit the result" in err
 
     assert _run("build", "specs")[0] == 0
     assert _run("build", "--check", "specs")[0] == 0
