@@ -570,3 +570,17 @@ def test_problems_are_one_line_whatever_the_model_names_hold(project):
     for line in result.stderr.splitlines():
         assert "FAKE LINE" not in line or line.startswith("specs/a.yaml"), line
         assert "\x1b" not in line
+
+
+def test_a_record_naming_a_lookalike_engine_path_is_stale(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    path = project / "records" / "a.json"
+    record = json.loads(path.read_text())
+    sha = record["engine"]["sha256"]
+    record["engine"]["path"] = f"../../nowhere/engines/by-sha256/{sha}.engine"
+    path.write_text(json.dumps(record, indent=1))
+    result = trtdoc(project, "build", "--check", "specs/")
+    assert result.returncode == 1 and "would change: records/a.json" in result.stdout
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    assert "nowhere" not in path.read_text()
+    assert_consistent(project)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -623,13 +623,17 @@ def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str, model_sha
                    released=tuple(sorted(released)))
 
 
-def names_its_engine(record: EngineRecord) -> bool:
+def names_its_engine(record: EngineRecord, paths: OutputPaths, spec_source: Path) -> bool:
     """Whether a built record names its engine as a build does: the stored file of its sha256
-    (a hand-edited ``engine.path`` to anything else is not trusted)."""
+    (a hand-edited ``engine.path`` to anything else is not trusted). The path is relative to
+    the project root; of the spec's, or of the folder holding the records."""
     sha = record.engine_sha256 or ""
-    path = PurePosixPath(record.engine_path or "")
-    return (bool(_SHA256.fullmatch(sha)) and path.name == f"{sha}.engine"
-            and path.parts[-3:-1] == ("engines", ENGINE_STORE))
+    if not _SHA256.fullmatch(sha) or not record.engine_path:
+        return False
+    stored = os.path.realpath(paths.engine_file(sha))
+    roots = {project_root(spec_source, paths.records),
+             project_root(paths.records / "_", paths.records)}
+    return any(os.path.realpath(root / record.engine_path) == stored for root in roots)
 
 
 def record_state(paths: OutputPaths, name: str) -> tuple[str, str]:
@@ -929,7 +933,7 @@ def _decide(item: LoadedSpec, paths: OutputPaths, force: bool
     prev = plan.previous
     if force or prev is None or prev.build_key != plan.key:
         return None, plan
-    if not names_its_engine(prev):
+    if not names_its_engine(prev, paths, item.spec.source):
         return None, plan  # the record names some other file (edited): it is not trusted
     try:
         intact = _engine_intact(paths, prev)
@@ -1168,7 +1172,7 @@ def check_records(spec_paths: Sequence[Path], paths: OutputPaths,
             why = "no record yet" if state == "missing" else f"the record cannot be read ({why})"
         elif prev.build_key != plan.key:
             why = "settings, model, backend or converter changed"
-        elif not names_its_engine(prev):
+        elif not names_its_engine(prev, paths, item.spec.source):
             why = "the record names another engine file than its sha256's"
         elif dict(prev.spec) != view:
             why = ", ".join(sorted(k for k in view if view[k] != prev.spec.get(k))) + " changed"
