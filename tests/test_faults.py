@@ -584,3 +584,23 @@ def test_a_record_naming_a_lookalike_engine_path_is_stale(project):
     assert trtdoc(project, "build", "specs/").returncode == 0
     assert "nowhere" not in path.read_text()
     assert_consistent(project)
+
+
+def test_build_products_never_land_in_checked_in_folders(project):
+    result = trtdoc(project, "build", "specs/", "--out", "records/b")
+    assert result.returncode == 1
+    assert result.stderr == ("error: --out records/b is inside --records records; engines and "
+                             "build logs are not checked in: pass an --out outside records/ "
+                             "and site/\n")
+    assert not (project / "records").exists()
+
+
+def test_a_file_where_a_folder_should_be_is_named(project):
+    assert trtdoc(project, "build", "specs/").returncode == 0
+    (project / "records" / ".history").write_text("junk")
+    _spec(project, "a", target="sm89")
+    result = trtdoc(project, "build", "specs/")
+    assert result.returncode == 1
+    assert ("specs/a.yaml: cannot write 'records/.history': a file stands where a folder "
+            "should be (EEXIST); move that file away" in result.stderr), result.stderr
+    assert_consistent(project)

@@ -7,6 +7,7 @@ NVIDIA's TREx examples (an A100, ResNet-18, fp16 and fp32).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter
@@ -762,7 +763,13 @@ def test_model_names_cannot_forge_layers(trt, tmp_path):
     assert len(inspection.layers) == len(plain.layers)
     assert [layer.type for layer in inspection.layers] == [layer.type for layer in plain.layers]
     layers, io = _restored(inspection, old_of)
-    assert layers == list(plain.layers)  # names, types, tensors, tactics and fused nodes
+    # Names, types, tensors and fused nodes. Not tactics: TensorRT-RTX names some Myelin
+    # tactics by a hash that differs from one build to the next in one process (measured),
+    # whatever the model's names.
+    def without_tactics(items):
+        return [dataclasses.replace(layer, tactic=None) for layer in items]
+
+    assert without_tactics(layers) == without_tactics(plain.layers)
     assert io == list(plain.io)
     # The names do forge records when the parser is not told them (312 layers measured).
     assert len(inspection_from_build_log(hostile_messages).layers) != len(plain.layers)

@@ -206,6 +206,7 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
     from trtdoc.build import OutputPaths, build_all, check_records
 
     outputs = OutputPaths(out=out, records=records)
+    _separate(out=out, records=records, site=site)
     if check_only:
         from trtdoc.escape import slug
         from trtdoc.render import ENGINES_DIR
@@ -257,6 +258,24 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         ui.problem(f"{failed + render_failed} problem(s); the last good engines, records and "
                    "pages were kept")
         sys.exit(1)
+
+
+def _separate(*, out: Path, records: Path, site: Path) -> None:
+    """Engines and logs are build products: never inside the checked-in records or pages."""
+    import os
+
+    def inside(a: Path, b: Path) -> bool:
+        ra, rb = os.path.realpath(a), os.path.realpath(b)
+        return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
+
+    for name, folder in (("--records", records), ("--site", site)):
+        if inside(out, folder):
+            raise TrtdocError(f"--out {display_path(out)} is inside {name} "
+                              f"{display_path(folder)}; engines and build logs are not checked "
+                              "in: pass an --out outside records/ and site/")
+    if inside(records, site) or inside(site, records):
+        raise TrtdocError(f"--records {display_path(records)} and --site {display_path(site)} "
+                          "overlap; mkdocs would publish the records as pages: keep them apart")
 
 
 class _PagesFollow:

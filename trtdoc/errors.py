@@ -148,6 +148,7 @@ _OS_FAULTS = {
     "ELOOP": ("the path is a symbolic-link loop", "point it at a real folder"),
     "ENOTDIR": ("a part of the path is a file, not a folder", "remove or rename that file"),
     "EISDIR": ("a folder stands where a file should be written", "remove or rename that folder"),
+    "EEXIST": ("a file stands where a folder should be", "move that file away"),
 }
 
 
@@ -158,4 +159,7 @@ def os_error_message(exc: OSError, folder: Path | str, doing: str = "write") -> 
     code = errno.errorcode.get(exc.errno or 0, "")
     what, fix = _OS_FAULTS.get(code, (exc.strerror or str(exc), "check the folder"))
     where = display_path(folder)
+    if code in ("EISDIR", "EEXIST", "ENOTDIR", "ELOOP") and exc.filename:
+        # The path itself is the problem: name it, not only the folder.
+        return (f"cannot {doing} {display_path(exc.filename)!r}: {what} ({code}); {fix}")
     return f"cannot {doing} in {where}: {what} ({code or 'OSError'}); {fix}"
