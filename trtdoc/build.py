@@ -742,7 +742,7 @@ def recheck_accuracy(item: LoadedSpec, paths: OutputPaths,
 
 
 # How often a build is repeated when it makes the recorded engine in other bytes.
-REPRODUCE_ATTEMPTS = 6
+REPRODUCE_ATTEMPTS = 10
 
 
 def _same_engine_other_bytes(record: EngineRecord, previous: EngineRecord | None) -> bool:
