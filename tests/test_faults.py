@@ -95,6 +95,21 @@ def assert_consistent(root: Path, *, settled: bool = True) -> None:
             assert sha in page.read_text(), f"{page} does not show {sha}"
 
 
+def records_of(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (root / "records").glob("*.json")}
+
+
+def assert_recovers(root: Path, *, target: str) -> None:
+    """Once the fault is gone, the next build publishes engine ``a`` for ``target``, and the
+    whole set is consistent with nothing left behind."""
+    result = trtdoc(root, "build", "specs/")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((root / "records" / "a.json").read_text())["engine"]["header"][
+        "compute_capabilities"] == [target]
+    assert_consistent(root)
+    assert leftovers(root) == []
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """The bytes of every checked-in output: records (not history) and pages."""
     return {p.relative_to(root).as_posix(): p.read_bytes()
@@ -183,7 +198,7 @@ def test_a_lost_named_link_is_repaired_without_a_build(project):
 
 def test_a_read_only_records_folder_is_one_line_before_anything_is_written(project):
     assert trtdoc(project, "build", "specs/").returncode == 0
-    before = {p.name: p.read_bytes() for p in (project / "records").glob("*.json")}
+    before = records_of(project)
     engines_before = sorted((project / "build" / "engines" / "by-sha256").iterdir())
     _spec(project, "a", target="sm89")
     with mounted("ro", project / "records"):
@@ -192,20 +207,15 @@ def test_a_read_only_records_folder_is_one_line_before_anything_is_written(proje
         assert result.stderr == ("error: cannot write in records: the file system is read-only "
                                  "(EROFS); make it writable, or point the command at another "
                                  "folder\n")
-        assert {p.name: p.read_bytes() for p in (project / "records").glob("*.json")} == before
+        assert records_of(project) == before
         assert sorted((project / "build" / "engines" / "by-sha256").iterdir()) == engines_before
         assert_consistent(project)
-    result = trtdoc(project, "build", "specs/")
-    assert result.returncode == 0, result.stderr
-    assert json.loads((project / "records" / "a.json").read_text())["engine"]["header"][
-        "compute_capabilities"] == ["sm89"]
-    assert_consistent(project)
-    assert leftovers(project) == []
+    assert_recovers(project, target="sm89")
 
 
 def test_a_full_records_folder_publishes_nothing_and_keeps_the_last_good_set(project):
     assert trtdoc(project, "build", "specs/").returncode == 0
-    before = {p.name: p.read_bytes() for p in (project / "records").glob("*.json")}
+    before = records_of(project)
     page_before = (project / "site" / "engines" / "a.md").read_bytes()
     _spec(project, "a", target="sm89")
     with mounted("tmpfs", project / "records"):
@@ -214,15 +224,10 @@ def test_a_full_records_folder_publishes_nothing_and_keeps_the_last_good_set(pro
         assert ("specs/a.yaml: cannot write in records/.history: no space left on the device "
                 "(ENOSPC); free some space there" in result.stderr), result.stderr
         assert "b      │ up-to-date" in result.stderr
-        assert {p.name: p.read_bytes() for p in (project / "records").glob("*.json")} == before
+        assert records_of(project) == before
         assert (project / "site" / "engines" / "a.md").read_bytes() == page_before
         assert_consistent(project)
-    result = trtdoc(project, "build", "specs/")
-    assert result.returncode == 0, result.stderr
-    assert json.loads((project / "records" / "a.json").read_text())["engine"]["header"][
-        "compute_capabilities"] == ["sm89"]
-    assert_consistent(project)
-    assert leftovers(project) == []
+    assert_recovers(project, target="sm89")
 
 
 def test_a_full_build_folder_is_one_line_and_loses_nothing(project):
