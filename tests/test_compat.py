@@ -6,8 +6,8 @@ import dataclasses
 
 from sitetools import fixed_records
 
-from trtdoc.compat import NO, UNKNOWN, YES, compat_matrix, engine_compat, runtime_for
-from trtdoc.compat_data import ARCHITECTURE_KEYS, RUNTIMES
+from trtdoc.compat.matrix import NO, UNKNOWN, YES, compat_matrix, engine_compat, runtime_for
+from trtdoc.compat.data import ARCHITECTURE_KEYS, RUNTIMES
 
 
 def _record(name: str):

@@ -282,7 +282,8 @@ def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
         from trtdoc.precision import recipe_key
 
         recipe = recipe_key(spec.precision)
-    parts = (spec.build_key(), model_sha, choice.name, choice.version, recipe, "record-2")
+    parts = (spec.build_key(), model_sha, choice.name, choice.version, choice.cuda or "", recipe,
+             "record-2")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -372,6 +373,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
         backend=choice.name,
         backend_version=choice.version,
         backend_reason=choice.reason,
+        backend_cuda=choice.cuda,
         host=Host.current(),
         settings=settings_table(spec, choice.name, built.effective, built.defaults),
         applied=built.applied,

@@ -273,7 +273,7 @@ def _default(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> str
 
 def _default_targets(record: EngineRecord) -> str:
     """What a TensorRT-RTX build with no targets compiles for, from the cited runtime data."""
-    from trtdoc.compat import runtime_for
+    from trtdoc.compat.matrix import runtime_for
 
     row = runtime_for(record.backend, record.backend_version)
     if record.backend != "tensorrt-rtx" or row is None or not row.default_targets:

@@ -109,10 +109,15 @@ class Host:
     cpu_count: _Count
     gpu: str | None
     driver: str | None
+    compute_capability: Annotated[str | None, Field(
+        pattern=r"^[0-9]{1,2}\.[0-9]$", description=(
+            "Compute capability of the GPU the build ran on (\"8.6\"), as the CUDA driver "
+            "reports it; null without a GPU. A TensorRT plan without hardware compatibility "
+            "runs only on this compute capability."))] = None
 
     @classmethod
     def current(cls) -> Host:
-        from trtdoc.backends.cuda import cuda_device_status
+        from trtdoc.backends.cuda import cuda_device_status, device_compute_capability
 
         has_gpu, _ = cuda_device_status()
         return cls(
@@ -122,6 +127,7 @@ class Host:
             cpu_count=os.cpu_count() or 0,
             gpu="present" if has_gpu else None,
             driver=None,
+            compute_capability=device_compute_capability() if has_gpu else None,
         )
 
 
@@ -161,6 +167,9 @@ class BackendSection:
     version: str
     reason: Annotated[str, Field(description=(
         "Why this backend was used (auto picks full TensorRT only with a CUDA device)."))]
+    cuda: Annotated[str | None, Field(pattern=r"^[0-9]{1,3}$", description=(
+        "CUDA major version of the installed builder package (tensorrt_rtx_cu13 → \"13\"); a "
+        "TensorRT-RTX plan needs a CUDA runtime no older than this. Null when not known."))] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,6 +242,7 @@ class EngineRecord:
         model: ModelFacts | None = _UNSET, model_path: str = _UNSET,
         model_sha256: str = _UNSET, model_files: tuple[ModelFile, ...] = _UNSET,
         backend: str = _UNSET, backend_version: str = _UNSET, backend_reason: str = _UNSET,
+        backend_cuda: str | None = _UNSET,
         engine_path: str | None = _UNSET, engine_bytes: int | None = _UNSET,
         engine_sha256: str | None = _UNSET, header: EngineFacts | None = _UNSET,
         precision: Mapping[str, Any] | None = None, accuracy: Mapping[str, Any] | None = None,
@@ -258,7 +268,8 @@ class EngineRecord:
             "backend_section": BackendSection(
                 name=pick(backend, b, "name"),  # type: ignore[arg-type]
                 version=pick(backend_version, b, "version"),
-                reason=pick(backend_reason, b, "reason")),
+                reason=pick(backend_reason, b, "reason"),
+                cuda=pick(backend_cuda, b, "cuda", None)),
             "engine_section": EngineSection(
                 path=pick(engine_path, e, "path"), bytes=pick(engine_bytes, e, "bytes"),
                 sha256=pick(engine_sha256, e, "sha256"), header=pick(header, e, "header")),
@@ -309,6 +320,10 @@ class EngineRecord:
     @property
     def backend_reason(self) -> str:
         return self.backend_section.reason
+
+    @property
+    def backend_cuda(self) -> str | None:
+        return self.backend_section.cuda
 
     @property
     def engine_path(self) -> str | None:

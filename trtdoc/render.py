@@ -35,7 +35,8 @@ import jinja2
 from markupsafe import Markup
 
 import trtdoc
-from trtdoc import compat, parameters
+from trtdoc import parameters
+from trtdoc.compat import matrix as compat
 from trtdoc.diff import Change, Changes, changes_between
 from trtdoc.errors import RenderError
 from trtdoc.escape import (

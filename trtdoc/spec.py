@@ -20,7 +20,7 @@ import os
 import re
 import reprlib
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -37,6 +37,7 @@ from pydantic import (
 )
 
 from trtdoc.errors import SpecError, SpecErrors, display_path
+from trtdoc.header import RTX_COMPUTE_CAPABILITIES
 
 DEFAULTS_FILE = "_defaults.yaml"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -44,7 +45,8 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
 QUANTIZED = ("int8", "fp8")
 BACKENDS = ("auto", "tensorrt", "tensorrt-rtx")
-TARGETS = ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121")
+# TensorRT-RTX compute capabilities, in the order of their header bits (one list: header.py).
+TARGETS = RTX_COMPUTE_CAPABILITIES
 HARDWARE_COMPATIBILITY = ("none", "ampere+", "same-cc")
 # Builder flags a spec may name; whether the installed TensorRT has one is checked at build time.
 KNOWN_FLAGS = (
@@ -569,7 +571,13 @@ def _compose(text: str, path: Path) -> yaml.Node | None:
         slow.dispose()
 
 
-def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
+def _read_yaml(path: Path, errors: list[SpecError], *,
+               looks_like: Callable[[dict[Any, Any]], bool] | None = None,
+               not_this: str = NOT_A_SPEC) -> _Doc | None:
+    """The file's data and the position of every value, or None with the problems in
+    ``errors``. ``looks_like`` tells a file of this kind (a spec by default) from any other
+    YAML, which is named with ``not_this`` and never listed."""
+    looks_like = looks_like or _spec_like
     text = _read_text(path, errors)
     if text is None:
         return None
@@ -622,11 +630,14 @@ def _read_yaml(path: Path, errors: list[SpecError]) -> _Doc | None:
         data = {}
     # A file that is not a spec (a symlink to /etc/passwd, a key: value file) is named, never
     # listed: its "unknown keys" would be its lines, printed into a CI log.
-    if not isinstance(data, dict) or (data and not _spec_like(data)):
-        errors.append(SpecError(NOT_A_SPEC, path=path))
+    if not isinstance(data, dict) or (data and not looks_like(data)):
+        errors.append(SpecError(not_this, path=path))
         return None
     errors.extend(walk_errors)
     return _Doc(data, locator)
+
+
+read_yaml_document = _read_yaml  # for the other checked-in YAML files (deploy.yaml)
 
 
 def _spec_like(data: dict[Any, Any]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import re
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -30,6 +31,7 @@ class BackendChoice:
     backend: Backend
     version: str
     reason: str
+    cuda: str | None = None  # the CUDA major of the installed package ("13"), if it says
 
     @property
     def name(self) -> str:
@@ -48,6 +50,24 @@ def installed_version(backend: Backend) -> str | None:
     return "unknown"
 
 
+def installed_cuda(backend: Backend, version: str) -> str | None:
+    """The CUDA major the installed flavour is built for, from its package name
+    (``tensorrt_rtx_cu13`` → ``"13"``) at ``version``; None when no such package says."""
+    majors = set()
+    for dist in importlib.metadata.distributions():
+        name = re.sub(r"[-_.]+", "_", (dist.metadata["Name"] or "").lower())
+        for base in backend.distributions:
+            base = re.sub(r"[-_.]+", "_", base.lower())
+            match = re.fullmatch(rf"{base}_cu(\d+)", name)
+            if match and dist.version == version:
+                majors.add(match.group(1))
+    return majors.pop() if len(majors) == 1 else None
+
+
+def _choice(backend: Backend, version: str, reason: str) -> BackendChoice:
+    return BackendChoice(backend, version, reason, installed_cuda(backend, version))
+
+
 def choose_backend(requested: str) -> BackendChoice:
     """Resolve ``auto | tensorrt | tensorrt-rtx`` to an installed backend, with the reason."""
     if requested != "auto":
@@ -57,14 +77,14 @@ def choose_backend(requested: str) -> BackendChoice:
             raise BackendUnavailableError(
                 f"{backend.display} is not installed (module {backend.module_name}); "
                 f"install it with `{backend.install_hint}` or set `backend: auto`")
-        return BackendChoice(backend, version, f"the spec asks for {requested}")
+        return _choice(backend, version, f"the spec asks for {requested}")
     full = BACKENDS["tensorrt"]
     rtx = BACKENDS["tensorrt-rtx"]
     full_version = installed_version(full)
     has_gpu, gpu_reason = cuda_device_status()
     if full_version is not None and has_gpu:
-        return BackendChoice(full, full_version,
-                             "auto: TensorRT is installed and a CUDA device is present")
+        return _choice(full, full_version,
+                       "auto: TensorRT is installed and a CUDA device is present")
     rtx_version = installed_version(rtx)
     if rtx_version is None:
         raise BackendUnavailableError(
@@ -72,8 +92,8 @@ def choose_backend(requested: str) -> BackendChoice:
             f"install TensorRT-RTX with `{rtx.install_hint}`")
     why = ("TensorRT is not installed" if full_version is None
            else f"TensorRT is installed but {gpu_reason}")
-    return BackendChoice(rtx, rtx_version,
-                         f"auto: {why}, and TensorRT-RTX builds ahead of time without a GPU")
+    return _choice(rtx, rtx_version,
+                   f"auto: {why}, and TensorRT-RTX builds ahead of time without a GPU")
 
 
 def import_backend(backend: Backend) -> ModuleType:
@@ -87,4 +107,4 @@ def import_backend(backend: Backend) -> ModuleType:
 
 
 __all__ = ["BACKENDS", "Backend", "BackendChoice", "choose_backend", "import_backend",
-           "installed_version"]
+           "installed_cuda", "installed_version"]

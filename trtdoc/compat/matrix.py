@@ -1,6 +1,6 @@
 """Where each engine runs: engines × GPU architectures, each cell with its reason.
 
-The facts about runtimes live in ``compat_data.py`` (each row cites its source); this module
+The facts about runtimes live in ``data.py`` (each row cites its source); this module
 only applies them to records. Three things decide a cell:
 
 1. Does the runtime that built the engine support the architecture at all? (TensorRT-RTX has
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from trtdoc.compat_data import (
+from trtdoc.compat.data import (
     ARCHITECTURES,
     HARDWARE_COMPAT_URL,
     RTX_TARGETS_URL,

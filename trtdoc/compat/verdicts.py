@@ -1,0 +1,414 @@
+"""Will this plan run there? One (engine, target) pair through every rule in ``data.py``.
+
+Each rule gives a :class:`Check`: ``runs``, ``fails`` or ``unknown``, with the reason, the fix
+and the NVIDIA sources; a rule that does not apply gives none. The verdict is ``fails`` if any
+check fails, else ``unknown`` if any check cannot tell, else ``runs``. The deciding check is the
+first failing one (or the first unknown one): its rule, reason, fix and sources are the
+verdict's.
+
+The facts of a plan come from its record (what the build applied and read back) or, for any
+plan file, from its header alone (``Plan.from_header``); what neither says is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from trtdoc.compat import data
+from trtdoc.compat.deploy import Target
+from trtdoc.compat.gpus import Gpu, is_jetson
+from trtdoc.header import EngineFacts
+from trtdoc.record import EngineRecord
+
+Outcome = Literal["runs", "fails", "unknown"]
+RUNS: Outcome = "runs"
+FAILS: Outcome = "fails"
+UNKNOWN: Outcome = "unknown"
+GLYPHS = {RUNS: "✓", FAILS: "✗", UNKNOWN: "?"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the rules need to know about a plan; None where it is not known."""
+
+    name: str
+    flavour: str  # "tensorrt" | "tensorrt-rtx"
+    version: str  # "1.7.1.116": the release that built it
+    compute_capabilities: tuple[str, ...] = ()  # TensorRT-RTX: from the header
+    version_compatible: bool | None = None
+    hardware_compatibility: str | None = None  # none | ampere+ | same-cc
+    build_compute_capability: str | None = None  # TensorRT: the building GPU's, "8.6"
+    cuda: str | None = None  # the CUDA major of the builder package, "13"
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, record: EngineRecord) -> Plan:
+        header = record.header
+        spec = record.spec or {}
+
+        def setting(key: str) -> Any:
+            for s in record.settings:
+                if s.key == key:
+                    return s.effective
+            return spec.get(key)
+
+        vc = setting("version_compatible")
+        level = setting("hardware_compatibility")
+        tags = spec.get("tags") or ()
+        return cls(
+            name=record.name,
+            flavour=header.backend if header is not None else record.backend,
+            version=header.version if header is not None else record.backend_version,
+            compute_capabilities=tuple(header.compute_capabilities) if header else (),
+            version_compatible=vc if isinstance(vc, bool) else None,
+            hardware_compatibility=level if isinstance(level, str) else None,
+            build_compute_capability=record.host.compute_capability,
+            cuda=record.backend_cuda,
+            tags=tuple(str(t) for t in tags) if isinstance(tags, (list, tuple)) else ())
+
+    @classmethod
+    def from_header(cls, name: str, facts: EngineFacts) -> Plan:
+        return cls(name=name, flavour=facts.backend, version=facts.version,
+                   compute_capabilities=tuple(facts.compute_capabilities))
+
+    @property
+    def release(self) -> tuple[int, ...]:
+        return _parts(self.version)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule's answer for one pair."""
+
+    rule: str
+    outcome: Outcome
+    reason: str
+    fix: str = ""
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "verdict": self.outcome, "reason": self.reason,
+                "fix": self.fix, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An (engine, target) pair: the verdict, the check that decided it, and every check."""
+
+    target: str
+    engine: str
+    verdict: Outcome
+    rule: str
+    reason: str
+    fix: str
+    sources: tuple[str, ...]
+    checks: tuple[Check, ...] = field(default=())
+
+    @property
+    def glyph(self) -> str:
+        return GLYPHS[self.verdict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "engine": self.engine, "verdict": self.verdict,
+                "rule": self.rule, "reason": self.reason, "fix": self.fix,
+                "sources": list(self.sources), "checks": [c.to_dict() for c in self.checks]}
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    out = []
+    for part in version.split("."):
+        if not part.isdigit():
+            break
+        out.append(int(part))
+    return tuple(out)
+
+
+def _dotted(parts: Sequence[int]) -> str:
+    return ".".join(map(str, parts))
+
+
+def _rule_sources(rule: str, *extra: str) -> tuple[str, ...]:
+    return (*data.RULES[rule].sources, *extra)
+
+
+def _flavour_name(flavour: str) -> str:
+    return data.FLAVOUR_NAMES.get(flavour, flavour)
+
+
+# --------------------------------------------------------------------------------------------
+# The rules, in the order they are reported
+# --------------------------------------------------------------------------------------------
+def check_flavour(plan: Plan, target: Target) -> Check | None:
+    wants = data.PLAN_FLAVOUR[target.runtime.flavour]
+    if wants == plan.flavour:
+        return None
+    built = _flavour_name(plan.flavour)
+    if plan.flavour == "tensorrt-rtx":
+        fix = (f"deploy TensorRT-RTX {plan.version} there, or build the engine with "
+               "`backend: tensorrt` on a GPU of that target")
+    else:
+        fix = (f"deploy TensorRT {plan.version} there, or build the engine with "
+               "`backend: tensorrt-rtx`")
+    return Check("flavour", FAILS, f"a {built} plan does not load in "
+                 f"{_flavour_name(target.runtime.flavour)}", fix, _rule_sources("flavour"))
+
+
+def check_release(plan: Plan, target: Target) -> Check | None:
+    if plan.flavour != "tensorrt-rtx" or target.runtime.flavour != "tensorrt-rtx":
+        return None
+    built, have = plan.release, target.runtime.release
+    sources = _rule_sources("rtx-release")
+    fix = (f"deploy TensorRT-RTX {plan.version} there, or rebuild the engine with TensorRT-RTX "
+           f"{target.runtime.version}")
+    if have == built[:len(have)] and len(have) >= 3:
+        return Check("rtx-release", RUNS, f"TensorRT-RTX {target.runtime.version} is the "
+                     f"release that built the plan ({plan.version})", "", sources)
+    if have[:len(built)] != built[:len(have)]:
+        return Check("rtx-release", FAILS, f"the plan was built by TensorRT-RTX {plan.version}; "
+                     f"TensorRT-RTX {target.runtime.version} is another release", fix, sources)
+    return Check("rtx-release", UNKNOWN, f"runtime {target.runtime.version} does not say which "
+                 f"{_dotted(have)} release; the plan needs {plan.version}",
+                 f"write the full version, as `runtime: tensorrt-rtx {_dotted(built[:3])}`",
+                 sources)
+
+
+def check_version(plan: Plan, target: Target) -> Check | None:
+    if plan.flavour != "tensorrt" or data.PLAN_FLAVOUR[target.runtime.flavour] != "tensorrt":
+        return None
+    built, have = plan.release, target.runtime.release
+    lean = target.runtime.flavour == "tensorrt-lean"
+    if lean and plan.version_compatible is not True:
+        outcome = FAILS if plan.version_compatible is False else UNKNOWN
+        why = ("the plan is not version-compatible" if outcome == FAILS
+               else "whether the plan is version-compatible is not recorded")
+        return Check("lean", outcome, f"the lean runtime runs only version-compatible plans, "
+                     f"and {why}", "rebuild with `version_compatible: true`",
+                     _rule_sources("lean"))
+    same = have == built[:len(have)] and len(have) >= 3
+    if not plan.version_compatible:
+        if same:
+            return Check("trt-version", RUNS, f"TensorRT {target.runtime.version} is the version "
+                         f"that built the plan ({plan.version})", "", _rule_sources("trt-version"))
+        if have[:len(built)] == built[:len(have)]:  # a prefix: 10.13 for 10.13.3.9
+            return Check("trt-version", UNKNOWN, f"runtime {target.runtime.version} does not say "
+                         f"which release; the plan needs {plan.version}",
+                         f"write the full version, as `runtime: tensorrt {_dotted(built[:3])}`",
+                         _rule_sources("trt-version"))
+        fix = (f"rebuild with TensorRT {target.runtime.version} or set version_compatible: true"
+               if have > built else f"rebuild with TensorRT {target.runtime.version}")
+        if plan.version_compatible is None:
+            return Check("trt-version", UNKNOWN, f"the plan was built by TensorRT {plan.version} "
+                         f"and the target runs {target.runtime.version}; whether the plan is "
+                         "version-compatible is not known from the header alone", fix,
+                         _rule_sources("trt-version"))
+        return Check("trt-version", FAILS, f"the plan was built by TensorRT {plan.version} "
+                     f"without version compatibility; TensorRT {target.runtime.version} does not "
+                     "load it", fix, _rule_sources("trt-version"))
+    sources = _rule_sources("version-compatible")
+    if built[:2] < data.VERSION_COMPAT_FIRST or have[:2] < data.VERSION_COMPAT_FIRST:
+        return Check("version-compatible", FAILS, "version compatibility needs TensorRT 8.6 or "
+                     "later on both sides", "build and run with TensorRT 8.6 or later", sources)
+    if have[:len(built)] < built[:len(have)]:
+        return Check("version-compatible", FAILS, f"a version-compatible plan loads only in the "
+                     f"same or a newer TensorRT; {target.runtime.version} is older than the "
+                     f"{plan.version} that built it",
+                     f"rebuild with TensorRT {target.runtime.version} or older", sources)
+    if have[0] == built[0] or (built[0], have[0]) in data.VERSION_COMPAT_ACROSS_MAJORS:
+        return Check("version-compatible", RUNS, f"version-compatible plan of TensorRT "
+                     f"{plan.version}; TensorRT {target.runtime.version} loads it", "", sources)
+    return Check("version-compatible", FAILS, f"version-compatible plans of TensorRT "
+                 f"{built[0]} do not load in TensorRT {have[0]} (only 8 → 10 and 10 → 11 cross "
+                 "a major)", f"rebuild with TensorRT {target.runtime.version}", sources)
+
+
+def check_architecture(plan: Plan, target: Target) -> Check | None:
+    flavour = data.PLAN_FLAVOUR[target.runtime.flavour]
+    gpu = target.gpu
+    name = f"{_flavour_name(flavour)} {target.runtime.version}"
+    if flavour == "tensorrt-rtx" and is_jetson(gpu):
+        return Check("architecture", FAILS, f"TensorRT-RTX runs on x86-64 Linux and Windows; "
+                     f"{gpu.display} is a Jetson module", "deploy TensorRT from JetPack there",
+                     (data.RTX_PLATFORMS_URL,))
+    row = data.releases_row(data.ARCH_SUPPORT, flavour, target.runtime.release)
+    if row is None:
+        return Check("architecture", UNKNOWN, f"no cited source lists the GPUs {name} supports",
+                     "check that release's support matrix", ())
+    assert isinstance(row, data.ArchSupport)
+    cc = gpu.compute_capability
+    if cc in row.supported:
+        return Check("architecture", RUNS, f"{name} supports compute capability {cc}", "",
+                     row.sources)
+    below = row.below is not None and gpu.cc < _cc(row.below)
+    if cc in row.unsupported or below:
+        family = f" ({gpu.family})" if gpu.family else ""
+        return Check("architecture", FAILS, f"{name} does not support compute capability "
+                     f"{cc}{family}" + (f"; {row.note}" if row.note else ""),
+                     "deploy a runtime that supports this GPU, or another GPU", row.sources)
+    return Check("architecture", UNKNOWN, f"no cited source says whether {name} supports "
+                 f"compute capability {cc}", "check that release's support matrix", row.sources)
+
+
+def _cc(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def check_targets(plan: Plan, target: Target) -> Check | None:
+    if plan.flavour != "tensorrt-rtx" or target.runtime.flavour != "tensorrt-rtx":
+        return None
+    gpu = target.gpu
+    sources = _rule_sources("rtx-targets")
+    compiled = [c for c in plan.compute_capabilities if not c.startswith("bit")]
+    if gpu.key in compiled:
+        return Check("rtx-targets", RUNS, f"the plan is compiled for {gpu.key}", "", sources)
+    if not compiled:
+        return Check("rtx-targets", UNKNOWN, "the compute capabilities compiled into the plan "
+                     "are not known", "rebuild it so that its header can be read", sources)
+    listed = ", ".join(compiled)
+    unnamed = [c for c in plan.compute_capabilities if c.startswith("bit")]
+    if unnamed and gpu.cc > max(_cc_of_key(c) for c in compiled):
+        return Check("rtx-targets", UNKNOWN, f"the plan is compiled for {listed} and sets header "
+                     f"{', '.join(unnamed)}, which trtdoc cannot name; {gpu.key} is newer",
+                     f"add {gpu.key} to targets", sources)
+    return Check("rtx-targets", FAILS, f"the plan is compiled for {listed}, not {gpu.key}",
+                 f"add {gpu.key} to targets", sources)
+
+
+def _cc_of_key(key: str) -> tuple[int, int]:
+    digits = key.removeprefix("sm")
+    return int(digits[:-1]), int(digits[-1])
+
+
+def check_hardware(plan: Plan, target: Target) -> Check | None:
+    if plan.flavour != "tensorrt" or data.PLAN_FLAVOUR[target.runtime.flavour] != "tensorrt":
+        return None
+    gpu = target.gpu
+    sources = _rule_sources("hardware-compatibility")
+    level = plan.hardware_compatibility
+    if level == "ampere+":
+        if gpu.cc >= data.AMPERE:
+            return Check("hardware-compatibility", RUNS, "hardware compatibility ampere+ runs on "
+                         f"Ampere and later; {gpu.display} is", "", sources)
+        return Check("hardware-compatibility", FAILS, "hardware compatibility ampere+ runs on "
+                     f"Ampere (8.0) and later, not on {gpu.display}",
+                     f"build a separate plan on a {gpu.compute_capability} GPU", sources)
+    built = plan.build_compute_capability
+    if level is None and built is None:
+        return Check("hardware-compatibility", UNKNOWN, "neither the plan's hardware "
+                     "compatibility nor the GPU that built it is known",
+                     "build it with trtdoc (the record keeps both)", sources)
+    if built is None:
+        return Check("hardware-compatibility", UNKNOWN, f"hardware compatibility {level}: the "
+                     "plan runs on the building GPU's compute capability, which is not recorded",
+                     "build with `hardware_compatibility: ampere+`, or record the build GPU",
+                     sources)
+    if built == gpu.compute_capability:
+        return Check("hardware-compatibility", RUNS, f"built on a {built} GPU; {gpu.display} has "
+                     "that compute capability", "", sources)
+    return Check("hardware-compatibility", FAILS, f"built on a {built} GPU without hardware "
+                 f"compatibility beyond it ({level or 'none'}); {gpu.display} differs",
+                 "build with `hardware_compatibility: ampere+`" if gpu.cc >= data.AMPERE
+                 and _cc(built) >= data.AMPERE else f"build on a {gpu.compute_capability} GPU",
+                 sources)
+
+
+def _cuda_majors(plan: Plan, target: Target) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The CUDA majors the target's runtime may be built with, why, and the sources."""
+    if target.cuda is not None:
+        return (target.cuda,), f"the target's CUDA {target.cuda} runtime", ()
+    flavour = data.PLAN_FLAVOUR[target.runtime.flavour]
+    row = data.releases_row(data.CUDA_BUILDS, flavour, target.runtime.release)
+    if row is None:
+        return (), "", ()
+    assert isinstance(row, data.CudaBuilds)
+    majors = row.majors
+    if plan.flavour == "tensorrt-rtx" and plan.cuda is not None and flavour == plan.flavour:
+        # kOLD_CUDA_RUNTIME: a runtime older than the plan's CUDA cannot load it.
+        newer = tuple(m for m in majors if int(m) >= int(plan.cuda))
+        if newer:
+            return newer, f"the plan's CUDA {plan.cuda} build", row.sources
+    return majors, (f"{_flavour_name(flavour)} {target.runtime.version} builds for CUDA "
+                    + ", ".join(majors)), row.sources
+
+
+def check_cuda_runtime(plan: Plan, target: Target) -> Check | None:
+    if (plan.flavour != "tensorrt-rtx" or target.runtime.flavour != "tensorrt-rtx"
+            or plan.cuda is None or target.cuda is None):
+        return None
+    sources = _rule_sources("cuda-runtime")
+    if int(target.cuda) >= int(plan.cuda):
+        return Check("cuda-runtime", RUNS, f"the target's CUDA {target.cuda} runtime is not older "
+                     f"than the plan's CUDA {plan.cuda}", "", sources)
+    return Check("cuda-runtime", FAILS, f"the plan was built with CUDA {plan.cuda}; the target's "
+                 f"CUDA {target.cuda} runtime is older (kOLD_CUDA_RUNTIME)",
+                 f"install the CUDA {plan.cuda} build of the runtime there, or rebuild with the "
+                 f"CUDA {target.cuda} package (tensorrt-rtx-cu{target.cuda})", sources)
+
+
+def check_driver(plan: Plan, target: Target) -> Check | None:
+    sources = _rule_sources("driver")
+    if target.driver is None:
+        return Check("driver", UNKNOWN, "the target names no driver", "add `driver:` to the "
+                     "target (nvidia-smi prints it)", sources)
+    majors, why, row_sources = _cuda_majors(plan, target)
+    sources = (*sources, *row_sources)
+    if not majors:
+        return Check("driver", UNKNOWN, f"which CUDA {_flavour_name(target.runtime.flavour)} "
+                     f"{target.runtime.version} is built with is not known",
+                     "add `cuda:` to the target", sources)
+    unknown = [m for m in majors if m not in data.MIN_DRIVER_FOR_CUDA]
+    if unknown:
+        return Check("driver", UNKNOWN, f"no cited minimum driver for CUDA {unknown[0]}",
+                     "check the CUDA release notes", sources)
+    branch = target.driver_branch
+    needs = {m: data.MIN_DRIVER_FOR_CUDA[m] for m in majors}
+    enough = [m for m, low in needs.items() if branch >= low]
+    if len(enough) == len(needs):
+        low = max(needs.values())
+        return Check("driver", RUNS, f"driver {target.driver} is at least {low}, the minimum for "
+                     f"CUDA {max(majors, key=int)} ({why})", "", sources)
+    if not enough:
+        m = min(majors, key=int)
+        return Check("driver", FAILS, f"driver {branch} is below {needs[m]}, the minimum for CUDA "
+                     f"{m} ({why})", f"upgrade the driver to {needs[m]} or later", sources)
+    lacking = max(majors, key=int)
+    return Check("driver", UNKNOWN, f"driver {branch} is enough for the CUDA "
+                 f"{', '.join(enough)} build but below {needs[lacking]}, the minimum for CUDA "
+                 f"{lacking} ({why})", f"say which build is installed (`cuda: {enough[0]}`), or "
+                 f"upgrade the driver to {needs[lacking]} or later", sources)
+
+
+RULE_CHECKS: tuple[Callable[[Plan, Target], Check | None], ...] = (
+    check_flavour, check_release, check_version, check_architecture, check_targets,
+    check_hardware, check_cuda_runtime, check_driver)
+
+
+def evaluate(plan: Plan, target: Target) -> Verdict:
+    """Every rule for one pair, and the verdict they add up to."""
+    checks = tuple(c for rule in RULE_CHECKS if (c := rule(plan, target)) is not None)
+    if any(c.rule == "flavour" for c in checks):  # nothing else applies to the wrong flavour
+        checks = tuple(c for c in checks if c.rule in ("flavour", "architecture", "driver"))
+    for outcome in (FAILS, UNKNOWN):
+        deciding = [c for c in checks if c.outcome == outcome]
+        if deciding:
+            first = deciding[0]
+            reason = first.reason + (f" (and {len(deciding) - 1} more)"
+                                     if outcome == FAILS and len(deciding) > 1 else "")
+            return Verdict(target.name, plan.name, outcome, first.rule, reason, first.fix,
+                           first.sources, checks)
+    reason = "; ".join(c.reason for c in checks)
+    sources = tuple(dict.fromkeys(s for c in checks for s in c.sources))
+    return Verdict(target.name, plan.name, RUNS, "all", reason, "", sources, checks)
+
+
+def deployed_pairs(plans: Iterable[Plan], targets: Iterable[Target]
+                   ) -> list[tuple[Plan, Target]]:
+    """Every (plan, target) pair the deployment file deploys, in file then name order."""
+    plans = sorted(plans, key=lambda p: p.name)
+    return [(p, t) for t in targets for p in plans if t.deploys(p.name, p.tags)]
+
+
+def evaluate_all(plans: Iterable[Plan], targets: Iterable[Target]) -> list[Verdict]:
+    return [evaluate(p, t) for p, t in deployed_pairs(plans, targets)]
