@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -102,6 +103,15 @@ memory:
   workspace: 1KiB
 targets: [sm86]
 """,
+    # A real OutOfMemory (Requested size was N bytes): blamed on the workspace, with N.
+    "oom-workspace.yaml": f"""name: oom-workspace
+model: {MODELS / "mobilenet_v2_035.onnx"}
+backend: tensorrt-rtx
+profiles:
+  - input: {{min: [1, 3, 224, 224], opt: [8, 3, 224, 224], max: [32, 3, 224, 224]}}
+memory: {{workspace: 8MiB}}
+targets: [sm86]
+""",
 }
 
 
@@ -127,7 +137,8 @@ def test_good_specs_build_while_bad_ones_fail(run):
     root, paths, result = run
     status = {o.name: o.status for o in result.outcomes}
     assert status == {"resnet18": "built", "mobilenet": "built", "bert-tiny": "built",
-                      "reshape": "failed", "tiny-workspace": "failed"}
+                      "reshape": "failed", "tiny-workspace": "failed",
+                      "oom-workspace": "failed"}
     # A custom-domain op is caught by check, before any build.
     custom = [str(e) for e in result.spec_errors if e.path.name == "custom.yaml"]
     assert len(custom) == 1 and custom[0].startswith("specs/custom.yaml:2:8: model: ")
@@ -145,7 +156,14 @@ def test_good_specs_build_while_bad_ones_fail(run):
     assert messages["tiny-workspace"].startswith(
         "specs/tiny-workspace.yaml:7: memory.workspace: the builder failed: ")
     assert "workspace" in messages["tiny-workspace"].split(": ", 3)[-1]
-    for name in ("custom-op", "reshape", "tiny-workspace"):
+    oom = messages["oom-workspace"]
+    assert oom.startswith("specs/oom-workspace.yaml:6: memory.workspace: the builder failed: ")
+    asked = re.search(r"Requested size was (\d+) bytes", oom)
+    assert asked, oom
+    mib = -(-int(asked.group(1)) // 2**20)
+    assert f"asked for {int(asked.group(1)):,} bytes" in oom
+    assert f"raise it to at least {mib} MiB (`memory: {{workspace: {mib}MiB}}`)" in oom
+    for name in ("custom-op", "reshape", "tiny-workspace", "oom-workspace"):
         assert not paths.engine(name).exists()
         assert not paths.record(name).exists()
     assert paths.failed_log("tiny-workspace").read_text().count("[ERROR]") >= 1

@@ -188,8 +188,8 @@ def _make_monitor(trt: Any, name: str, on_event: OnEvent | None) -> Any:
 _BLAME = (
     ((r"\bsm ?\d{2,3}\b", "turing", "ampere", "hopper", "blackwell", "compute capability"),
      ("targets",)),
-    (("workspace", "memory pool", "insufficient memory", "out of memory", "scratch"),
-     ("memory", "workspace")),
+    (("workspace", "memory pool", "insufficient memory", r"out ?of ?memory", "scratch",
+      "requested size was"), ("memory", "workspace")),
     (("profile", "optimization profile", "shape", "dimension", "reshape", "volume"),
      ("profiles",)),
     (("plugin", "importer", "custom", "domain", "unsupported operator"), ("model",)),
@@ -203,6 +203,25 @@ def blame(errors: Sequence[str]) -> tuple[str | int, ...]:
         if any(re.search(p, text) for p in patterns):
             return key
     return ("model",)
+
+
+_REQUESTED = re.compile(r"Requested size was (\d+) bytes", re.IGNORECASE)
+
+
+def workspace_hint(messages: Sequence[tuple[str, str]]) -> str:
+    """For a build that ran out of workspace (``OutOfMemory (Requested size was N bytes)``):
+    the size to raise ``memory.workspace`` to; empty otherwise."""
+    sizes = [int(m.group(1)) for _, text in messages for m in _REQUESTED.finditer(text)]
+    if not sizes:
+        return ""
+    need = max(sizes)
+    mib = -(-need // 2**20)  # rounded up, so that the hint is enough
+    # Measured on mobilenet-v2 (batch 32): 8 MiB → asked 15,053,984 bytes; 15 MiB → asked
+    # 22,394,016. Each limit lets the builder try tactics that may want more, so "at least".
+    return (f". The builder asked for {need:,} bytes in one workspace request, more than "
+            f"memory.workspace allows: raise it to at least {mib} MiB "
+            f"(`memory: {{workspace: {mib}MiB}}`); with more room it may try tactics that "
+            "ask for more, so leave headroom (for example 1GiB)")
 
 
 def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
@@ -248,7 +267,8 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
     if plan is None:
         errors = [m for sev, m in messages if sev in ("ERROR", "INTERNAL_ERROR")]
         text = errors[-1] if errors else "build_serialized_network returned nothing"
-        raise _build_error(spec, f"the builder failed: {text}", blame(errors), messages)
+        raise _build_error(spec, f"the builder failed: {text}{workspace_hint(messages)}",
+                           blame(errors), messages)
     # TensorRT only warns when min or max cannot pass the model's reshapes, yet the engine would
     # then reject exactly the shapes the spec promises; a docs tool must not publish that range.
     inconsistent = [m for sev, m in messages if sev == "WARNING" and "not self-consistent" in m]

@@ -138,6 +138,13 @@ def _site_options(func: F) -> F:
     return func
 
 
+def _deploy_option(func: F) -> F:
+    return click.option(
+        "--deploy", "deploy_file", type=click.Path(path_type=Path), default=None,
+        help="A deployment file (deploy.yaml): the compatibility page becomes engines × "
+        "its targets, and each engine page lists its targets with their verdicts.")(func)
+
+
 _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
                  "updated": "cyan", "re-checked": "cyan", "failed": "red", "stale": "yellow",
                  "removed": "yellow"}
@@ -197,16 +204,18 @@ class _Progress:
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these engines.")
 @click.option("--check", "check_only", is_flag=True,
               help="Build nothing; exit 1 and list the records and pages that would change.")
+@_deploy_option
 @click.pass_obj
 @_handle_errors
 def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
           templates: Path | None, jobs: int, force: bool, only: tuple[str, ...],
-          check_only: bool) -> None:
+          check_only: bool, deploy_file: Path | None) -> None:
     """Build every engine from its spec, write its record and render the site."""
     from trtdoc.build import OutputPaths, build_all, check_records
 
     outputs = OutputPaths(out=out, records=records)
     _separate(out=out, records=records, site=site)
+    deployment = _load_deployment(deploy_file)
     if check_only:
         from trtdoc.escape import slug
         from trtdoc.render import ENGINES_DIR
@@ -215,7 +224,7 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         # The pages as the records a build would leave (documentation edits applied, removed
         # records gone), and the page of every engine a build would replace.
         stale_pages = _render(ui, outputs, site, templates, dry_run=True, strict=False,
-                              records=result.expected) or []
+                              records=result.expected, deployment=deployment) or []
         stale_pages += [site / ENGINES_DIR / f"{slug(n)}.md" for n in result.rebuilt]
         if result.rebuilt:  # a new record is not known before the build: the pages of all
             stale_pages += [site / ENGINES_DIR / "index.md", site / "compatibility.md",
@@ -248,16 +257,42 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         with progress.progress:
             result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
                                on_event=progress,
-                               on_published=_PagesFollow(ui, outputs, site, templates))
+                               on_published=_PagesFollow(ui, outputs, site, templates,
+                                                         deployment))
         _report_build(ui, result)
         render_failed = _render(ui, outputs, site, templates, dry_run=False,
-                                strict=False) is None
-    if result.failed or render_failed:
+                                strict=False, deployment=deployment) is None
+    unmatched = _unmatched(ui, deployment, records)
+    if result.failed or render_failed or unmatched:
         failed = (sum(o.status == "failed" for o in result.outcomes)
                   + _count(result.spec_errors))
-        ui.problem(f"{failed + render_failed} problem(s); the last good engines, records and "
-                   "pages were kept")
+        ui.problem(f"{failed + render_failed + unmatched} problem(s); the last good engines, "
+                   "records and pages were kept")
         sys.exit(1)
+
+
+def _load_deployment(deploy_file: Path | None) -> Any:
+    """The deployment file, read before any work: a bad one is every problem, one line each."""
+    if deploy_file is None:
+        return None
+    from trtdoc.compat.deploy import load_deployment
+
+    return load_deployment(deploy_file)
+
+
+def _unmatched(ui: Ui, deployment: Any, records: Path) -> int:
+    """Say which of the deployment file's patterns name no engine in ``records``; how many."""
+    if deployment is None:
+        return 0
+    _, plans, problems = _deployment_and_plans(deployment.path, records, deployment)
+    unmatched = [p for p in problems if "names no engine" in p]
+    for line in unmatched:
+        ui.problem(line)
+    return len(unmatched)
+
+
+def _deployed(deployment: Any) -> dict[str, Any]:
+    return {"deployment": deployment} if deployment is not None else {}
 
 
 def _separate(*, out: Path, records: Path, site: Path) -> None:
@@ -285,10 +320,12 @@ class _PagesFollow:
 
     SHARE = 0.1
 
-    def __init__(self, ui: Ui, outputs: Any, site: Path, templates: Path | None) -> None:
+    def __init__(self, ui: Ui, outputs: Any, site: Path, templates: Path | None,
+                 deployment: Any = None) -> None:
         import time
 
         self.ui, self.outputs, self.site, self.templates = ui, outputs, site, templates
+        self.deployment = deployment
         self.started = time.perf_counter()
         self.spent = 0.0
 
@@ -300,7 +337,7 @@ class _PagesFollow:
             return
         with contextlib.suppress(TrtdocError):  # the render at the end of the run reports it
             _render(self.ui, self.outputs, self.site, self.templates, dry_run=False,
-                    strict=False, quiet=True)
+                    strict=False, quiet=True, deployment=self.deployment)
         self.spent += time.perf_counter() - now
 
 
@@ -366,25 +403,142 @@ def _convert(ui: Ui, chosen: Any, outputs: Any) -> None:
 @cli.command()
 @click.argument("engine", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+@click.option("--target", "gpu", metavar="GPU",
+              help='Also say whether it runs on this GPU: a model ("L4") or a compute '
+              'capability ("8.9", "sm89"). Needs --runtime.')
+@click.option("--runtime", metavar='"FLAVOUR VERSION"',
+              help='The runtime installed there, as "tensorrt-rtx 1.7.1" or "tensorrt 10.13.3".')
+@click.option("--driver", metavar="VERSION", help="The driver installed there (550.90.07).")
+@click.option("--cuda", metavar="MAJOR", help="The CUDA major of the runtime build there (13).")
+@click.option("--strict", is_flag=True, help="Exit 1 on unknown as well as on fails.")
 @click.pass_obj
 @_handle_errors
-def inspect(ui: Ui, engine: Path, as_json: bool) -> None:
-    """Read an engine file's header without a GPU: backend, version, targets, weights."""
+def inspect(ui: Ui, engine: Path, as_json: bool, gpu: str | None, runtime: str | None,
+            driver: str | None, cuda: str | None, strict: bool) -> None:
+    """Read an engine file's header without a GPU: backend, version, targets, weights.
+
+    With --target and --runtime (and --driver), also say whether it runs there, from the
+    header alone: exit 1 if it does not.
+    """
     import json
 
     from trtdoc.header import engine_facts_from_header
 
     facts = engine_facts_from_header(engine)
+    verdict = None
+    if gpu is not None or runtime is not None or driver is not None or cuda is not None:
+        if gpu is None or runtime is None:
+            raise TrtdocError("--target and --runtime go together: say which GPU and which "
+                              'runtime, as --target L4 --runtime "tensorrt-rtx 1.7.1"')
+        from trtdoc.compat.deploy import target_from_options
+        from trtdoc.compat.verdicts import Plan, evaluate
+
+        target = target_from_options(gpu, runtime, driver, cuda)
+        verdict = evaluate(Plan.from_header(engine.name, facts), target)
     if as_json:
-        ui.out.print(json.dumps(facts.to_dict(), indent=1), markup=False)
-        return
-    rows = [("backend", facts.backend), ("version", facts.version),
-            ("compute capabilities", ", ".join(facts.compute_capabilities) or "n/a"),
-            ("weights", f"{facts.weights_bytes:,} bytes" if facts.weights_bytes is not None
-             else "n/a"),
-            ("size", f"{facts.size_bytes:,} bytes")]
-    for key, value in rows:
-        ui.out.print(f"{key:<22}{value}", markup=False)
+        out: dict[str, Any] = facts.to_dict()
+        if verdict is not None:
+            out["deployment"] = verdict.to_dict()
+        ui.out.print(json.dumps(out, indent=1), markup=False)
+    else:
+        rows = [("backend", facts.backend), ("version", facts.version),
+                ("compute capabilities", ", ".join(facts.compute_capabilities) or "n/a"),
+                ("weights", f"{facts.weights_bytes:,} bytes" if facts.weights_bytes is not None
+                 else "n/a"),
+                ("size", f"{facts.size_bytes:,} bytes")]
+        for key, value in rows:
+            ui.out.print(f"{key:<22}{value}", markup=False)
+        if verdict is not None:
+            ui.out.print(f"{'on ' + target.gpu.display:<22}{verdict.glyph} {verdict.verdict}: "
+                         f"{verdict.reason}", markup=False)
+            for check in verdict.checks:
+                ui.out.print(f"  {check.outcome:<8} {check.rule:<23} {check.reason}"
+                             + (f" (fix: {check.fix})" if check.outcome != "runs" and check.fix
+                                else ""), markup=False)
+    if verdict is not None and (verdict.verdict == "fails"
+                                or (strict and verdict.verdict == "unknown")):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--deploy", "deploy_file", type=click.Path(path_type=Path), required=True,
+              help="The deployment file: where engines run (see README).")
+@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
+              show_default=True, help="Build records, one JSON file per engine.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="A table for people, or JSON for tools.")
+@click.option("--strict", is_flag=True, help="Exit 1 on unknown as well as on fails.")
+@click.pass_obj
+@_handle_errors
+def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> None:
+    """Will each engine run where it is deployed? Exit 1 if a deployed engine does not.
+
+    Every (engine, target) pair of the deployment file is checked from the records and engine
+    headers, with no GPU: runs, fails or unknown, with the rule that decided it, its NVIDIA
+    source and the fix. Unknown does not fail unless --strict.
+    """
+    import json
+
+    from trtdoc.compat.verdicts import evaluate_all
+
+    deployment, plans, problems = _deployment_and_plans(deploy_file, records)
+    verdicts = evaluate_all(plans, deployment.targets)
+    for line in problems:
+        ui.problem(line)
+    if fmt == "json":
+        ui.out.print(json.dumps([v.to_dict() for v in verdicts], indent=1, ensure_ascii=False),
+                     markup=False, soft_wrap=True)
+    else:
+        _verdict_table(ui, verdicts)
+    counts = {k: sum(v.verdict == k for v in verdicts) for k in ("runs", "fails", "unknown")}
+    ui.info(f"{len(verdicts)} deployed pair(s): {counts['runs']} run, {counts['fails']} fail, "
+            f"{counts['unknown']} unknown"
+            + (" (unknown fails with --strict)" if strict and counts["unknown"] else ""))
+    if problems or counts["fails"] or (strict and counts["unknown"]):
+        sys.exit(1)
+
+
+def _deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = None
+                          ) -> tuple[Any, list[Any], list[str]]:
+    """The deployment file, a plan per readable record, and one line per problem (a record
+    that cannot be read, a pattern that names no engine). A bad deployment file raises."""
+    from trtdoc.compat.deploy import load_deployment
+    from trtdoc.compat.verdicts import Plan
+    from trtdoc.errors import RecordError
+    from trtdoc.record import read_record
+
+    deployment = deployment or load_deployment(deploy_file)
+    if not records.is_dir():
+        raise TrtdocError(f"{display_path(records)}: no such records folder; build first "
+                          "(`trtdoc build specs/`) or pass --records")
+    plans, problems = [], []
+    for path in sorted(records.glob("*.json")):
+        try:
+            plans.append(Plan.from_record(read_record(path)))
+        except RecordError as exc:
+            problems.append(f"{exc} (its deployments were not checked)")
+    problems += [str(e) for e in deployment.unmatched({p.name: p.tags for p in plans})]
+    return deployment, plans, problems
+
+
+def _verdict_table(ui: Ui, verdicts: Any) -> None:
+    """One row per pair, columns aligned; the fix on its own line under a pair that does not
+    run. Plain text, so that a CI log shows it as a terminal does."""
+    rows = [("target", "engine", "verdict", "why")]
+    for v in verdicts:
+        why = v.reason if v.verdict != "runs" else "; ".join(
+            c.reason for c in v.checks if c.rule in ("rtx-targets", "hardware-compatibility",
+                                                     "trt-version", "version-compatible",
+                                                     "driver")) or v.reason
+        rows.append((v.target, v.engine, f"{v.glyph} {v.verdict}", f"{why} [{v.rule}]"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for i, row in enumerate(rows):
+        cells = [cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)]
+        line = "  ".join([*cells, row[3]])
+        ui.out.print(one_line(line), markup=False, soft_wrap=True)
+        if i and verdicts[i - 1].verdict != "runs" and verdicts[i - 1].fix:
+            ui.out.print(one_line(" " * (sum(widths) + 6) + "fix: " + verdicts[i - 1].fix),
+                         markup=False, soft_wrap=True)
 
 
 @cli.command("import")
@@ -451,12 +605,16 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 
 @cli.command()
 @_site_options
+@_deploy_option
 @click.pass_obj
 @_handle_errors
-def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
+def render(ui: Ui, records: Path, site: Path, templates: Path | None,
+           deploy_file: Path | None) -> None:
     """Re-render every page from the records, without building (no GPU, no TensorRT)."""
     from trtdoc.build import OutputPaths
     from trtdoc.lock import project_lock
+
+    deployment = _load_deployment(deploy_file)
 
     if not records.is_dir():
         raise TrtdocError(f"{display_path(records)}: no such records folder; build first "
@@ -464,15 +622,15 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None) -> None:
                           "into (rendering an empty one would remove every engine page)")
     with project_lock((records, site), "render"):
         written = _render(ui, OutputPaths(records=records), site, templates, dry_run=False,
-                          strict=False)
-    if written is None:
+                          strict=False, deployment=deployment)
+    if written is None or _unmatched(ui, deployment, records):
         sys.exit(1)
     ui.info(f"{len(written)} page(s) written")
 
 
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
             dry_run: bool, strict: bool = True, quiet: bool = False,
-            records: Any = None) -> list[Path] | None:
+            records: Any = None, deployment: Any = None) -> list[Path] | None:
     """Render pages from every record; with ``dry_run`` only list the pages that would change.
 
     A record that cannot be read is left out, with one line saying why, and its page stays as
@@ -513,13 +671,13 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     try:
         if dry_run:
             planned = plan_site(records, site, templates_dir=templates, previous=previous,
-                                gates=gates)
+                                gates=gates, **_deployed(deployment))
             # A record that cannot be read is a file the build would replace.
             return [*(path for path, _ in bad),
                     *(p for p in stale_pages(site, planned) if p.stem not in keep)]
         try:
             result = render_site(records, site, templates_dir=templates, previous=previous,
-                                 gates=gates, keep=keep)
+                                 gates=gates, keep=keep, **_deployed(deployment))
         except OSError as exc:
             folder = Path(exc.filename).parent if exc.filename else site
             raise TrtdocError(f"{os_error_message(exc, folder)}; the pages were not all "

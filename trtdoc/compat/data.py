@@ -256,7 +256,8 @@ CUDA_BUILDS: tuple[CudaBuilds, ...] = (
                 f"{_RTX_DOCS}/getting-started/release-notes-1/1.3.html")),
     CudaBuilds("tensorrt-rtx", (1, 4), (1, 7, 99), ("12", "13"),
                (_PYPI.format("tensorrt-rtx-cu12"), _PYPI.format("tensorrt-rtx-cu13"),
-                _PYPI_MEASURED.format("tensorrt-rtx-cu12", "1.4.0.76 to 1.7.1.116, as tensorrt-rtx-cu13"))),
+                _PYPI_MEASURED.format("tensorrt-rtx-cu12",
+                                      "1.4.0.76 to 1.7.1.116, as tensorrt-rtx-cu13"))),
 )
 
 

@@ -29,7 +29,8 @@ _add("12.1", "Blackwell", "data-centre", "GB10", "DGX Spark")
 _add("12.0", "Blackwell", "data-centre", "RTX PRO 6000 Blackwell Server Edition",
      "RTX PRO 4500 Blackwell Server Edition")
 _add("12.0", "Blackwell", "workstation", "RTX PRO 6000 Blackwell",
-     "RTX PRO 6000 Blackwell Workstation Edition", "RTX PRO 6000 Blackwell Max-Q Workstation Edition",
+     "RTX PRO 6000 Blackwell Workstation Edition",
+     "RTX PRO 6000 Blackwell Max-Q Workstation Edition",
      "RTX PRO 5000 Blackwell", "RTX PRO 4500 Blackwell", "RTX PRO 4000 Blackwell",
      "RTX PRO 4000 Blackwell SFF Edition", "RTX PRO 2000 Blackwell")
 _add("12.0", "Blackwell", "consumer", "RTX 5090", "RTX 5080", "RTX 5070 Ti", "RTX 5070",

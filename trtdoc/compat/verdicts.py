@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
-from trtdoc.compat.gpus import Gpu, is_jetson
+from trtdoc.compat.gpus import is_jetson
 from trtdoc.header import EngineFacts
 from trtdoc.record import EngineRecord
 
@@ -371,8 +371,13 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                      f"CUDA {max(majors, key=int)} ({why})", "", sources)
     if not enough:
         m = min(majors, key=int)
+        fix = f"upgrade the driver to {needs[m]} or later"
+        older = [c for c, low in data.MIN_DRIVER_FOR_CUDA.items() if low <= branch]
+        if plan.flavour == "tensorrt-rtx" and plan.cuda is not None and older:
+            fix += (f", or rebuild with the CUDA {max(older, key=int)} package "
+                    f"(tensorrt-rtx-cu{max(older, key=int)}) and deploy that build there")
         return Check("driver", FAILS, f"driver {branch} is below {needs[m]}, the minimum for CUDA "
-                     f"{m} ({why})", f"upgrade the driver to {needs[m]} or later", sources)
+                     f"{m} ({why})", fix, sources)
     lacking = max(majors, key=int)
     return Check("driver", UNKNOWN, f"driver {branch} is enough for the CUDA "
                  f"{', '.join(enough)} build but below {needs[lacking]}, the minimum for CUDA "
