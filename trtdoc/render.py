@@ -8,8 +8,9 @@ only the files whose bytes differ and removes generated pages whose record is go
 
 Untrusted names reach a page only through the filters in ``escape.py``: ``cell`` for table
 cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for
-fenced code. Escaping is also the default: the environment's ``finalize`` hook escapes every
-``{{ }}`` output that is not :class:`~markupsafe.Markup` as Markdown text, so a number from a
+fenced code; ``attr`` (here) for a double-quoted HTML attribute, the hover text of a
+deployment verdict. Escaping is also the default: the environment's ``finalize`` hook escapes
+every ``{{ }}`` output that is not :class:`~markupsafe.Markup` as Markdown text, so a number from a
 hand-edited record (an opset of ``<script>``) cannot reach a page raw even where a template
 prints it unfiltered. The filters, and the helpers here that build trusted Markdown (Mermaid
 diagrams from escaped labels), return Markup so nothing is escaped twice. Mermaid node ids
@@ -37,6 +38,9 @@ from markupsafe import Markup
 import trtdoc
 from trtdoc import parameters
 from trtdoc.compat import matrix as compat
+from trtdoc.compat import verdicts
+from trtdoc.compat.data import RULES
+from trtdoc.compat.deploy import Deployment, Target
 from trtdoc.diff import Change, Changes, changes_between
 from trtdoc.errors import RenderError
 from trtdoc.escape import (
@@ -193,6 +197,21 @@ def _shape(dims: Any) -> str:
     return one_line(dims)
 
 
+def html_attr(value: Any) -> Markup:
+    """Text for a double-quoted HTML attribute inside Markdown: ``<span title="<this>">``.
+
+    ``md_cell`` already turns ``<>&|`[]*_\\`` and newlines into character references (the
+    table and the inline parsers see none of them); quotes are what an attribute adds.
+    """
+    return Markup(str(md_cell(value)).replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def _sentence(value: Any) -> str:
+    """One line of text with its first letter in capitals: a reason that starts a sentence."""
+    text = one_line(value)
+    return text[:1].upper() + text[1:]
+
+
 def _percent(value: Any) -> str:
     return shown(lambda v: f"{v:.1f}%", value, none=False) if value is not None else ""
 
@@ -236,6 +255,8 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         front_matter=front_matter_str,
         autolink=autolink,
         slug=slug,
+        attr=html_attr,
+        sentence=_sentence,
     )
     env.bytecode_cache = _bytecode_cache(env.filters)
     return env
@@ -614,10 +635,123 @@ def _total_time(record: EngineRecord) -> Any:
     return record.inspection.total_time_ms
 
 
+# --------------------------------------------------------------------------------------------
+# Deployment verdicts (``--deploy deploy.yaml``)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeployedPair:
+    """One (engine, target) pair the deployment file deploys, with its numbered note."""
+
+    target: Target
+    verdict: verdicts.Verdict
+    note: int  # its number in the notes under the compatibility table (1, 2...)
+
+    @property
+    def hover(self) -> str:
+        """The cell's hover text: the verdict, why, and the fix (escaped by ``attr``)."""
+        fix = f" Fix: {self.verdict.fix}." if self.verdict.fix else ""
+        return f"{self.verdict.verdict}: {self.verdict.reason}.{fix}"
+
+    @property
+    def others(self) -> tuple[verdicts.Check, ...]:
+        """The other checks that fail or cannot tell: the "(and N more)" of the reason."""
+        deciding = next((c for c in self.verdict.checks if c.rule == self.verdict.rule
+                         and c.outcome == self.verdict.verdict), None)
+        return tuple(c for c in self.verdict.checks
+                     if c is not deciding and c.outcome != verdicts.RUNS)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The deciding rule; for a pair that runs (rule ``all``), every rule that was checked."""
+        if self.verdict.rule == "all":
+            return tuple(dict.fromkeys(c.rule for c in self.verdict.checks)) or ("all",)
+        return (self.verdict.rule,)
+
+    @property
+    def rule_says(self) -> str:
+        """What the deciding rule says; "" for a pair that runs or a rule ``data.py`` lacks."""
+        rule = RULES.get(self.verdict.rule)
+        return rule.says if rule is not None else ""
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    """The deployment as the pages show it: targets in file order, engines by name."""
+
+    file: str  # the deployment file's name, not its path: pages do not depend on the checkout
+    targets: tuple[Target, ...]
+    rows: tuple[tuple[str, tuple[DeployedPair | None, ...]], ...]  # engine, one per target
+    notes: tuple[DeployedPair, ...]  # in table order: row by row, left to right
+    counts: tuple[tuple[str, str, int], ...]  # (outcome, glyph, pairs), every outcome
+
+    def of(self, engine: str) -> tuple[DeployedPair, ...]:
+        """The pairs of one engine, in target order."""
+        for name, cells in self.rows:
+            if name == engine:
+                return tuple(c for c in cells if c is not None)
+        return ()
+
+
+def _unknown_verdict(engine: str, target: Target) -> verdicts.Verdict:
+    why = "not known: the record holds a value of the wrong type"
+    return verdicts.Verdict(target.name, engine, verdicts.UNKNOWN, "record", why,
+                            "rebuild it with `trtdoc build --force`", ())
+
+
+def _record_verdicts(record: EngineRecord, targets: Sequence[Target]
+                     ) -> dict[str, verdicts.Verdict]:
+    """Target name → verdict, for the targets that deploy ``record``.
+
+    A record whose facts have the wrong type (built or edited around the decoder) gets
+    ``unknown`` on every target whose patterns name it, rather than no row or a crash.
+    """
+    name = _name_key(record)
+    try:
+        plan = verdicts.Plan.from_record(record)
+        pairs = verdicts.deployed_pairs([plan], targets)
+    except _BAD_VALUE:
+        return {t.name: _unknown_verdict(name, t) for t in targets if t.deploys(name)}
+    out = {}
+    for p, t in pairs:
+        try:
+            out[t.name] = verdicts.evaluate(p, t)
+        except _BAD_VALUE:
+            out[t.name] = _unknown_verdict(name, t)
+    return out
+
+
+def deployment_view(records: Sequence[EngineRecord], deployment: Deployment) -> DeploymentView:
+    """Every deployed (engine, target) pair through ``verdicts.evaluate``, ready to show."""
+    targets = tuple(deployment.targets)
+    rows: list[tuple[str, tuple[DeployedPair | None, ...]]] = []
+    notes: list[DeployedPair] = []
+    for record in sorted(records, key=_name_key):
+        found = _record_verdicts(record, targets)
+        cells: list[DeployedPair | None] = []
+        for t in targets:
+            v = found.get(t.name)
+            if v is None:
+                cells.append(None)
+                continue
+            pair = DeployedPair(t, v, len(notes) + 1)
+            notes.append(pair)
+            cells.append(pair)
+        rows.append((_name_key(record), tuple(cells)))
+    counted = Counter(p.verdict.verdict for p in notes)
+    counts = tuple((o, g, counted.get(o, 0)) for o, g in verdicts.GLYPHS.items())
+    return DeploymentView(one_line(Path(deployment.path).name), targets, tuple(rows),
+                          tuple(notes), counts)
+
+
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                    baseline: EngineRecord | None = None,
-                   gate: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the engine template needs, computed once here."""
+                   gate: Mapping[str, Any] | None = None,
+                   deployment: DeploymentView | None = None) -> dict[str, Any]:
+    """Everything the engine template needs, computed once here.
+
+    With ``deployment``, "Where it runs" also says how the engine fares on each target that
+    deploys it; without, the page is what it was before deployment files existed.
+    """
     inspection = record.inspection
     layers = _of_type(inspection.layers, Layer)
     timed = [layer for layer in layers if layer.time_ms is not None]
@@ -657,6 +791,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "gate_outputs": _accuracy_outputs(gate.get("accuracy")) if gate else [],
         "compat": rows,
         "architectures": compat.ARCHITECTURES,
+        "deployment": deployment,
+        "deployed": deployment.of(_name_key(record)) if deployment is not None else (),
         **reproduce_context(record),
         "changes": _changes_between(previous, record) if previous is not None else None,
         "baseline": baseline,
@@ -675,20 +811,22 @@ def _name_key(record: EngineRecord) -> str:
 
 def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                 previous: Mapping[str, EngineRecord],
-                gates: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
+                gates: Mapping[str, Mapping[str, Any]],
+                deployment: Deployment | None = None) -> dict[str, bytes]:
     records = sorted(records, key=_name_key)
     names = [_name_key(r) for r in records]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RenderError(f"two records are named {', '.join(dupes)}; engine names must be "
                           "unique (they are the page slugs)", template="engine.md.j2")
+    view = deployment_view(records, deployment) if deployment is not None else None
     pages: dict[str, bytes] = {}
     for record in records:
         path = f"{ENGINES_DIR}/{slug(record.name)}.md"
         key = _name_key(record)
         try:
             context = engine_context(record, previous.get(key), fp32_baseline(record, records),
-                                     gates.get(key))
+                                     gates.get(key), view)
         except _BAD_VALUE as exc:
             # A record whose structure is wrong (no inspection at all), not just a value.
             raise RenderError(f"record {one_line(key)!r} cannot be shown ({type(exc).__name__}: "
@@ -708,7 +846,7 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     pages["compatibility.md"] = _render(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
-        portability=compat.PORTABILITY_SOURCES)
+        portability=compat.PORTABILITY_SOURCES, deployment=view)
     pages["changes.md"] = _render(env, "changes.md.j2", changes=changes,
                                   unchanged=[r.name for r in records
                                              if _name_key(r) not in previous])
@@ -718,13 +856,17 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
 def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
               templates_dir: Path | None = None,
               previous: Mapping[str, EngineRecord] | None = None,
-              gates: Mapping[str, Mapping[str, Any]] | None = None) -> dict[Path, bytes]:
+              gates: Mapping[str, Mapping[str, Any]] | None = None,
+              deployment: Deployment | None = None) -> dict[Path, bytes]:
     """Every generated page as ``{path under site_dir: bytes}``, without writing anything.
 
     ``gates`` maps engine names to their latest failed accuracy gate (``record.read_gates``).
+    ``deployment`` (``compat.deploy.load_deployment``) adds the verdict of every deployed
+    (engine, target) pair to the compatibility page and the engine pages; None leaves both as
+    they are without one.
     """
     env = make_environment(templates_dir)
-    pages = _site_pages(list(records), env, previous or {}, gates or {})
+    pages = _site_pages(list(records), env, previous or {}, gates or {}, deployment)
     return {Path(site_dir) / rel: data for rel, data in sorted(pages.items())}
 
 
@@ -758,18 +900,20 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
                 templates_dir: Path | None = None,
                 previous: Mapping[str, EngineRecord] | None = None,
                 gates: Mapping[str, Mapping[str, Any]] | None = None,
-                keep: Iterable[str] = ()) -> RenderResult:
+                keep: Iterable[str] = (),
+                deployment: Deployment | None = None) -> RenderResult:
     """Write every page whose bytes changed, and remove generated pages of vanished engines.
 
     The pages of the engines named in ``keep`` (whose records could not be read) stay as they
     are.
 
     ``previous`` maps engine names to their previous records (``diff.read_previous``); with
-    it, engine pages and ``changes.md`` say what changed since then.
+    it, engine pages and ``changes.md`` say what changed since then. ``deployment``: see
+    :func:`plan_site`.
     """
     site_dir = Path(site_dir)
     planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous,
-                        gates=gates)
+                        gates=gates, deployment=deployment)
     written, unchanged = [], []
     for path, data in planned.items():
         try:
