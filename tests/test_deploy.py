@@ -171,7 +171,8 @@ def test_from_the_header_alone_the_cuda_build_is_unknown(project: Path) -> None:
     p = header_plan(project, "sm80-sm89")
     assert p.cuda is None
     assert evaluate(p, target("L4", driver="550.90.07")).verdict == "unknown"
-    assert evaluate(p, target("L4", driver="550.90.07", cuda="12")).verdict == "runs"
+    cu12 = evaluate(p, target("L4", driver="550.90.07", cuda="12"))
+    assert next(c for c in cu12.checks if c.rule == "driver").outcome == "runs"
     assert evaluate(p, target("L4", driver="470.57")).verdict == "fails"
     assert evaluate(p, target("L4", driver="580.65.06")).verdict == "runs"
 
@@ -454,3 +455,76 @@ def test_inspect_answers_for_any_plan_file_from_its_header(here: Path) -> None:
         unknown.stderr
     alone = run("inspect", engine, "--target", "L4")
     assert alone.exit_code == 1 and "--target and --runtime go together" in alone.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# What a hostile tester found
+# --------------------------------------------------------------------------------------------
+def test_the_same_target_twice_gets_the_same_verdict(project: Path) -> None:
+    first = evaluate(plan(project, "default-targets"), target("8.7"))
+    second = evaluate(plan(project, "default-targets"), target("8.7"))
+    assert first == second and (first.verdict, first.rule) == ("fails", "architecture")
+
+
+@pytest.mark.parametrize(("smi", "model"), [("NVIDIA A100-SXM4-80GB", "A100"),
+                                            ("Tesla V100-SXM2-16GB", "V100"),
+                                            ("NVIDIA H100 80GB HBM3", "H100"),
+                                            ("NVIDIA GeForce RTX 4090", "RTX 4090")])
+def test_the_names_nvidia_smi_prints_resolve(smi: str, model: str) -> None:
+    assert target(smi).gpu.model == model
+
+
+@pytest.mark.parametrize("gpu", ["sm999", "sm1", "13.7"])
+def test_a_compute_capability_no_gpu_has_is_an_error(gpu: str) -> None:
+    with pytest.raises(Exception, match="not the compute capability of any GPU trtdoc knows"):
+        target(gpu)
+
+
+def test_null_values_are_located_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "deploy.yaml", f"""
+        targets:
+          - {{name: x, gpu: null, runtime: {RTX}, engines: ["*"]}}
+          - {{name: y, gpu: L4, runtime: ~, engines: ["*"]}}
+        """)
+    with pytest.raises(SpecErrors) as info:
+        load_deployment(path)
+    lines = [str(e) for e in info.value.errors]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:2:20: targets[0].gpu: expected a GPU model")
+    assert lines[1].startswith(f"{path}:3:33: targets[1].runtime: expected a flavour")
+
+
+def test_with_only_the_header_the_cuda_runtime_is_unknown(project: Path) -> None:
+    v = evaluate(header_plan(project, "sm80-sm89"), target("L4", driver="550.90.07", cuda="12"))
+    assert (v.verdict, v.rule) == ("unknown", "cuda-runtime")
+
+
+def test_a_runtime_without_its_patch_release_is_unknown_for_a_version_compatible_plan() -> None:
+    v = evaluate(trt_plan(vc=True), target("L4", "tensorrt 10.13"))
+    assert (v.verdict, v.rule) == ("unknown", "version-compatible")
+
+
+def test_a_cuda_build_no_source_lists_is_unknown() -> None:
+    v = evaluate(trt_plan("11.4.0.106", vc=True), target("RTX 4090", "tensorrt 11.4.0",
+                                                         "460.1", "11"))
+    assert (v.verdict, v.rule) == ("unknown", "driver")
+    assert "no cited CUDA 11 build" in v.reason
+
+
+def test_the_engine_file_wins_over_an_edited_record(here: Path) -> None:
+    record = here / "records" / "only-sm86.json"
+    original = record.read_text()
+    edited = json.loads(original)
+    edited["engine"]["header"]["compute_capabilities"] = ["sm75", "sm86"]
+    record.write_text(json.dumps(edited, indent=1))
+    try:
+        write(here, "t4.yaml", f"""
+            targets:
+              - {{name: t4, gpu: T4, driver: "{NEW_DRIVER}", runtime: {RTX}, engines: [only-sm86]}}
+            """)
+        result = run("compat", "--deploy", "t4.yaml", "--format", "json")
+    finally:
+        record.write_text(original)
+    assert result.exit_code == 1
+    assert "records/only-sm86.json: engine.header differs from the header of" in result.stderr
+    assert json.loads(result.stdout)[0]["verdict"] == "fails"

@@ -8,6 +8,7 @@ one, and a user's input must never be able to print one).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import re
@@ -514,9 +515,33 @@ def _deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = No
     plans, problems = [], []
     for path in sorted(records.glob("*.json")):
         try:
-            plans.append(Plan.from_record(read_record(path)))
+            record = read_record(path)
         except RecordError as exc:
             problems.append(f"{exc} (its deployments were not checked)")
+            continue
+        plans.append(Plan.from_record(record))
+        # The engine file, where it is here, is the truth: a record edited to claim other
+        # targets (or an engine replaced) is a problem, and the verdicts use the file's header.
+        engine = Path(record.engine_path) if record.engine_path else None
+        if engine is None or record.header is None or not engine.is_file():
+            continue
+        from trtdoc.errors import InspectError
+        from trtdoc.header import engine_facts_from_header
+
+        try:
+            facts = engine_facts_from_header(engine)
+        except InspectError as exc:
+            problems.append(f"{display_path(path)}: its engine cannot be read ({exc}); rebuild "
+                            "it with `trtdoc build --force`")
+            continue
+        if facts.to_dict() != record.header.to_dict():
+            problems.append(f"{display_path(path)}: engine.header differs from the header of "
+                            f"{display_path(engine)} (the record was edited or the engine "
+                            "replaced); the verdicts use the engine file. Rebuild with "
+                            "`trtdoc build --force`")
+            plans[-1] = dataclasses.replace(plans[-1], flavour=facts.backend,
+                                            version=facts.version,
+                                            compute_capabilities=facts.compute_capabilities)
     problems += [str(e) for e in deployment.unmatched({p.name: p.tags for p in plans})]
     return deployment, plans, problems
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA
-from trtdoc.compat.gpus import Gpu, UnknownGpu, find_gpu
+from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
 from trtdoc.spec import (
     EXCERPT_CHARS,
@@ -148,13 +148,16 @@ def parse_gpu(value: Any) -> Gpu:
     try:
         return find_gpu(text)
     except UnknownGpu as exc:
+        if exc.bad_compute_capability:
+            raise _Bad(f"{excerpt(text)} is not the compute capability of any GPU trtdoc "
+                       "knows", f"use one of {', '.join(COMPUTE_CAPABILITIES)}") from None
         hint = (f"did you mean '{exc.suggestion}'?" if exc.suggestion
                 else 'write a GPU model (L4, A100, RTX 4090) or a compute capability ("8.9")')
         raise _Bad(f"{excerpt(text)} is not a GPU trtdoc knows", hint) from None
 
 
 def parse_runtime(value: Any) -> Runtime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         raise _Bad(f"expected a flavour and a version, got {excerpt(value)}",
                    f"write `{_RUNTIME_EXAMPLE}`")
     words = value.split()
@@ -280,7 +283,7 @@ class _Reader:
                 names[name.lower()] = i
         for key, parse in (("gpu", parse_gpu), ("runtime", parse_runtime),
                            ("driver", parse_driver), ("cuda", parse_cuda)):
-            if key in item and item[key] is not None:
+            if key in item and (item[key] is not None or key in ("gpu", "runtime")):
                 try:
                     values[key] = parse(item[key])
                 except _Bad as exc:

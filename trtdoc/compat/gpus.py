@@ -108,6 +108,9 @@ for _key, (_family, _kind, _models) in _TABLE.items():
     for _model in _models:
         _BY_NAME[_norm(_model)] = Gpu(_model, _cc, _family, _kind, _source)
 GPU_MODELS: tuple[str, ...] = tuple(g.model for g in _BY_NAME.values() if g.model)
+_LONGEST_FIRST = sorted(_BY_NAME, key=len, reverse=True)
+COMPUTE_CAPABILITIES = tuple(sorted({g.compute_capability for g in _BY_NAME.values()},
+                                    key=lambda c: tuple(map(int, c.split(".")))))
 _FAMILY_OF_CC = {g.compute_capability: g.family for g in _BY_NAME.values()}
 _KIND_OF_CC: dict[str, set[str]] = {}
 for _gpu in _BY_NAME.values():
@@ -120,8 +123,9 @@ _CC_RE = re.compile(r"^(?:(?:sm|compute)[\s_]*)?(\d{1,3})(?:\.(\d))?$", re.IGNOR
 class UnknownGpu(ValueError):
     """A GPU name no table here lists; ``suggestion`` is the nearest known name, if any."""
 
-    def __init__(self, given: str, suggestion: str | None) -> None:
+    def __init__(self, given: str, suggestion: str | None, *, known_cc: bool = False) -> None:
         self.given, self.suggestion = given, suggestion
+        self.bad_compute_capability = known_cc
         super().__init__(given)
 
 
@@ -135,13 +139,22 @@ def find_gpu(text: str) -> Gpu:
             digits = major if len(major) > 1 else major + "0"
             major, minor = digits[:-1], digits[-1]
         cc = f"{int(major)}.{minor}"
-        kinds = _KIND_OF_CC.get(cc, set())
-        return Gpu(None, cc, _FAMILY_OF_CC.get(cc), kinds.pop() if len(kinds) == 1 else None,
+        if cc not in _FAMILY_OF_CC:  # sm999, sm1: no GPU has it; a verdict on it is made up
+            raise UnknownGpu(given, None, known_cc=True)
+        kinds = _KIND_OF_CC[cc]
+        return Gpu(None, cc, _FAMILY_OF_CC[cc], next(iter(kinds)) if len(kinds) == 1 else None,
                    CUDA_GPUS_URL)
-    gpu = _BY_NAME.get(_norm(given))
+    norm = _norm(given)
+    gpu = _BY_NAME.get(norm)
     if gpu is not None:
         return gpu
-    close = difflib.get_close_matches(_norm(given), list(_BY_NAME), n=1, cutoff=0.6)
+    # nvidia-smi's names carry the form factor and memory: "NVIDIA A100-SXM4-80GB",
+    # "Tesla V100-SXM2-16GB", "NVIDIA H100 80GB HBM3". The longest known model they start with.
+    for known in _LONGEST_FIRST:
+        rest = norm[len(known):]
+        if norm.startswith(known) and (not rest[:1].isdigit() or re.match(r"\d+gb", rest)):
+            return _BY_NAME[known]
+    close = difflib.get_close_matches(norm, list(_BY_NAME), n=1, cutoff=0.6)
     raise UnknownGpu(given, _BY_NAME[close[0]].model if close else None)
 
 

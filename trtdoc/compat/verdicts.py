@@ -210,6 +210,12 @@ def check_version(plan: Plan, target: Target) -> Check | None:
     if built[:2] < data.VERSION_COMPAT_FIRST or have[:2] < data.VERSION_COMPAT_FIRST:
         return Check("version-compatible", FAILS, "version compatibility needs TensorRT 8.6 or "
                      "later on both sides", "build and run with TensorRT 8.6 or later", sources)
+    if len(have) < 3 and have == built[:len(have)]:
+        return Check("version-compatible", UNKNOWN, f"runtime {target.runtime.version} does not "
+                     f"say which release; a version-compatible plan of {plan.version} needs "
+                     f"{_dotted(built[:3])} or newer",
+                     f"write the full version, as `runtime: tensorrt {_dotted(built[:3])}`",
+                     sources)
     if have[:len(built)] < built[:len(have)]:
         return Check("version-compatible", FAILS, f"a version-compatible plan loads only in the "
                      f"same or a newer TensorRT; {target.runtime.version} is older than the "
@@ -316,10 +322,14 @@ def check_hardware(plan: Plan, target: Target) -> Check | None:
 
 def _cuda_majors(plan: Plan, target: Target) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
     """The CUDA majors the target's runtime may be built with, why, and the sources."""
-    if target.cuda is not None:
-        return (target.cuda,), f"the target's CUDA {target.cuda} runtime", ()
     flavour = data.PLAN_FLAVOUR[target.runtime.flavour]
     row = data.releases_row(data.CUDA_BUILDS, flavour, target.runtime.release)
+    if target.cuda is not None:
+        if isinstance(row, data.CudaBuilds) and target.cuda not in row.majors:
+            return (), (f"{_flavour_name(flavour)} {target.runtime.version} has no cited CUDA "
+                        f"{target.cuda} build (the sources list CUDA {', '.join(row.majors)})"
+                        ), row.sources
+        return (target.cuda,), f"the target's CUDA {target.cuda} runtime", ()
     if row is None:
         return (), "", ()
     assert isinstance(row, data.CudaBuilds)
@@ -335,9 +345,14 @@ def _cuda_majors(plan: Plan, target: Target) -> tuple[tuple[str, ...], str, tupl
 
 def check_cuda_runtime(plan: Plan, target: Target) -> Check | None:
     if (plan.flavour != "tensorrt-rtx" or target.runtime.flavour != "tensorrt-rtx"
-            or plan.cuda is None or target.cuda is None):
+            or target.cuda is None):
         return None
     sources = _rule_sources("cuda-runtime")
+    if plan.cuda is None:
+        return Check("cuda-runtime", UNKNOWN, "which CUDA build made the plan is not known (its "
+                     f"header does not say); a CUDA {target.cuda} runtime loads only plans of "
+                     f"CUDA {target.cuda} or older", "check it with the record of its build",
+                     sources)
     if int(target.cuda) >= int(plan.cuda):
         return Check("cuda-runtime", RUNS, f"the target's CUDA {target.cuda} runtime is not older "
                      f"than the plan's CUDA {plan.cuda}", "", sources)
@@ -354,6 +369,9 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                      "target (nvidia-smi prints it)", sources)
     majors, why, row_sources = _cuda_majors(plan, target)
     sources = (*sources, *row_sources)
+    if not majors and why:
+        return Check("driver", UNKNOWN, why, "check which CUDA build is installed there",
+                     sources)
     if not majors:
         return Check("driver", UNKNOWN, f"which CUDA {_flavour_name(target.runtime.flavour)} "
                      f"{target.runtime.version} is built with is not known",
