@@ -419,8 +419,12 @@ def test_a_pattern_that_names_no_engine_is_a_located_error(here: Path) -> None:
     assert result.exit_code == 1
     assert ("typo.yaml:6:26: targets[0].engines[1]: 'sm80-sm98' names no engine in the "
             "records. Hint: did you mean 'sm80-sm89'?") in result.stderr
-    assert "typo.yaml:6:37: targets[0].engines[2]: 'tag:visoin' names no engine" in \
-        result.stderr
+    assert ("typo.yaml:6:37: targets[0].engines[2]: 'tag:visoin' names no engine in the "
+            "records. Hint: did you mean 'tag:vision'?") in result.stderr
+    missing = run("compat", "--deploy", "nowhere.yaml")
+    assert missing.exit_code == 1
+    assert ("nowhere.yaml: does not exist. Hint: pass the deployment file, as "
+            "`--deploy deploy.yaml`") in missing.stderr
 
 
 def test_a_bad_deployment_file_fails_before_anything_is_built(here: Path) -> None:

@@ -450,7 +450,7 @@ def inspect(ui: Ui, engine: Path, as_json: bool, gpu: str | None, runtime: str |
         for key, value in rows:
             ui.out.print(f"{key:<22}{value}", markup=False)
         if verdict is not None:
-            ui.out.print(f"{'on ' + target.gpu.display:<22}{verdict.glyph} {verdict.verdict}: "
+            ui.out.print(f"{'on ' + target.gpu.display:<21} {verdict.glyph} {verdict.verdict}: "
                          f"{verdict.reason}", markup=False)
             for check in verdict.checks:
                 ui.out.print(f"  {check.outcome:<8} {check.rule:<23} {check.reason}"
@@ -549,6 +549,8 @@ def _deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = No
 def _verdict_table(ui: Ui, verdicts: Any) -> None:
     """One row per pair, columns aligned; the fix on its own line under a pair that does not
     run. Plain text, so that a CI log shows it as a terminal does."""
+    if not verdicts:
+        return
     rows = [("target", "engine", "verdict", "why")]
     for v in verdicts:
         why = v.reason if v.verdict != "runs" else "; ".join(

@@ -492,13 +492,28 @@ def _loops(path: Path) -> bool:
     return False
 
 
-def _read_text(path: Path, errors: list[SpecError]) -> str | None:
+# How a file-level problem's fix reads, per kind of file (specs, and deploy.yaml).
+_FILE_HINTS = {
+    "spec": {"missing": "pass a spec file or a folder of *.yaml specs",
+             "size": "a spec is a few hundred bytes: keep data in files it names "
+                     "(calibration.data, accuracy.data)",
+             "encoding": "save the spec as UTF-8",
+             "depth": "a spec is a few levels deep; flatten it"},
+    "deployment file": {"missing": "pass the deployment file, as `--deploy deploy.yaml`",
+                        "size": "a deployment file is a few kilobytes: use globs and tags "
+                                "in `engines:` rather than listing every engine",
+                        "encoding": "save the deployment file as UTF-8",
+                        "depth": "a deployment file is a few levels deep; flatten it"},
+}
+
+
+def _read_text(path: Path, errors: list[SpecError], kind: str = "spec") -> str | None:
     """The file's text, or None with one line in ``errors``; at most MAX_SPEC_BYTES are read."""
     problem = path_problem(path)
     if problem is not None:
         message, hint = problem
         if message == "does not exist":
-            hint = "pass a spec file or a folder of *.yaml specs"
+            hint = _FILE_HINTS[kind]["missing"]
         errors.append(_file_error(path, message, hint))
         return None
     limit = _size_words(MAX_SPEC_BYTES)
@@ -512,8 +527,7 @@ def _read_text(path: Path, errors: list[SpecError]) -> str | None:
             if st.st_size > MAX_SPEC_BYTES:
                 errors.append(_file_error(
                     path, f"the file is {_size_words(st.st_size)}, more than the {limit} a "
-                    "spec may be; nothing was parsed", "a spec is a few hundred bytes: keep "
-                    "data in files it names (calibration.data, accuracy.data)"))
+                    f"{kind} may be; nothing was parsed", _FILE_HINTS[kind]["size"]))
                 return None
             raw = f.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
@@ -521,7 +535,7 @@ def _read_text(path: Path, errors: list[SpecError]) -> str | None:
                                   "fix the file's permissions"))
         return None
     if len(raw) > MAX_SPEC_BYTES:  # it grew while being read
-        errors.append(_file_error(path, f"the file is more than the {limit} a spec may be; "
+        errors.append(_file_error(path, f"the file is more than the {limit} a {kind} may be; "
                                   "nothing was parsed", "keep data in the files it names"))
         return None
     try:
@@ -531,7 +545,7 @@ def _read_text(path: Path, errors: list[SpecError]) -> str | None:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         errors.append(_file_error(
             path, "the file is not UTF-8 text; nothing from it is shown",
-            "save the spec as UTF-8", line=line, col=col))
+            _FILE_HINTS[kind]["encoding"], line=line, col=col))
         return None
 
 
@@ -542,7 +556,7 @@ class _Refused(Exception):
         self.error = error
 
 
-def _compose(text: str, path: Path) -> yaml.Node | None:
+def _compose(text: str, path: Path, kind: str = "spec") -> yaml.Node | None:
     """The document's node graph. libyaml when present (2-3x faster, nesting capped at 1000
     levels); PyYAML's own parser otherwise, and for the wording of every syntax error, so
     messages do not depend on how PyYAML was installed."""
@@ -566,27 +580,27 @@ def _compose(text: str, path: Path) -> yaml.Node | None:
         raise _Refused(SpecError(
             f"the YAML nests deeper than {MAX_YAML_DEPTH} levels", path=path,
             line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
-            hint="a spec is a few levels deep; flatten it")) from None
+            hint=_FILE_HINTS[kind]["depth"])) from None
     finally:
         slow.dispose()
 
 
 def _read_yaml(path: Path, errors: list[SpecError], *,
                looks_like: Callable[[dict[Any, Any]], bool] | None = None,
-               not_this: str = NOT_A_SPEC) -> _Doc | None:
+               not_this: str = NOT_A_SPEC, kind: str = "spec") -> _Doc | None:
     """The file's data and the position of every value, or None with the problems in
     ``errors``. ``looks_like`` tells a file of this kind (a spec by default) from any other
     YAML, which is named with ``not_this`` and never listed."""
     looks_like = looks_like or _spec_like
-    text = _read_text(path, errors)
+    text = _read_text(path, errors, kind)
     if text is None:
         return None
     try:
-        node = _compose(text, path)  # raises ReaderError for unprintable characters
+        node = _compose(text, path, kind)  # raises ReaderError for unprintable characters
         walk_errors: list[SpecError] = []
         locator = Locator(path)
         if node is not None:
-            _Walker(path, locator, walk_errors).walk(node, ())
+            _Walker(path, locator, walk_errors, kind).walk(node, ())
             # The node graph is small and shared once walked; the constructor keeps aliases
             # shared, so the data is as small as the graph.
             constructor = yaml.SafeLoader("")
@@ -654,8 +668,9 @@ class _Walker:
     """Records where each value sits, and refuses alias bombs, cycles and deep nesting before
     anything expands the graph."""
 
-    def __init__(self, file: Path, loc: Locator, errors: list[SpecError]) -> None:
-        self.file, self.loc, self.errors = file, loc, errors
+    def __init__(self, file: Path, loc: Locator, errors: list[SpecError],
+                 kind: str = "spec") -> None:
+        self.file, self.loc, self.errors, self.kind = file, loc, errors, kind
         self.seen: set[int] = set()
         self.visits = 0
         self.on_path: set[int] = set()
@@ -682,7 +697,7 @@ class _Walker:
                               "nodes", "write the values out or use fewer aliases")
         if len(path) > MAX_YAML_DEPTH:
             raise self.refuse(node, f"the YAML nests deeper than {MAX_YAML_DEPTH} levels",
-                              "a spec is a few levels deep; flatten it")
+                              _FILE_HINTS[self.kind]["depth"])
         if id(node) in self.on_path:
             raise self.refuse(node, "a YAML alias refers to a collection that contains it",
                               "write the values out")

@@ -121,9 +121,15 @@ class Deployment:
                 if any(matches(pattern, n, tags) for n, tags in engines.items()):
                     continue
                 loc = t.pattern_where[i] if i < len(t.pattern_where) else t.where
-                close = difflib.get_close_matches(pattern, known, n=1, cutoff=0.6)
-                hint = (f"did you mean '{close[0]}'?" if close else
-                        f"engines in the records: {', '.join(known[:20]) or 'none'}")
+                if pattern.startswith("tag:"):
+                    tags = sorted({f"tag:{tag}" for ts in engines.values() for tag in ts})
+                    close = difflib.get_close_matches(pattern, tags, n=1, cutoff=0.6)
+                    hint = (f"did you mean '{close[0]}'?" if close else
+                            f"tags in the records: {', '.join(tags[:20]) or 'none'}")
+                else:
+                    close = difflib.get_close_matches(pattern, known, n=1, cutoff=0.6)
+                    hint = (f"did you mean '{close[0]}'?" if close else
+                            f"engines in the records: {', '.join(known[:20]) or 'none'}")
                 out.append(SpecError(f"{excerpt(pattern)} names no engine in the records",
                                      path=loc.path if loc else self.path,
                                      line=loc.line if loc else None,
@@ -331,7 +337,8 @@ def load_deployment(path: Path | str) -> Deployment:
     """The targets of a deployment file; :class:`SpecErrors` with every problem, each located."""
     path = Path(path)
     errors: list[SpecError] = []
-    doc = read_yaml_document(path, errors, looks_like=_looks_like, not_this=NOT_A_DEPLOYMENT)
+    doc = read_yaml_document(path, errors, looks_like=_looks_like, not_this=NOT_A_DEPLOYMENT,
+                             kind="deployment file")
     if doc is None:
         raise SpecErrors(errors)
     reader = _Reader(path, doc.locator)
