@@ -56,18 +56,54 @@ ARCHITECTURE_KEYS = tuple(a.key for a in ARCHITECTURES)
 class Runtime:
     """One runtime release line and what its NVIDIA support matrix says about it.
 
-    ``architectures`` is None where no cited source lists them. ``default_targets`` are the
-    compute capabilities a TensorRT-RTX engine is compiled for when the spec names none.
+    ``default_targets`` are the compute capabilities a TensorRT-RTX engine is compiled for when
+    the spec names none. Which architectures a release supports is ``ARCH_SUPPORT``'s (one
+    table for the matrix and the deployment verdicts).
     """
 
     backend: str  # "tensorrt" | "tensorrt-rtx"
     version: str  # "1.7", "10.14.1": matched as a prefix of the record's version
     cuda: str | None
     min_driver: str | None
-    architectures: tuple[str, ...] | None
     sources: tuple[str, ...]
     default_targets: tuple[str, ...] = ()
     note: str = ""
+
+    @property
+    def all_sources(self) -> tuple[str, ...]:
+        """This row's sources, then those of the CUDA_BUILDS and ARCH_SUPPORT rows its page
+        cells come from."""
+        rows = [releases_row(table, self.backend, _v(self.version))
+                for table in (CUDA_BUILDS, ARCH_SUPPORT)]
+        extra = [s for r in rows if r is not None for s in r.sources]
+        if isinstance(rows[0], CudaBuilds):
+            extra.append(CUDA_COMPAT_URL)
+        return tuple(dict.fromkeys((*self.sources, *extra)))
+
+    @property
+    def cuda_text(self) -> str | None:
+        """The CUDA builds of this release (CUDA_BUILDS), then what its matrix says."""
+        row = releases_row(CUDA_BUILDS, self.backend, _v(self.version))
+        builds = (", ".join(f"{m}.x" for m in row.majors) + " builds"
+                  if isinstance(row, CudaBuilds) else None)
+        return "; ".join(t for t in (builds, self.cuda) if t) or None
+
+    @property
+    def min_driver_text(self) -> str | None:
+        """The minimum driver of each CUDA build (MIN_DRIVER_FOR_CUDA), or the row's text."""
+        row = releases_row(CUDA_BUILDS, self.backend, _v(self.version))
+        if not isinstance(row, CudaBuilds):
+            return self.min_driver
+        return "; ".join(f">= {MIN_DRIVER_FOR_CUDA[m]} (CUDA {m}.x build)" for m in row.majors)
+
+    @property
+    def architectures(self) -> tuple[str, ...] | None:
+        """The keys (sm86) of the compute capabilities ARCH_SUPPORT lists for this release;
+        None where no cited source lists them."""
+        row = releases_row(ARCH_SUPPORT, self.backend, _v(self.version))
+        if not isinstance(row, ArchSupport):
+            return None
+        return tuple("sm" + cc.replace(".", "") for cc in row.supported)
 
     @property
     def display(self) -> str:
@@ -77,7 +113,7 @@ class Runtime:
 
 RUNTIMES: tuple[Runtime, ...] = (
     Runtime(
-        "tensorrt-rtx", "1.0", None, None, ("sm75", "sm86", "sm89", "sm120"),
+        "tensorrt-rtx", "1.0", None, None,
         ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
          "support-matrix-1/1.0.html",),
         default_targets=("sm86", "sm89", "sm120"),
@@ -86,9 +122,7 @@ RUNTIMES: tuple[Runtime, ...] = (
     ),
     Runtime(
         "tensorrt-rtx", "1.4", "12.9 or later (separate CUDA 12.x and 13.x packages)",
-        f">= {MIN_DRIVER_FOR_CUDA['12']} (CUDA 12.x package); >= {MIN_DRIVER_FOR_CUDA['13']} "
-        "(CUDA 13.x package)",
-        ("sm75", "sm86", "sm89", "sm120"),
+        None,
         ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
          "support-matrix-1/1.4.html",
          "https://docs.nvidia.com/deeplearning/tensorrt-rtx/1.4/installing-tensorrt-rtx/"
@@ -97,15 +131,15 @@ RUNTIMES: tuple[Runtime, ...] = (
         default_targets=("sm86", "sm89", "sm120"),
     ),
     Runtime(
-        "tensorrt-rtx", "1.5", None, None, ("sm75", "sm86", "sm89", "sm120", "sm121"),
+        "tensorrt-rtx", "1.5", None, None,
         ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
          "support-matrix-1/1.5.html",),
         default_targets=("sm86", "sm89", "sm120"),
         note="adds compute capability 12.1 (GB10)",
     ),
     Runtime(
-        "tensorrt-rtx", "1.7", "13.x (the tensorrt-rtx-cu13 wheel this project installs)",
-        f">= {MIN_DRIVER_FOR_CUDA['13']}", ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121"),
+        "tensorrt-rtx", "1.7", "this project installs the tensorrt-rtx-cu13 wheel",
+        None,
         ("measured: tensorrt_rtx 1.7.1 ComputeCapability has SM75, SM80, SM86, SM89, SM120, "
          "SM121 and no SM90 or SM100",
          "https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/inference-library/"
@@ -116,21 +150,19 @@ RUNTIMES: tuple[Runtime, ...] = (
              "needs an explicit target",
     ),
     Runtime(
-        "tensorrt", "8.6", "11.0 update 1 to 12.1 update 1 (Linux x86-64)", None, None,
+        "tensorrt", "8.6", "11.0 update 1 to 12.1 update 1 (Linux x86-64)", None,
         ("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-861/support-matrix/"
          "index.html",),
-        note=f"driver depends on which CUDA build is used (11.x: >= {MIN_DRIVER_FOR_CUDA['11']}, "
-             f"12.x: >= {MIN_DRIVER_FOR_CUDA['12']})",
+        note="the driver depends on which CUDA build is used",
     ),
     Runtime(
         "tensorrt", "10.1", "12.0 update 1 to 12.4 update 1, and 11.8", None,
-        ("sm75", "sm80", "sm86", "sm89", "sm90"),
         (_TRT_101_MATRIX, CUDA_COMPAT_URL),
         note="compiled for SM 7.0 and higher; Blackwell is not in this release's matrix",
     ),
     Runtime(
-        "tensorrt", "10.14", "13.0 update 2 (the first CUDA the support matrix lists)",
-        f">= {MIN_DRIVER_FOR_CUDA['13']} (CUDA 13.x build)", None,
+        "tensorrt", "10.14", "13.0 update 2 is the first CUDA its support matrix lists",
+        None,
         ("https://docs.nvidia.com/deeplearning/tensorrt/latest/getting-started/"
          "support-matrix-10/10.14.1.html", CUDA_COMPAT_URL),
     ),

@@ -66,7 +66,13 @@ class Runtime:
 
     @property
     def release(self) -> tuple[int, ...]:
-        return tuple(int(p) for p in self.version.split("."))
+        """The version's leading numbers: (10, 13, 3); () for "unknown"."""
+        out = []
+        for part in self.version.split("."):
+            if not part.isdigit():
+                break
+            out.append(int(part))
+        return tuple(out)
 
     def __str__(self) -> str:
         return f"{self.flavour} {self.version}"

@@ -1,7 +1,8 @@
 """Where each engine runs: engines × GPU architectures, each cell with its reason.
 
-The facts about runtimes live in ``data.py`` (each row cites its source); this module
-only applies them to records. Three things decide a cell:
+The facts about runtimes live in ``data.py`` (each row cites its source); a cell is the
+deployment rules of ``verdicts.py`` that concern the GPU, for a target running the release that
+built the engine. Three things decide a cell:
 
 1. Does the runtime that built the engine support the architecture at all? (TensorRT-RTX has
    no Hopper support, so no RTX engine runs on sm90.)
@@ -14,6 +15,7 @@ only applies them to records. Three things decide a cell:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,8 +25,13 @@ from trtdoc.compat.data import (
     RTX_TARGETS_URL,
     RUNTIMES,
     TENSORRT_PORTABILITY_URL,
+    Architecture,
     Runtime,
 )
+from trtdoc.compat.deploy import Runtime as DeployRuntime
+from trtdoc.compat.deploy import Target
+from trtdoc.compat.gpus import find_gpu
+from trtdoc.compat.verdicts import Plan, check_architecture, check_hardware, check_targets
 from trtdoc.record import EngineRecord
 
 YES = "✓"
@@ -109,50 +116,27 @@ def compiled_targets(record: EngineRecord) -> tuple[tuple[str, ...], str]:
     return (), "default targets"
 
 
-def _rtx_cells(record: EngineRecord, row: Runtime | None) -> tuple[tuple[str, ...], str,
-                                                                   tuple[Cell, ...]]:
-    targets, source = compiled_targets(record)
-    defaulted = not targets
-    if defaulted and row is not None:
-        targets = row.default_targets
-    cells = []
-    for arch in ARCHITECTURES:
-        if row is not None and row.architectures is not None \
-                and arch.key not in row.architectures:
-            cells.append(Cell(arch.key, NO,
-                              f"{_display(row.backend)} has no {arch.family} {arch.key} support"))
-        elif arch.key in targets:
-            how = " (default targets)" if defaulted else ""
-            cells.append(Cell(arch.key, YES, f"compiled for {arch.key}{how}"))
-        elif defaulted and row is None:
-            cells.append(Cell(arch.key, UNKNOWN, "default targets of this version not known"))
-        else:
-            cells.append(Cell(arch.key, NO, "not among the targets"))
-    return targets, source if not defaulted else "default targets", tuple(cells)
-
-
-def _trt_cells(record: EngineRecord, row: Runtime | None) -> tuple[str, tuple[Cell, ...]]:
-    level = _setting(record, "hardware_compatibility")
-    if level is None and record.spec:
-        level = record.spec.get("hardware_compatibility")
-    cells = []
-    for arch in ARCHITECTURES:
-        supported = row is not None and row.architectures is not None
-        if supported and row is not None and row.architectures is not None \
-                and arch.key not in row.architectures:
-            cells.append(Cell(arch.key, NO, f"{row.display} does not list {arch.family}"))
-        elif level == "ampere+":
-            if arch.key == "sm75":
-                cells.append(Cell(arch.key, NO, "ampere+ starts at Ampere"))
-            else:
-                cells.append(Cell(arch.key, YES if supported else UNKNOWN,
-                                  "hardware compatibility ampere+" if supported else
-                                  "ampere+, but this version's GPUs are not known"))
-        else:
-            cells.append(Cell(arch.key, UNKNOWN, "build GPU not recorded"))
-    how = ("hardware compatibility ampere+" if level == "ampere+"
-           else "the build GPU (not recorded)")
-    return how, tuple(cells)
+def _cell(plan: Plan, arch: Architecture) -> Cell:
+    """One engine on one architecture, by the deployment rules that concern the GPU (the
+    runtime is the release that built the plan; drivers are a deployment's question)."""
+    target = Target(arch.key, find_gpu(arch.key), DeployRuntime(plan.flavour, plan.version))
+    row = runtime_for(plan.flavour, plan.version)
+    defaulted = (plan.flavour == "tensorrt-rtx" and not plan.compute_capabilities
+                 and row is not None and bool(row.default_targets))
+    if defaulted and row is not None:  # no header and no targets: the release's defaults
+        plan = dataclasses.replace(plan, compute_capabilities=row.default_targets)
+    checks = [c for check in (check_architecture, check_targets, check_hardware)
+              if (c := check(plan, target)) is not None]
+    if defaulted:
+        checks = [dataclasses.replace(c, reason=c.reason + " (default targets)")
+                  if c.rule == "rtx-targets" else c for c in checks]
+    for outcome, status in (("fails", NO), ("unknown", UNKNOWN)):
+        deciding = [c for c in checks if c.outcome == outcome]
+        if deciding:
+            return Cell(arch.key, status, deciding[0].reason)
+    best = next((c for c in checks if c.rule in ("rtx-targets", "hardware-compatibility")),
+                checks[0])
+    return Cell(arch.key, YES, best.reason)
 
 
 def _other_versions(record: EngineRecord) -> str:
@@ -164,14 +148,24 @@ def _other_versions(record: EngineRecord) -> str:
 
 
 def engine_compat(record: EngineRecord) -> EngineCompat:
-    """The compatibility row of one record."""
+    """The compatibility row of one record: a cell per architecture, from the same rules as
+    ``trtdoc compat --deploy``."""
     row = runtime_for(record.backend, record.backend_version)
     runtime = f"{_display(record.backend)} {record.backend_version}"
+    plan = Plan.from_record(record)
+    cells = tuple(_cell(plan, arch) for arch in ARCHITECTURES)
     if record.backend == "tensorrt-rtx":
-        targets, source, cells = _rtx_cells(record, row)
+        targets, source = compiled_targets(record)
+        if not targets and row is not None:
+            targets, source = row.default_targets, "default targets"
         return EngineCompat(record.name, runtime, row, targets, source,
                             _other_versions(record), cells)
-    how, cells = _trt_cells(record, row)
+    level = _setting(record, "hardware_compatibility")
+    if level is None and record.spec:
+        level = record.spec.get("hardware_compatibility")
+    how = ("hardware compatibility ampere+" if level == "ampere+"
+           else f"the build GPU ({record.host.compute_capability})"
+           if record.host.compute_capability else "the build GPU (not recorded)")
     return EngineCompat(record.name, runtime, row, (), how, _other_versions(record), cells)
 
 

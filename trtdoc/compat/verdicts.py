@@ -57,11 +57,15 @@ class Plan:
         vc = setting("version_compatible")
         level = setting("hardware_compatibility")
         tags = spec.get("tags") or ()
+        # The header is the truth; without one (an import), the targets the build applied.
+        targets = tuple(header.compute_capabilities) if header else ()
+        if not targets and isinstance(setting("targets"), (list, tuple)):
+            targets = tuple(str(t) for t in setting("targets"))
         return cls(
             name=record.name,
             flavour=header.backend if header is not None else record.backend,
             version=header.version if header is not None else record.backend_version,
-            compute_capabilities=tuple(header.compute_capabilities) if header else (),
+            compute_capabilities=targets,
             version_compatible=vc if isinstance(vc, bool) else None,
             hardware_compatibility=level if isinstance(level, str) else None,
             build_compute_capability=record.host.compute_capability,
@@ -237,6 +241,9 @@ def check_architecture(plan: Plan, target: Target) -> Check | None:
         return Check("architecture", FAILS, f"TensorRT-RTX runs on x86-64 Linux and Windows; "
                      f"{gpu.display} is a Jetson module", "deploy TensorRT from JetPack there",
                      (data.RTX_PLATFORMS_URL,))
+    if not target.runtime.release:
+        return Check("architecture", UNKNOWN, f"the {_flavour_name(flavour)} version is not "
+                     "known, so neither are the GPUs it supports", "record the version", ())
     row = data.releases_row(data.ARCH_SUPPORT, flavour, target.runtime.release)
     if row is None:
         return Check("architecture", UNKNOWN, f"no cited source lists the GPUs {name} supports",
