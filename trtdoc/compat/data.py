@@ -254,8 +254,17 @@ VERSION_COMPAT_ACROSS_MAJORS = frozenset({(8, 10), (10, 11)})
 AMPERE = (8, 0)
 
 
-def _v(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("."))
+def version_parts(version: str) -> tuple[int, ...]:
+    """A version's leading numbers: "10.13.3.9" → (10, 13, 3, 9); "unknown" → ()."""
+    out = []
+    for part in version.split("."):
+        if not part.isdigit():
+            break
+        out.append(int(part))
+    return tuple(out)
+
+
+_v = version_parts
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA
+from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA, version_parts
 from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
 from trtdoc.spec import (
@@ -67,12 +67,7 @@ class Runtime:
     @property
     def release(self) -> tuple[int, ...]:
         """The version's leading numbers: (10, 13, 3); () for "unknown"."""
-        out = []
-        for part in self.version.split("."):
-            if not part.isdigit():
-                break
-            out.append(int(part))
-        return tuple(out)
+        return version_parts(self.version)
 
     def __str__(self) -> str:
         return f"{self.flavour} {self.version}"

@@ -27,6 +27,7 @@ from trtdoc.compat.data import (
     TENSORRT_PORTABILITY_URL,
     Architecture,
     Runtime,
+    version_parts,
 )
 from trtdoc.compat.deploy import Runtime as DeployRuntime
 from trtdoc.compat.deploy import Target
@@ -65,24 +66,15 @@ class EngineCompat:
     cells: tuple[Cell, ...]
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    out = []
-    for part in version.split("."):
-        if not part.isdigit():
-            break
-        out.append(int(part))
-    return tuple(out)
-
-
 def runtime_for(backend: str, version: str) -> Runtime | None:
     """The data row that best matches ``backend`` at ``version`` (longest version prefix)."""
-    want = _version_key(version)
+    want = version_parts(version)
     best: Runtime | None = None
     best_len = 0
     for row in RUNTIMES:
         if row.backend != backend:
             continue
-        key = _version_key(row.version)
+        key = version_parts(row.version)
         if key and want[: len(key)] == key and len(key) > best_len:
             best, best_len = row, len(key)
     return best

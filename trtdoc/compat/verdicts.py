@@ -79,7 +79,7 @@ class Plan:
 
     @property
     def release(self) -> tuple[int, ...]:
-        return _parts(self.version)
+        return data.version_parts(self.version)
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,6 @@ class Verdict:
         return {"target": self.target, "engine": self.engine, "verdict": self.verdict,
                 "rule": self.rule, "reason": self.reason, "fix": self.fix,
                 "sources": list(self.sources), "checks": [c.to_dict() for c in self.checks]}
-
-
-def _parts(version: str) -> tuple[int, ...]:
-    out = []
-    for part in version.split("."):
-        if not part.isdigit():
-            break
-        out.append(int(part))
-    return tuple(out)
 
 
 def _dotted(parts: Sequence[int]) -> str:
