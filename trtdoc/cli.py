@@ -259,7 +259,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
             result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
                                on_event=progress,
                                on_published=_PagesFollow(ui, outputs, site, templates,
-                                                         deployment))
+                                                         deployment),
+                               publish_last=False)  # the render below follows it
         _report_build(ui, result)
         render_failed = _render(ui, outputs, site, templates, dry_run=False,
                                 strict=False, deployment=deployment) is None

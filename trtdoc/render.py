@@ -216,6 +216,20 @@ def _percent(value: Any) -> str:
     return shown(lambda v: f"{v:.1f}%", value, none=False) if value is not None else ""
 
 
+def environment(templates_dir: Path | None = None) -> jinja2.Environment:
+    """The environment for ``templates_dir``, made once per process and folder: its compiled
+    templates are reused by every render of a build (Jinja's auto_reload still notices an edited
+    template by its mtime)."""
+    key = str(Path(templates_dir).resolve()) if templates_dir is not None else None
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = _ENVIRONMENTS.setdefault(key, make_environment(templates_dir))
+    return env
+
+
+_ENVIRONMENTS: dict[str | None, jinja2.Environment] = {}
+
+
 def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment: the user's templates first, then the shipped ones."""
     loaders: list[jinja2.BaseLoader] = []
@@ -865,7 +879,7 @@ def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
     (engine, target) pair to the compatibility page and the engine pages; None leaves both as
     they are without one.
     """
-    env = make_environment(templates_dir)
+    env = environment(templates_dir)
     pages = _site_pages(list(records), env, previous or {}, gates or {}, deployment)
     return {Path(site_dir) / rel: data for rel, data in sorted(pages.items())}
 
