@@ -908,6 +908,59 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="trtdoc-parent-watch").start()
 
 
+def _warm_worker(backend: str) -> None:
+    """Import what a build needs, so that the first build in this worker does not wait for
+    it (run while the parent is still planning)."""
+    from trtdoc.backends import BACKENDS
+    from trtdoc.header import engine_facts_from_header  # noqa: F401
+    from trtdoc.inspect import inspection_from_build_log  # noqa: F401
+
+    with contextlib.suppress(Exception):  # the build reports a backend that cannot load
+        import_backend(BACKENDS[backend])
+
+
+class _Workers:
+    """``--jobs`` worker processes, started (and importing TensorRT) as soon as a run may need
+    them, so that their start-up overlaps the planning (hashing models, reading records)
+    instead of delaying the first build. Events of their builds are pumped to ``on_event``."""
+
+    def __init__(self, jobs: int, on_event: OnEvent | None, backend: str) -> None:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.on_event = on_event
+        self.queue = ctx.Queue() if on_event else None
+        self.stop = threading.Event()
+        self.pumper = (threading.Thread(target=self._pump, daemon=True)
+                       if self.queue is not None else None)
+        if self.pumper:
+            self.pumper.start()
+        self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
+                                           initializer=_init_worker,
+                                           initargs=(self.queue, os.getpid()))
+        self.warming = [self.pool.submit(_warm_worker, backend) for _ in range(jobs)]
+
+    def _pump(self) -> None:
+        queue = self.queue
+        while not self.stop.is_set() or (queue is not None and not queue.empty()):
+            try:
+                event = queue.get(timeout=0.1)  # type: ignore[union-attr]
+            except Exception:
+                continue
+            self.on_event(event)  # type: ignore[misc]
+
+    def close(self) -> None:
+        try:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.stop.set()
+            if self.pumper:
+                self.pumper.join(timeout=5)
+            if self.queue is not None:
+                self.queue.close()
+
+
 def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
             choice: BackendChoice) -> Outcome:
     return _run_one(item, paths, key, model_sha, choice,
@@ -963,14 +1016,25 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
         good = [g for g in good if g.spec.name in only]
     with build_lock(paths), digest_cache(paths.cache / "model-digests.json",
                                          trusted=not force):
-        todo: list[_Plan] = []
-        for item in good:
-            outcome, plan = _decide(item, paths, force)
-            if outcome is not None:
-                outcomes.append(outcome)
-            if plan is not None:
-                todo.append(plan)
-        outcomes.extend(_execute(todo, paths, jobs, on_event, on_published, publish_last))
+        # Workers start now when --force means every engine builds (else only once planning
+        # finds more than one to build: a no-op run must not pay for them).
+        workers = (_Workers(jobs, on_event, _likely_backend(good))
+                   if jobs > 1 and force and len(good) > 1 else None)
+        try:
+            todo: list[_Plan] = []
+            for item in good:
+                outcome, plan = _decide(item, paths, force)
+                if outcome is not None:
+                    outcomes.append(outcome)
+                if plan is not None:
+                    todo.append(plan)
+            if workers is None and jobs > 1 and len(todo) > 1:
+                workers = _Workers(jobs, on_event, todo[0].choice.name)
+            outcomes.extend(_execute(todo, paths, jobs, on_event, on_published, publish_last,
+                                     workers))
+        finally:
+            if workers is not None:
+                workers.close()
         if not only:
             outcomes.extend(_remove_orphans(spec_paths, every, spec_errors, paths))
         _collect_engines(paths, {sha for o in outcomes for sha in o.released})
@@ -1143,10 +1207,16 @@ def _collect_engines(paths: OutputPaths, released: set[str]) -> None:
 _PUBLISHED = ("built", "reproduced")
 
 
+def _likely_backend(good: Sequence[LoadedSpec]) -> str:
+    """The backend the first spec will most likely build with (for warming workers)."""
+    requested = good[0].spec.backend if good else "auto"
+    return "tensorrt-rtx" if requested == "auto" else requested
+
+
 def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
              on_event: OnEvent | None,
              on_published: Callable[[], None] | None = None,
-             publish_last: bool = True) -> list[Outcome]:
+             publish_last: bool = True, workers: _Workers | None = None) -> list[Outcome]:
     if not todo:
         return []
 
@@ -1163,51 +1233,25 @@ def _execute(todo: Sequence[_Plan], paths: OutputPaths, jobs: int,
             outcome = _run_one(p.item, paths, p.key, p.model_sha, p.choice, on_event)
             out.append(published(outcome) if publish_last or i < len(todo) - 1 else outcome)
         return out
-    # Imported here: a serial build, the common case, does not pay for them.
     import concurrent.futures as cf
-    import multiprocessing
 
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue() if on_event else None
-    stop = threading.Event()
-
-    def pump() -> None:
-        while not stop.is_set() or (queue is not None and not queue.empty()):
-            try:
-                event = queue.get(timeout=0.1)  # type: ignore[union-attr]
-            except Exception:
-                continue
-            on_event(event)  # type: ignore[misc]
-
-    pumper = threading.Thread(target=pump, daemon=True) if queue is not None else None
-    if pumper:
-        pumper.start()
+    assert workers is not None, "more than one engine to build with --jobs > 1 has workers"
     # Longest builds first (as long as they took last time; unknown ones count as long), so
     # that no worker is left with a long build while the other has nothing to do.
     longest_first = sorted(todo, key=lambda p: -(p.previous.build_seconds or 1e9)
                            if p.previous is not None else -1e9)
     results: list[Outcome] = []
-    try:
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                    initargs=(queue, os.getpid())) as pool:
-            futures = {pool.submit(_worker, p.item, paths, p.key, p.model_sha, p.choice): p
-                       for p in longest_first}
-            for fut in cf.as_completed(futures):
-                p = futures[fut]
-                try:
-                    results.append(published(fut.result()))
-                except cf.process.BrokenProcessPool as exc:
-                    results.append(Outcome(p.item.spec.name, "failed", 0.0,
-                                           f"{display_path(p.item.spec.source)}: the build "
-                                           f"process died ({exc}); run it alone with --jobs 1 "
-                                           "to see the builder's last words",
-                                           p.item.spec.source))
-    finally:
-        stop.set()
-        if pumper:
-            pumper.join(timeout=5)
-        if queue is not None:
-            queue.close()
+    futures = {workers.pool.submit(_worker, p.item, paths, p.key, p.model_sha, p.choice): p
+               for p in longest_first}
+    for fut in cf.as_completed(futures):
+        p = futures[fut]
+        try:
+            results.append(published(fut.result()))
+        except cf.process.BrokenProcessPool as exc:
+            results.append(Outcome(p.item.spec.name, "failed", 0.0,
+                                   f"{display_path(p.item.spec.source)}: the build "
+                                   f"process died ({exc}); run it alone with --jobs 1 "
+                                   "to see the builder's last words", p.item.spec.source))
     return results
 
 
