@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from trtdoc._dist import dist_version
 
-try:
-    __version__ = version("trtdoc")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0+unknown"
+# None when running from a checkout that was never installed.
+__version__ = dist_version("trtdoc") or "0.0.0+unknown"

@@ -41,10 +41,10 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trtdoc._dist import dist_version
 from trtdoc.errors import BuildError, display_path
 
 if TYPE_CHECKING:
@@ -598,10 +598,7 @@ def random_samples(model: Path, shapes: Mapping[str, Sequence[int]] | None, *, c
 
 
 def _tool_version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
+    return dist_version(dist) or "not installed"
 
 
 def recipe_key(precision: str) -> str:

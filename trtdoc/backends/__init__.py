@@ -9,12 +9,12 @@ that differs lives in ``Backend`` subclasses in ``tensorrt.py`` and ``tensorrt_r
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 import re
 from dataclasses import dataclass
 from types import ModuleType
 
+from trtdoc._dist import dist_version
 from trtdoc.backends.base import Backend
 from trtdoc.backends.cuda import cuda_device_status
 from trtdoc.backends.tensorrt import TensorRTBackend
@@ -46,10 +46,9 @@ def installed_version(backend: Backend) -> str | None:
     if importlib.util.find_spec(backend.module_name) is None:
         return None
     for dist in backend.distributions:
-        try:
-            return importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+        version = dist_version(dist)
+        if version is not None:
+            return version
     return "unknown"
 
 
@@ -64,11 +63,8 @@ def installed_cuda(backend: Backend, version: str) -> str | None:
         if re.search(r"_cu\d+$", base):
             continue
         for major in CUDA_MAJORS:
-            try:
-                if importlib.metadata.version(f"{base}_cu{major}") == version:
-                    majors.add(major)
-            except importlib.metadata.PackageNotFoundError:
-                continue
+            if dist_version(f"{base}_cu{major}") == version:
+                majors.add(major)
     return majors.pop() if len(majors) == 1 else None
 
 
