@@ -137,14 +137,18 @@ def test_a_file_over_the_size_limit_is_not_read(here):
     with big.open("wb") as f:  # sparse: no disk used, and nothing is read
         f.truncate(MAX_EXPORT_BYTES + 1)
     refused(run("big.json", "--name", "x"),
-            "error: big.json: the layer information is 536,870,913 bytes; trtdoc reads at most "
-            "536,870,912 (512 MiB)")
+            "error: big.json: the layer information is 2,147,483,649 bytes; trtdoc reads at "
+            "most 2,147,483,648 (2 GiB)")
 
 
-def test_too_many_layers(here):
+def test_too_many_layers(here, monkeypatch):
+    # 10^6 layers must import (issue 13); twice that is refused. The limit is lowered here
+    # only so the test need not write 2,000,001 layers: the layers are counted as they stream,
+    # so the refusal comes at the first one past the limit, whatever the limit is.
+    assert MAX_LAYERS == 2_000_000
+    monkeypatch.setattr("trtdoc.inspect.MAX_LAYERS", 1000)
     layer = {"Name": "l", "LayerType": "Reformat", "Inputs": [], "Outputs": []}
-    (here / "many.json").write_text(json.dumps({"Layers": [layer] * (MAX_LAYERS + 1)}),
-                                    encoding="utf-8")
+    (here / "many.json").write_text(json.dumps({"Layers": [layer] * 1001}), encoding="utf-8")
     refused(run("many.json", "--name", "x"),
-            "error: many.json: the engine information lists 100,001 layers; trtdoc reads at "
-            "most 100,000")
+            "error: many.json: the engine information lists over 1,000 layers; trtdoc reads at "
+            "most 1,000")

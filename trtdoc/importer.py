@@ -10,6 +10,7 @@ is stated from them instead (the page's precision is their precision mix, see
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -32,10 +33,12 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
     for path, what in ((model, "--model"), (engine, "--engine")):
         if path is not None:
             _regular_file(path, what)
-    inspection = inspection_from_trtexec(layer_info, profile)
+    # Hashed as the parser reads it: a 10^6-layer export is about 850 MiB, read once.
+    sha256 = hashlib.sha256()
+    inspection = inspection_from_trtexec(layer_info, profile, sha256=sha256)
     header = engine_facts_from_header(engine) if engine is not None else None
     version = header.version if header is not None else backend_version
-    digest = file_sha256(layer_info)
+    digest = sha256.hexdigest()
     not_run = [NotRun("trtdoc build", "imported from trtexec exports; the spec and builder "
                       "settings that made this engine are not known")]
     if profile is None:

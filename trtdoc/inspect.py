@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import errno
 import functools
+import gc
 import json
+import math
 import os
 import re
 import stat
@@ -1003,11 +1005,175 @@ def _finish(source: str, layers: Sequence[Layer], io: Sequence[IOTensor], memory
 # --------------------------------------------------------------------------------------------
 # IEngineInspector JSON (and trtexec --exportLayerInfo, which is the same)
 # --------------------------------------------------------------------------------------------
+# Exports of huge engines (10^6 layers, near 1 GB of JSON) are read as a stream: the file in
+# chunks, the top-level object walked here, and each layer decoded alone by json's C scanner
+# and turned into a Layer at once. Decoding the whole file first held the text, a dict per
+# layer and tensor, and then the Layers: 8 GB for 10^6 layers.
+_CHUNK = 1 << 20
+# The largest single JSON value read whole: one layer, the I/O tensor list, or any other key's
+# value (a real layer is under 10 KB; TensorRT truncates Metadata at 4,000 characters).
+MAX_JSON_VALUE_CHARS = 64 << 20
+_WS = re.compile(r"[ \t\n\r]*")
+_SCAN = json.JSONDecoder().raw_decode
+# Interning tables are cleared past this many entries, so hostile input cannot grow them.
+_INTERN_LIMIT = 1 << 16
+
+
+class _JsonStream:
+    """A JSON text read in chunks, for walking its top level by hand.
+
+    ``value()`` decodes the next whole value with json's C scanner. Errors read as
+    ``json.loads`` words them (with the line, column and character of the whole text), so a
+    file gives the same one line whether it is read here or at once.
+    """
+
+    def __init__(self, what: str, path: Path | str | None, *, f: Any = None, text: str = "",
+                 limit: int = 0, sha256: Any = None, file_what: str | None = None) -> None:
+        import codecs
+
+        # What the text is called in JSON errors, and what the file is in reading errors.
+        self.what, self.file_what, self.path = what, file_what or what, path
+        self._f, self._limit, self._sha256 = f, limit, sha256
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._read = 0  # bytes read from the file
+        self.buf, self.pos = text, 0
+        self.eof = f is None
+        self._base = self._lines = self._col0 = 0  # where buf starts in the whole text
+
+    def _fill(self) -> None:
+        if self.pos > _CHUNK:  # drop what was read, keeping the count of lines for errors
+            head = self.buf[:self.pos]
+            newlines = head.count("\n")
+            self._col0 = (self.pos - head.rfind("\n") - 1) if newlines else self._col0 + self.pos
+            self._lines += newlines
+            self._base += self.pos
+            self.buf, self.pos = self.buf[self.pos:], 0
+        raw = self._f.read(_CHUNK)
+        pending = len(self._decoder.getstate()[0])
+        start = self._read - pending
+        self._read += len(raw)
+        if self._read > self._limit:
+            raise InspectError(f"the {self.file_what} is over {self._limit:,} bytes; trtdoc "
+                               f"reads at most {self._limit:,} ({_size(self._limit)})",
+                               source=self.path)
+        if self._sha256 is not None:
+            self._sha256.update(raw)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            raise InspectError(f"the {self.file_what} is not UTF-8 text (byte "
+                               f"0x{exc.object[exc.start]:02x} at offset {start + exc.start})",
+                               source=self.path) from None
+        self.eof = not raw
+        self.buf += text
+
+    def error(self, message: str, pos: int | None = None) -> InspectError:
+        """``message`` at ``pos`` in buf (default: here), as json.loads words it."""
+        pos = self.pos if pos is None else pos
+        line = self._lines + self.buf.count("\n", 0, pos) + 1
+        last = self.buf.rfind("\n", 0, pos)
+        col = pos - last if last >= 0 else self._col0 + pos + 1
+        return InspectError(f"the {self.what} is not JSON ({message}: line {line} column {col} "
+                            f"(char {self._base + pos}))", source=self.path)
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end), without taking it."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf) or self.eof:
+                return self.buf[self.pos:self.pos + 1]
+            self._fill()
+
+    def take(self, char: str, message: str) -> None:
+        if self.peek() != char:
+            raise self.error(message)
+        self.pos += 1
+
+    def value(self) -> Any:
+        """The next JSON value, decoded."""
+        self.peek()
+        while True:
+            try:
+                value, end = _SCAN(self.buf, self.pos)
+                # A number (or literal) that ends where the buffer does may go on in the file.
+                if end < len(self.buf) or self.eof:
+                    self.pos = end
+                    return value
+            except RecursionError:  # "[" * 100000: the scanner recurses per level
+                raise InspectError(f"the {self.what} is nested too deeply to be read",
+                                   source=self.path) from None
+            except json.JSONDecodeError as exc:
+                # Incomplete input fails at its end (or in a string that runs past it); any
+                # other failure is the file's.
+                incomplete = (exc.pos >= len(self.buf) - 6
+                              or exc.msg.startswith("Unterminated string"))
+                if self.eof or not incomplete:
+                    raise self.error(exc.msg, exc.pos) from None
+            if len(self.buf) - self.pos > MAX_JSON_VALUE_CHARS:
+                raise InspectError(
+                    f"the {self.what} holds a single JSON value of over "
+                    f"{MAX_JSON_VALUE_CHARS:,} characters (at character {self._base + self.pos:,}"
+                    "); trtdoc reads no larger value", source=self.path)
+            self._fill()
+
+    def items(self, limit: int, too_many: Callable[[], str]) -> Iterator[Any]:
+        """The elements of the array that starts here, one by one; past ``limit`` elements
+        this raises with the message ``too_many()``."""
+        self.take("[", "Expecting value")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        n = 0
+        while True:
+            n += 1
+            if n > limit:
+                raise InspectError(too_many(), source=self.path)
+            yield self.value()
+            c = self.peek()
+            self.pos += 1
+            if c == "]":
+                return
+            if c != ",":
+                self.pos -= 1
+                raise self.error("Expecting ',' delimiter")
+
+    def end(self) -> None:
+        """Refuse anything but white space after the top-level value."""
+        if self.peek():
+            raise self.error("Extra data")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**30} GiB" if limit % 2**30 == 0 else f"{limit // 2**20} MiB"
+
+
 def _require(d: Any, key: str, what: str, path: Path | str | None) -> Any:
     if not isinstance(d, Mapping) or key not in d:
         raise InspectError(f"{what} has no {key!r} key; is this IEngineInspector JSON "
                            "(trtexec --exportLayerInfo)?", source=path)
     return d[key]
+
+
+class _Interned:
+    """Equal values read from an export, stored once: a layer's input is its producer's
+    output, and formats, types, shapes and weights repeat from layer to layer."""
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        self.dtypes: dict[str, str] = {}
+
+    def get(self, value: Any) -> Any:
+        if len(self.values) > _INTERN_LIMIT:
+            self.values.clear()
+        return self.values.setdefault(value, value)
+
+    def dtype(self, text: str) -> str:
+        found = self.dtypes.get(text)
+        if found is None:
+            if len(self.dtypes) > _INTERN_LIMIT:
+                self.dtypes.clear()
+            found = self.dtypes[text] = normalise_dtype(text)
+        return found
 
 
 def _tensor_from_json(t: Any, where: str, path: Path | str | None) -> TensorDesc:
@@ -1024,7 +1190,40 @@ def _tensor_from_json(t: Any, where: str, path: Path | str | None) -> TensorDesc
                       str(t.get("Location", "")))
 
 
-def _weights_from_json(raw: Mapping[str, Any]) -> tuple[TensorDesc, ...]:
+def _tensors_from_json(raw: Any, where: str, path: Path | str | None,
+                       interned: _Interned) -> tuple[TensorDesc, ...]:
+    """A layer's "Inputs" or "Outputs". A tensor as trtexec writes it (string values, a list of
+    integers) is looked up by its raw values first: each one but the engine's inputs is
+    read twice, as its producer's output and its consumer's input."""
+    if not raw:
+        return ()
+    out = []
+    cache = interned.values
+    for t in raw:
+        if type(t) is dict:
+            dims = t.get("Dimensions")
+            key = (t.get("Name"), t.get("Format/Datatype"), t.get("Format"),
+                   t.get("Datatype"), t.get("DataType"), t.get("Location"))
+            if (type(dims) is list and type(key[0]) is str
+                    and all(type(v) is str for v in key[1:] if v is not None)
+                    and all(type(x) is int for x in dims)):
+                full = (key, *dims)
+                found = cache.get(full)
+                if found is None:
+                    d = _tensor_from_json(t, where, path)
+                    found = TensorDesc(d.name, interned.get(d.dims), interned.get(d.dtype),
+                                       interned.get(d.format), interned.get(d.location))
+                    if len(cache) > _INTERN_LIMIT:
+                        cache.clear()
+                    cache[full] = found
+                out.append(found)
+                continue
+        out.append(_tensor_from_json(t, where, path))
+    return tuple(out)
+
+
+def _weights_from_json(raw: Mapping[str, Any], interned: _Interned | None = None
+                       ) -> tuple[TensorDesc, ...]:
     """A layer's ``"Weights"`` and ``"Bias"`` (``{"Type": "Half", "Count": 9408}``, the keys
     TREx reads) as constants; entries without a usable type or count are left out."""
     out = []
@@ -1032,24 +1231,44 @@ def _weights_from_json(raw: Mapping[str, Any]) -> tuple[TensorDesc, ...]:
         w = raw.get(key)
         if not isinstance(w, Mapping):
             continue
-        dtype = normalise_dtype(str(w.get("Type", "")))
+        type_ = str(w.get("Type", ""))
+        dtype = interned.dtype(type_) if interned is not None else normalise_dtype(type_)
         try:
             count = int(w.get("Count", 0))
         except (TypeError, ValueError):
             continue
         if dtype and count > 0:
-            out.append(TensorDesc(key, (count,), dtype, ""))
+            t = TensorDesc(key, (count,), dtype, "")
+            out.append(interned.get(t) if interned is not None else t)
     return tuple(out)
 
 
-def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None) -> IOTensor:
+def _layer_from_json(raw: Any, i: int, path: Path | str | None,
+                     onnx_nodes: Collection[str] | None, interned: _Interned) -> Layer:
+    if isinstance(raw, str):
+        raise InspectError(
+            "the engine information lists layer names only, so the engine was built below "
+            f"ProfilingVerbosity DETAILED; {DETAILED_HINT}", source=path)
+    name = str(_require(raw, "Name", f"layer {i}", path))
+    where = f"layer {i} ({name!r})"
+    type_ = interned.get(str(raw.get("LayerType") or raw.get("ParameterType") or ""))
+    inputs = _tensors_from_json(raw.get("Inputs"), where, path, interned)
+    outputs = _tensors_from_json(raw.get("Outputs"), where, path, interned)
+    tactic = interned.get(str(raw.get("TacticName") or raw.get("TacticValue") or "").strip())
+    metadata = raw.get("Metadata") or ""
+    fused = fused_from_metadata(str(metadata), onnx_nodes) if metadata else ()
+    return _layer(name, type_, inputs, outputs, _weights_from_json(raw, interned), tactic,
+                  fused)
+
+
+def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None,
+                  seen: Mapping[str, tuple[str, TensorDesc]] | None = None) -> IOTensor:
     if isinstance(entry, str):
         # TensorRT 8.x-10 list only the names. Read dtype and shape off the layer that
         # consumes or produces the tensor; an input is a tensor no layer produces.
-        produced = {t.name: t for layer in layers for t in layer.outputs}
-        consumed = {t.name: t for layer in layers for t in layer.inputs}
-        t = produced.get(entry) or consumed.get(entry)
-        mode = "Output" if entry in produced else "Input"
+        if seen is None:
+            seen = _binding_tensors(layers, {entry})
+        mode, t = seen.get(entry, ("Input", None))
         if t is None:
             return IOTensor(entry, mode, "", ())
         return IOTensor(entry, mode, t.dtype, t.dims, (), t.format)
@@ -1070,6 +1289,25 @@ def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None) 
                     tuple(int(x) for x in entry.get("Dimensions", [])), profiles, fmt)
 
 
+def _binding_tensors(layers: Sequence[Layer], names: Collection[str]
+                     ) -> dict[str, tuple[str, TensorDesc]]:
+    """For each of ``names``: ("Output", the last layer output of that name) if a layer
+    produces it, else ("Input", the last layer input of that name). One pass over the layers,
+    keeping only the names asked for."""
+    produced: dict[str, TensorDesc] = {}
+    consumed: dict[str, TensorDesc] = {}
+    for layer in layers:
+        for t in layer.outputs:
+            if t.name in names:
+                produced[t.name] = t
+        for t in layer.inputs:
+            if t.name in names:
+                consumed[t.name] = t
+    out = {name: ("Input", t) for name, t in consumed.items()}
+    out.update((name, ("Output", t)) for name, t in produced.items())
+    return out
+
+
 def _json_kind(value: Any) -> str:
     return {list: "list", str: "string", bool: "boolean", int: "number", float: "number",
             type(None): "null"}.get(type(value), type(value).__name__)
@@ -1084,37 +1322,73 @@ def inspection_from_inspector_json(text: str, *, optimization_profile: int | Non
     must have been built with ``ProfilingVerbosity.DETAILED``; at lower verbosity the layers
     are bare names and this raises :class:`InspectError`. ``path`` names the file in errors.
     """
-    data = _loads(text, "engine information", path)
-    if not isinstance(data, Mapping):
+    return _inspection_from_stream(_JsonStream("engine information", path, text=text),
+                                   optimization_profile, onnx_nodes)
+
+
+def _inspection_from_stream(s: _JsonStream, optimization_profile: int | None,
+                            onnx_nodes: Collection[str] | None) -> Inspection:
+    path = s.path
+    if s.peek() != "{":
+        data = s.value()
+        s.end()
         raise InspectError(f"the engine information is a JSON {_json_kind(data)}, not the "
                            "object IEngineInspector and trtexec --exportLayerInfo write",
                            source=path)
-    raw_layers = _require(data, "Layers", "the engine information", path)
-    if not isinstance(raw_layers, list):
-        raise InspectError("'Layers' is not a list", source=path)
-    if len(raw_layers) > MAX_LAYERS:
-        raise InspectError(f"the engine information lists {len(raw_layers):,} layers; trtdoc "
-                           f"reads at most {MAX_LAYERS:,}", source=path)
-    if any(isinstance(x, str) for x in raw_layers):
-        raise InspectError(
-            "the engine information lists layer names only, so the engine was built below "
-            f"ProfilingVerbosity DETAILED; {DETAILED_HINT}", source=path)
-    layers: list[Layer] = []
-    for i, raw in enumerate(raw_layers):
-        name = str(_require(raw, "Name", f"layer {i}", path))
-        where = f"layer {i} ({name!r})"
-        type_ = str(raw.get("LayerType") or raw.get("ParameterType") or "")
-        tensors = {key: tuple(_tensor_from_json(t, where, path) for t in raw.get(key) or [])
-                   for key in ("Inputs", "Outputs")}
-        tactic = str(raw.get("TacticName") or raw.get("TacticValue") or "").strip()
-        metadata = raw.get("Metadata") or ""
-        layers.append(_layer(name, type_, tensors["Inputs"], tensors["Outputs"],
-                             _weights_from_json(raw), tactic,
-                             fused_from_metadata(str(metadata), onnx_nodes)))
-    raw_io = data.get("I/O Tensors", data.get("Bindings", []))
+    s.pos += 1
+    layers: list[Layer] | None = None
+    other: dict[str, Any] = {}
+    interned = _Interned()
+
+    def too_many() -> str:
+        return (f"the engine information lists over {MAX_LAYERS:,} layers; trtdoc reads at "
+                f"most {MAX_LAYERS:,}")
+
+    # A million layers are millions of objects, none in a cycle: the cyclic collector would
+    # rescan all of them every few thousand allocations (most of the time of a big import).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        c = s.peek()
+        while c != "}":
+            if c != '"':
+                raise s.error("Expecting property name enclosed in double quotes")
+            key = s.value()
+            s.take(":", "Expecting ':' delimiter")
+            if key == "Layers" and s.peek() == "[":
+                if layers is not None:
+                    raise InspectError("the engine information has two 'Layers' keys",
+                                       source=path)
+                layers = [_layer_from_json(raw, i, path, onnx_nodes, interned)
+                          for i, raw in enumerate(s.items(MAX_LAYERS, too_many))]
+            elif key == "Layers":
+                s.value()
+                raise InspectError("'Layers' is not a list", source=path)
+            else:
+                other[key] = s.value()
+            c = s.peek()
+            if c == ",":
+                s.pos += 1
+                c = s.peek()
+                if c != '"':
+                    raise s.error("Expecting property name enclosed in double quotes")
+            elif c != "}":
+                raise s.error("Expecting ',' delimiter")
+        s.pos += 1
+        s.end()
+    finally:
+        if enabled:
+            gc.enable()
+    del interned
+    if layers is None:
+        raise InspectError("the engine information has no 'Layers' key; is this "
+                           "IEngineInspector JSON (trtexec --exportLayerInfo)?", source=path)
+    raw_io = other.get("I/O Tensors", other.get("Bindings", []))
     if not isinstance(raw_io, list):
         raise InspectError("'I/O Tensors' / 'Bindings' is not a list", source=path)
-    io = [_io_from_json(entry, layers, path) for entry in raw_io]
+    names = {entry for entry in raw_io if isinstance(entry, str)}
+    seen = _binding_tensors(layers, names) if names else {}
+    io = [_io_from_json(entry, layers, path, seen) for entry in raw_io]
     # Old engines list one binding per profile ("input [profile 1]"); keep the first copy.
     marked = [int(m) for t in io for m in _PROFILE_MARK.findall(t.name)]
     io = [t for t in io if not _PROFILE_MARK.search(t.name)]
@@ -1126,15 +1400,18 @@ def inspection_from_inspector_json(text: str, *, optimization_profile: int | Non
 # --------------------------------------------------------------------------------------------
 # trtexec exports
 # --------------------------------------------------------------------------------------------
-# Limits on imported exports. The largest real exports are far below them (ResNet-18's layer
-# JSON is 31 KB for 36 layers; a 1,000-layer LLM engine's is a few MB), and they keep a stray or
-# hostile file from taking the machine's memory (a 10^6-layer export took 8 GB).
-MAX_EXPORT_BYTES = 512 * 1024 * 1024
-MAX_LAYERS = 100_000
+# Limits on imported exports. Real exports are far below them (ResNet-18's layer JSON is 31 KB
+# for 36 layers; a 1,000-layer LLM engine's is a few MB). They are set so that the largest
+# export one could make, 10^6 layers in trtexec's layout (about 850 MiB with the ResNet-18
+# layers' shapes), imports with room to spare, while a stray or hostile file stays bounded:
+# the files are read as a stream, so memory grows with the layers kept, about 0.5 KB each,
+# never with the size of the text.
+MAX_EXPORT_BYTES = 2 * 1024 * 1024 * 1024
+MAX_LAYERS = 2_000_000
 
 
-def _read_text(path: Path, what: str, limit: int | None = None) -> str:
-    """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes (None:
+def _open_export(path: Path, what: str, limit: int | None = None) -> Any:
+    """The regular file ``path`` opened for reading, when it is at most ``limit`` bytes (None:
     ``MAX_EXPORT_BYTES``).
 
     Opened non-blocking and checked with fstat before a byte is read, so a FIFO never hangs,
@@ -1161,84 +1438,116 @@ def _read_text(path: Path, what: str, limit: int | None = None) -> str:
             raise InspectError(f"the {what} is {kind}, not a regular file", source=path)
         if info.st_size > limit:
             raise InspectError(f"the {what} is {info.st_size:,} bytes; trtdoc reads at most "
-                               f"{limit:,} ({limit // 2**20} MiB)", source=path)
-        with os.fdopen(os.dup(fd), "rb") as f:
-            raw = f.read(limit + 1)  # a file that grows while it is read is still capped
+                               f"{limit:,} ({_size(limit)})", source=path)
+        return os.fdopen(os.dup(fd), "rb")
     finally:
         os.close(fd)
-    if len(raw) > limit:
-        raise InspectError(f"the {what} is over {limit:,} bytes; trtdoc reads at most "
-                           f"{limit:,} ({limit // 2**20} MiB)", source=path)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InspectError(f"the {what} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-                           f"offset {exc.start})", source=path) from None
 
 
-def _loads(text: str, what: str, path: Path | str | None) -> Any:
-    try:
-        return json.loads(text)
-    except RecursionError:  # "[" * 100000: Python's parser recurses per level
-        raise InspectError(f"the {what} is nested too deeply to be read",
-                           source=path) from None
-    except ValueError as exc:
-        raise InspectError(f"the {what} is not JSON ({exc})", source=path) from None
-
-
-def _read_json_file(path: Path, what: str) -> Any:
-    return _loads(_read_text(path, what), what, path)
+def _stream(path: Path, what: str, json_what: str,
+            sha256: Any = None) -> tuple[Any, _JsonStream]:
+    """The open file ``path`` and a :class:`_JsonStream` of it (a file that grows while it is
+    read is still capped at ``MAX_EXPORT_BYTES``)."""
+    f = _open_export(path, what)
+    return f, _JsonStream(json_what, path, f=f, limit=MAX_EXPORT_BYTES, sha256=sha256,
+                          file_what=what)
 
 
 def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
                             optimization_profile: int | None = 0,
-                            onnx_nodes: Collection[str] | None = None) -> Inspection:
+                            onnx_nodes: Collection[str] | None = None,
+                            sha256: Any = None) -> Inspection:
     """Layers from ``trtexec --exportLayerInfo``, with times from ``--exportProfile``.
 
     The profile is ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs",
     "percentage"}, ...]``. Each layer gets ``time_ms`` = averageMs (per inference) and
     ``time_pct`` = percentage, joined by name (the k-th of equal names to the k-th).
+    ``sha256`` (a ``hashlib`` object, None for none) is fed the layer file's bytes as they
+    are read, so the caller need not read the file again to hash it.
     """
-    text = _read_text(layer_info, "layer information")
-    inspection = inspection_from_inspector_json(
-        text, optimization_profile=optimization_profile, onnx_nodes=onnx_nodes,
-        path=layer_info)
+    f, s = _stream(layer_info, "layer information", "engine information", sha256)
+    with f:
+        inspection = _inspection_from_stream(s, optimization_profile, onnx_nodes)
     if profile is None:
         return Inspection("trtexec", inspection.layers, inspection.io, inspection.memory,
                           inspection.optimization_profile, inspection.profile_count)
-    records = _read_json_file(profile, "trtexec profile")
-    if isinstance(records, list) and len(records) > MAX_LAYERS + 1:
-        raise InspectError(f"the trtexec profile lists {len(records) - 1:,} layers; trtdoc "
-                           f"reads at most {MAX_LAYERS:,}", source=profile)
-    if not isinstance(records, list):
+    f, s = _stream(profile, "trtexec profile", "trtexec profile")
+    enabled = gc.isenabled()
+    gc.disable()  # as in _inspection_from_stream
+    try:
+        with f:
+            _join_profile(inspection.layers, s, layer_info.name)
+    finally:
+        if enabled:
+            gc.enable()
+    return Inspection("trtexec", inspection.layers, inspection.io, inspection.memory,
+                      inspection.optimization_profile, inspection.profile_count)
+
+
+def _join_profile(layers: Sequence[Layer], s: _JsonStream, layer_file: str) -> None:
+    """Set each layer's time from the profile records streamed from ``s``.
+
+    trtexec lists the records in the layers' order, so they are read only as far as the
+    next layer needs: records passed over wait in per-name queues, and in the usual case none
+    wait at all. Then the rest is read too, so every record is checked.
+    """
+    path = s.path
+    if s.peek() != "[":
+        s.value()
+        s.end()
         raise InspectError("the trtexec profile is not a JSON list; export it with trtexec "
-                           "--exportProfile=<file>", source=profile)
-    times: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
-    for rec in records:
-        if isinstance(rec, Mapping) and "name" in rec:
-            try:
-                times[str(rec["name"])].append((float(rec["averageMs"]),
-                                                float(rec["percentage"])))
-            except (KeyError, TypeError, ValueError):
-                raise InspectError(f"profile record {rec.get('name')!r} lacks a numeric "
-                                   "averageMs or percentage", source=profile) from None
-    if not times:
-        raise InspectError("the trtexec profile has no layer records", source=profile)
-    joined, matched = [], 0
-    for layer in inspection.layers:
-        queue = times.get(layer.name)
-        if queue:
-            avg, pct = queue.popleft()
+                           "--exportProfile=<file>", source=path)
+
+    def too_many() -> str:
+        return (f"the trtexec profile lists over {MAX_LAYERS:,} layers; trtdoc reads at most "
+                f"{MAX_LAYERS:,}")
+
+    records = s.items(MAX_LAYERS + 1, too_many)  # the first record is {"count": N}
+    waiting: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+    timed = 0
+
+    def next_timed() -> tuple[str, float, float] | None:
+        nonlocal timed
+        for rec in records:
+            if isinstance(rec, Mapping) and "name" in rec:
+                try:
+                    avg, pct = float(rec["averageMs"]), float(rec["percentage"])
+                    if not (math.isfinite(avg) and math.isfinite(pct)):
+                        raise ValueError
+                except (KeyError, TypeError, ValueError):
+                    raise InspectError(f"profile record {rec.get('name')!r} lacks a numeric "
+                                       "averageMs or percentage", source=path) from None
+                timed += 1
+                return str(rec["name"]), avg, pct
+        return None
+
+    matched = 0
+    done = False
+    for layer in layers:
+        queue = waiting.get(layer.name)
+        found = queue.popleft() if queue else None
+        while found is None and not done:
+            rec = next_timed()
+            if rec is None:
+                done = True
+            elif rec[0] == layer.name:
+                found = rec[1:]
+            else:
+                waiting[rec[0]].append(rec[1:])
+        if found is not None:
             matched += 1
-            layer = replace(layer, time_ms=avg, time_pct=pct)
-        joined.append(layer)
+            # The layers were made by this parse a moment ago and are not shared yet.
+            object.__setattr__(layer, "time_ms", found[0])
+            object.__setattr__(layer, "time_pct", found[1])
+    while next_timed() is not None:
+        pass
+    s.end()
+    if timed == 0:
+        raise InspectError("the trtexec profile has no layer records", source=path)
     if matched == 0:
         raise InspectError(
-            f"none of the {sum(map(len, times.values()))} timed layers in the profile is a "
-            f"layer of {layer_info.name}; export both files from the same trtexec run",
-            source=profile)
-    return Inspection("trtexec", tuple(joined), inspection.io, inspection.memory,
-                      inspection.optimization_profile, inspection.profile_count)
+            f"none of the {timed} timed layers in the profile is a layer of {layer_file}; "
+            "export both files from the same trtexec run", source=path)
 
 
 # --------------------------------------------------------------------------------------------

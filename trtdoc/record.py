@@ -28,7 +28,7 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -362,7 +362,16 @@ def record_to_dict(record: EngineRecord) -> dict[str, Any]:
 
 def dumps(record: EngineRecord) -> str:
     """The record as the exact text written to disk (fixed key order, ``\\n`` endings)."""
-    return json.dumps(record_to_dict(record), indent=1, ensure_ascii=False) + "\n"
+    from trtdoc.record_text import record_chunks  # that module imports this one
+
+    return "".join(record_chunks(record))
+
+
+def write_record(path: Path, record: EngineRecord) -> None:
+    """``write_atomic(path, dumps(record))`` without the whole text in memory at once."""
+    from trtdoc.record_text import record_chunks
+
+    write_atomic(path, record_chunks(record))
 
 
 def record_from_json(text: str | bytes, *, path: Path | None = None) -> EngineRecord:
@@ -607,17 +616,21 @@ def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
     return gates
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write via a temporary file in the same folder and rename, so a kill leaves no half file."""
+def write_atomic(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
+    """Write via a temporary file in the same folder and rename, so a kill leaves no half file.
+
+    ``data`` may come in pieces (an iterable of them), so no piece need hold all of it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    pieces = [data] if isinstance(data, (bytes, bytearray, memoryview, str)) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are shared build products
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+            for piece in pieces:
+                f.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
