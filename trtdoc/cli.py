@@ -590,12 +590,12 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
             templates: Path | None) -> None:
     """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files.
 
-    Files over 512 MiB or with over 100,000 layers are refused.
+    Files over 2 GiB or with over 2,000,000 layers are refused.
     """
     from trtdoc.build import OutputPaths
     from trtdoc.diff import history_path
     from trtdoc.importer import record_from_trtexec, replace_check
-    from trtdoc.record import dumps, write_atomic
+    from trtdoc.record import write_atomic, write_record
     from trtdoc.spec import name_problem
 
     problem = name_problem(name)
@@ -620,7 +620,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
             if old is not None:
                 # The history copy first: the record is the commit point (see build.py).
                 write_atomic(history_path(records, name), old)
-            write_atomic(outputs.record(name), dumps(record))
+            write_record(outputs.record(name), record)  # streamed: no 1 GB string
         except OSError as exc:
             raise TrtdocError(f"{os_error_message(exc, records)}; nothing was imported"
                               ) from None
