@@ -59,6 +59,7 @@ from trtdoc.escape import (
 )
 from trtdoc.header import EngineFacts
 from trtdoc.inspect import IOTensor, Layer, ProfileShape
+from trtdoc.layer_table import extra_pages, paging_from_layers  # issue 13: paged layer tables
 from trtdoc.model import ModelFacts
 from trtdoc.record import EngineRecord, ModelFile, NotRun, write_atomic
 from trtdoc.reproduce import reproduce_context
@@ -789,6 +790,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "type_histogram": _type_histogram(record),
         "fusions": _fusions(record),
         "timed": bool(timed),
+        # issue 13: the layer rows as text, paged above layer_table.PAGE_ROWS
+        "layer_paging": paging_from_layers(slug(record.name), layers, timed=bool(timed)),
         "total_time_ms": _total_time(record),
         "build_flow": build_flow(record),
         "fusion_flow": fusion_flow(record),
@@ -847,6 +850,8 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                               f"{exc}); rebuild it with `trtdoc build --force`",
                               template="engine.md.j2") from exc
         pages[path] = _render(env, "engine.md.j2", **context)
+        for rel, layer_page in extra_pages(context):  # issue 13: a huge engine's layer pages
+            pages[rel] = _render(env, "layers.md.j2", **layer_page)
     matrix = tuple(_engine_compat(r) for r in records)
     by_name = dict(zip(names, matrix, strict=True))
     changes: list[Changes] = [_changes_between(previous[_name_key(r)], r) for r in records
