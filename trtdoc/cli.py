@@ -665,8 +665,12 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     it was. With ``strict`` that is an error; otherwise the pages of the other records are
     rendered and None is returned, so the command can exit 1 after them.
     """
-    from trtdoc.diff import read_previous
     from trtdoc.errors import RecordError, os_error_message
+
+    if not dry_run and records is None:
+        return _render_changed(ui, outputs, site, templates, strict=strict, quiet=quiet,
+                               deployment=deployment)
+    from trtdoc.diff import read_previous
     from trtdoc.record import read_gates, read_record
     from trtdoc.render import plan_site, render_site, stale_pages
 
@@ -714,6 +718,37 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
         gc.unfreeze()
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
     return None if bad else list(result.written)
+
+
+def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
+                    strict: bool, quiet: bool, deployment: Any) -> list[Path] | None:
+    """``_render`` of the records on disk, rendering only pages whose inputs changed
+    (``render_cache``): with nothing changed no record is decoded and Jinja is not loaded."""
+    from trtdoc import render_cache
+    from trtdoc.errors import os_error_message
+
+    state = render_cache.State.load(
+        outputs.records, site, templates=(templates, render_cache.shipped_templates()),
+        deployment=deployment)
+    pages = state.up_to_date()
+    if pages is not None:
+        ui.debug(f"rendered 0 page(s), {len(pages)} unchanged (no input changed)")
+        return []
+    from trtdoc.render import render_changed
+
+    try:
+        done = render_changed(state, templates_dir=templates, **_deployed(deployment))
+    except OSError as exc:
+        folder = Path(exc.filename).parent if exc.filename else site
+        raise TrtdocError(f"{os_error_message(exc, folder)}; the pages were not all "
+                          "written: run `trtdoc render` once it is fixed") from None
+    for _, exc in done.bad if not quiet else ():
+        ui.problem(f"{exc} (its page was left as it was)")
+    if done.bad and strict:
+        raise TrtdocError(f"{len(done.bad)} record(s) cannot be read; fix or rebuild them")
+    result = done.result
+    ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
+    return None if done.bad else list(result.written)
 
 
 def main() -> None:

@@ -1,0 +1,235 @@
+"""Incremental rendering (``render_cache``, ``render.render_changed``): after every kind of
+change, the site is byte for byte the site a full render writes, and nothing is decoded or
+rendered that did not change."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sitetools import RECORDS
+
+from trtdoc import render_cache
+from trtdoc.compat.deploy import load_deployment
+from trtdoc.diff import read_previous
+from trtdoc.record import read_gates, read_records
+from trtdoc.render import render_changed, render_site, shipped_templates
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _tree(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file()}
+
+
+class Project:
+    """A records folder, a site rendered incrementally and a site rendered from scratch."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.records = root / "records"
+        shutil.copytree(RECORDS, self.records, ignore=shutil.ignore_patterns("*.py",
+                                                                            "__pycache__"))
+        # The repository's records add fp32 siblings, whose pages compare with a baseline.
+        for p in (REPO / "records").glob("*.json"):
+            shutil.copy(p, self.records / p.name)
+        self.site = root / "site"
+        self.cache = root / "cache"
+        self.templates: Path | None = None
+        self.deployment: Any = None
+        self.runs = 0
+
+    def state(self) -> render_cache.State:
+        return render_cache.State.load(self.records, self.site,
+                                       templates=(self.templates, shipped_templates()),
+                                       deployment=self.deployment, folder=self.cache)
+
+    def incremental(self) -> tuple[Path, ...]:
+        """The incremental render; returns the pages it wrote."""
+        state = self.state()
+        if state.up_to_date() is not None:
+            return ()
+        done = render_changed(state, templates_dir=self.templates, deployment=self.deployment)
+        assert not done.bad
+        return done.result.written
+
+    def assert_as_full(self) -> None:
+        """The incremental site equals a full render into a fresh folder, page for page."""
+        self.runs += 1
+        full = self.root / f"full{self.runs}"
+        render_site(read_records(self.records), full, templates_dir=self.templates,
+                    previous=read_previous(self.records), gates=read_gates(self.records),
+                    deployment=self.deployment)
+        assert _tree(self.site) == _tree(full)
+
+    def edit(self, name: str, change: Any) -> None:
+        path = self.records / f"{name}.json"
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = Project(tmp_path)
+    p.incremental()
+    p.assert_as_full()
+    return p
+
+
+def _rel(project: Project, pages: tuple[Path, ...]) -> set[str]:
+    return {str(p.relative_to(project.site)) for p in pages}
+
+
+SITE_PAGES = {"engines/index.md", "compatibility.md", "changes.md"}
+
+
+def test_nothing_changed_decodes_nothing(project: Project,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import trtdoc.record
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a record was decoded")
+
+    monkeypatch.setattr(trtdoc.record, "read_record", refuse)
+    assert project.state().up_to_date() is not None
+
+
+def test_one_record_edited(project: Project) -> None:
+    project.edit("bert-tiny", lambda d: d["spec"].update(description="Edited <here>"))
+    assert _rel(project, project.incremental()) == {"engines/bert-tiny.md",
+                                                     "engines/index.md"}
+    project.assert_as_full()
+    assert project.incremental() == ()
+
+
+def test_baseline_edited_rerenders_its_siblings(project: Project) -> None:
+    project.edit("magika-fp32", lambda d: d.update(build_seconds=123.0))
+    written = _rel(project, project.incremental())
+    assert {"engines/magika-fp32.md", "engines/magika-fp16.md",
+            "engines/magika-int8.md"} <= written
+    project.assert_as_full()
+
+
+def test_record_removed(project: Project) -> None:
+    (project.records / "mobilenet-v2-fp32.json").unlink()
+    project.incremental()
+    assert not (project.site / "engines" / "mobilenet-v2-fp32.md").exists()
+    project.assert_as_full()
+
+
+def test_record_added_and_history_added(project: Project) -> None:
+    history = project.records / ".history"
+    shutil.copy(project.records / "magika-int8.json", history / "magika-int8.json")
+    project.edit("magika-int8", lambda d: d.update(build_seconds=9.5))
+    written = _rel(project, project.incremental())
+    assert {"engines/magika-int8.md", "changes.md"} <= written
+    project.assert_as_full()
+    (history / "magika-int8.json").unlink()
+    project.incremental()
+    project.assert_as_full()
+
+
+def test_gate_added(project: Project) -> None:
+    gates = project.records / ".gates"
+    gates.mkdir()
+    (gates / "bert-tiny.json").write_text(json.dumps({
+        "name": "bert-tiny", "violations": ["output max_abs 0.5 > 0.01"],
+        "accuracy": {"samples": 3, "outputs": {}}}))
+    assert "engines/bert-tiny.md" in _rel(project, project.incremental())
+    project.assert_as_full()
+
+
+def test_template_edited_and_templates_override(project: Project, tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    shutil.copy(shipped_templates() / "index.md.j2", own / "index.md.j2")
+    project.templates = own
+    project.incremental()
+    project.assert_as_full()
+    (own / "index.md.j2").write_text((own / "index.md.j2").read_text().replace(
+        "# Engines", "# Our engines"))
+    assert "engines/index.md" in _rel(project, project.incremental())
+    project.assert_as_full()
+    (own / "engine.md.j2").write_text("<!-- generated by trtdoc -->\n{{ r.name }}\n")
+    written = _rel(project, project.incremental())
+    assert {p for p in written if p.startswith("engines/") and p != "engines/index.md"}
+    project.assert_as_full()
+    project.templates = None
+    project.incremental()
+    project.assert_as_full()
+
+
+def test_deployment_added_and_removed(project: Project) -> None:
+    project.deployment = load_deployment(REPO / "deploy.yaml")
+    assert "compatibility.md" in _rel(project, project.incremental())
+    project.assert_as_full()
+    assert project.incremental() == ()
+    project.edit("bert-tiny", lambda d: d.update(build_seconds=2.0))
+    project.incremental()
+    project.assert_as_full()
+    project.deployment = None
+    project.incremental()
+    project.assert_as_full()
+
+
+def test_page_edited_by_hand_is_rewritten(project: Project) -> None:
+    page = project.site / "engines" / "bert-tiny.md"
+    page.write_bytes(page.read_bytes() + b"hand edit\n")
+    assert _rel(project, project.incremental()) == {"engines/bert-tiny.md"}
+    project.assert_as_full()
+    page.unlink()
+    assert _rel(project, project.incremental()) == {"engines/bert-tiny.md"}
+    project.assert_as_full()
+
+
+def test_stale_generated_page_is_removed(project: Project) -> None:
+    stray = project.site / "engines" / "gone.md"
+    stray.write_text("<!-- generated by trtdoc -->\n")
+    project.incremental()
+    assert not stray.exists()
+    project.assert_as_full()
+
+
+def test_same_size_edit_in_the_same_tick_is_seen(project: Project,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit that keeps size and mtime (``touch -d`` back) still changes the ctime."""
+    monkeypatch.setattr(render_cache, "RACY_NS", 0)  # remember every digest at once
+    project.incremental()
+    time.sleep(0.05)  # past the file system's timestamp tick
+    path = project.records / "bert-tiny.json"
+    st = path.stat()
+    text = path.read_text()
+    at = text.index('"build_seconds": ') + len('"build_seconds": ')
+    digit = "2" if text[at] == "1" else "1"
+    path.write_text(text[:at] + digit + text[at + 1:])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    assert "engines/bert-tiny.md" in _rel(project, project.incremental())
+    project.assert_as_full()
+
+
+def test_lost_manifest_is_a_full_render(project: Project) -> None:
+    shutil.rmtree(project.cache)
+    project.incremental()
+    project.assert_as_full()
+    assert project.incremental() == ()
+
+
+def test_racy_digest_is_not_remembered(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text("{}")
+    digests = render_cache.Digests()
+    digests.of(path)
+    assert str(path) not in digests.seen  # changed just now: may change again this tick
+    old = path.stat().st_mtime_ns - 10 * render_cache.RACY_NS
+    os.utime(path, ns=(old, old))
+    # ctime is now: still not remembered
+    digests.of(path)
+    assert str(path) not in digests.seen
