@@ -48,7 +48,8 @@ def mkdocs_build(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
     config = re.sub(r"(?m)^site_dir: .*$", f"site_dir: {out}", config)
     config_path = site.parent / "mkdocs.yml"
     config_path.write_text(config)
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
+    # Not -q: mkdocs 1.6 drops the warnings before --strict counts them, and exits 0.
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
                            str(config_path)], capture_output=True, text=True,
                           env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
 

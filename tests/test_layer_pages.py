@@ -179,3 +179,13 @@ def test_layers_on_layer_pages_are_searchable(built: Path) -> None:
     index = json.loads((built / "search" / "search_index.json").read_text())
     found = [d["location"] for d in index["docs"] if "L04999/" in d["text"]]
     assert found and all(loc.startswith("engines/big~layers-3/") for loc in found), found
+
+
+def test_an_engine_whose_record_cannot_be_read_keeps_its_layer_pages(tmp_path: Path) -> None:
+    """Its page stays as it was (see render_site's keep), and so do the pages it links to."""
+    site = tmp_path / "site"
+    render_site([big_engine(PAGE_ROWS * 2 + 1)], site)
+    result = render_site([], site, keep=["big"])
+    assert not result.removed
+    assert sorted(p.name for p in (site / "engines").glob("big*")) == [
+        "big.md", "big~layers-2.md", "big~layers-3.md"]

@@ -268,3 +268,15 @@ def test_each_accuracy_output_says_what_gates_it() -> None:
     spec["accuracy"] = {**spec["accuracy"], "outputs": {"output": "ignore"}}
     (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
     assert row["gate"] == "ignored: measured, not gated"
+
+
+def test_the_strict_build_helper_fails_on_a_warning(tmp_path: Path) -> None:
+    """The mkdocs checks of these tests can fail: a broken link is an error, not a pass."""
+    from sitetools import mkdocs_build
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.md").write_text("# Home\n\n[broken](nowhere.md)\n")
+    result = mkdocs_build(site, tmp_path / "out")
+    assert result.returncode != 0, result.stderr
+    assert "nowhere.md" in result.stderr

@@ -706,7 +706,8 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
                                 gates=gates, **_deployed(deployment))
             # A record that cannot be read is a file the build would replace.
             return [*(path for path, _ in bad),
-                    *(p for p in stale_pages(site, planned) if p.stem not in keep)]
+                    *(p for p in stale_pages(site, planned)
+                      if p.stem.split("~", 1)[0] not in keep)]
         try:
             result = render_site(records, site, templates_dir=templates, previous=previous,
                                  gates=gates, keep=keep, **_deployed(deployment))

@@ -951,7 +951,8 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
             write_atomic(path, data)
             written.append(path)
     kept = set(keep)
-    removed = [p for p in _stale_pages(site_dir, planned) if p.stem not in kept]
+    # A kept engine keeps its layer pages too (<slug>~layers-<k>.md).
+    removed = [p for p in _stale_pages(site_dir, planned) if p.stem.split("~", 1)[0] not in kept]
     for path in removed:
         path.unlink()
     return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
