@@ -53,6 +53,7 @@ from trtdoc.model import (
     model_facts_from_onnx,
     model_file_digests,
 )
+from trtdoc.paths import OutputPaths
 from trtdoc.project import project_path, project_root
 from trtdoc.record import (
     EngineRecord,
@@ -70,44 +71,7 @@ Event = tuple[str, str, str, int, int]  # (engine, kind, text, step, total)
 OnEvent = Callable[[Event], None]
 
 
-GATES_DIR = ".gates"
-# Engine files by sha256. A record names its engine here; a new engine never replaces the file
-# the current record names, so a record and its engine always agree, whatever is interrupted.
-ENGINE_STORE = "by-sha256"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class OutputPaths:
-    """Where a build writes. Engines, logs and caches are build products; records are kept."""
-
-    out: Path = Path("build")
-    records: Path = Path("records")
-
-    def engine(self, name: str) -> Path:
-        """The engine under its name: a link to the file its record names, for scripts."""
-        return self.out / "engines" / f"{name}.engine"
-
-    def engine_file(self, sha256: str) -> Path:
-        """An engine under its content's name: what a record names, written before it."""
-        return self.out / "engines" / ENGINE_STORE / f"{sha256}.engine"
-
-    def log(self, name: str) -> Path:
-        return self.out / "logs" / f"{name}.build.log"
-
-    def failed_log(self, name: str) -> Path:
-        return self.out / "logs" / f"{name}.failed.log"
-
-    def record(self, name: str) -> Path:
-        return self.records / f"{name}.json"
-
-    def gate(self, name: str) -> Path:
-        """The figures of the latest failed accuracy gate, kept beside the last good record."""
-        return self.records / GATES_DIR / f"{name}.json"
-
-    @property
-    def cache(self) -> Path:
-        return self.out / "cache"
 
 
 @dataclass(frozen=True)

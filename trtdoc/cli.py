@@ -639,8 +639,8 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 def render(ui: Ui, records: Path, site: Path, templates: Path | None,
            deploy_file: Path | None) -> None:
     """Re-render every page from the records, without building (no GPU, no TensorRT)."""
-    from trtdoc.build import OutputPaths
     from trtdoc.lock import project_lock
+    from trtdoc.paths import OutputPaths
 
     deployment = _load_deployment(deploy_file)
 
