@@ -421,3 +421,15 @@ def test_a_first_build_that_fails_its_gate_is_listed_on_the_index(tmp_path: Path
     assert "## Failed before their first page" in pages["index.md"]
     row = next(line for line in pages["index.md"].splitlines() if line.startswith("| gated |"))
     assert "max abs error" in row and "1e-15" in row
+
+
+def test_a_forced_build_records_the_key_a_plain_build_expects(tmp_path: Path) -> None:
+    """--force hashes the model beside the build; the key it records is the same one."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "mobilenet.yaml").write_text(GOOD["mobilenet.yaml"])
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    forced = build_all([specs], paths, force=True)
+    assert [o.status for o in forced.outcomes] == ["built"], forced.outcomes
+    again = build_all([specs], paths)
+    assert [o.status for o in again.outcomes] == ["up-to-date"], again.outcomes
