@@ -939,8 +939,19 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
     site_dir = Path(site_dir)
     planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous,
                         gates=gates, deployment=deployment)
+    written, unchanged = _write_changed(planned.items())
+    kept = set(keep)
+    # A kept engine keeps its layer pages too (<slug>~layers-<k>.md).
+    removed = [p for p in _stale_pages(site_dir, planned) if p.stem.split("~", 1)[0] not in kept]
+    for path in removed:
+        path.unlink()
+    return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _write_changed(pages: Iterable[tuple[Path, bytes]]) -> tuple[list[Path], list[Path]]:
+    """Write each page whose bytes differ from the file's; the written and the unchanged."""
     written, unchanged = [], []
-    for path, data in planned.items():
+    for path, data in pages:
         try:
             same = path.read_bytes() == data
         except OSError:
@@ -950,12 +961,7 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
         else:
             write_atomic(path, data)
             written.append(path)
-    kept = set(keep)
-    # A kept engine keeps its layer pages too (<slug>~layers-<k>.md).
-    removed = [p for p in _stale_pages(site_dir, planned) if p.stem.split("~", 1)[0] not in kept]
-    for path in removed:
-        path.unlink()
-    return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
+    return written, unchanged
 
 
 def stale_pages(site_dir: Path, planned: Mapping[Path, bytes]) -> list[Path]:
@@ -1106,19 +1112,9 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
                         only=stale - {render_cache.SITE_UNIT},
                         site=render_cache.SITE_UNIT in stale)
 
-    written, unchanged = [], []
     gc.disable()
-    for rel, data in sorted(pages.items()):
-        path = site_dir / rel
-        try:
-            same = path.read_bytes() == data
-        except OSError:
-            same = False
-        if same:
-            unchanged.append(path)
-        else:
-            write_atomic(path, data)
-            written.append(path)
+    written, unchanged = _write_changed((site_dir / rel, data)
+                                        for rel, data in sorted(pages.items()))
     units: dict[str, dict[str, Any]] = {}
     for name in digests:
         if name not in stale:
