@@ -244,6 +244,8 @@ def output_type(outputs: Sequence[TensorDesc]) -> str:
     may write Float, a quantize layer computes in Float and writes Int8. A tie goes to the
     output TensorRT lists first.
     """
+    if len(outputs) <= 2:  # most layers: the first typed one wins (a tie goes to it)
+        return next((t.dtype for t in outputs if t.dtype), "")
     counts = Counter(t.dtype for t in outputs if t.dtype)
     return counts.most_common(1)[0][0] if counts else ""  # most_common keeps first-seen order
 
@@ -363,12 +365,12 @@ class Inspection(_FromRecord):
         such ops in the model."""
         if any(op in ("QuantizeLinear", "DequantizeLinear") for op in model_ops):
             return True
-        for layer in self.layers:
-            if layer.type.lower() in ("quantize", "dequantize"):
-                return True
-            if any(_QDQ_NAME.search(n) for n in (layer.name, *layer.fused)):
-                return True
-        return False
+        if any(layer.type.lower() in ("quantize", "dequantize") for layer in self.layers):
+            return True
+        # One search over every name (the pattern cannot match across the separator) instead
+        # of one per name: 200 pages of 1,000 layers spent 1.5 s here.
+        names = "\n".join(n for layer in self.layers for n in (layer.name, *layer.fused))
+        return "quantize" in names.lower() and _QDQ_NAME.search(names) is not None
 
     def fusion_groups(self) -> tuple[Layer, ...]:
         """Layers that implement two or more ONNX nodes, in engine order."""

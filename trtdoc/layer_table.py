@@ -9,7 +9,7 @@ raw ``<table>`` with every value HTML-escaped still costs a tag pair per cell th
 HTML parsers (63 s and 66 s); the same rows as text in one code block are one token for
 both parsers (13 s and 23 s). The text stays searchable (search indexes code blocks), is
 copied whole by the code block's copy button, and is safe by construction: values are one
-line each (:func:`~trtdoc.escape.one_line`), and :func:`~trtdoc.escape.code_block` picks a
+line each (:func:`~trtdoc.escape.one_line`), and :func:`~trtdoc.escape.fenced` picks a
 fence no name can close; the HTML is escaped by the code highlighter.
 
 Paging: an engine of more than :data:`PAGE_ROWS` layers shows its first ``PAGE_ROWS`` on its
@@ -27,7 +27,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from trtdoc.escape import code_block, one_line, shown
+from trtdoc.escape import fenced, is_one_line, one_line, shown
 from trtdoc.parameters import format_ms
 
 # 2,000 rows are ~0.4 MB of page and ~40 ms of mkdocs build: a page a browser shows and searches
@@ -83,10 +83,13 @@ class LayerPaging:
 
     def table(self, page: LayerPage, indent: int = 0) -> Markup:
         """The rows of ``page`` as a fenced text block, each line indented by ``indent``."""
-        block = code_block(layer_text(self.layers[page.first:page.stop], page.first,
-                                      self.timed), "text")
+        # Every cell is one_line text, so the table needs a fence and nothing else.
+        block = fenced(layer_text(self.layers[page.first:page.stop], page.first, self.timed),
+                       "text")
         pad = " " * indent
-        return Markup("\n".join(pad + line if line else line for line in block.split("\n")))
+        # str.split: Markup's own split gives Markup lines, and Markup + str escapes the str
+        return Markup("\n".join(pad + line if line else line
+                                 for line in str.split(block, "\n")))
 
 
 def page_name(engine: str, number: int) -> str:
@@ -129,11 +132,21 @@ def layer_row(index: int, layer: Any, timed: bool) -> tuple[str, ...]:
     """One layer's cells, as text: ``#``, type, precision, output type, [time, share], name,
     tactic, fused ONNX nodes. The short columns come first, so they line up on every row
     however long the names are (and stay in view when a code block scrolls sideways)."""
-    cells = [str(index), one_line(layer.type), one_line(layer.precision),
-             one_line(_output_type(layer))]
+    texts = (layer.type, layer.precision, _output_type(layer), layer.name, layer.tactic)
+    fused = layer.fused
+    if (all(type(t) is str for t in texts) and type(fused) is tuple
+            and all(type(n) is str for n in fused)
+            and is_one_line("".join((*texts, *fused)))):
+        # The usual row: every name already on one line, checked in one search, not eight.
+        kind, precision, output, name, tactic = texts
+        nodes = ", ".join(fused)
+    else:
+        kind, precision, output, name, tactic = (one_line(t) for t in texts)
+        nodes = _nodes(fused)
+    cells = [str(index), kind, precision, output]
     if timed:
         cells += [shown(format_ms, layer.time_ms), _percent(layer.time_pct)]
-    return (*cells, one_line(layer.name), one_line(layer.tactic), _nodes(layer.fused))
+    return (*cells, name, tactic, nodes)
 
 
 def header(timed: bool) -> tuple[str, ...]:
