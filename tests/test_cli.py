@@ -198,3 +198,36 @@ def test_only_builds_the_named_engine(here: Path) -> None:
     unknown = run("build", "specs", "--only", "c")
     assert unknown.exit_code == 1
     assert unknown.stderr.strip() == "error: --only c: no such engine in the specs; known: a, b"
+
+
+def _one_spec(here: Path) -> None:
+    from conftest import MODELS
+
+    write(here, "specs/a.yaml", f"name: a\nmodel: {MODELS / 'mobilenet_v2_035.onnx'}\n"
+          "backend: tensorrt-rtx\nprofiles:\n  - input: {min: [1, 3, 224, 224], "
+          "opt: [1, 3, 224, 224], max: [2, 3, 224, 224]}\ntargets: [sm86]\n")
+
+
+def test_v_after_the_subcommand_logs_each_build_phase_once(here: Path) -> None:
+    _one_spec(here)
+    result = run("build", "specs", "-v")
+    assert result.exit_code == 0, result.stderr
+    phases = [line for line in result.stderr.splitlines() if line.startswith("a: ")]
+    # TensorRT repeats its phases (reformat costs once per candidate); the log says each once
+    assert "a: Parsing ONNX" in phases and "a: Timing tactics" in phases
+    assert len(phases) == len(set(phases)), phases
+    assert "[VERBOSE]" not in result.stderr  # that is -vv
+
+
+def test_vv_shows_the_tensorrt_log_and_q_after_the_subcommand_silences(here: Path) -> None:
+    _one_spec(here)
+    loud = run("build", "specs", "-vv")
+    assert loud.exit_code == 0, loud.stderr
+    assert "--- a: TensorRT log (build/logs/a.build.log)" in loud.stderr
+    log = (here / "build" / "logs" / "a.build.log").read_text()
+    assert "[VERBOSE]" in log and log.splitlines()[-1] in loud.stderr
+    quiet = run("build", "specs", "--force", "-q")
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr == ""
+    # before and after the subcommand add up: -v then -q is the default
+    assert run("-v", "build", "specs", "-q").stderr == run("build", "specs").stderr

@@ -23,6 +23,13 @@ def test_wheel_outside_the_checkout_renders_with_its_own_templates(tmp_path: Pat
     assert "trtdoc/schema/record.schema.json" in names
     assert "trtdoc/py.typed" in names
     assert not any(n.startswith(("tests/", "templates/")) for n in names)
+    (metadata,) = (n for n in names if n.endswith(".dist-info/METADATA"))
+    meta = zipfile.ZipFile(wheel).read(metadata).decode()
+    requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    # Only the tests read Markdown as GitHub does: markdown-it-py is not a user's dependency.
+    assert [r for r in requires if "markdown-it-py" in r] == [
+        "Requires-Dist: markdown-it-py>=3.0; extra == 'test'"]
+    assert "Classifier: Typing :: Typed" in meta.splitlines()
 
     installed = tmp_path / "site-packages"
     zipfile.ZipFile(wheel).extractall(installed)

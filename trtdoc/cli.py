@@ -97,10 +97,34 @@ def _handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _more(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    ui = ctx.find_object(Ui)
+    if ui is not None and value:
+        ui.verbosity += value
+
+
+def _less(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    _more(ctx, _param, -value)
+
+
+class _Group(click.Group):
+    """A group whose ``-v``/``-q`` are also accepted after the subcommand
+    (``trtdoc build specs/ -v``), where users type them; both places add up."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params += [
+            click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_more,
+                         help="Say more (-vv: also the TensorRT log)."),
+            click.Option(["-q", "--quiet"], count=True, expose_value=False, callback=_less,
+                         help="Say only what went wrong."),
+        ]
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="trtdoc",
                       message="%(prog)s %(version)s")
-@click.option("-v", "--verbose", count=True, help="Say more (repeat for the TensorRT log).")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv: also the TensorRT log).")
 @click.option("-q", "--quiet", count=True, help="Say only what went wrong.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
@@ -179,6 +203,7 @@ class _Progress:
                                  TimeElapsedColumn(), console=ui.err, transient=True,
                                  disable=ui.verbosity < 0)
         self.tasks: dict[str, Any] = {}
+        self.logged: set[tuple[str, str]] = set()
 
     def __call__(self, event: tuple[str, str, str, int, int]) -> None:
         engine, kind, text, step, total = event
@@ -187,7 +212,10 @@ class _Progress:
             task = self.tasks[engine] = self.progress.add_task(text, engine=engine, total=None)
         if kind == "phase":
             # With -v, phases are also logged as lines: readable in CI logs with no terminal.
-            self.ui.debug(f"{engine}: {text}")
+            # Once each: TensorRT repeats its phases for every profile and every reformat.
+            if (engine, text) not in self.logged:
+                self.logged.add((engine, text))
+                self.ui.debug(f"{engine}: {text}")
             self.progress.update(task, description=text, completed=0,
                                  total=total or None)
         else:
@@ -262,6 +290,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
                                                          deployment),
                                publish_last=False)  # the render below follows it
         _report_build(ui, result)
+        if ui.verbosity >= 2:
+            _show_logs(ui, outputs, result)
         render_failed = _render(ui, outputs, site, templates, dry_run=False,
                                 strict=False, deployment=deployment) is None
     unmatched = _unmatched(ui, deployment, records)
@@ -341,6 +371,25 @@ class _PagesFollow:
             _render(self.ui, self.outputs, self.site, self.templates, dry_run=False,
                     strict=False, quiet=True, deployment=self.deployment)
         self.spent += time.perf_counter() - now
+
+
+def _show_logs(ui: Ui, outputs: Any, result: Any) -> None:
+    """``-vv``: the TensorRT log of each engine this run built or failed, as the build kept
+    it (``build/logs/``), each line made printable."""
+    for o in result.outcomes:
+        if o.status in ("up-to-date", "updated", "removed", "stale", "re-checked"):
+            continue  # no builder ran
+        # A failed build keeps the last good engine's log: its own is the failed log.
+        for path in [outputs.failed_log(o.name) if o.status == "failed" else outputs.log(o.name)]:
+            try:
+                with path.open(encoding="utf-8", errors="replace") as log:
+                    ui.err.print(f"--- {o.name}: TensorRT log ({display_path(path)})",
+                                 markup=False, style="dim")
+                    for line in log:
+                        ui.err.print(one_line(line.rstrip("\n")), markup=False,
+                                     style="dim")
+            except OSError:
+                continue
 
 
 def _report_build(ui: Ui, result: Any) -> None:
