@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -41,17 +42,37 @@ def render_fixture_site(root: Path) -> Path:
     return site
 
 
-def mkdocs_build(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    """``mkdocs build --strict`` of the repository's mkdocs.yml with ``docs_dir`` = ``site``."""
+def _site_config(site: Path, out: Path) -> Path:
+    """The repository's mkdocs.yml beside ``site``, naming it and ``out`` relative to itself:
+    Zensical panics on an absolute ``docs_dir``, and users write relative ones."""
     config = (REPO / "mkdocs.yml").read_text()
-    config = re.sub(r"(?m)^docs_dir: .*$", f"docs_dir: {site}", config)
-    config = re.sub(r"(?m)^site_dir: .*$", f"site_dir: {out}", config)
+    config = re.sub(r"(?m)^docs_dir: .*$", f"docs_dir: {site.name}", config)
+    config = re.sub(r"(?m)^site_dir: .*$",
+                    f"site_dir: {os.path.relpath(out, site.parent)}", config)
     config_path = site.parent / "mkdocs.yml"
     config_path.write_text(config)
+    return config_path
+
+
+def mkdocs_build(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``mkdocs build --strict`` of the repository's mkdocs.yml with ``docs_dir`` = ``site``."""
+    config_path = _site_config(site, out)
     # Not -q: mkdocs 1.6 drops the warnings before --strict counts them, and exits 0.
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
                            str(config_path)], capture_output=True, text=True,
                           env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+
+
+ZENSICAL = Path(sys.executable).parent / "zensical"
+
+
+def zensical_build(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``zensical build --clean`` of the same configuration (it reads mkdocs.yml)."""
+    config_path = _site_config(site, out)
+    return subprocess.run([str(ZENSICAL), "build", "--clean", "--strict", "-f",
+                           str(config_path)],
+                          capture_output=True, text=True, cwd=site.parent,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(site.parent)})
 
 
 # --------------------------------------------------------------------------------------------

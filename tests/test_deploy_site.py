@@ -183,7 +183,7 @@ def test_the_targets_table_says_where_each_target_is(tmp_path: Path) -> None:
     assert table.count("\n| ") == 1 + len(deployment.targets)  # the header, then one each
     # The architecture matrix stays, under the deployment section.
     assert page.index("## Deployment targets") < page.index("## Every architecture") < page.index(
-        "| Engine | Runtime | Turing sm75 |")
+        '| Engine | Runtime | <span title="Turing, compute capability 7.5">sm75</span> |')
 
 
 def test_engine_pages_list_their_targets(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def test_hostile_names_never_reach_markdown_raw(planned: dict[str, bytes]) -> No
 def test_build_flow_marks_the_branches_not_taken() -> None:
     bert = next(r for r in fixed_records() if r.name == "bert-tiny")
     flow = build_flow(bert)
-    assert 'n1["fp32: no conversion"]' in flow
+    assert 'n1["fp32:<br>no conversion"]' in flow  # short lines keep the flow narrow
     assert "class n2,n3,n4,n5,n6 skipped" in flow
     assert '(["sm80"])' in flow and '(["sm89"])' in flow
 
@@ -211,7 +211,7 @@ def test_site_loads_nothing_from_the_network(built: Path) -> None:
 def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
     import dataclasses
 
-    from trtdoc.render import FUSED_NODES_SHOWN, FUSION_GROUPS_SHOWN, LABEL_LIMIT
+    from trtdoc.render import FUSED_NODES_SHOWN, FUSION_GROUPS_SHOWN, FUSION_LINE
 
     bert = next(r for r in fixed_records() if r.name == "bert-tiny")
     layers = [dataclasses.replace(layer, name=f"{layer.name}_copy{i}",
@@ -226,11 +226,17 @@ def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
     table_rows = page.split('??? note "All 760 layers"\n\n    ```text\n', 1)[1].split(
         "\n    ```\n", 1)[0].split("\n")
     assert len(table_rows) == 762 and all(row.startswith("    ") for row in table_rows)
-    fusion = re.findall(r"(?s)```mermaid\n(flowchart LR\n.*?)```", page)[1]
+    # the build flow runs top to bottom, the fusion diagram left to right
+    (fusion,) = re.findall(r"(?s)```mermaid\n(flowchart LR\n.*?)```", page)
     nodes = re.findall(r'^    n\d+[\[(]', fusion, re.M)
     assert len(nodes) <= FUSION_GROUPS_SHOWN * (FUSED_NODES_SHOWN + 2)
+    # Every label line fits a 720 px column: at most FUSION_LINE characters, two lines and
+    # the layer type; a cut name ends in an ellipsis (the table has it whole).
     labels = re.findall(r'"([^"]*)"', fusion)
-    assert max(len(label) for label in labels) <= LABEL_LIMIT + len(" (runtime_fusion)")
+    lines = [line for label in labels for line in label.split("<br>")]
+    assert max(len(line) for line in lines) <= FUSION_LINE + len("()")
+    assert max(label.count("<br>") for label in labels) == 2
+    assert any(line.endswith("\u2026") for line in lines)
 
 
 def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: Path) -> None:
@@ -280,3 +286,35 @@ def test_the_strict_build_helper_fails_on_a_warning(tmp_path: Path) -> None:
     result = mkdocs_build(site, tmp_path / "out")
     assert result.returncode != 0, result.stderr
     assert "nowhere.md" in result.stderr
+
+
+def test_engine_pages_carry_their_metadata_and_tags_in_front_matter(tmp_path: Path) -> None:
+    import dataclasses
+    from types import MappingProxyType
+
+    import yaml
+
+    from trtdoc.record import read_record
+
+    record = read_record(RECORDS / "mobilenet-v2-fp16.json")
+    hostile = dataclasses.replace(record, name="tagged", spec=MappingProxyType({
+        **record.spec, "tags": ['x"]\n---\n<script>alert(1)</script>', "vision", "vision", ""],
+        "owner": "a: b # c"}))
+    pages = plan_site([record, hostile], tmp_path)
+
+    def front(name: str) -> dict[str, object]:
+        text = pages[tmp_path / "engines" / f"{name}.md"].decode()
+        head, _, _ = text.removeprefix("---\n").partition("\n---\n")
+        meta: dict[str, object] = yaml.safe_load(head)
+        return meta
+
+    assert front("mobilenet-v2-fp16") == {
+        "title": "mobilenet-v2-fp16", "engine": "mobilenet-v2-fp16", "backend": "tensorrt-rtx",
+        "backend_version": record.backend_version, "precision": "fp16",
+        "owner": "vision-platform", "targets": ["sm86", "sm89", "sm120"],
+        "tags": ["classification", "vision"]}
+    meta = front("tagged")
+    # one line each, HTML-escaped inside the YAML string (the theme prints tags as HTML),
+    # duplicates and empty tags dropped, nothing ends the front matter early
+    assert meta["tags"] == ["vision", 'x&quot;] --- &lt;script&gt;alert(1)&lt;/script&gt;']
+    assert meta["owner"] == "a: b # c"

@@ -73,6 +73,9 @@ GENERATED_MARK = render_cache.GENERATED_MARK
 ENGINES_DIR = "engines"
 # Diagram limits that keep a page usable for engines with hundreds of layers.
 LABEL_LIMIT = 48
+# A fusion-diagram label: lines of at most this many characters, at most two, so that its two
+# columns stay legible (≥ 12 px) in mkdocs-material's 688 px content column at 1,280 px wide.
+FUSION_LINE = 24
 FUSION_GROUPS_SHOWN = 6
 FUSED_NODES_SHOWN = 4
 
@@ -319,12 +322,14 @@ class _Graph:
         self.count = 0
         self.skipped: list[str] = []
 
-    def node(self, label: str, *, taken: bool = True, shape: str = "rect",
+    def node(self, label: str, *more: str, taken: bool = True, shape: str = "rect",
              limit: int = 0) -> str:
-        """Add a node; ``limit`` shortens labels made from (long, untrusted) names."""
+        """Add a node; ``more`` are further lines of its label (a narrow node keeps a
+        top-to-bottom diagram's text legible on a laptop); ``limit`` shortens labels made
+        from (long, untrusted) names. Each line is escaped; only the breaks are markup."""
         nid = f"n{self.count}"
         self.count += 1
-        text = mermaid_label(label, limit)
+        text = "<br>".join(mermaid_label(line, limit) for line in (label, *more) if line)
         opened, closed = {"rect": ('["', '"]'), "round": ('("', '")'),
                           "stadium": ('(["', '"])')}[shape]
         self.lines.append(f"    {nid}{opened}{text}{closed}")
@@ -355,7 +360,7 @@ def _plain_flow(record: EngineRecord) -> str:
 @_tolerant(_plain_flow)
 def build_flow(record: EngineRecord) -> str:
     """The path this build took, as a Mermaid flowchart; branches not taken are dashed."""
-    g = _Graph("LR")
+    g = _Graph("TB")
     spec = record.spec or {}
     model = record.model
     imported = "imported_from" in spec
@@ -372,23 +377,23 @@ def build_flow(record: EngineRecord) -> str:
         onnx = g.node(f"ONNX model: {words}" + (f", opset {one_line(opset)}" if opset else ""))
 
     # The precision step: exactly one of these branches was taken.
-    fp32 = g.node("fp32: no conversion", taken=not imported and precision == "fp32")
+    fp32 = g.node("fp32:", "no conversion", taken=not imported and precision == "fp32")
     cast_taken = not imported and precision in ("fp16", "bf16") and method == "model"
     info = record.precision or {}
-    tool = f" ({one_line(info['tool'])})" if cast_taken and info.get("tool") else ""
-    cast = g.node(f"{precision if cast_taken else 'fp16/bf16'} conversion{tool}",
+    tool = f"({one_line(info['tool'])})" if cast_taken and info.get("tool") else ""
+    cast = g.node(precision if cast_taken else "fp16/bf16", "conversion", tool,
                   taken=cast_taken)
     quant_taken = not imported and precision in ("int8", "fp8") and method == "model"
     batches = info.get("calibration_batches")
-    calib = g.node(f"Calibration data: {one_line(batches)} batches" if batches
-                   else "Calibration data",
+    calib = g.node("Calibration", f"data: {one_line(batches)} batches" if batches else "data",
                    taken=quant_taken)
     scales = g.node("Scale factors", taken=quant_taken)
     qdq_count = info.get("qdq_nodes")
-    qdq = g.node(f"{precision.upper() if quant_taken else 'INT8/FP8'} Q/DQ nodes"
-                 + (f": {one_line(qdq_count)}" if qdq_count else ""), taken=quant_taken)
+    qdq = g.node(precision.upper() if quant_taken else "INT8/FP8",
+                 "Q/DQ nodes" + (f": {one_line(qdq_count)}" if qdq_count else ""),
+                 taken=quant_taken)
     flags_taken = not imported and method == "builder_flags" and precision != "fp32"
-    flags = g.node(f"Builder flag --{precision}" if flags_taken else "Builder precision flags",
+    flags = g.node("Builder flag", f"--{precision}" if flags_taken else "(fp16, int8, ...)",
                    taken=flags_taken)
 
     # TensorRT parses the model the precision step wrote, where one ran.
@@ -398,7 +403,7 @@ def build_flow(record: EngineRecord) -> str:
     nodes_in = shown(lambda n: f"{n:,}", parsed) + " ONNX nodes" if counted else "ONNX nodes"
     parse = g.node(shown(lambda n: f"Parse ONNX: {n:,} nodes", parsed) if counted
                    else "Parse ONNX", taken=not imported)
-    optimise = g.node(f"Graph optimisation: {nodes_in} to {layers:,} engine layers",
+    optimise = g.node("Graph optimisation", f"{nodes_in} to {layers:,} engine layers",
                       taken=not imported)
     level = next((s.effective for s in record.settings if s.key == "optimization_level"), None)
     tactics = g.node("Tactic selection" + (f" (level {one_line(level)})" if level is not None
@@ -429,6 +434,15 @@ def build_flow(record: EngineRecord) -> str:
     return g.text()
 
 
+def _wrapped(name: Any, width: int = FUSION_LINE, lines: int = 2) -> tuple[str, ...]:
+    """``name`` on up to ``lines`` lines of ``width`` characters, the last cut with an
+    ellipsis (the layer table has every name whole)."""
+    text = one_line(name)
+    out = [text[i:i + width] for i in range(0, min(len(text), width * (lines - 1)), width)]
+    rest = text[width * (lines - 1):]
+    return (*out, truncate(rest, width)) if rest else (*out,) or ("",)
+
+
 @_tolerant(lambda record: None)
 def fusion_flow(record: EngineRecord) -> str | None:
     """The largest fusions (ONNX nodes → one engine layer) as a flowchart, or None."""
@@ -438,10 +452,10 @@ def fusion_flow(record: EngineRecord) -> str | None:
         return None
     g = _Graph("LR")
     for _, layer in sorted(groups, key=lambda ig: ig[0]):
-        target = g.node(f"{truncate(layer.name, LABEL_LIMIT)} ({one_line(layer.type)})",
+        target = g.node(*_wrapped(layer.name), f"({truncate(layer.type, FUSION_LINE)})",
                         shape="round")
         for onnx_name in layer.fused[:FUSED_NODES_SHOWN]:
-            g.edge(g.node(onnx_name, limit=LABEL_LIMIT), target)
+            g.edge(g.node(*_wrapped(onnx_name)), target)
         hidden = len(layer.fused) - FUSED_NODES_SHOWN
         if hidden > 0:
             g.edge(g.node(f"... and {hidden} more ONNX nodes"), target)  # an int: len()
@@ -767,6 +781,22 @@ def deployment_view(records: Sequence[EngineRecord], deployment: Deployment) -> 
                           tuple(notes), counts)
 
 
+def _page_meta(record: EngineRecord, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine page's front matter besides its title, for the theme's tags plugin and for
+    tools that read page metadata: values as the record says them (escaped by the template)."""
+    targets = _engine_compat(record).compiled_for
+    return {
+        "engine": record.name,
+        "backend": record.backend,
+        "backend_version": record.backend_version,
+        "precision": spec.get("precision") or _layer_precision(record) or "not known",
+        "targets": [one_line(t) for t in _seq(targets)],
+        "owner": spec.get("owner") or "",
+        "tags": sorted({one_line(t).strip() for t in _seq(spec.get("tags"))} - {""},
+                       key=_text_key),
+    }
+
+
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                    baseline: EngineRecord | None = None,
                    gate: Mapping[str, Any] | None = None,
@@ -784,6 +814,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
     return {
         "r": record,
         "spec": spec,
+        "meta": _page_meta(record, spec),
         "layers": layers,
         "model_files": _of_type(record.model_files, ModelFile),
         "model": record.model if isinstance(record.model, ModelFacts) else None,
@@ -835,6 +866,28 @@ def _name_key(record: EngineRecord) -> str:
     return name if isinstance(name, str) else one_line(name)
 
 
+@dataclass(frozen=True)
+class MatrixNotes:
+    """The architecture matrix's reasons, each written once under the table and numbered in
+    the order the table first shows it, so that a cell is a glyph and a number: eleven
+    columns of sentences did not fit a laptop's 720 px column (the Blackwell ones were cut)."""
+
+    texts: tuple[str, ...]  # note k is texts[k - 1]
+
+    @classmethod
+    def of(cls, matrix: Sequence[compat.EngineCompat]) -> MatrixNotes:
+        texts: dict[str, None] = {}
+        for row in matrix:
+            for cell in row.cells:
+                texts.setdefault(one_line(cell.reason), None)
+            texts.setdefault(one_line(row.other_versions), None)
+        return cls(tuple(texts))
+
+    def number(self, reason: Any) -> int:
+        """The note that says ``reason``."""
+        return self.texts.index(one_line(reason)) + 1
+
+
 def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                 previous: Mapping[str, EngineRecord],
                 gates: Mapping[str, Mapping[str, Any]],
@@ -880,6 +933,7 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                            key=lambda ng: _text_key(ng[0])))
     pages["compatibility.md"] = _render(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
+        notes=MatrixNotes.of(matrix),
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
         portability=compat.PORTABILITY_SOURCES, deployment=view)
     pages["changes.md"] = _render(env, "changes.md.j2", changes=changes,
