@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import onnx
 import pytest
 from click.testing import CliRunner, Result
-from conftest import REPO, write
-from onnx import TensorProto
-from onnx import helper as oh
+from conftest import REPO, relu_model, write
 
 from trtdoc.cli import cli
 from trtdoc.errors import SpecErrors
@@ -47,17 +44,9 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), prog_name="trtdoc")
 
 
-def _relu(path: Path) -> None:
-    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
-    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
-    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["y"])], "relu", [x], [y])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
-
-
 def _project(root: Path) -> Path:
     (root / ".git").mkdir(parents=True)  # the walk up stops at the repository's top
-    _relu(root / "models" / "relu.onnx")
+    relu_model(root / "models" / "relu.onnx")
     write(root, "specs/relu.yaml", SPEC)
     write(root, "where.yaml", DEPLOY)
     write(root, "trtdoc.yml", PROJECT)
