@@ -145,7 +145,7 @@ def _from_project(*, required: tuple[str, ...] = (), **params: str) -> Callable[
             ctx.meta[_PROJECT_META] = filled
             return func(*args, **kwargs)
 
-        return click.option(  # type: ignore[no-any-return]
+        return click.option(  # type: ignore[return-value]
             "--project", "project_file", type=click.Path(path_type=Path), default=None,
             metavar="FILE", help="The project file whose paths are the defaults [default: the "
             "nearest trtdoc.yml here or above, within the repository].")(wrapper)

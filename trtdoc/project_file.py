@@ -143,8 +143,8 @@ def _missing_inputs(doc: Any, root: Path, name: str) -> list[SpecError]:
     folder, the deployment file (outputs may not exist yet)."""
     data = doc.data
     specs = _one_or_more(data.get("specs"))
-    named = [(("specs", i), p, None) for i, p in enumerate(specs)] if isinstance(specs, list) \
-        else []
+    named: list[tuple[tuple[str | int, ...], Any, bool | None]] = [
+        (("specs", i), p, None) for i, p in enumerate(specs)] if isinstance(specs, list) else []
     named += [(("templates",), data.get("templates"), True),
               (("deploy",), data.get("deploy"), False)]
     out = []

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -905,7 +905,10 @@ def _float(**bounds: float) -> Any:
                                                               "pattern": _NUMBER_PATTERN}]})]
 
 
-Float = _float()
+if TYPE_CHECKING:
+    Float = float
+else:
+    Float = _float()
 Flag = Annotated[str, AfterValidator(_known_flag), JsonSchema(
     lambda text: {"anyOf": [{"enum": list(KNOWN_FLAGS)}, {**text, "pattern": "^(?:" + "|".join(
         any_case(f) for f in KNOWN_FLAGS) + ")$"}]})]

@@ -31,11 +31,11 @@ from trtdoc.errors import SpecError, SpecErrors, TrtdocError
 from trtdoc.spec import (
     EXCERPT_CHARS,
     MAX_PROBLEMS_PER_FILE,
+    NAME_SCHEMA,
+    SCHEMA_ID,
     KeyPath,
     Location,
     Locator,
-    NAME_SCHEMA,
-    SCHEMA_ID,
     MoreProblems,
     any_case,
     excerpt,
