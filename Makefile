@@ -8,8 +8,8 @@ MERMAID := site/assets/javascripts/vendor/mermaid.min.js
 .PHONY: demo test setup browser serve clean magika
 
 demo: setup ## build every engine in specs/, render the pages, check deploy.yaml, build the HTML site
-	$(BIN)/trtdoc build specs/ --deploy deploy.yaml
-	$(BIN)/trtdoc compat --deploy deploy.yaml
+	$(BIN)/trtdoc build    # the paths come from trtdoc.yml
+	$(BIN)/trtdoc compat
 	$(BIN)/mkdocs build --strict --site-dir public
 	@echo "Site built in public/. Browse it with: $(BIN)/mkdocs serve"
 

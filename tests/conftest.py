@@ -47,3 +47,17 @@ def mobilenet_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     result = build_all([root / "mobilenet.yaml"], paths)
     assert [o.status for o in result.outcomes] == ["built"], result.outcomes
     return paths.record("mobilenet"), paths.engine("mobilenet")
+
+
+def relu_model(path: Path) -> Path:
+    """A one-Relu ONNX model with a fixed [1, 3, 8, 8] input: builds in about a second."""
+    import onnx
+    from onnx import TensorProto
+    from onnx import helper as oh
+
+    x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = oh.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
+    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["y"])], "relu", [x], [y])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
+    return path

@@ -118,10 +118,12 @@ def test_quiet_says_only_what_went_wrong(here: Path) -> None:
     assert quiet_bad.stderr.splitlines() == expected
 
 
-def test_check_needs_a_path() -> None:
+def test_check_needs_a_path_without_a_project_file(here: Path) -> None:
     result = run("check")
     assert result.exit_code == 2
-    assert "Missing argument 'PATHS...'" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Missing argument 'PATHS...': name spec files or folders, or name them in a "
+        "trtdoc.yml (`specs: [specs/]`).")
 
 
 def test_a_bug_is_one_line_and_its_traceback_is_shown_with_v(

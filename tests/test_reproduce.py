@@ -46,10 +46,12 @@ def examples(tmp_path_factory: pytest.TempPathFactory
                         ignore=shutil.ignore_patterns("vendor", ".history"))
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copy(REPO / "deploy.yaml", root / "deploy.yaml")
+    shutil.copy(REPO / "trtdoc.yml", root / "trtdoc.yml")
     history = REPO / "records" / ".history"
     if history.is_dir():
         shutil.copytree(history, root / "records" / ".history")
-    return root, _trtdoc(root, "build", "specs/", "--deploy", "deploy.yaml")
+    # As `make demo` does: the paths, deploy.yaml included, come from trtdoc.yml.
+    return root, _trtdoc(root, "build")
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -66,8 +68,7 @@ def test_rebuilding_the_examples_leaves_records_and_pages_unchanged(examples) ->
         before, after = _tree(REPO / folder), _tree(root / folder)
         changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
         assert not changed, (f"a fresh build rewrote {folder}/{changed}; regenerate them with "
-                             "`trtdoc build specs/ --deploy deploy.yaml` in a fresh clone and "
-                             "commit")
+                             "`trtdoc build` in a fresh clone and commit")
     assert "reproduced: rebuilt byte for byte as recorded" in run.stderr
 
 

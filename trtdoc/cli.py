@@ -82,6 +82,8 @@ def _handle_errors(func: F) -> F:
         except TrtdocError as exc:
             ui.problem(f"error: {exc}")
             sys.exit(1)
+        except click.ClickException:  # a usage error: click says it, with exit code 2
+            raise
         except KeyboardInterrupt:
             ui.problem("interrupted; what was written so far is complete, and the last good "
                        "engines, records and pages were kept")
@@ -121,6 +123,75 @@ class _Group(click.Group):
         super().add_command(cmd, name)
 
 
+# --------------------------------------------------------------------------------------------
+# Defaults from the project file (trtdoc.yml). A command takes them with one line,
+# `@_from_project(param="project key", ...)` under `@_handle_errors`: each listed parameter the
+# user did not give comes from trtdoc.yml, else from the built-in default below.
+# --------------------------------------------------------------------------------------------
+_BUILT_IN: dict[str, Any] = {"specs": (), "records": Path("records"), "site": Path("site"),
+                             "build": Path("build"), "templates": None, "deploy": None}
+_PROJECT_META = "trtdoc.project"
+_MISSING = {
+    "specs": "Missing argument 'PATHS...': name spec files or folders, or name them {where} "
+             "(`specs: [specs/]`).",
+    "deploy": "Missing option '--deploy': name the deployment file, or name it {where} "
+              "(`deploy: deploy.yaml`).",
+}
+
+
+def _from_project(*, required: tuple[str, ...] = (), **params: str) -> Callable[[F], F]:
+    """Fill each of ``params`` (a parameter name → a ``trtdoc.yml`` key) that the command line
+    left out from the project file, else from ``_BUILT_IN``; a ``required`` one that neither
+    gives is a usage error. Adds ``--project FILE`` to the command."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, project_file: Path | None, **kwargs: Any) -> Any:
+            from trtdoc.project_file import find_project, load_project
+
+            ctx = click.get_current_context()
+            found = project_file if project_file is not None else find_project()
+            project = load_project(found) if found is not None else None
+            filled = set()
+            for param, key in params.items():
+                if kwargs.get(param) not in (None, ()):
+                    continue  # a flag overrides the project file
+                value = getattr(project, key) if project is not None else _BUILT_IN[key]
+                if project is not None and value is not None:
+                    value = (tuple(map(_near, value)) if isinstance(value, tuple)
+                             else _near(value))
+                    filled.add(param)
+                if param in required and value in (None, ()):
+                    raise click.UsageError(_MISSING[key].format(
+                        where="in " + display_path(project.path) if project is not None
+                        else "in a trtdoc.yml"), ctx=ctx)
+                kwargs[param] = value
+            ctx.meta[_PROJECT_META] = filled
+            return func(*args, **kwargs)
+
+        return click.option(  # type: ignore[return-value]
+            "--project", "project_file", type=click.Path(path_type=Path), default=None,
+            metavar="FILE", help="The project file whose paths are the defaults [default: the "
+            "nearest trtdoc.yml here or above, within the repository].")(wrapper)
+
+    return decorate
+
+
+def _near(path: Path) -> Path:
+    """A project path as the user would write it here: relative to the working directory."""
+    import os
+
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # another drive (Windows)
+        return path
+
+
+def _from_the_project(param: str) -> bool:
+    """Whether ``param`` of the running command came from trtdoc.yml."""
+    return param in click.get_current_context().meta.get(_PROJECT_META, ())
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="trtdoc",
                       message="%(prog)s %(version)s")
@@ -133,11 +204,14 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_obj
 @_handle_errors
+@_from_project(paths="specs", required=("paths",))
 def check(ui: Ui, paths: tuple[Path, ...]) -> None:
-    """Validate specs without building: every problem, one line each."""
+    """Validate specs without building: every problem, one line each.
+
+    PATHS are spec files or folders (default: trtdoc.yml's specs)."""
     from trtdoc.check import check_specs
 
     good, errors = check_specs(paths)
@@ -149,14 +223,15 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
 def _site_options(func: F) -> F:
     """--records, --site and --templates: where records live and where pages go."""
     options = (
-        click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
-                     show_default=True,
-                     help="Build records, one JSON file per engine (check these in)."),
-        click.option("--site", type=click.Path(path_type=Path), default=Path("site"),
-                     show_default=True, help="mkdocs docs_dir that receives the generated pages."),
+        click.option("--records", type=click.Path(path_type=Path), default=None,
+                     help="Build records, one JSON file per engine (check these in) "
+                     "[default: trtdoc.yml's records, else records]."),
+        click.option("--site", type=click.Path(path_type=Path), default=None,
+                     help="mkdocs docs_dir that receives the generated pages [default: "
+                     "trtdoc.yml's site, else site]."),
         click.option("--templates", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Your own templates; any file here overrides the shipped "
-                     "one."),
+                     "one [default: trtdoc.yml's templates]."),
     )
     for option in reversed(options):
         func = option(func)
@@ -167,7 +242,8 @@ def _deploy_option(func: F) -> F:
     return click.option(
         "--deploy", "deploy_file", type=click.Path(path_type=Path), default=None,
         help="A deployment file (deploy.yaml): the compatibility page becomes engines × "
-        "its targets, and each engine page lists its targets with their verdicts.")(func)
+        "its targets, and each engine page lists its targets with their verdicts [default: "
+        "trtdoc.yml's deploy].")(func)
 
 
 _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
@@ -223,9 +299,10 @@ class _Progress:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="Engines, build logs and caches (not checked in).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Engines, build logs and caches (not checked in) [default: trtdoc.yml's "
+              "build, else build].")
 @_site_options
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Build this many engines in parallel processes.")
@@ -236,10 +313,14 @@ class _Progress:
 @_deploy_option
 @click.pass_obj
 @_handle_errors
+@_from_project(paths="specs", out="build", records="records", site="site",
+               templates="templates", deploy_file="deploy", required=("paths",))
 def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
           templates: Path | None, jobs: int, force: bool, only: tuple[str, ...],
           check_only: bool, deploy_file: Path | None) -> None:
-    """Build every engine from its spec, write its record and render the site."""
+    """Build every engine from its spec, write its record and render the site.
+
+    PATHS are spec files or folders (default: trtdoc.yml's specs)."""
     from trtdoc.build import OutputPaths, build_all, check_records
 
     outputs = OutputPaths(out=out, records=records)
@@ -269,12 +350,12 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         for path in changed:
             ui.out.print(f"would change: {path}", markup=False)
         if result.failed or changed:
+            again = "" if _from_the_project("paths") else " " + " ".join(map(str, paths))
             failed = sum(o.status == "failed" for o in result.outcomes)
             problems = _count(result.spec_errors) + failed
             ui.problem(f"{len(changed)} file(s) would change"
                        + (f", {problems} problem(s)" if problems else "")
-                       + f"; run `trtdoc build {' '.join(map(str, paths))}` and commit the "
-                       "result")
+                       + f"; run `trtdoc build{again}` and commit the result")
             sys.exit(1)
         ui.info("records and pages match the specs")
         return
@@ -408,12 +489,14 @@ def _report_build(ui: Ui, result: Any) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="Build folder; the converted models go to OUT/cache/precision.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Build folder; the converted models go to OUT/cache/precision [default: "
+              "trtdoc.yml's build, else build].")
 @click.option("--only", multiple=True, metavar="NAME", help="Convert only these engines.")
 @click.pass_obj
 @_handle_errors
+@_from_project(paths="specs", out="build", required=("paths",))
 def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -> None:
     """Run only the precision step: write the fp16/int8 model an engine is built from."""
     from trtdoc.build import OutputPaths
@@ -512,15 +595,18 @@ def inspect(ui: Ui, engine: Path, as_json: bool, gpu: str | None, runtime: str |
 
 
 @cli.command()
-@click.option("--deploy", "deploy_file", type=click.Path(path_type=Path), required=True,
-              help="The deployment file: where engines run (see README).")
-@click.option("--records", type=click.Path(path_type=Path), default=Path("records"),
-              show_default=True, help="Build records, one JSON file per engine.")
+@click.option("--deploy", "deploy_file", type=click.Path(path_type=Path), default=None,
+              help="The deployment file: where engines run (see README) [default: "
+              "trtdoc.yml's deploy].")
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="Build records, one JSON file per engine [default: trtdoc.yml's records, "
+              "else records].")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="A table for people, or JSON for tools.")
 @click.option("--strict", is_flag=True, help="Exit 1 on unknown as well as on fails.")
 @click.pass_obj
 @_handle_errors
+@_from_project(deploy_file="deploy", records="records", required=("deploy_file",))
 def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> None:
     """Will each engine run where it is deployed? Exit 1 if a deployed engine does not.
 
@@ -634,6 +720,7 @@ def _verdict_table(ui: Ui, verdicts: Any) -> None:
 @_site_options
 @click.pass_obj
 @_handle_errors
+@_from_project(records="records", site="site", templates="templates")
 def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
             engine: Path | None, force: bool, records: Path, site: Path,
             templates: Path | None) -> None:
@@ -685,6 +772,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 @_deploy_option
 @click.pass_obj
 @_handle_errors
+@_from_project(records="records", site="site", templates="templates", deploy_file="deploy")
 def render(ui: Ui, records: Path, site: Path, templates: Path | None,
            deploy_file: Path | None) -> None:
     """Re-render every page from the records, without building (no GPU, no TensorRT)."""
@@ -799,6 +887,22 @@ def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     result = done.result
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
     return None if done.bad else list(result.written)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["spec", "deploy", "project", "record"]))
+@click.pass_obj
+@_handle_errors
+def schema(ui: Ui, kind: str) -> None:
+    """Print the JSON Schema of a spec, deploy.yaml, trtdoc.yml or a build record.
+
+    Generated from the code that validates those files; the same schemas ship in
+    trtdoc/schema/. Point an editor at one with a first line such as
+    `# yaml-language-server: $schema=<path>/spec.schema.json`.
+    """
+    from trtdoc.schemas import schema_text
+
+    click.echo(schema_text(kind), nl=False)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 
 from trtdoc.errors import SpecError, SpecErrors, display_path
 from trtdoc.header import RTX_COMPUTE_CAPABILITIES
@@ -148,7 +149,12 @@ def name_problem(name: str) -> str | None:
     if name.lower() in RESERVED_NAMES:
         return f"{name!r} is reserved (engines/{name}.md is the engine index); choose another"
     return None
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+
+
+# Written without flags or \d so that the same pattern is valid in the JSON Schema (ECMA-262),
+# whose `pattern` has no IGNORECASE and whose \d is ASCII only.
+SIZE_PATTERN = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KkMmGgTt][Ii]?[Bb]|[Bb])?\s*$"
+_SIZE_RE = re.compile(SIZE_PATTERN)
 _UNITS = {
     "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
@@ -504,6 +510,10 @@ _FILE_HINTS = {
                                 "in `engines:` rather than listing every engine",
                         "encoding": "save the deployment file as UTF-8",
                         "depth": "a deployment file is a few levels deep; flatten it"},
+    "project file": {"missing": "pass the project file, as `--project trtdoc.yml`",
+                     "size": "a project file is a few lines: it names folders",
+                     "encoding": "save the project file as UTF-8",
+                     "depth": "a project file is one level deep; flatten it"},
 }
 
 
@@ -651,7 +661,7 @@ def _read_yaml(path: Path, errors: list[SpecError], *,
     return _Doc(data, locator)
 
 
-read_yaml_document = _read_yaml  # for the other checked-in YAML files (deploy.yaml)
+read_yaml_document = _read_yaml  # for the other checked-in YAML files (deploy.yaml, trtdoc.yml)
 
 
 def _spec_like(data: dict[Any, Any]) -> bool:
@@ -769,6 +779,35 @@ def _merge(base: _Doc, over: _Doc) -> _Doc:
 # --------------------------------------------------------------------------------------------
 # The schema (pydantic stays in this module)
 # --------------------------------------------------------------------------------------------
+class JsonSchema:
+    """JSON Schema keywords for what a validator here checks in code (a size's units, a
+    limit, a name's characters), so that the schema generated from these models accepts what
+    the loader accepts. ``wrap`` rewrites the generated schema (for a value that may also be
+    written another way); ``extra`` adds keywords to it."""
+
+    def __init__(self, wrap: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 **extra: Any) -> None:
+        self.wrap, self.extra = wrap, extra
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = dict(handler(core_schema))
+        schema.update(self.extra)
+        return self.wrap(schema) if self.wrap is not None else schema
+
+
+def any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any case, without flags (JSON Schema has
+    none)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# YAML 1.1 reads `1e-2` (no dot) as a string; _as_float accepts it.
+_NUMBER_PATTERN = r"^\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$"
+NAME_SCHEMA: dict[str, Any] = {
+    "type": "string", "pattern": f"^{_NAME_RE.pattern}$",
+    "not": {"pattern": "^(?:" + "|".join(any_case(n) for n in sorted(RESERVED_NAMES)) + ")$"}}
+
+
 def parse_size(value: Any) -> int:
     """``512MiB``, ``1GiB``, ``1.5GB`` or a plain byte count → bytes."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -813,11 +852,12 @@ def _profiles(value: list[Any]) -> list[Any]:
 
 
 def _at_most(limit: int, what: str, hint: str) -> Any:
+    """An int of at most ``limit``, with a message of its own (and the schema's maximum)."""
     def check(value: int) -> int:
         if value > limit:
             raise ValueError(f"{_number(value)} is more than the {limit} {what}; {hint}")
         return value
-    return AfterValidator(check)
+    return Annotated[int, AfterValidator(check), JsonSchema(maximum=limit)]
 
 
 def _path(value: str) -> str:
@@ -847,11 +887,31 @@ def _known_flag(value: str) -> str:
     raise ValueError(f"unknown builder flag {excerpt(value)}; {hint}")
 
 
-Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_pool_bound)]
-Dims = Annotated[list[int], AfterValidator(_dims)]
-PathText = Annotated[str, AfterValidator(_path)]
-Float = Annotated[float, BeforeValidator(_as_float)]
-Flag = Annotated[str, AfterValidator(_known_flag)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_pool_bound), JsonSchema(
+    lambda _: {"anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_POOL_BYTES},
+                         {"type": "string", "pattern": SIZE_PATTERN}],
+               "description": "bytes, or a number with a unit: 512MiB, 1GiB, 1.5GB"})]
+Dims = Annotated[list[int], AfterValidator(_dims), JsonSchema(
+    maxItems=MAX_RANK, items={"type": "integer", "minimum": -MAX_DIM - 1, "maximum": MAX_DIM})]
+PathText = Annotated[str, AfterValidator(_path), JsonSchema(
+    minLength=1, maxLength=_PATH_CHARS, pattern="^[^\\u0000]*$")]
+def _float(**bounds: float) -> Any:
+    """A number (or a string YAML did not read as one) within ``bounds`` (ge, le)."""
+    # pydantic cannot turn a bound behind a BeforeValidator into JSON Schema; this does.
+    number = {"type": "number", **{{"ge": "minimum", "le": "maximum"}[k]: v
+                                   for k, v in bounds.items()}}
+    return Annotated[float, BeforeValidator(_as_float), Field(**bounds),  # type: ignore[call-overload]
+                     JsonSchema(lambda _: {"anyOf": [number, {"type": "string",
+                                                              "pattern": _NUMBER_PATTERN}]})]
+
+
+if TYPE_CHECKING:
+    Float = float
+else:
+    Float = _float()
+Flag = Annotated[str, AfterValidator(_known_flag), JsonSchema(
+    lambda text: {"anyOf": [{"enum": list(KNOWN_FLAGS)}, {**text, "pattern": "^(?:" + "|".join(
+        any_case(f) for f in KNOWN_FLAGS) + ")$"}]})]
 
 
 class _Model(BaseModel):
@@ -868,9 +928,9 @@ class _ShapeRange(_Model):
 
 class _Calibration(_Model):
     data: PathText
-    batches: Annotated[int, _at_most(
+    batches: _at_most(  # type: ignore[valid-type]
         MAX_CALIBRATION_BATCHES, "calibration batches trtdoc reads",
-        "calibration needs a few hundred batches at most")] = Field(8, ge=1)
+        "calibration needs a few hundred batches at most") = Field(8, ge=1)
 
 
 class _Memory(_Model):
@@ -879,10 +939,10 @@ class _Memory(_Model):
 
 
 class _Tolerance(_Model):
-    max_abs: Float | None = Field(None, ge=0)
-    mean_abs: Float | None = Field(None, ge=0)
-    min_cosine: Float | None = Field(None, ge=-1, le=1)
-    min_top1: Float | None = Field(None, ge=0, le=1)
+    max_abs: _float(ge=0) | None = None  # type: ignore[valid-type]
+    mean_abs: _float(ge=0) | None = None  # type: ignore[valid-type]
+    min_cosine: _float(ge=-1, le=1) | None = None  # type: ignore[valid-type]
+    min_top1: _float(ge=0, le=1) | None = None  # type: ignore[valid-type]
 
 
 class _OutputTolerance(_Tolerance):
@@ -921,16 +981,20 @@ def _metric_key(value: str) -> str:
 class _Accuracy(_Model):
     tolerance: _Tolerance | None = None
     data: PathText | None = None
-    samples: Annotated[int, _at_most(
+    samples: _at_most(  # type: ignore[valid-type]
         MAX_ACCURACY_SAMPLES, "samples trtdoc compares",
-        "a few hundred to a few thousand samples measure accuracy well")] = Field(4, ge=1)
-    outputs: dict[str, Annotated[_OutputTolerance, BeforeValidator(_output_limits)]] = {}
-    metric: Annotated[str, AfterValidator(_metric_target)] | None = None
-    metric_tolerance: dict[Annotated[str, AfterValidator(_metric_key)], Float] = {}
+        "a few hundred to a few thousand samples measure accuracy well") = Field(4, ge=1)
+    outputs: dict[str, Annotated[_OutputTolerance, BeforeValidator(_output_limits), JsonSchema(
+        lambda limits: {"anyOf": [{"const": "ignore"}, limits]})]] = {}
+    metric: Annotated[str, AfterValidator(_metric_target),
+                      JsonSchema(pattern=_METRIC_RE.pattern)] | None = None
+    metric_tolerance: Annotated[dict[Annotated[str, AfterValidator(_metric_key),
+                                               JsonSchema(pattern="^(?:min|max)_.")], Float],
+                                JsonSchema(additionalProperties=False)] = {}
 
 
 class _Spec(_Model):
-    name: str
+    name: Annotated[str, JsonSchema(lambda _: dict(NAME_SCHEMA))]
     description: str = ""
     owner: str | None = None
     tags: list[str] = []
@@ -939,7 +1003,8 @@ class _Spec(_Model):
     precision: Literal["fp32", "fp16", "bf16", "int8", "fp8"] = "fp32"
     precision_method: Literal["model", "builder_flags"] = "model"
     calibration: _Calibration | None = None
-    profiles: Annotated[list[dict[str, _ShapeRange]], AfterValidator(_profiles)] = []
+    profiles: Annotated[list[dict[str, _ShapeRange]], AfterValidator(_profiles),
+                        JsonSchema(maxItems=MAX_PROFILES)] = []
     memory: _Memory = _Memory()
     optimization_level: int | None = Field(None, ge=0, le=5)
     targets: list[Literal["sm75", "sm80", "sm86", "sm89", "sm120", "sm121"]] = []
@@ -960,6 +1025,55 @@ class _Spec(_Model):
 # Keys allowed at each level, for "did you mean" hints.
 def _fields(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(model.model_fields)
+
+
+class SchemaGenerator(GenerateJsonSchema):
+    """JSON Schema of the models here: no titles made from key names ("Optimization Level"
+    says nothing the key does not), and ``$defs`` named without the leading underscore."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def normalize_name(self, name: str) -> str:
+        return super().normalize_name(name).lstrip("_")
+
+    def generate(self, schema: Any, mode: Any = "validation") -> Any:
+        out = super().generate(schema, mode)
+        for definition in out.get("$defs", {}).values():
+            definition.pop("title", None)
+        out.pop("title", None)
+        return out
+
+
+SCHEMA_ID = "https://trtdoc.dev/schema/{kind}.schema.json"
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema of one spec file (or a ``_defaults.yaml``), generated from ``_Spec``.
+
+    Nothing is required: a spec may take ``model`` from a ``_defaults.yaml``, and a defaults
+    file holds neither ``name`` nor ``model`` (the loader says so once they are merged).
+    ``variants`` maps a key to a list of values, each valid for that key.
+    """
+    body = _Spec.model_json_schema(schema_generator=SchemaGenerator)
+    body.pop("required", None)
+    props = body["properties"]
+    props["variants"] = {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "description": "one engine per combination; its name is the name plus each value",
+        "properties": {key: {"type": "array", "items": value, "minItems": 1,
+                             "maxItems": MAX_VARIANTS, "uniqueItems": True}
+                       for key, value in props.items() if key != "name"},
+    }
+    head = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID.format(kind="spec"),
+        "title": "trtdoc engine spec",
+        "description": "One engine (or one per variant) for `trtdoc build`; paths are "
+                       "relative to the spec file. Generated from trtdoc/spec.py by "
+                       "`trtdoc schema spec`.",
+    }
+    return {**head, **body}
 
 
 _KEYS_AT: dict[str, tuple[str, ...]] = {
@@ -1008,19 +1122,26 @@ def _number(value: int) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 3] + "..."
 
 
-def _spec_errors(exc: ValidationError, doc: _Doc) -> list[SpecError]:
+def _spec_errors(exc: ValidationError, doc: _Doc,
+                 keys_at: Mapping[str, tuple[str, ...]] | None = None) -> list[SpecError]:
     """One line per problem, for the first MAX_PROBLEMS_PER_FILE in file order; the rest are
-    only counted, since a hint (``difflib``) costs far more than finding the problem."""
+    only counted, since a hint (``difflib``) costs far more than finding the problem.
+    ``keys_at`` gives the keys allowed at each level, for "did you mean" (a spec's keys by
+    default)."""
     found = []
     for err in exc.errors(include_url=False, include_context=True, include_input=True):
         path = _key_path(err["loc"], doc.data)
         where = doc.locator.find(path, at_key=err["type"] == "extra_forbidden")
         found.append(((str(where.path), where.line or 0, where.col or 0), path, err))
     found.sort(key=lambda f: f[0])
-    out = [_spec_error(path, err, doc) for _, path, err in found[:MAX_PROBLEMS_PER_FILE]]
+    out = [_spec_error(path, err, doc, keys_at or _KEYS_AT)
+           for _, path, err in found[:MAX_PROBLEMS_PER_FILE]]
     if len(found) > MAX_PROBLEMS_PER_FILE:
         out.append(MoreProblems(doc.locator.default, len(found) - MAX_PROBLEMS_PER_FILE))
     return out
+
+
+located_errors = _spec_errors  # pydantic's errors as located lines, for trtdoc.yml too
 
 
 def _key_path(loc: Sequence[str | int], data: Any) -> KeyPath:
@@ -1041,7 +1162,8 @@ def _key_path(loc: Sequence[str | int], data: Any) -> KeyPath:
     return tuple(out)
 
 
-def _spec_error(path: KeyPath, err: Any, doc: _Doc) -> SpecError:
+def _spec_error(path: KeyPath, err: Any, doc: _Doc,
+                keys_at: Mapping[str, tuple[str, ...]]) -> SpecError:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = path[-1]
@@ -1050,7 +1172,7 @@ def _spec_error(path: KeyPath, err: Any, doc: _Doc) -> SpecError:
                  else "accuracy.outputs.*" if parent[:2] == ("accuracy", "outputs")
                  and len(parent) == 3
                  else format_key(tuple(p for p in parent if not isinstance(p, int))))
-        allowed = _KEYS_AT.get(level, ())
+        allowed = keys_at.get(level, ())
         close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], allowed, n=1, cutoff=0.6)
         hint = (f"did you mean '{close[0]}'?" if close
                 else f"valid keys here: {', '.join(allowed)}")

@@ -26,15 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA, version_parts
-from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, Gpu, UnknownGpu, find_gpu
+from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, GPU_MODELS, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
 from trtdoc.spec import (
     EXCERPT_CHARS,
     MAX_PROBLEMS_PER_FILE,
+    NAME_SCHEMA,
+    SCHEMA_ID,
     KeyPath,
     Location,
     Locator,
     MoreProblems,
+    any_case,
     excerpt,
     name_problem,
     read_yaml_document,
@@ -369,3 +372,66 @@ def load_deployment(path: Path | str) -> Deployment:
             found.append(MoreProblems(path, reader.hidden))
         raise SpecErrors(found)
     return Deployment(path, tuple(targets))
+
+
+# --------------------------------------------------------------------------------------------
+# Its JSON Schema, from the same constants and patterns the reader above checks with
+# --------------------------------------------------------------------------------------------
+def deployment_schema() -> dict[str, Any]:
+    """The JSON Schema of a deployment file (``trtdoc schema deploy``).
+
+    The reader is code, not a pydantic model (each value has its own message and hint), so
+    this is built from what it reads with: the keys, the required keys, the limits and the
+    version patterns. A GPU name is matched loosely (case, "NVIDIA", nvidia-smi's memory
+    suffix), so the schema offers the known models and accepts any name; the loader says
+    whether it knows it.
+    """
+    # parse_runtime turns `_` runs into `-` within the flavour word.
+    flavours = "|".join(any_case(f).replace("\\-", "(?:-|_+)") for f in FLAVOURS)
+    version = _VERSION_RE.pattern.removeprefix("^").removesuffix("$")
+    cuda = "|".join(MIN_DRIVER_FOR_CUDA)
+    pattern = {"type": "string", "minLength": 1, "maxLength": 256,
+               "pattern": "^(?!tag:$)[\\s\\S]*\\S[\\s\\S]*$",
+               "description": 'an engine name, a glob (mobilenet-*) or "tag:<tag>"'}
+    target = {
+        "type": "object", "additionalProperties": False,
+        "required": ["name", "gpu", "runtime", "engines"],
+        "properties": {
+            "name": {**NAME_SCHEMA, "description": "unique"},
+            "gpu": {"description": 'a GPU model (L4, "RTX 4090") or a compute capability '
+                                   '("8.9", sm89)',
+                    "anyOf": [{"enum": list(GPU_MODELS)},
+                              {"type": "string", "minLength": 1},
+                              {"type": "number", "not": {"type": "integer"}}]},
+            "driver": {"description": 'as nvidia-smi prints it, quoted: "580.65.06"',
+                       "anyOf": [{"type": "string", "pattern": _DRIVER_RE.pattern},
+                                 {"type": "integer", "minimum": 100, "maximum": 9999},
+                                 {"type": "null"}]},
+            "runtime": {"type": "string", "description": "flavour and version: "
+                        + ", ".join(f"{f} X.Y.Z" for f in FLAVOURS),
+                        "pattern": f"^\\s*(?:{flavours})\\s+v?{version}\\s*$"},
+            "cuda": {"description": "the CUDA major of the runtime build installed there",
+                     "anyOf": [{"type": "string",
+                                "pattern": f"^\\s*(?:{cuda})(?:\\.[0-9]{{1,3}}){{0,2}}\\s*$"},
+                               {"type": "number", "minimum": min(map(int, MIN_DRIVER_FOR_CUDA)),
+                                "exclusiveMaximum": max(map(int, MIN_DRIVER_FOR_CUDA)) + 1},
+                               {"type": "null"}]},
+            "engines": {"description": "names, globs or tags of the engines deployed there",
+                        "anyOf": [pattern, {"type": "array", "items": pattern, "minItems": 1,
+                                            "maxItems": MAX_PATTERNS}]},
+            "description": {"type": "string"},
+        },
+    }
+    assert tuple(target["properties"]) == TARGET_KEYS  # type: ignore[arg-type]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID.format(kind="deploy"),
+        "title": "trtdoc deployment file (deploy.yaml)",
+        "description": "Where the engines run: `trtdoc compat` checks every deployed (engine, "
+                       "target) pair. Generated from trtdoc/compat/deploy.py by `trtdoc schema "
+                       "deploy`.",
+        "type": "object", "additionalProperties": False, "required": list(TOP_KEYS),
+        "properties": {"targets": {"type": "array", "minItems": 1, "maxItems": MAX_TARGETS,
+                                   "items": {"$ref": "#/$defs/target"}}},
+        "$defs": {"target": target},
+    }
