@@ -147,11 +147,15 @@ def _from_project(*, required: tuple[str, ...] = (), **params: str) -> Callable[
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, project_file: Path | None, **kwargs: Any) -> Any:
-            from trtdoc.project_file import find_project, load_project
+            from trtdoc.project import find_project
 
             ctx = click.get_current_context()
             found = project_file if project_file is not None else find_project()
-            project = load_project(found) if found is not None else None
+            project = None
+            if found is not None:
+                from trtdoc.project_file import load_project
+
+                project = load_project(found)
             filled = set()
             for param, key in params.items():
                 if kwargs.get(param) not in (None, ()):

@@ -31,6 +31,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from trtdoc.errors import SpecError, SpecErrors
+from trtdoc.project import PROJECT_FILE, find_project  # noqa: F401  (re-exported)
 from trtdoc.spec import (
     EXCERPT_CHARS,
     SCHEMA_ID,
@@ -43,7 +44,6 @@ from trtdoc.spec import (
     read_yaml_document,
 )
 
-PROJECT_FILE = "trtdoc.yml"
 NOT_A_PROJECT = ("not a trtdoc project file (the top level must be a mapping of specs, "
                  "records, site, build, templates and deploy); nothing from it is shown")
 
@@ -95,18 +95,6 @@ _KEYS = tuple(_Project.model_fields)
 def _looks_like(data: dict[Any, Any]) -> bool:
     return any(isinstance(k, str) and (k in _KEYS or difflib.get_close_matches(
         k[:EXCERPT_CHARS], _KEYS, n=1, cutoff=0.75)) for k in list(data)[:200])
-
-
-def find_project(start: Path | None = None) -> Path | None:
-    """The nearest ``trtdoc.yml`` in ``start`` (the working directory) or a folder above it,
-    up to the top of the repository ``start`` is in; None if there is none."""
-    folder = Path(os.path.abspath(start if start is not None else Path.cwd()))
-    for candidate in (folder, *folder.parents):
-        if os.path.lexists(candidate / PROJECT_FILE):
-            return candidate / PROJECT_FILE
-        if (candidate / ".git").exists():
-            return None
-    return None
 
 
 def load_project(path: Path | str) -> Project:
