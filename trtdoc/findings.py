@@ -255,10 +255,18 @@ def _islands(layers: Sequence[Layer], wanted: str, ops: _Ops) -> list[Finding]:
     if not found:
         return []
     nodes = _nodes(found)
-    behind = ops.histogram(n for n in nodes if ops.of(n) not in (
+    # Myelin names a kernel's neighbours too (a GEMM's name in the kernel after it): a node
+    # that an int8 convolution or GEMM also implements is not behind the fp32 math.
+    in_math = set(_nodes(la for la in layers if _math(la) and la.precision in _LOW.values()))
+    behind = ops.histogram(n for n in nodes if n not in in_math and ops.of(n) not in (
         "Cast", "QuantizeLinear", "DequantizeLinear"))
+    label = "ONNX ops"
+    kept = _fp16_kept_ops() if wanted not in _QUANTIZED else frozenset()
+    if kept and any(b.split(" ×")[0] in kept for b in behind):
+        behind = tuple(b for b in behind if b.split(" ×")[0] in kept)
+        label = "ONNX ops the fp16 converter keeps in fp32"
     of = f"{len(found)} of {len(layers)} layers"
-    shown = f" (ONNX ops: {', '.join(behind)})" if behind else ""
+    shown = f" ({label}: {', '.join(behind)})" if behind else ""
     if wanted in _QUANTIZED:
         return [Finding(
             "precision-island", "info",
@@ -285,6 +293,16 @@ def _islands(layers: Sequence[Layer], wanted: str, ops: _Ops) -> list[Finding]:
         onnx_ops=tuple(b.split(" ×")[0] for b in behind),
         numbers={"layers": len(found), "of_layers": len(layers),
                  "share_pct": _pct(len(found), len(layers))})]
+
+
+def _fp16_kept_ops() -> frozenset[str]:
+    """The ops onnxruntime's fp16 converter (trtdoc's fp16 step) leaves in fp32; empty where
+    onnxruntime is not installed (an import of a trtexec export, say)."""
+    try:
+        from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST
+    except Exception:  # noqa: BLE001 - optional: without it every op is listed
+        return frozenset()
+    return frozenset(DEFAULT_OP_BLOCK_LIST)
 
 
 def _movements(layers: Sequence[Layer], ops: _Ops) -> list[Finding]:
