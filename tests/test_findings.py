@@ -13,7 +13,7 @@ import onnx
 import onnx.helper as oh
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, TREX, write
+from conftest import MODELS, REPO, TREX, write
 from onnx import TensorProto
 from onnx import numpy_helper as nh
 
@@ -279,6 +279,31 @@ def test_mobilenet_fp16_input_cast_and_transpose() -> None:
     assert moves.what == "2 reformat/cast layers of 57 (3.5%): 1 cast, 1 reformat"
     (clamped,) = _shipped("mobilenet-v2-fp16", "build-warnings")
     assert "outside the fp16 range were clamped" in clamped.what
+
+
+def test_mobilenet_int8_is_larger_than_its_fp32_plan(tmp_path: Path) -> None:
+    """Issue 14's example, built for real: the small mobilenet_v2's int8 plan outweighs fp32."""
+    from trtdoc.build import OutputPaths, build_all
+
+    np.savez(tmp_path / "calib.npz", input=_f32(8, 3, 224, 224))
+    spec = write(tmp_path, "mobilenet.yaml", f"""
+        name: mobilenet
+        model: {MODELS / "mobilenet_v2_035.onnx"}
+        backend: tensorrt-rtx
+        calibration: {{data: calib.npz, batches: 2}}
+        profiles:
+          - input: {{min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}}
+        targets: [sm89]
+        variants:
+          precision: [fp32, int8]
+    """)
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    assert {o.status for o in build_all([spec], paths).outcomes} == {"built"}
+    int8 = read_record(paths.record("mobilenet-int8"))
+    (f,) = [f for f in int8.findings or () if f.kind == "larger-than-fp32"]
+    assert 1.2 < f.numbers["ratio"] < 1.5  # measured: 9,524,604 B against 7,216,940 B, 1.32×
+    assert f.what.startswith("the int8 engine is ") and "its fp32 variant mobilenet-fp32" in f.what
+    assert "; weights " in f.what  # 0.27× the fp32 weights: the kernels outweigh the saving
 
 
 def test_shipped_records_hold_what_findings_compute_now() -> None:
