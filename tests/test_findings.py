@@ -324,7 +324,7 @@ def test_a_record_written_before_findings_is_computed_and_says_so() -> None:
     assert '"findings": null' in dumps(record)  # not [], which would claim "none found"
     found, notes = current_findings(record)
     assert notes == ("computed now: this record was written before trtdoc stored findings "
-                     "(rebuild it with `trtdoc build --force` to store them)",)
+                     "(`trtdoc build --force`, or `trtdoc import` again, stores them)",)
     assert {f.kind for f in found} == {"qdq-unfused", "precision-island", "reformat-cast",
                                        "int8-coverage"}
 
@@ -392,7 +392,7 @@ def test_lint_says_when_it_computed_the_findings(tmp_path: Path) -> None:
     assert code == 0 and out.startswith("bert-tiny: warning: 8 reformat/cast layers of 36")
     assert err.splitlines()[0] == (
         "bert-tiny: note: computed now: this record was written before trtdoc stored "
-        "findings (rebuild it with `trtdoc build --force` to store them)")
+        "findings (`trtdoc build --force`, or `trtdoc import` again, stores them)")
 
 
 def test_lint_bad_paths_and_records_are_one_line_each(tmp_path: Path) -> None:
@@ -444,3 +444,21 @@ def test_an_inspection_of_every_profile_counts_one_copy_of_the_graph() -> None:
     (f,) = [f for f in findings_from_record(dataclasses.replace(record, inspection=both))
             if f.kind == "reformat-cast"]
     assert f.what.startswith("8 reformat/cast layers of 36 (22.2%)")
+
+
+def test_hostile_names_stay_on_one_line_in_lint(tmp_path: Path) -> None:
+    record = read_record(REPO / "tests" / "data" / "records" / "hostile-names.json")
+    # Reformat layers (by type) whose names and fused nodes hold a newline and a terminal
+    # escape: a line must not be split, nor print a fake "error:" line in colour.
+    layers = tuple(dataclasses.replace(la, name=f"{la.name}\n\x1b[31mfake: error: x",
+                                       type="Reformat", fused=(*la.fused, "evil\nnode"))
+                   for la in record.inspection.layers)
+    record = dataclasses.replace(record, inspection=dataclasses.replace(
+        record.inspection, layers=layers), warnings=("two\nlines",))
+    record = dataclasses.replace(record, findings=findings_from_record(record))
+    (tmp_path / "hostile-names.json").write_text(dumps(record), encoding="utf-8")
+    code, out, _ = _lint(str(tmp_path))
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == len(record.findings or ()) == 2
+    assert all(line.startswith("hostile-names: ") for line in lines)
+    assert "\\x1b[31mfake: error: x" in out and "\x1b" not in out

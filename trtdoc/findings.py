@@ -555,7 +555,7 @@ def fp32_candidates(folder: Path, record: EngineRecord) -> list[EngineRecord]:
 
 
 PREDATES = ("computed now: this record was written before trtdoc stored findings "
-            "(rebuild it with `trtdoc build --force` to store them)")
+            "(`trtdoc build --force`, or `trtdoc import` again, stores them)")
 
 
 def current_findings(record: EngineRecord, fp32: EngineRecord | None = None
