@@ -306,6 +306,13 @@ def test_mobilenet_int8_is_larger_than_its_fp32_plan(tmp_path: Path) -> None:
     assert "; weights " in f.what  # 0.27× the fp32 weights: the kernels outweigh the saving
 
 
+def test_bert_int64_input_warnings_are_grouped_into_one_finding() -> None:
+    (f,) = _shipped("bert-tiny", "build-warnings")
+    assert (f.severity, f.numbers["warnings"]) == ("info", 2)
+    assert f.what == ("2 build log warnings: int64 inputs kept as int64: ModelImporter.cpp:1071: "
+                      "Make sure input attention_mask has Int64 binding. (and 1 more)")
+
+
 def test_shipped_records_hold_what_findings_compute_now() -> None:
     records = [read_record(p) for p in sorted((REPO / "records").glob("*.json"))]
     for record in records:
