@@ -41,10 +41,11 @@ def test_the_schema_is_strict_where_the_decoder_is():
     assert list(props) == ["schema_version", "trtdoc_version", "name", "build_key", "spec_hash",
                            "spec", "model", "backend", "host", "settings", "applied",
                            "build_seconds", "engine", "precision", "accuracy", "inspection",
-                           "warnings", "not_run"]
+                           "warnings", "not_run", "findings"]
     facts = SCHEMA["$defs"]["ModelFacts"]
     assert facts["properties"]["ir_version"] == {"type": "integer"}
     assert "node_names" not in facts["properties"]  # kept in memory, never written
+    assert "node_ops" not in facts["properties"] and "qdq_pairs" not in facts["properties"]
     assert SCHEMA["$defs"]["BackendSection"]["properties"]["name"]["enum"] == [
         "tensorrt", "tensorrt-rtx"]
 

@@ -44,6 +44,7 @@ from trtdoc.errors import (
     display_path,
     os_error_message,
 )
+from trtdoc.findings import fp32_candidates, with_findings
 from trtdoc.lock import project_lock
 from trtdoc.model import (
     ModelFacts,
@@ -356,7 +357,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sh
     files = tuple(ModelFile(project_path(f, root), size, sha)
                   for f, size, sha in model_file_digests(spec.model))
     engine_path, engine_sha = storing.result()
-    return EngineRecord(
+    record = EngineRecord(
         name=spec.name,
         build_key=key,
         spec=MappingProxyType(_spec_view(spec, paths)),
@@ -383,7 +384,13 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sh
         warnings=tuple(sorted({m.strip() for sev, m in built.messages if sev == "WARNING"})),
         not_run=tuple(not_run),
         trtdoc_version=__version__,
-    ), built.messages
+    )
+    # The findings read the model that was built (after the precision step: its Q/DQ and
+    # casts), and the fp32 variant's record as it is on disk now (see trtdoc.findings).
+    built_facts = facts if model_path == spec.model else model_facts_from_onnx(model_path)
+    record = with_findings(record, model=built_facts,
+                           records=fp32_candidates(paths.records, record))
+    return record, built.messages
 
 
 class _Failing:

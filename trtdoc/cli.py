@@ -909,6 +909,86 @@ def schema(ui: Ui, kind: str) -> None:
     click.echo(schema_text(kind), nl=False)
 
 
+# --------------------------------------------------------------------------------------------
+# trtdoc lint (issue 14): the findings of records, one line each
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--fail-on", type=click.Choice(["warning", "error"]), default="error",
+              show_default=True, help="Exit 1 on a finding of this severity or worse.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="One line per finding, or JSON for tools.")
+@click.pass_obj
+@_handle_errors
+def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str) -> None:
+    """What each engine's build tells you: the findings of record files or folders
+    (default: records/), one line each. Exit 1 at --fail-on or worse, or on a bad record."""
+    import json
+
+    from trtdoc.errors import RecordError
+    from trtdoc.findings import (
+        current_findings,
+        finding_to_dict,
+        fp32_candidates,
+        fp32_variant,
+        severity_at_least,
+    )
+    from trtdoc.record import read_record
+
+    files, problems = _lint_files(paths or (Path("records"),))
+    out: list[dict[str, Any]] = []
+    counts = {"error": 0, "warning": 0, "info": 0}
+    failed = bool(problems)
+    for line in problems:
+        ui.problem(line)
+    for path in files:
+        try:
+            record = read_record(path)
+        except RecordError as exc:
+            ui.problem(f"error: {exc}")
+            failed = True
+            continue
+        fp32 = fp32_variant(record, fp32_candidates(path.parent, record))
+        found, notes = current_findings(record, fp32)
+        for note in notes:
+            ui.info(one_line(f"{record.name}: note: {note}"))
+        for f in found:
+            counts[f.severity] += 1
+            failed = failed or severity_at_least(f.severity, fail_on)
+            if fmt == "text":
+                ui.out.print(one_line(f.line(record.name)), markup=False, soft_wrap=True)
+        out.append({"engine": record.name, "record": display_path(path), "notes": list(notes),
+                    "findings": [finding_to_dict(f) for f in found]})
+    if fmt == "json":
+        ui.out.print(json.dumps(out, indent=1, ensure_ascii=False), markup=False,
+                     soft_wrap=True)
+    ui.info(f"{sum(counts.values())} finding(s) in {len(out)} record(s): "
+            f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info "
+            f"(--fail-on {fail_on})")
+    if failed:
+        sys.exit(1)
+
+
+def _lint_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
+    """The record files named by ``paths`` (files, or the *.json in folders), and one line
+    per path that names none."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
+            if not found:
+                problems.append(f"error: {display_path(path)}: no records (*.json) in this "
+                                "folder; build first (`trtdoc build specs/`) or name another")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(f"error: {display_path(path)}: no such file or folder; name a "
+                            "record file or a records folder")
+    return files, problems
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="trtdoc")

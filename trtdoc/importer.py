@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from trtdoc import __version__
 from trtdoc.errors import RecordError, TrtdocError, display_path
+from trtdoc.findings import with_findings
 from trtdoc.inspect import inspection_from_trtexec
 from trtdoc.model import file_sha256, model_digest, model_facts_from_onnx
 from trtdoc.record import EngineRecord, Host, NotRun
@@ -46,7 +47,7 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
     if engine is None:
         not_run.append(NotRun("engine header", "no engine file was given"))
     engine_bytes = engine.stat().st_size if engine is not None else None
-    return EngineRecord(
+    record = EngineRecord(
         name=name,
         build_key=f"import:{digest}",
         spec=MappingProxyType({"name": name, "description": f"Imported from {layer_info.name}",
@@ -70,6 +71,9 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
         not_run=tuple(not_run),
         trtdoc_version=__version__,
     )
+    # An import has no spec, so no requested precision and no fp32 variant: the findings are
+    # the layers' (reformats with their measured time share, Q/DQ) and the profiles'.
+    return with_findings(record, model=record.model)
 
 
 def _regular_file(path: Path, what: str) -> None:

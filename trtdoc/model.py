@@ -92,6 +92,12 @@ class ModelFacts:
     # Likewise every tensor name (node inputs and outputs, graph I/O, initializers).
     tensor_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
         default=frozenset(), compare=False, repr=False)
+    # Likewise each node's op type by node name, and each (QuantizeLinear, DequantizeLinear)
+    # pair where the DQ reads the Q's output: the findings name the ONNX ops behind a layer.
+    node_ops: Annotated[tuple[tuple[str, str], ...], Field(exclude=True), SkipJsonSchema()] = (
+        field(default=(), compare=False, repr=False))
+    qdq_pairs: Annotated[tuple[tuple[str, str], ...], Field(exclude=True), SkipJsonSchema()] = (
+        field(default=(), compare=False, repr=False))
 
     @property
     def default_opset(self) -> int | None:
@@ -345,16 +351,22 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
     domains: set[str] = set()
     names: set[str] = set()
     tensors: set[str] = set(initializer_names)
+    node_ops: dict[str, str] = {}
+    quantized: dict[str, str] = {}  # a QuantizeLinear's output tensor → its node
+    dequantizing: list[tuple[str, str]] = []  # (a DequantizeLinear, its input tensor)
 
     def count_nodes(node_list: list[_Ranges]) -> None:
         for node in node_list:  # NodeProto: name=3, op_type=4, attribute=5, domain=7
             name = op_type = domain = ""
             attributes: list[_Ranges] = []
+            first: dict[int, str] = {}
             for n, w, v in _fields(buf, node):
                 if w != 2:
                     continue
                 if n in (1, 2):  # input, output
-                    tensors.add(_text(buf, v))
+                    tensor = _text(buf, v)
+                    tensors.add(tensor)
+                    first.setdefault(n, tensor)
                 elif n == 3:
                     name = _text(buf, v)
                 elif n == 4:
@@ -366,6 +378,11 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
             names.add(name)
             key = f"{domain}::{op_type}" if domain not in ("", "ai.onnx") else op_type
             ops[key] += 1
+            node_ops.setdefault(name, key)
+            if key == "QuantizeLinear" and 2 in first:
+                quantized[first[2]] = name
+            elif key == "DequantizeLinear" and 1 in first:
+                dequantizing.append((name, first[1]))
             if domain not in ("", "ai.onnx", "ai.onnx.ml", "com.microsoft", "trt",
                               "trt.plugins"):
                 domains.add(domain)
@@ -375,6 +392,7 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
                     count_nodes(_submessages(buf, sub, 1))
 
     count_nodes(nodes)
+    pairs = sorted((quantized[t], dq) for dq, t in dequantizing if t in quantized)
     facts = ModelFacts(
         ir_version=ir_version,
         opset=tuple(sorted(opsets)),
@@ -392,6 +410,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
         node_names=frozenset(names),
         tensor_names=frozenset(tensors | {t.name for t in (_tensor_from_wire(buf, x)
                                                            for x in (*inputs, *outputs))}),
+        node_ops=tuple(sorted(node_ops.items())),
+        qdq_pairs=tuple(pairs),
     )
     return _Summary(facts, tuple(sorted(locations)))
 

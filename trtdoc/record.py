@@ -39,6 +39,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from trtdoc.builder_config import Applied, Setting
 from trtdoc.errors import FutureRecordError, RecordError
+from trtdoc.findings import Finding
 from trtdoc.header import EngineFacts
 from trtdoc.inspect import Inspection
 from trtdoc.model import ModelFacts
@@ -231,6 +232,11 @@ class EngineRecord:
     inspection: Inspection
     warnings: tuple[str, ...]
     not_run: tuple[NotRun, ...]
+    # None, not (): a record written before trtdoc stored findings has no key, and readers
+    # must tell "none found" from "never computed" (trtdoc.findings.current_findings).
+    findings: Annotated[tuple[Finding, ...] | None, Field(description=(
+        "What the build tells you about the engine (trtdoc.findings), most severe first; "
+        "null in a record written before trtdoc computed them."))] = None
 
     def __init__(
         self, *, name: str, build_key: str, spec: Mapping[str, Any], spec_hash: str,
@@ -249,6 +255,7 @@ class EngineRecord:
         warnings: tuple[str, ...] = (), not_run: tuple[NotRun, ...] = (),
         trtdoc_version: str = "", schema_version: int = SCHEMA_VERSION,
         applied: tuple[Applied, ...] = (),
+        findings: tuple[Finding, ...] | None = None,
     ) -> None:
         def pick(flat: Any, section: Any, attr: str, default: Any = _UNSET) -> Any:
             if flat is not _UNSET:
@@ -279,7 +286,8 @@ class EngineRecord:
             build_key=build_key, spec_hash=spec_hash, spec=spec, host=host,
             settings=tuple(settings), applied=tuple(applied), build_seconds=build_seconds,
             precision=precision, accuracy=accuracy, inspection=inspection,
-            warnings=tuple(warnings), not_run=tuple(not_run), **sections)
+            warnings=tuple(warnings), not_run=tuple(not_run),
+            findings=None if findings is None else tuple(findings), **sections)
         for key, value in values.items():
             object.__setattr__(self, key, value)
         self.__post_init__()

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import jinja2
 from markupsafe import Markup
 
-from trtdoc import parameters, render_cache
+from trtdoc import findings, parameters, render_cache
 from trtdoc.compat import matrix as compat
 from trtdoc.compat import verdicts
 from trtdoc.compat.data import RULES
@@ -569,16 +569,7 @@ def fp32_baseline(record: EngineRecord, records: Sequence[EngineRecord]) -> Engi
     ``variants: {precision: [fp32, fp16, int8]}`` makes such siblings; the first fp32 one by name
     wins, so the choice is stable.
     """
-    spec = record.spec or {}
-    if spec.get("precision", "fp32") == "fp32" or "source" not in spec:
-        return None
-    for other in sorted(records, key=lambda r: _text_key(r.name)):
-        o = other.spec or {}
-        if (other.name != record.name and o.get("precision") == "fp32"
-                and o.get("source") == spec.get("source")
-                and other.model_sha256 == record.model_sha256):
-            return other
-    return None
+    return findings.fp32_variant(record, records)
 
 
 @_tolerant(lambda record, base: [])
@@ -854,10 +845,33 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "changes": _changes_between(previous, record) if previous is not None else None,
         "baseline": baseline,
         "baseline_rows": _baseline_rows(record, baseline) if baseline is not None else [],
+        **_findings_context(record, baseline),
         "warnings": sorted(_seq(record.warnings), key=_text_key),
         "not_run": sorted(_of_type(record.not_run, NotRun),
                           key=lambda n: (_text_key(n.what), _text_key(n.reason))),
     }
+
+
+# The findings box: the worst severity decides its kind; only info stays folded.
+_FINDINGS_BOX = {"error": "!!! failure", "warning": "!!! warning", "info": "??? info"}
+_FINDING_NAMES = 5  # layers and ONNX nodes a finding lists on the page before "and N more"
+
+
+@_tolerant(lambda record, baseline: {"findings": [], "findings_notes": [],
+                                      "findings_box": "", "findings_title": ""})
+def _findings_context(record: EngineRecord, baseline: EngineRecord | None) -> dict[str, Any]:
+    items, notes = findings.current_findings(record, baseline)
+    counts = Counter(f.severity for f in items)
+    worst = next((s for s in reversed(findings.SEVERITIES) if counts[s]), "info")
+    title = ", ".join(f"{counts[s]} {s}{'s' * (counts[s] != 1 and s != 'info')}"
+                      for s in reversed(findings.SEVERITIES) if counts[s])
+    rows = [{"f": f,
+             **{key: (names[:_FINDING_NAMES], max(0, len(names) - _FINDING_NAMES))
+                for key, names in (("layers", f.layers), ("nodes", f.onnx_nodes),
+                                   ("tensors", f.tensors))}}
+            for f in items]
+    return {"findings": rows, "findings_notes": list(notes),
+            "findings_box": _FINDINGS_BOX[worst], "findings_title": title}
 
 
 def _name_key(record: EngineRecord) -> str:
