@@ -152,3 +152,21 @@ def test_too_many_layers(here, monkeypatch):
     refused(run("many.json", "--name", "x"),
             "error: many.json: the engine information lists over 1,000 layers; trtdoc reads at "
             "most 1,000")
+
+
+def test_the_import_renders_its_record_as_read_without_decoding_it_again(here, monkeypatch):
+    """The import renders from the record it made (a 10^6-layer record is 1 GB of JSON): its
+    pages are byte for byte those a render from the file on disk writes."""
+    shutil.copyfile(PROFILE, here / "x.profile.json")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(here / "cache"))
+    imported = run("x.graph.json", "--profile", "x.profile.json", "--name", "resnet")
+    assert imported.exit_code == 0, imported.output
+    pages = {p.relative_to(here / "site"): p.read_bytes()
+             for p in (here / "site").rglob("*.md")}
+    assert Path("engines/resnet.md") in pages
+    shutil.rmtree(here / "site")
+    shutil.rmtree(here / "cache")
+    rendered = CliRunner().invoke(cli, ["render"], prog_name="trtdoc")
+    assert rendered.exit_code == 0, rendered.output
+    assert {p.relative_to(here / "site"): p.read_bytes()
+            for p in (here / "site").rglob("*.md")} == pages

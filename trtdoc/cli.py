@@ -767,7 +767,8 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
         timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
         ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
                 f"→ {outputs.record(name)}")
-        if _render(ui, outputs, site, templates, dry_run=False, strict=False) is None:
+        if _render(ui, outputs, site, templates, dry_run=False, strict=False,
+                   fresh={name: record}) is None:
             sys.exit(1)
 
 
@@ -799,7 +800,8 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None,
 
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
             dry_run: bool, strict: bool = True, quiet: bool = False,
-            records: Any = None, deployment: Any = None) -> list[Path] | None:
+            records: Any = None, deployment: Any = None,
+            fresh: Any = None) -> list[Path] | None:
     """Render pages from every record; with ``dry_run`` only list the pages that would change.
 
     A record that cannot be read is left out, with one line saying why, and its page stays as
@@ -810,7 +812,7 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
 
     if not dry_run and records is None:
         return _render_changed(ui, outputs, site, templates, strict=strict, quiet=quiet,
-                               deployment=deployment)
+                               deployment=deployment, fresh=fresh)
     from trtdoc.diff import read_previous
     from trtdoc.record import read_gates, read_record
     from trtdoc.render import plan_site, render_site, stale_pages
@@ -863,7 +865,8 @@ def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
 
 
 def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-                    strict: bool, quiet: bool, deployment: Any) -> list[Path] | None:
+                    strict: bool, quiet: bool, deployment: Any,
+                    fresh: Any = None) -> list[Path] | None:
     """``_render`` of the records on disk, rendering only pages whose inputs changed
     (``render_cache``): with nothing changed no record is decoded and Jinja is not loaded."""
     from trtdoc import render_cache
@@ -879,7 +882,8 @@ def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     from trtdoc.render import render_changed
 
     try:
-        done = render_changed(state, templates_dir=templates, **_deployed(deployment))
+        done = render_changed(state, templates_dir=templates, fresh=fresh,
+                              **_deployed(deployment))
     except OSError as exc:
         folder = Path(exc.filename).parent if exc.filename else site
         raise TrtdocError(f"{os_error_message(exc, folder)}; the pages were not all "
