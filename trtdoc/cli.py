@@ -922,9 +922,13 @@ def schema(ui: Ui, kind: str) -> None:
               show_default=True, help="Exit 1 on a finding of this severity or worse.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="One line per finding, or JSON for tools.")
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="The records folder read without PATHS [default: trtdoc.yml's, else "
+              "records/].")
 @click.pass_obj
 @_handle_errors
-def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str) -> None:
+@_from_project(records="records")
+def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path) -> None:
     """What each engine's build tells you: the findings of record files or folders
     (default: records/), one line each. Exit 1 at --fail-on or worse, or on a bad record."""
     import json
@@ -939,7 +943,7 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str) -> None:
     )
     from trtdoc.record import read_record
 
-    files, problems = _lint_files(paths or (Path("records"),))
+    files, problems = _lint_files(paths or (records,))
     out: list[dict[str, Any]] = []
     counts = {"error": 0, "warning": 0, "info": 0}
     failed = bool(problems)
