@@ -150,7 +150,7 @@ def test_the_largest_batch_of_any_profile_is_max_batch_size() -> None:
 def test_the_page_shows_the_config_it_writes() -> None:
     page = (REPO / "site" / "engines" / "bert-tiny.md").read_text(encoding="utf-8")
     text = triton_config_from_record(read_record(REPO / "records" / "bert-tiny.json"))
-    assert f"```protobuf\n{text}```\n" in page
+    assert f"```text\n{text}```\n" in page
     assert "**Triton's `tensorrt_plan` backend cannot load this plan.**" in page
 
 
@@ -182,6 +182,19 @@ def test_hostile_tensor_names_stay_names_and_add_no_field() -> None:
     assert sorted(t.name for t in config.input) == sorted(HOSTILE)
     assert config.platform == "tensorrt_plan"
     assert config.name == "mobilenet-v2-fp32"
+
+
+def test_hostile_names_cannot_close_the_pages_code_block(tmp_path: Path) -> None:
+    from trtdoc.render import plan_site
+
+    record = hostile_record(HOSTILE)
+    page = plan_site([record], tmp_path)[tmp_path / "engines" / "mobilenet-v2-fp32.md"]
+    text = page.decode("utf-8")
+    section = text.split("## Serve with Triton\n", 1)[1].split("\n## ", 1)[0]
+    fence = re.search(r"^(`{3,})text$", section, re.MULTILINE)
+    assert fence is not None and len(fence.group(1)) > 3  # longer than the ``` in a name
+    body = section.split(fence.group(0) + "\n", 1)[1].split("\n" + fence.group(1) + "\n", 1)[0]
+    assert sorted(t.name for t in parse(body).input) == sorted(HOSTILE)
 
 
 def test_a_type_triton_lacks_is_one_line() -> None:
@@ -367,6 +380,21 @@ def test_two_engines_for_one_compute_capability_are_one_line(built, tmp_path: Pa
     assert len(models) == 4
 
 
+def test_engines_of_one_model_with_other_io_are_one_line(built) -> None:
+    _, paths = built
+    records = records_of(paths)
+    other = next(r for r in records if r.name == "relu-sm89-sm120")
+    x, y = other.inspection.io
+    renamed = dataclasses.replace(other, inspection=dataclasses.replace(
+        other.inspection, io=(dataclasses.replace(x, name="x2"), y)))
+    models, problems = triton_models([r for r in records if r is not other] + [renamed])
+    assert problems == [
+        "relu: engines relu-sm86 and relu-sm89-sm120 have different inputs, outputs, batch "
+        "size or profiles, but one Triton model has one config; give their specs the same "
+        "model and profiles, or different `triton: {model: ...}` names"]
+    assert sorted(m.name for m in models) == ["dynamic", "from-two", "hostile", "static"]
+
+
 def test_a_missing_or_damaged_engine_is_one_line_and_the_others_are_written(
         built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, paths = built
@@ -459,8 +487,11 @@ def test_trtdoc_triton_names_a_bad_record_and_writes_the_others(built, monkeypat
     records.mkdir()
     for p in paths.records.glob("*.json"):
         (records / p.name).write_bytes(p.read_bytes())
-    (records / "static.json").write_text("{", encoding="utf-8")
     monkeypatch.chdir(root)
+    first = CliRunner().invoke(cli, ["triton", "out/", "--records", str(records)],
+                               prog_name="trtdoc")
+    assert first.exit_code == 0, first.output
+    (records / "static.json").write_text("{", encoding="utf-8")
     result = CliRunner().invoke(cli, ["triton", "out/", "--records", str(records)],
                                 prog_name="trtdoc")
     assert result.exit_code == 1
@@ -472,6 +503,8 @@ def test_trtdoc_triton_names_a_bad_record_and_writes_the_others(built, monkeypat
     assert lines[-1] == "1 problem(s); the other models were written"
     assert "out/static: config.pbtxt, 1/model.plan" not in result.stdout
     assert "out/dynamic: config.pbtxt, 1/model.plan" in result.stdout.splitlines()
+    # The model of the record that cannot be read keeps its folder.
+    assert (root / "out" / "static" / "1" / "model.plan").is_file()
 
 
 def test_the_repository_stays_out_of_records_and_site(tmp_path: Path, monkeypatch) -> None:

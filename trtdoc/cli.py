@@ -810,7 +810,8 @@ def _write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
         except RecordError as exc:
             problems.append(f"{exc} (its Triton model was left as it was)")
     with project_lock((repository,), "triton"):
-        result = write_repository(records, repository, outputs)
+        # A record that cannot be read may be of any model folder: none is removed then.
+        result = write_repository(records, repository, outputs, remove_stale=not problems)
     for model in result.written:
         files = ", ".join(f"{VERSION}/{p.filename}" for p in model.plans)
         ui.out.print(f"{display_path(repository / model.name)}: {CONFIG_NAME}, {files}",

@@ -399,7 +399,8 @@ def triton_models(records: Iterable[EngineRecord]) -> tuple[list[TritonModel], l
 
 
 def write_repository(records: Iterable[EngineRecord], repository: Path,
-                     paths: OutputPaths | None = None) -> RepositoryResult:
+                     paths: OutputPaths | None = None, *,
+                     remove_stale: bool = True) -> RepositoryResult:
     """Write ``repository/<model>/config.pbtxt`` and ``repository/<model>/1/<plan>`` for every
     Triton model of ``records``, each engine taken from ``paths``' engine store (None: the
     default ``build/``).
@@ -408,8 +409,9 @@ def write_repository(records: Iterable[EngineRecord], repository: Path,
     folder is either the old one or the new one, complete. A plan is a hard link to the stored
     engine (a copy across file systems), after its sha256 is checked against the record's: a
     missing or damaged engine is one line naming it, and that model keeps its old folder while
-    the others are written. When every model was written, the model folders trtdoc wrote whose
-    model is gone are removed; nothing else in ``repository`` is touched.
+    the others are written. When every model was written (and ``remove_stale``: the caller read
+    every record), the model folders trtdoc wrote whose model is gone are removed; nothing else
+    in ``repository`` is touched.
     """
     paths = paths if paths is not None else OutputPaths()
     models, problems = triton_models(records)
@@ -435,7 +437,7 @@ def write_repository(records: Iterable[EngineRecord], repository: Path,
     # With a problem, which folder an engine's model had is not known for sure (a damaged
     # record, a bad model name): nothing is removed then.
     kept = {m.name for m in models}
-    for folder in [] if problems else sorted(repository.iterdir()):
+    for folder in sorted(repository.iterdir()) if remove_stale and not problems else []:
         if folder.name not in kept and not folder.name.startswith(".") and _generated(folder):
             try:
                 shutil.rmtree(folder)
