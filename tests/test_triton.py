@@ -22,6 +22,7 @@ from trtdoc.cli import cli
 from trtdoc.record import EngineRecord, read_record
 from trtdoc.triton import (
     TritonError,
+    config_text,
     quote,
     triton_config_from_record,
     triton_models,
@@ -150,8 +151,40 @@ def test_the_largest_batch_of_any_profile_is_max_batch_size() -> None:
 def test_the_page_shows_the_config_it_writes() -> None:
     page = (REPO / "site" / "engines" / "bert-tiny.md").read_text(encoding="utf-8")
     text = triton_config_from_record(read_record(REPO / "records" / "bert-tiny.json"))
-    assert f"```text\n{text}```\n" in page
+    assert f"```\n{text}```\n" in page
     assert "**Triton's `tensorrt_plan` backend cannot load this plan.**" in page
+
+
+def full_tensorrt(record: EngineRecord, name: str, cc: str | None,
+                  hardware: str = "none") -> EngineRecord:
+    """``record`` as if full TensorRT had built it on a GPU of compute capability ``cc``
+    (no TensorRT can be installed here; the facts are those a full-TensorRT record holds)."""
+    spec = {**record.spec, "triton": {"model": "mobilenet"}, "hardware_compatibility": hardware}
+    return dataclasses.replace(record.with_spec(spec), name=name, backend="tensorrt",
+                               header=None,
+                               host=dataclasses.replace(record.host, compute_capability=cc))
+
+
+def test_full_tensorrt_plans_are_chosen_by_their_build_gpu() -> None:
+    base = read_record(REPO / "records" / "mobilenet-v2-fp32.json")
+    models, problems = triton_models([full_tensorrt(base, "mnet-a100", "8.0"),
+                                      full_tensorrt(base, "mnet-l4", "8.9")])
+    assert problems == []
+    text = config_text(models[0])
+    config = parse(text)
+    assert dict(config.cc_model_filenames) == {"8.0": "model_sm80.plan",
+                                               "8.9": "model_sm89.plan"}
+    assert "TensorRT-RTX" not in text  # Triton's tensorrt_plan backend loads these
+
+
+def test_a_hardware_compatible_plan_cannot_be_one_of_several() -> None:
+    base = read_record(REPO / "records" / "mobilenet-v2-fp32.json")
+    _, problems = triton_models([full_tensorrt(base, "mnet-a100", "8.0"),
+                                 full_tensorrt(base, "mnet-any", "8.6", "ampere+")])
+    assert problems == [
+        "mobilenet: engine mnet-any runs on no one known compute capability (no targets in "
+        "its header, or a hardware-compatible TensorRT plan), so cc_model_filenames cannot "
+        "name it; give it its own `triton: {model: ...}`"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,7 +224,7 @@ def test_hostile_names_cannot_close_the_pages_code_block(tmp_path: Path) -> None
     page = plan_site([record], tmp_path)[tmp_path / "engines" / "mobilenet-v2-fp32.md"]
     text = page.decode("utf-8")
     section = text.split("## Serve with Triton\n", 1)[1].split("\n## ", 1)[0]
-    fence = re.search(r"^(`{3,})text$", section, re.MULTILINE)
+    fence = re.search(r"^(`{3,})$", section, re.MULTILINE)
     assert fence is not None and len(fence.group(1)) > 3  # longer than the ``` in a name
     body = section.split(fence.group(0) + "\n", 1)[1].split("\n" + fence.group(1) + "\n", 1)[0]
     assert sorted(t.name for t in parse(body).input) == sorted(HOSTILE)
