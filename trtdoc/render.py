@@ -843,6 +843,7 @@ def triton_view(record: EngineRecord) -> dict[str, Any]:
     try:
         name = triton_model_name(record)
         config = triton_config_from_record(record)
+        ccs = compute_capabilities(record)
     except TritonError as exc:
         return {"config": None, "problem": exc.message, "model": None, "grouped": False,
                 "rtx": record.backend == "tensorrt-rtx"}
@@ -851,7 +852,7 @@ def triton_view(record: EngineRecord) -> dict[str, Any]:
                 f"({type(exc).__name__})", "model": None, "grouped": False, "rtx": False}
     return {"config": config, "problem": None, "model": name, "grouped": name != record.name,
             "rtx": record.backend == "tensorrt-rtx",
-            "compute_capabilities": compute_capabilities(record)}
+            "compute_capabilities": ccs}
 
 
 def _name_key(record: EngineRecord) -> str:
