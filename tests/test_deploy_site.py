@@ -262,9 +262,11 @@ def test_values_from_the_deployment_file_render_as_text(tmp_path: Path) -> None:
     pages = pages_of(fixed_records(), tmp_path / "site", deployment)
     for rel in ("compatibility.md", "engines/bert-tiny.md", "engines/hostile-names.md"):
         page = pages[rel]
-        # The layer table is a fenced text block (layer_table.py): layer names show there as
-        # typed, and the code block escapes them; every other value must be escaped text.
-        prose = re.sub(r"(?ms)^( *)(`{3,})text\n.*?^\1\2$", "", page)
+        # The layer table is a fenced text block (layer_table.py), and the Triton config a
+        # fenced block without a language: names show there as typed, and the code block
+        # escapes them; every other value must be escaped text.
+        prose = re.sub(r"(?ms)^( *)(`{3,})([A-Za-z0-9_+-]*)\n.*?^\1\2$",
+                       lambda m: "" if m.group(3) in ("text", "") else m.group(0), page)
         assert "<script" not in prose and "<img" not in prose and "](javascript" not in prose, rel
         assert not markdown_active_html(page), rel
         for header, rows in commonmark_tables(page):

@@ -250,6 +250,15 @@ def _deploy_option(func: F) -> F:
         "trtdoc.yml's deploy].")(func)
 
 
+# issue 15: `build --triton OUT/`; the command itself is `trtdoc triton`, further down.
+def _triton_option(func: F) -> F:
+    return click.option(
+        "--triton", "triton_repo", type=click.Path(path_type=Path, file_okay=False),
+        default=None, metavar="OUT",
+        help="After the build, write a Triton model repository there (as `trtdoc triton`).",
+    )(func)
+
+
 _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
                  "updated": "cyan", "re-checked": "cyan", "failed": "red", "stale": "yellow",
                  "removed": "yellow"}
@@ -315,13 +324,14 @@ class _Progress:
 @click.option("--check", "check_only", is_flag=True,
               help="Build nothing; exit 1 and list the records and pages that would change.")
 @_deploy_option
+@_triton_option
 @click.pass_obj
 @_handle_errors
 @_from_project(paths="specs", out="build", records="records", site="site",
                templates="templates", deploy_file="deploy", required=("paths",))
 def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
           templates: Path | None, jobs: int, force: bool, only: tuple[str, ...],
-          check_only: bool, deploy_file: Path | None) -> None:
+          check_only: bool, deploy_file: Path | None, triton_repo: Path | None) -> None:
     """Build every engine from its spec, write its record and render the site.
 
     PATHS are spec files or folders (default: trtdoc.yml's specs)."""
@@ -329,6 +339,11 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
 
     outputs = OutputPaths(out=out, records=records)
     _separate(out=out, records=records, site=site)
+    if triton_repo is not None:
+        if check_only:
+            raise TrtdocError("--triton writes a model repository, and --check writes "
+                              "nothing; run `trtdoc triton` after the build instead")
+        _triton_separate(triton_repo, records=records, site=site, out=out)
     deployment = _load_deployment(deploy_file)
     if check_only:
         from trtdoc.escape import slug
@@ -380,11 +395,13 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         render_failed = _render(ui, outputs, site, templates, dry_run=False,
                                 strict=False, deployment=deployment) is None
     unmatched = _unmatched(ui, deployment, records)
-    if result.failed or render_failed or unmatched:
+    triton_problems = (_write_triton(ui, triton_repo, outputs) if triton_repo is not None
+                       else 0)
+    if result.failed or render_failed or unmatched or triton_problems:
         failed = (sum(o.status == "failed" for o in result.outcomes)
                   + _count(result.spec_errors))
-        ui.problem(f"{failed + render_failed + unmatched} problem(s); the last good engines, "
-                   "records and pages were kept")
+        ui.problem(f"{failed + render_failed + unmatched + triton_problems} problem(s); the "
+                   "last good engines, records and pages were kept")
         sys.exit(1)
 
 
@@ -995,6 +1012,88 @@ def _lint_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
             problems.append(f"error: {display_path(path)}: no such file or folder; name a "
                             "record file or a records folder")
     return files, problems
+
+
+# --------------------------------------------------------------------------------------------
+# trtdoc triton (issue 15): a Triton model repository from the records and stored engines
+# --------------------------------------------------------------------------------------------
+def _triton_separate(repository: Path, *, records: Path, site: Path, out: Path) -> None:
+    """A model repository holds engines: never inside the checked-in records or pages, and
+    never the build folder itself (whose engine store it links to)."""
+    import os
+
+    def inside(a: Path, b: Path) -> bool:
+        ra, rb = os.path.realpath(a), os.path.realpath(b)
+        return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
+
+    for name, folder in (("--records", records), ("--site", site)):
+        if inside(repository, folder) or inside(folder, repository):
+            raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
+                              f"{display_path(folder)} overlap; plans are not checked in: "
+                              "write the repository outside records/ and site/")
+    if os.path.realpath(repository) == os.path.realpath(out) or inside(out, repository):
+        raise TrtdocError(f"the Triton repository {display_path(repository)} would hold the "
+                          f"build folder {display_path(out)}; write it to a folder of its own, "
+                          "such as triton/ or build/triton/")
+
+
+def _write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
+    """Write the repository from every readable record; print what was written and one line
+    per problem. Returns the number of problems."""
+    from trtdoc.errors import RecordError
+    from trtdoc.lock import project_lock
+    from trtdoc.record import read_record
+    from trtdoc.triton import CONFIG_NAME, VERSION, write_repository
+
+    if not outputs.records.is_dir():
+        raise TrtdocError(f"{display_path(outputs.records)} is not a folder of records; build "
+                          "the engines first (`trtdoc build specs/`), or pass --records")
+    records, problems = [], []
+    for path in sorted(outputs.records.glob("*.json")):
+        try:
+            records.append(read_record(path))
+        except RecordError as exc:
+            problems.append(f"{exc} (its Triton model was left as it was)")
+    with project_lock((repository,), "triton"):
+        # A record that cannot be read may be of any model folder: none is removed then.
+        result = write_repository(records, repository, outputs, remove_stale=not problems)
+    for model in result.written:
+        files = ", ".join(f"{VERSION}/{p.filename}" for p in model.plans)
+        ui.out.print(f"{display_path(repository / model.name)}: {CONFIG_NAME}, {files}",
+                     markup=False)
+    for name in result.removed:
+        ui.info(f"{display_path(repository / name)}: removed (no record is that model now)")
+    for line in (*problems, *result.problems):
+        ui.problem(line)
+    if any(p.rtx for m in result.written for p in m.plans):
+        ui.info("note: TensorRT-RTX plans need the TensorRT-RTX runtime; Triton's "
+                "tensorrt_plan backend (full TensorRT) cannot load them")
+    return len(problems) + len(result.problems)
+
+
+@cli.command()
+@click.argument("repository", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="Build records, one JSON file per engine [default: trtdoc.yml's, else "
+              "records/].")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="The build folder whose engine store (engines/by-sha256/) holds the plans "
+              "[default: trtdoc.yml's, else build/].")
+@click.option("--site", type=click.Path(path_type=Path), default=None,
+              help="The pages folder, which the repository must stay out of [default: "
+              "trtdoc.yml's, else site/].")
+@click.pass_obj
+@_handle_errors
+@_from_project(records="records", out="build", site="site")
+def triton(ui: Ui, repository: Path, records: Path, out: Path, site: Path) -> None:
+    """Write a Triton model repository: REPOSITORY/<model>/config.pbtxt and 1/model.plan."""
+    from trtdoc.build import OutputPaths
+
+    _triton_separate(repository, records=records, site=site, out=out)
+    problems = _write_triton(ui, repository, OutputPaths(out=out, records=records))
+    if problems:
+        ui.problem(f"{problems} problem(s); the other models were written")
+        sys.exit(1)
 
 
 def main() -> None:

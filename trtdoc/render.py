@@ -841,6 +841,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "architectures": compat.ARCHITECTURES,
         "deployment": deployment,
         "deployed": deployment.of(_name_key(record)) if deployment is not None else (),
+        "triton": triton_view(record),  # issue 15
         **reproduce_context(record),
         "changes": _changes_between(previous, record) if previous is not None else None,
         "baseline": baseline,
@@ -872,6 +873,30 @@ def _findings_context(record: EngineRecord, baseline: EngineRecord | None) -> di
             for f in items]
     return {"findings": rows, "findings_notes": list(notes),
             "findings_box": _FINDINGS_BOX[worst], "findings_title": title}
+
+def triton_view(record: EngineRecord) -> dict[str, Any]:
+    """What the page says about serving the engine with Triton: its ``config.pbtxt`` (as
+    ``trtdoc triton`` writes it), or why there is none."""
+    from trtdoc.triton import (
+        TritonError,
+        compute_capabilities,
+        triton_config_from_record,
+        triton_model_name,
+    )
+
+    try:
+        name = triton_model_name(record)
+        config = triton_config_from_record(record)
+        ccs = compute_capabilities(record)
+    except TritonError as exc:
+        return {"config": None, "problem": exc.message, "model": None, "grouped": False,
+                "rtx": record.backend == "tensorrt-rtx"}
+    except _BAD_VALUE as exc:  # a wrong-typed value of a hand-edited record
+        return {"config": None, "problem": f"the record cannot be read as a Triton model "
+                f"({type(exc).__name__})", "model": None, "grouped": False, "rtx": False}
+    return {"config": config, "problem": None, "model": name, "grouped": name != record.name,
+            "rtx": record.backend == "tensorrt-rtx",
+            "compute_capabilities": ccs}
 
 
 def _name_key(record: EngineRecord) -> str:

@@ -283,6 +283,8 @@ class EngineSpec:
     flags: tuple[str, ...] = ()
     accuracy: Accuracy | None = None
     variant: tuple[tuple[str, Any], ...] = field(default=())
+    # The Triton model this engine is one plan of (`trtdoc triton`); None: its own, by name.
+    triton_model: str | None = None
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         """The normalised spec as JSON-ready data; paths relative to ``base`` when given."""
@@ -296,7 +298,7 @@ class EngineSpec:
                 return project_path(p, base)
             return p.as_posix()
 
-        return {
+        d: dict[str, Any] = {
             "name": self.name,
             "source": rel(self.source),
             "model": rel(self.model),
@@ -323,6 +325,10 @@ class EngineSpec:
             "accuracy": None if self.accuracy is None else self.accuracy.to_dict(rel),
             "variant": {k: v for k, v in self.variant},
         }
+        # Only when set, so the records of specs without it stay as they were.
+        if self.triton_model is not None:
+            d["triton"] = {"model": self.triton_model}
+        return d
 
     def build_key(self) -> str:
         """Hash of every setting that changes the engine (not description, owner or tags).
@@ -334,6 +340,7 @@ class EngineSpec:
         for k in ("description", "owner", "tags", "source", "model", "variant", "name",
                   "accuracy"):
             d.pop(k)
+        d.pop("triton", None)  # how the engine is served, not how it is built
         if self.calibration is not None:
             d["calibration"]["data"] = _file_digest(self.calibration.data)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
@@ -995,6 +1002,18 @@ class _Accuracy(_Model):
                                 JsonSchema(additionalProperties=False)] = {}
 
 
+class _Triton(_Model):
+    model: str
+
+    @field_validator("model")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        problem = name_problem(v)
+        if problem is not None:
+            raise ValueError(problem.replace("page slug and file name", "Triton model folder"))
+        return v
+
+
 class _Spec(_Model):
     name: Annotated[str, JsonSchema(lambda _: dict(NAME_SCHEMA))]
     description: str = ""
@@ -1014,6 +1033,7 @@ class _Spec(_Model):
     version_compatible: bool = False
     flags: list[Flag] = []
     accuracy: _Accuracy | None = None
+    triton: _Triton | None = None
 
     @field_validator("name")
     @classmethod
@@ -1085,6 +1105,7 @@ _KEYS_AT: dict[str, tuple[str, ...]] = {
     "accuracy": _fields(_Accuracy),
     "accuracy.tolerance": _fields(_Tolerance),
     "accuracy.outputs.*": _fields(_Tolerance),
+    "triton": _fields(_Triton),
     "profile": _fields(_ShapeRange),
 }
 
@@ -1320,6 +1341,7 @@ def _freeze(spec: _Spec, source: Path, variant: tuple[tuple[str, Any], ...]) -> 
             metric_tolerance=tuple(sorted(spec.accuracy.metric_tolerance.items())),
         ),
         variant=variant,
+        triton_model=spec.triton.model if spec.triton is not None else None,
     )
 
 
