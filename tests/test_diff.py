@@ -20,7 +20,12 @@ def test_fp32_to_fp16_changes() -> None:
     mix = {c.what: (c.old, c.new, c.delta) for c in changes.precision_mix}
     assert mix == {"Float": ("32", "1", "-31"), "Half": ("0", "35", "+35")}
     assert ("NoOp", "8", "11") in {(c.what, c.old, c.new) for c in changes.layer_types}
-    assert changes.layers_added and changes.layers_removed
+    # A trtexec export has no ONNX node names: its (stable) layer names align the layers.
+    assert changes.layer_counts() == (("precision", 26), ("type", 1), ("tactic", 23),
+                                      ("added", 10), ("removed", 6))
+    pool = next(layer for layer in changes.layers if layer.name == "MaxPool_2")
+    assert [(c.what, c.old, c.new) for c in pool.changes][:2] == [
+        ("type", "TiledPooling", "CudaPooling"), ("precision", "Float", "Half")]
     assert not changes.empty
 
 
