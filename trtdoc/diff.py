@@ -431,7 +431,8 @@ def _pair_in_order(olds: Sequence[int], news: Sequence[int], old: Sequence[Layer
         else:
             free.remove(i)
             join(i, j)
-    for i, j in zip(free, rest):  # zip stops at the shorter: the others are added/removed
+    # zip stops at the shorter: the others are added or removed
+    for i, j in zip(free, rest, strict=False):
         join(i, j)
 
 
