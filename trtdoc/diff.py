@@ -258,9 +258,10 @@ def _profiles(old: EngineRecord, new: EngineRecord) -> tuple[Change, ...]:
             out.append(Change(f"profile {key[0]} {key[1]} (min / opt / max)",
                               a.get(key, "none"), b.get(key, "none")))
     c, d = tensors(old.inspection.io), tensors(new.inspection.io)
-    for key in sorted(set(c) | set(d)):
-        if c.get(key) != d.get(key):
-            out.append(Change(f"{key[0]} {key[1]}", c.get(key, "none"), d.get(key, "none")))
+    for mode, name in sorted(set(c) | set(d)):
+        if c.get((mode, name)) != d.get((mode, name)):
+            out.append(Change(f"{mode} {name}", c.get((mode, name), "none"),
+                              d.get((mode, name), "none")))
     return tuple(out)
 
 
