@@ -363,3 +363,23 @@ def test_diff_needs_two_files_or_a_ref() -> None:
     assert result.exit_code == 1
     assert result.stderr == ("error: give two record files (trtdoc diff OLD.json NEW.json) or "
                              "a git ref (trtdoc diff --base origin/main)\n")
+
+
+def test_findings_are_compared_by_kind_and_what() -> None:
+    """Wired for the findings branch (issue 14, item 1): records without findings have none."""
+    from types import SimpleNamespace
+
+    from trtdoc.diff import _finding_changes
+
+    def finding(kind: str, what: str, severity: str = "warning") -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, what=what, severity=severity, layers=())
+
+    old = SimpleNamespace(findings=(finding("fp32-fallback", "3 layers"),
+                                    finding("reformat", "2 reformats")))
+    new = SimpleNamespace(findings=(finding("reformat", "2 reformats", "info"),
+                                    finding("fp32-fallback", "5 layers")))
+    added, removed = _finding_changes(old, new)  # type: ignore[arg-type]
+    assert (added, removed) == (("warning fp32-fallback: 5 layers",),
+                                ("warning fp32-fallback: 3 layers",))
+    record = fixed_records()[0]
+    assert _finding_changes(record, record) == ((), ())
