@@ -358,6 +358,21 @@ def test_a_bad_record_at_the_ref_is_one_line_naming_it(repo: Path) -> None:
         "more problems); rebuild it with `trtdoc build --force`"]
 
 
+def test_a_record_at_the_ref_larger_than_any_record_is_not_read(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("trtdoc.diff.MAX_RECORD_BYTES", 1 << 20)
+    big = repo / "records" / "fp16.json"
+    big.write_text(big.read_text() + " " * (1 << 20))  # still a valid record, but too big
+    size = big.stat().st_size
+    _git(repo, "add", "records/fp16.json")
+    _git(repo, "commit", "-q", "-m", "fp16")
+    result = _cli("diff", "--base", "HEAD")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: HEAD:records/fp16.json: {size / 2**20:.1f} MiB is larger than any record "
+        "trtdoc writes (the limit is 1 MiB), so it is not read\n")
+
+
 def test_diff_needs_two_files_or_a_ref() -> None:
     result = _cli("diff", "one.json")
     assert result.exit_code == 1

@@ -34,7 +34,7 @@ from trtdoc.parameters import (
     format_shape,
     format_value,
 )
-from trtdoc.record import EngineRecord, read_record, record_from_json
+from trtdoc.record import MAX_RECORD_BYTES, EngineRecord, read_record, record_from_json
 
 HISTORY_DIR = ".history"
 
@@ -619,15 +619,25 @@ def records_at_ref(folder: Path, ref: str) -> dict[str, EngineRecord]:
                           "commit that exists (in CI, fetch it first: git fetch origin main)")
     sha = commit.stdout.decode().strip()
     prefix = "" if rel == "." else f"{rel}/"
-    listing = _git(["ls-tree", "-z", "--name-only", sha, "--", prefix or "."], root)
+    listing = _git(["ls-tree", "-z", "-l", sha, "--", prefix or "."], root)
     if listing.returncode != 0:
         raise TrtdocError(f"--base {ref}: cannot list {prefix or '.'} ({_git_says(listing)})")
     out: dict[str, EngineRecord] = {}
-    for entry in sorted(listing.stdout.decode("utf-8", "replace").split("\0")):
+    for line in sorted(listing.stdout.decode("utf-8", "replace").split("\0")):
+        # "<mode> <type> <object> <size>\t<path>"
+        info, _, entry = line.partition("\t")
         name = entry[len(prefix):] if entry.startswith(prefix) else entry
-        if not name.endswith(".json") or "/" in name:
+        fields = info.split()
+        if not name.endswith(".json") or "/" in name or len(fields) != 4 or fields[1] != "blob":
             continue
         where = Path(f"{ref}:{prefix}{name}")
+        if fields[0] == "120000":
+            raise RecordError("a symbolic link, not a record; commit the record file itself",
+                              path=where)
+        if fields[3].isdigit() and int(fields[3]) > MAX_RECORD_BYTES:
+            raise RecordError(f"{int(fields[3]) / 2**20:.1f} MiB is larger than any record "
+                              f"trtdoc writes (the limit is {MAX_RECORD_BYTES // 2**20} MiB), "
+                              "so it is not read", path=where)
         shown = _git(["cat-file", "blob", f"{sha}:{prefix}{name}"], root)
         if shown.returncode != 0:
             raise RecordError(f"cannot read it from git ({_git_says(shown)})", path=where)
