@@ -815,6 +815,57 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None,
     ui.info(f"{len(written)} page(s) written")
 
 
+# --------------------------------------------------------------------------------------------
+# trtdoc diff (issue 14)
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", metavar="REF", default=None,
+              help="Compare the records in the working tree with those at this git ref "
+              "(read with git show; nothing is checked out).")
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="The records folder (with --base) [default: trtdoc.yml's, else records/].")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="markdown: a summary short enough for a pull-request comment, the full "
+              "tables collapsed; json: everything, for tools.")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Your own templates (diff.md.j2, _changes_table.md.j2) for --format "
+              "markdown.")
+@click.pass_obj
+@_handle_errors
+@_from_project(records="records", templates="templates")
+def diff(ui: Ui, files: tuple[Path, ...], base: str | None, records: Path, fmt: str,
+         templates: Path | None) -> None:
+    """What changed: `diff --base REF` (records folder vs a git ref) or `diff OLD.json NEW.json`.
+
+    Exit code 0 whether or not anything changed; 1 on a bad record, ref or argument.
+    """
+    from trtdoc.diff import diff_against_ref, diff_files
+
+    if base is not None and files:
+        raise TrtdocError("give either --base REF or two record files, not both")
+    if base is None and len(files) != 2:
+        raise TrtdocError("give two record files (trtdoc diff OLD.json NEW.json) or a git ref "
+                          "(trtdoc diff --base origin/main)")
+    result = diff_against_ref(records, base) if base is not None else diff_files(*files)
+    if fmt == "json":
+        import json
+
+        from trtdoc.diff import diff_to_dict
+
+        text = json.dumps(diff_to_dict(result), indent=1, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        from trtdoc.render import diff_markdown
+
+        text = diff_markdown(result, templates_dir=templates)
+    else:
+        from trtdoc.diff import diff_text
+
+        text = diff_text(result)
+    sys.stdout.write(text)
+
+
 def _render(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
             dry_run: bool, strict: bool = True, quiet: bool = False,
             records: Any = None, deployment: Any = None,

@@ -42,7 +42,7 @@ from trtdoc.compat import matrix as compat
 from trtdoc.compat import verdicts
 from trtdoc.compat.data import RULES
 from trtdoc.compat.deploy import Deployment, Target
-from trtdoc.diff import Change, Changes, changes_between
+from trtdoc.diff import Change, Changes, Diff, changes_between
 from trtdoc.errors import RenderError
 from trtdoc.escape import (
     autolink,
@@ -642,8 +642,7 @@ def _uncompared(old: EngineRecord, new: EngineRecord) -> Changes:
                    new_key=one_line(new.build_key),
                    summary=(Change("record", "not compared",
                                    "a value of one record has the wrong type"),),
-                   settings=(), precision_mix=(), layer_types=(), layers_added=(),
-                   layers_removed=())
+                   settings=(), precision_mix=(), layer_types=())
 
 
 _changes_between = _tolerant(_uncompared)(changes_between)
@@ -979,6 +978,17 @@ def _site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                                   unchanged=[r.name for r in records
                                              if _name_key(r) not in previous])
     return pages
+
+
+DIFF_LAYER_ROWS = 100  # layer rows per engine in a pull-request comment (GitHub takes 65,536 chars)
+
+
+def diff_markdown(diff: Diff, *, templates_dir: Path | None = None,
+                  layer_rows: int = DIFF_LAYER_ROWS) -> str:
+    """``trtdoc diff --format markdown``: a summary short enough for a pull-request comment,
+    each engine's full tables in a collapsed ``<details>`` (``diff.md.j2``)."""
+    env = environment(templates_dir)
+    return _render(env, "diff.md.j2", diff=diff, layer_rows=layer_rows).decode("utf-8")
 
 
 def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
