@@ -618,7 +618,8 @@ def make_engine(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sh
 
 def _run_one(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: str,
              choice: BackendChoice, on_event: OnEvent | None,
-             made: Callable[[list[str]], Made] | None = None) -> Outcome:
+             made: Callable[[list[str]], Made] | None = None,
+             started: float | None = None) -> Outcome:
     """Build one engine and publish it; any failure is this engine's alone.
 
     ``made(stored)``, when given, makes the engine instead of a local build (a Ray task's
@@ -630,7 +631,7 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: 
     The build log and the engine's named link follow; the next build repairs them if a kill
     came first.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     name = item.spec.name
     stored: list[str] = []
 
