@@ -9,6 +9,7 @@ the same way: SIGKILL, no ``ray stop``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -21,7 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_faults import _spec, _tiny_model, assert_consistent, leftovers, trtdoc
 
 ray = pytest.importorskip("ray", reason="the Ray tests need Ray: pip install 'trtdoc[ray]'")
@@ -60,10 +60,8 @@ class Cluster:
 
     def kill(self, name: str) -> None:
         group = self.groups.pop(name)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         for name in list(self.groups):

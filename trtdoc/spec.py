@@ -346,7 +346,7 @@ class EngineSpec:
             "accuracy": None if self.accuracy is None else self.accuracy.to_dict(rel),
             "variant": {k: v for k, v in self.variant},
         }
-        if self.build_on is not None:  # only when set: records of specs without it stay as they were
+        if self.build_on is not None:  # only when set: other specs' records stay as they were
             d["build_on"] = self.build_on.to_dict()
         return d
 
