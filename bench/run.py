@@ -17,6 +17,7 @@ See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -626,6 +627,83 @@ def p5(b: Bench) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# RAY: the P5 specs as tasks of a local two-node Ray cluster, beside --jobs 2
+# --------------------------------------------------------------------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _LocalRay:
+    """A head node and a second node of one CPU each, on this machine. Each ``ray start``
+    runs in a session of its own, so exactly these nodes' processes are ended (their process
+    groups), not other Ray processes on the machine."""
+
+    def __init__(self, temp: Path) -> None:
+        self.temp, self.port, self.groups = temp, _free_port(), []
+
+    def start(self, *args: str) -> None:
+        common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", f"--temp-dir={self.temp}",
+                  "--disable-usage-stats", f"--dashboard-agent-listen-port={_free_port()}"]
+        proc = subprocess.Popen([str(Path(PY).with_name("ray")), "start", *args, *common],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        self.groups.append(proc.pid)
+        out, _ = proc.communicate(timeout=180)
+        if proc.returncode != 0:
+            raise BenchError(f"ray start {' '.join(args)} failed:\n{out[-2000:]}")
+
+    def __enter__(self) -> str:
+        self.start("--head", f"--port={self.port}", "--include-dashboard=false",
+                   f"--dashboard-port={_free_port()}")
+        self.start(f"--address=127.0.0.1:{self.port}", '--resources={"node2": 1}')
+        return f"127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for group in self.groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def p_ray(b: Bench) -> None:
+    if not Path(PY).with_name("ray").is_file():
+        b.rows.append(Row("RAY 8 specs on a 2-node local Ray cluster ÷ --jobs 2",
+                          "Ray is not installed (pip install 'trtdoc[ray]')", None, "side by side",
+                          None))
+        return
+    reps = 1 if b.quick else 2
+    root = fresh(b.work / "ray")
+    order = ("resnet18", "mobilenet_v2", "bert_tiny", "resnet18") * 2  # P5's specs
+    specs = {f"{m.replace('_', '-')}-{i}": CASES[m] for i, m in enumerate(order)}
+    write_specs(root / "specs", specs)
+    build = [*trtdoc_argv(), "build", "specs", "--force"]
+    with _LocalRay(Path(f"/tmp/trtdoc-bench-ray-{os.getpid()}")) as address:
+        b.say(f"RAY: {reps} interleaved builds of 8 specs with --ray {address} and --jobs 2")
+        series = interleave({"ray": b.cmd([*build, "--ray", address], root),
+                             "jobs2": b.cmd([*build, "--jobs", "2"], root)}, reps,
+                            warmup=not b.quick)
+    on_ray, two = series["ray"], series["jobs2"]
+    ratio = on_ray.wall / two.wall
+    b.rows.append(Row("RAY 8 specs on a 2-node local Ray cluster ÷ --jobs 2",
+                      f"--ray {on_ray.wall:.1f} s, --jobs 2 {two.wall:.1f} s", ratio,
+                      "side by side", None, max(on_ray.others, two.others)))
+    b.detail("RAY: a local two-node Ray cluster beside --jobs 2", [
+        "P5's 8 specs, `trtdoc build specs --force` with `--ray 127.0.0.1:PORT` (a head node "
+        "and a second node, one CPU each, on this machine) and with `--jobs 2`.", "",
+        f"- --ray: {on_ray.wall:.2f} s median ({on_ray.walls()}); the driver's own CPU "
+        f"{on_ray.cpu:.1f} s (the builds run in Ray's worker processes, which are not its "
+        f"children, so they count as other load: {on_ray.others:.2f} cores)",
+        f"- --jobs 2: {two.wall:.2f} s median ({two.walls()}), CPU {two.cpu:.1f} s, "
+        f"{two.cores:.2f} cores busy (other processes: {two.others:.2f})"])
+
+
+# --------------------------------------------------------------------------------------------
 # The machine and the report
 # --------------------------------------------------------------------------------------------
 def machine() -> dict[str, str]:
@@ -680,7 +758,7 @@ def report(b: Bench, info: dict[str, str], seconds: float, argv: Sequence[str]) 
 
 FIGURES: dict[str, Callable[[Bench], None]] = {"P1": p1, "P2": p2, "P3": p3, "P4": p4,
                                                "IMPORT": p_import,
-                                               "P5": p5}
+                                               "P5": p5, "RAY": p_ray}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,8 @@ import textwrap
 
 import pytest
 
-FORBIDDEN = ("tensorrt", "tensorrt_rtx", "onnxruntime")
+# Ray is the optional extra trtdoc[ray]: only `build --ray` with something to build loads it.
+FORBIDDEN = ("tensorrt", "tensorrt_rtx", "onnxruntime", "ray")
 
 # Runs in a fresh interpreter: this pytest process may already hold any of FORBIDDEN.
 _PROBE = textwrap.dedent("""
@@ -66,3 +67,21 @@ def test_no_module_imports_tensorrt_or_onnxruntime_at_import_time(
         probe: dict[str, object]) -> None:
     assert probe["attempts"] == []
     assert probe["loaded"] == []
+
+
+def test_trtdoc_help_does_not_import_ray() -> None:
+    probe = textwrap.dedent("""
+        import sys
+        from trtdoc.cli import cli
+        for args in (["--help"], ["build", "--help"]):
+            try:
+                cli.main(args, standalone_mode=False)
+            except SystemExit:
+                pass
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "ray"))
+    """)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "--ray ADDRESS" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "[]"

@@ -388,7 +388,7 @@ def test_unknown_keys_suggest_the_nearest_valid_one(here: Path) -> None:
         "m.yaml:7:1: colour: unknown key 'colour'. Hint: valid keys here: name, description, "
         "owner, tags, model, backend, precision, precision_method, calibration, profiles, "
         "memory, optimization_level, targets, hardware_compatibility, version_compatible, "
-        "flags, accuracy, triton, variants",
+        "flags, accuracy, triton, build_on, variants",
     ]
 
 
@@ -661,3 +661,55 @@ def test_names_that_would_collide_or_escape_are_refused(here: Path, name: str) -
 def test_names_that_are_fine_pass(here: Path) -> None:
     write(here, "m.yaml", "name: resnet18-fp16.v2\nmodel: m.onnx\n")
     assert not [p for p in problems(here) if ": name: " in p]
+
+
+# --------------------------------------------------------------------------------------------
+# build_on: where `trtdoc build --ray` builds an engine
+# --------------------------------------------------------------------------------------------
+def test_build_on_is_read_kept_in_the_record_view_and_not_in_the_build_key(here: Path) -> None:
+    write(here, "a.yaml", "name: a\nmodel: m.onnx\n")
+    write(here, "b.yaml", """
+        name: b
+        model: m.onnx
+        build_on: {gpu: a100, compute_capability: 8.6, resource: farm}
+    """)
+    got = specs(here)
+    from trtdoc.spec import BuildOn
+
+    assert got["b"].build_on == BuildOn(gpu="A100", compute_capability="8.6", resource="farm")
+    assert got["b"].to_dict()["build_on"] == {"gpu": "A100", "compute_capability": "8.6",
+                                              "resource": "farm"}
+    assert "build_on" not in got["a"].to_dict()  # records of specs without it do not change
+    assert got["a"].build_key() == got["b"].build_key()  # the same engine, wherever it is built
+
+
+def test_build_on_errors_are_located_lines(here: Path) -> None:
+    write(here, "a.yaml", """
+        name: a
+        model: m.onnx
+        build_on: {gpu: A1000}
+    """)
+    write(here, "b.yaml", """
+        name: b
+        model: m.onnx
+        build_on:
+          compute_capability: "9.9"
+          resource: CPU
+    """)
+    write(here, "c.yaml", """
+        name: c
+        model: m.onnx
+        build_on: {}
+    """)
+    assert problems(here) == [
+        "a.yaml:3:17: build_on.gpu: 'A1000' is not a GPU Ray knows. Hint: did you mean "
+        "'A100'? (for any other GPU, start its nodes with a custom resource and use "
+        "`build_on: {resource: NAME}`)",
+        "b.yaml:4:23: build_on.compute_capability: '9.9' is not a compute capability any GPU "
+        "has. Hint: write it as \"8.6\" or sm86",
+        "b.yaml:5:13: build_on.resource: 'CPU' is a resource Ray itself counts, not a label. "
+        "Hint: name a custom resource your build nodes are started with (ray start "
+        "--resources='{\"trt-builder\": 1}')",
+        "c.yaml:3:11: build_on: says nowhere to build. Hint: give gpu, compute_capability or "
+        "resource, e.g. `build_on: {gpu: A100}`, or remove build_on",
+    ]

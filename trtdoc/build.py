@@ -87,6 +87,8 @@ class Outcome:
     # Stored engines this run wrote or replaced that this engine's record does not name (any
     # other record may still): deleted at the end of the run if none does.
     released: tuple[str, ...] = ()
+    # Times the build was run again because the machine building it failed (``--ray``).
+    node_retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -316,11 +318,19 @@ def build_engine_record(item: LoadedSpec, paths: OutputPaths, key: str, model_sh
 
     The engine is written to the engine store under its sha256, which no record names yet.
     """
-    return _build_once(item, paths, key, model_sha, choice, on_event)[0]
+    prev = _previous(paths, item.spec.name)
+    return _build_once(item, paths, key, model_sha, choice, on_event,
+                       prev.engine_sha256 if prev else None)[0]
+
+
+# Where a made engine goes: ``store(plan, previous_sha) -> (file, sha256)``. A local build
+# writes it to the engine store; a Ray task only hashes it and hands the bytes to the driver.
+Store = Callable[[memoryview, "str | None"], tuple[Path, str]]
 
 
 def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: str,
-                choice: BackendChoice, on_event: OnEvent | None
+                choice: BackendChoice, on_event: OnEvent | None,
+                previous_sha: str | None = None, store: Store | None = None
                 ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
     from trtdoc.header import engine_facts_from_header
     from trtdoc.inspect import Inspection, inspection_from_build_log
@@ -337,9 +347,10 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sh
         model_path, precision, accuracy = _precision_step(item, paths, facts, root, on_event)
     built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
     # Writing (and fsyncing) the plan overlaps reading the build log: the disk and the CPU.
-    prev = _previous(paths, spec.name)
-    storing = _Background(lambda: _store_engine(paths, built.plan,
-                                                prev.engine_sha256 if prev else None))
+    if store is None:
+        def store(plan: memoryview, previous: str | None) -> tuple[Path, str]:
+            return _store_engine(paths, plan, previous)
+    storing = _Background(lambda: store(built.plan, previous_sha))
     if on_event:
         on_event((spec.name, "phase", "Inspecting", 0, 0))
     not_run = list(_not_run(choice, precision is not None))
@@ -570,9 +581,56 @@ def _write_log(path: Path, messages: Sequence[tuple[str, str]]) -> None:
     write_atomic(path, "".join(f"[{sev}] {msg}\n" for sev, msg in messages))
 
 
+@dataclass(frozen=True)
+class Made:
+    """One engine made and not yet published: its record (naming the engine by sha256), the
+    build log and how many builds it took to get the recorded bytes (see
+    :data:`REPRODUCE_ATTEMPTS`). ``stored``: engines written to the store on the way."""
+
+    record: EngineRecord
+    messages: tuple[tuple[str, str], ...]
+    attempts: int = 1
+    # Times the engine was built again after the machine building it failed (a Ray retry).
+    node_retries: int = 0
+    retried_note: str = ""
+
+
+def make_engine(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: str,
+                choice: BackendChoice, on_event: OnEvent | None,
+                previous: tuple[str | None, str] | None, store: Store | None = None,
+                stored: list[str] | None = None) -> Made:
+    """Build one engine until it has the recorded bytes (when the settings are the recorded
+    ones), publishing nothing: what a ``--jobs`` worker and a Ray task both run.
+
+    ``previous`` is ``(engine sha256, build key)`` of the current record. ``stored`` (if given)
+    collects the sha256 of every engine the store was handed, even if a later attempt fails.
+    """
+    stored = [] if stored is None else stored
+    attempts = 0
+    prev_sha, prev_key = previous if previous is not None else (None, "")
+    while True:
+        attempts += 1
+        record, messages = _build_once(item, paths, key, model_sha, choice, on_event,
+                                       prev_sha, store)
+        stored.append(record.engine_sha256 or "")
+        # TensorRT-RTX does not always serialise an engine byte for byte alike from one build
+        # to the next (measured: bert-tiny, and now and then mobilenet). Building again usually
+        # writes the recorded bytes, and only then is the record's engine sha256 true of the
+        # engine on disk.
+        if (attempts >= REPRODUCE_ATTEMPTS
+                or not _other_bytes(record, prev_sha, prev_key)):
+            break
+    return Made(record, messages, attempts)
+
+
 def _run_one(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: str,
-             choice: BackendChoice, on_event: OnEvent | None) -> Outcome:
+             choice: BackendChoice, on_event: OnEvent | None,
+             made: Callable[[list[str]], Made] | None = None,
+             started: float | None = None) -> Outcome:
     """Build one engine and publish it; any failure is this engine's alone.
+
+    ``made(stored)``, when given, makes the engine instead of a local build (a Ray task's
+    result, stored by the driver); it raises what that build raised.
 
     Publishing is ordered so that an interruption at any point leaves a record that agrees with
     the engine it names: the engine goes to the store under its sha256 (no record names it
@@ -580,7 +638,7 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: 
     The build log and the engine's named link follow; the next build repairs them if a kill
     came first.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     name = item.spec.name
     stored: list[str] = []
 
@@ -590,7 +648,7 @@ def _run_one(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: 
 
     try:
         return _build_and_publish(item, paths, key, model_sha, choice, on_event, started,
-                                  stored)
+                                  stored, made)
     except GateError as exc:
         try:
             return _gate_failed(item, paths, exc, time.perf_counter() - started)
@@ -624,7 +682,8 @@ def _internal_error(paths: OutputPaths, name: str, source: Path, exc: BaseExcept
     import traceback
 
     log = paths.failed_log(name)
-    text = "".join(traceback.format_exception(exc))
+    # A bug on a Ray worker comes back with its traceback as text (tracebacks do not pickle).
+    text = getattr(exc, "trtdoc_traceback", "") or "".join(traceback.format_exception(exc))
     try:
         write_atomic(log, text)
         where = f"the traceback is in {display_path(log)}"
@@ -636,21 +695,18 @@ def _internal_error(paths: OutputPaths, name: str, source: Path, exc: BaseExcept
 
 def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, model_sha: str,
                        choice: BackendChoice, on_event: OnEvent | None,
-                       started: float, stored: list[str]) -> Outcome:
+                       started: float, stored: list[str],
+                       made: Callable[[list[str]], Made] | None = None) -> Outcome:
     name = item.spec.name
     state, _ = record_state(paths, name)
     previous = _previous(paths, name) if state == "ok" else None
-    attempts = 0
-    while True:
-        attempts += 1
-        record, messages = _build_once(item, paths, key, model_sha, choice, on_event)
-        stored.append(record.engine_sha256 or "")
-        # TensorRT-RTX does not always serialise an engine byte for byte alike from one build
-        # to the next (measured: bert-tiny, and now and then mobilenet). Building again usually
-        # writes the recorded bytes, and only then is the record's engine sha256 true of the
-        # engine on disk.
-        if attempts >= REPRODUCE_ATTEMPTS or not _same_engine_other_bytes(record, previous):
-            break
+    if made is None:
+        result = make_engine(item, paths, key, model_sha, choice, on_event,
+                             (previous.engine_sha256, previous.build_key) if previous else None,
+                             stored=stored)
+    else:
+        result = made(stored)
+    record, messages, attempts = result.record, result.messages, result.attempts
     reproduced = _as_reproduced(record, previous)
     current = paths.record(name)
     tries = f" on attempt {attempts}" if attempts > 1 else ""
@@ -688,9 +744,11 @@ def _build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str | _Keys, m
         raise TrtdocError(f"the engine and its record were written, but "
                           f"{os_error_message(exc, folder)}; the next build completes it"
                           ) from None
+    if result.retried_note:
+        detail += f"; {result.retried_note}"
     released = {*stored, previous.engine_sha256 if previous else ""} - {record.engine_sha256, ""}
     return Outcome(name, status, time.perf_counter() - started, detail, item.spec.source,
-                   released=tuple(sorted(released)))
+                   released=tuple(sorted(released)), node_retries=result.node_retries)
 
 
 def names_its_engine(record: EngineRecord, paths: OutputPaths, spec_source: Path) -> bool:
@@ -822,9 +880,15 @@ def _same_engine_other_bytes(record: EngineRecord, previous: EngineRecord | None
     measured here, the same spec gave other byte layouts of the same layers, sometimes a few
     bytes longer, from one process to the next.
     """
-    if previous is None or previous.engine_sha256 in (None, record.engine_sha256):
+    if previous is None:
         return False
-    return previous.build_key == record.build_key
+    return _other_bytes(record, previous.engine_sha256, previous.build_key)
+
+
+def _other_bytes(record: EngineRecord, previous_sha: str | None, previous_key: str) -> bool:
+    if previous_sha in (None, record.engine_sha256):
+        return False
+    return previous_key == record.build_key
 
 
 # Facts about the occasion of a build, not about the engine: a rebuild that reproduces the same
@@ -1013,8 +1077,12 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
               force: bool = False, only: Sequence[str] = (),
               on_event: OnEvent | None = None,
               on_published: Callable[[], None] | None = None,
-              publish_last: bool = True) -> RunResult:
+              publish_last: bool = True, ray: str | None = None) -> RunResult:
     """Build every spec under ``spec_paths`` that changed (all of them with ``force``).
+
+    With ``ray`` (a Ray cluster address, or ``auto``), each build is a task on that cluster
+    (see :mod:`trtdoc.ray_build`); this process still plans, publishes and writes every record.
+    No task is submitted, and the cluster is not even contacted, when nothing needs building.
 
     ``on_published`` is called after each engine is published (its record replaced), so the
     pages can follow the records during a long run, not only at its end; with
@@ -1034,7 +1102,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
         # Workers start now when --force means every engine builds (else only once planning
         # finds more than one to build: a no-op run must not pay for them).
         workers = (_Workers(jobs, on_event, _likely_backend(good))
-                   if jobs > 1 and force and len(good) > 1 else None)
+                   if jobs > 1 and force and len(good) > 1 and ray is None else None)
         try:
             todo: list[_Plan] = []
             for item in good:
@@ -1043,10 +1111,15 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                     outcomes.append(outcome)
                 if plan is not None:
                     todo.append(plan)
-            if workers is None and jobs > 1 and len(todo) > 1:
-                workers = _Workers(jobs, on_event, todo[0].choice.name)
-            outcomes.extend(_execute(todo, paths, jobs, on_event, on_published, publish_last,
-                                     workers))
+            if ray is not None:
+                from trtdoc.ray_build import execute_on_ray
+
+                outcomes.extend(execute_on_ray(todo, paths, ray, on_event, on_published))
+            else:
+                if workers is None and jobs > 1 and len(todo) > 1:
+                    workers = _Workers(jobs, on_event, todo[0].choice.name)
+                outcomes.extend(_execute(todo, paths, jobs, on_event, on_published,
+                                         publish_last, workers))
         finally:
             if workers is not None:
                 workers.close()

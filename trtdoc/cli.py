@@ -319,6 +319,9 @@ class _Progress:
 @_site_options
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Build this many engines in parallel processes.")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Build each engine as a task on this Ray cluster (host:port, or auto for "
+              "the one running here); needs trtdoc[ray].")
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these engines.")
 @click.option("--check", "check_only", is_flag=True,
@@ -330,14 +333,18 @@ class _Progress:
 @_from_project(paths="specs", out="build", records="records", site="site",
                templates="templates", deploy_file="deploy", required=("paths",))
 def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
-          templates: Path | None, jobs: int, force: bool, only: tuple[str, ...],
-          check_only: bool, deploy_file: Path | None, triton_repo: Path | None) -> None:
+          templates: Path | None, jobs: int, ray_address: str | None, force: bool,
+          only: tuple[str, ...], check_only: bool, deploy_file: Path | None,
+          triton_repo: Path | None) -> None:
     """Build every engine from its spec, write its record and render the site.
 
     PATHS are spec files or folders (default: trtdoc.yml's specs)."""
     from trtdoc.build import OutputPaths, build_all, check_records
 
     outputs = OutputPaths(out=out, records=records)
+    if ray_address is not None and jobs > 1:
+        raise TrtdocError("--jobs and --ray: choose one; on Ray, the cluster's CPUs decide how "
+                          "many engines build at once")
     _separate(out=out, records=records, site=site)
     if triton_repo is not None:
         if check_only:
@@ -388,7 +395,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
                                on_event=progress,
                                on_published=_PagesFollow(ui, outputs, site, templates,
                                                          deployment),
-                               publish_last=False)  # the render below follows it
+                               publish_last=False,  # the render below follows it
+                               ray=ray_address)
         _report_build(ui, result)
         if ui.verbosity >= 2:
             _show_logs(ui, outputs, result)
@@ -507,6 +515,10 @@ def _report_build(ui: Ui, result: Any) -> None:
     reproduced = sum(o.status == "reproduced" for o in result.outcomes)
     if reproduced:
         ui.info(f"{reproduced} engine(s) reproduced: rebuilt byte for byte as recorded")
+    retried = [o for o in result.outcomes if o.node_retries]
+    if retried:
+        ui.info(f"{len(retried)} engine(s) retried after a Ray node or worker failed mid-build: "
+                + ", ".join(f"{o.name} ({o.node_retries + 1} runs)" for o in retried))
 
 
 @cli.command()

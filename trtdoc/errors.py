@@ -26,6 +26,19 @@ def display_path(path: Path | str) -> str:
 class TrtdocError(Exception):
     """Root of every error trtdoc reports to a user."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors do not survive pickle's default ``cls(*args)``; errors
+        # travel from Ray workers to the driver, so they are rebuilt from their attributes.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[TrtdocError], args: tuple[Any, ...],
+             state: dict[str, Any]) -> TrtdocError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class SpecError(TrtdocError):
     """One problem in one spec file, addressed as ``file:line:col: key: message. Hint: fix``."""

@@ -34,6 +34,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -259,6 +260,33 @@ class Accuracy:
         return d
 
 
+# Ray's accelerator types of NVIDIA GPUs (the constants of ray.util.accelerators, Ray 2.60):
+# what a GPU node reports, so what ``build_on: {gpu: ...}`` may name. tests/test_ray.py checks
+# this list against the installed Ray.
+RAY_NVIDIA_GPUS = ("A100", "A100-40G", "A100-80G", "A10G", "B200", "B300", "GB200", "GB300",
+                   "H100", "H20", "H200", "K80", "L4", "L40S", "P100", "P4", "RTX-PRO-6000",
+                   "T4", "V100")
+# Ray resources Ray itself accounts for: not placement labels.
+RAY_OWN_RESOURCES = ("CPU", "GPU", "memory", "object_store_memory")
+_RESOURCE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,99}")
+
+
+@dataclass(frozen=True)
+class BuildOn:
+    """Where the engine must be built (``trtdoc build --ray``): a GPU model (Ray's accelerator
+    type), a compute capability (the custom resource ``trtdoc-sm86``) or any custom resource.
+    Every one given must hold on the same node."""
+
+    gpu: str | None = None
+    compute_capability: str | None = None  # "8.6"
+    resource: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        pairs = (("gpu", self.gpu), ("compute_capability", self.compute_capability),
+                 ("resource", self.resource))
+        return {k: v for k, v in pairs if v is not None}
+
+
 @dataclass(frozen=True)
 class EngineSpec:
     """One engine to build. ``None`` means "leave TensorRT's default"."""
@@ -285,6 +313,7 @@ class EngineSpec:
     variant: tuple[tuple[str, Any], ...] = field(default=())
     # The Triton model this engine is one plan of (`trtdoc triton`); None: its own, by name.
     triton_model: str | None = None
+    build_on: BuildOn | None = None
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         """The normalised spec as JSON-ready data; paths relative to ``base`` when given."""
@@ -328,6 +357,8 @@ class EngineSpec:
         # Only when set, so the records of specs without it stay as they were.
         if self.triton_model is not None:
             d["triton"] = {"model": self.triton_model}
+        if self.build_on is not None:  # only when set: other specs' records stay as they were
+            d["build_on"] = self.build_on.to_dict()
         return d
 
     def build_key(self) -> str:
@@ -341,6 +372,7 @@ class EngineSpec:
                   "accuracy"):
             d.pop(k)
         d.pop("triton", None)  # how the engine is served, not how it is built
+        d.pop("build_on", None)  # where it is built, not what: the same engine anywhere
         if self.calibration is not None:
             d["calibration"]["data"] = _file_digest(self.calibration.data)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
@@ -1014,6 +1046,60 @@ class _Triton(_Model):
         return v
 
 
+def _ray_gpu(value: str) -> str:
+    by_upper = {g.upper(): g for g in RAY_NVIDIA_GPUS}
+    known = by_upper.get(value.strip().upper())
+    if known is not None:
+        return known
+    close = difflib.get_close_matches(value.strip().upper(), list(by_upper), n=1, cutoff=0.6)
+    hint = (f"did you mean '{by_upper[close[0]]}'?" if close else
+            f"use one of Ray's accelerator types: {', '.join(RAY_NVIDIA_GPUS)}")
+    raise ValueError(f"{excerpt(value)} is not a GPU Ray knows; {hint} (for any other GPU, "
+                     "start its nodes with a custom resource and use `build_on: {resource: "
+                     "NAME}`)")
+
+
+def _compute_capability(value: Any) -> Any:
+    if isinstance(value, float):  # 8.6 unquoted
+        value = repr(value)
+    if not isinstance(value, str):
+        return value
+    from trtdoc.compat.gpus import UnknownGpu, find_gpu
+
+    try:
+        gpu = find_gpu(value)
+    except UnknownGpu:
+        gpu = None
+    if gpu is None or gpu.model is not None:
+        raise ValueError(f"{excerpt(value)} is not a compute capability any GPU has; write it "
+                         "as \"8.6\" or sm86")
+    return gpu.compute_capability
+
+
+def _ray_resource(value: str) -> str:
+    if value in RAY_OWN_RESOURCES:
+        raise ValueError(f"{excerpt(value)} is a resource Ray itself counts, not a label; name "
+                         "a custom resource your build nodes are started with (ray start "
+                         "--resources='{\"trt-builder\": 1}')")
+    if not _RESOURCE_RE.fullmatch(value):
+        raise ValueError(f"{excerpt(value)} is not a resource name; use letters, digits and "
+                         "_ . : / - (at most 100), as in `ray start --resources='{\"NAME\": 1}'`")
+    return value
+
+
+class _BuildOn(_Model):
+    gpu: Annotated[str, AfterValidator(_ray_gpu)] | None = None
+    compute_capability: Annotated[str, BeforeValidator(_compute_capability)] | None = None
+    resource: Annotated[str, AfterValidator(_ray_resource)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> _BuildOn:
+        if self.gpu is None and self.compute_capability is None and self.resource is None:
+            raise ValueError("says nowhere to build; give gpu, compute_capability or resource, "
+                             "e.g. `build_on: {gpu: A100}`, or remove build_on")
+        return self
+
+
 class _Spec(_Model):
     name: Annotated[str, JsonSchema(lambda _: dict(NAME_SCHEMA))]
     description: str = ""
@@ -1034,6 +1120,7 @@ class _Spec(_Model):
     flags: list[Flag] = []
     accuracy: _Accuracy | None = None
     triton: _Triton | None = None
+    build_on: _BuildOn | None = None
 
     @field_validator("name")
     @classmethod
@@ -1107,6 +1194,7 @@ _KEYS_AT: dict[str, tuple[str, ...]] = {
     "accuracy.outputs.*": _fields(_Tolerance),
     "triton": _fields(_Triton),
     "profile": _fields(_ShapeRange),
+    "build_on": _fields(_BuildOn),
 }
 
 _TYPE_WORDS = {
@@ -1342,6 +1430,8 @@ def _freeze(spec: _Spec, source: Path, variant: tuple[tuple[str, Any], ...]) -> 
         ),
         variant=variant,
         triton_model=spec.triton.model if spec.triton is not None else None,
+        build_on=None if spec.build_on is None else BuildOn(
+            spec.build_on.gpu, spec.build_on.compute_capability, spec.build_on.resource),
     )
 
 
