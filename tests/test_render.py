@@ -298,7 +298,8 @@ def test_engine_pages_carry_their_metadata_and_tags_in_front_matter(tmp_path: Pa
 
     record = read_record(RECORDS / "mobilenet-v2-fp16.json")
     hostile = dataclasses.replace(record, name="tagged", spec=MappingProxyType({
-        **record.spec, "tags": ['x"]\n---\n<script>alert(1)</script>', "vision", "vision", ""],
+        **record.spec, "tags": ['x"]\n---\n<script>alert(1)</script>', "vision", "VISION",
+                                "", " "],
         "owner": "a: b # c"}))
     pages = plan_site([record, hostile], tmp_path)
 
@@ -318,3 +319,6 @@ def test_engine_pages_carry_their_metadata_and_tags_in_front_matter(tmp_path: Pa
     # duplicates and empty tags dropped, nothing ends the front matter early
     assert meta["tags"] == ["vision", 'x&quot;] --- &lt;script&gt;alert(1)&lt;/script&gt;']
     assert meta["owner"] == "a: b # c"
+    # the summary table shows the same list
+    page = pages[tmp_path / "engines" / "tagged.md"].decode()
+    assert "| Tags | vision, x\"&#93; --- &lt;script&gt;alert(1)&lt;/script&gt; |" in page

@@ -771,6 +771,18 @@ def deployment_view(records: Sequence[EngineRecord], deployment: Deployment) -> 
                           tuple(notes), counts)
 
 
+def _tags(value: Any) -> list[str]:
+    """The spec's tags as the page and the tags plugin show them: one line each, blank ones
+    dropped, and one of each whatever its case (the tags page would give ``VISION`` and
+    ``vision`` two sections with one anchor); the first spelling stays, sorted."""
+    seen: dict[str, str] = {}
+    for tag in _seq(value):
+        text = one_line(tag).strip()
+        if text:
+            seen.setdefault(text.casefold(), text)
+    return sorted(seen.values(), key=_text_key)
+
+
 def _page_meta(record: EngineRecord, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The engine page's front matter besides its title, for the theme's tags plugin and for
     tools that read page metadata: values as the record says them (escaped by the template)."""
@@ -782,8 +794,7 @@ def _page_meta(record: EngineRecord, spec: Mapping[str, Any]) -> dict[str, Any]:
         "precision": spec.get("precision") or _layer_precision(record) or "not known",
         "targets": [one_line(t) for t in _seq(targets)],
         "owner": spec.get("owner") or "",
-        "tags": sorted({one_line(t).strip() for t in _seq(spec.get("tags"))} - {""},
-                       key=_text_key),
+        "tags": _tags(spec.get("tags")),
     }
 
 
