@@ -70,8 +70,8 @@ def test_int8_page_takes_the_calibration_branch(variants, tmp_path):
     _, paths, _ = variants
     flow = build_flow(read_record(paths.record("mobilenet-int8")))
     skipped = flow.split("class ", 1)[1]
-    assert "Calibration data" in flow and "Scale factors" in flow
-    for label in ("Calibration data", "Scale factors"):
+    assert "Calibration<br>data: " in flow and "Scale factors" in flow  # data: N batches
+    for label in ("Calibration<br>data", "Scale factors"):
         node = next(line.split("[")[0].strip() for line in flow.splitlines()
                     if f'"{label}' in line)
         assert node not in skipped.split()[0].split(","), f"{label} was drawn as not taken"
