@@ -216,3 +216,20 @@ def test_a_bare_drift_check_of_this_repository_passes(monkeypatch: pytest.Monkey
     drift = run("build", "--check")
     assert (drift.exit_code, drift.stdout, drift.stderr) == (
         0, "", "records and pages match the specs\n")
+
+
+def test_folders_that_overlap_are_named_where_they_came_from(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    root = _project(tmp_path / "repo")
+    write(root, "trtdoc.yml", PROJECT.replace("build: out/", "build: state/records/out/"))
+    monkeypatch.chdir(root)
+    result = run("build")
+    assert (result.exit_code, result.stderr) == (1, (
+        "error: trtdoc.yml's build: state/records/out is inside trtdoc.yml's records: "
+        "state/records; engines and build logs are not checked in: set build: outside records/ "
+        "and site/ in trtdoc.yml\n"))
+    flag = run("build", "--out", "docs/out")  # a flag is named as the flag
+    assert flag.stderr == ("error: --out docs/out is inside trtdoc.yml's site: docs; engines "
+                           "and build logs are not checked in: pass an --out outside records/ "
+                           "and site/\n")

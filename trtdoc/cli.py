@@ -445,14 +445,23 @@ def _separate(*, out: Path, records: Path, site: Path) -> None:
         ra, rb = os.path.realpath(a), os.path.realpath(b)
         return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
 
-    for name, folder in (("--records", records), ("--site", site)):
+    # Say where each folder came from: a flag, or trtdoc.yml (whose key for --out is build).
+    def named(param: str, key: str) -> str:
+        return f"trtdoc.yml's {key}:" if _from_the_project(param) else f"--{param}"
+
+    out_name, records_name, site_name = (named("out", "build"), named("records", "records"),
+                                         named("site", "site"))
+    fix = ("set build: outside records/ and site/ in trtdoc.yml" if _from_the_project("out")
+           else "pass an --out outside records/ and site/")
+    for name, folder in ((records_name, records), (site_name, site)):
         if inside(out, folder):
-            raise TrtdocError(f"--out {display_path(out)} is inside {name} "
+            raise TrtdocError(f"{out_name} {display_path(out)} is inside {name} "
                               f"{display_path(folder)}; engines and build logs are not checked "
-                              "in: pass an --out outside records/ and site/")
+                              f"in: {fix}")
     if inside(records, site) or inside(site, records):
-        raise TrtdocError(f"--records {display_path(records)} and --site {display_path(site)} "
-                          "overlap; mkdocs would publish the records as pages: keep them apart")
+        raise TrtdocError(f"{records_name} {display_path(records)} and {site_name} "
+                          f"{display_path(site)} overlap; mkdocs would publish the records as "
+                          "pages: keep them apart")
 
 
 class _PagesFollow:
