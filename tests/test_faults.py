@@ -430,8 +430,8 @@ def test_check_goes_on_past_an_engine_whose_backend_is_missing(project):
 
 
 def test_a_converter_upgrade_makes_the_record_stale(project, monkeypatch):
-    from trtdoc import precision
     from trtdoc.build import OutputPaths, check_records
+    from trtdoc.precision import recipe
 
     spec = project / "specs" / "a.yaml"
     spec.write_text(spec.read_text() + "precision: fp16\n")
@@ -440,7 +440,7 @@ def test_a_converter_upgrade_makes_the_record_stale(project, monkeypatch):
     paths = OutputPaths(out=Path("build"), records=Path("records"))
     assert [o.status for o in check_records([Path("specs")], paths).outcomes] == [
         "up-to-date", "up-to-date"]
-    monkeypatch.setattr(precision, "RECIPE_VERSION", precision.RECIPE_VERSION + 1)
+    monkeypatch.setattr(recipe, "RECIPE_VERSION", recipe.RECIPE_VERSION + 1)
     assert [o.status for o in check_records([Path("specs")], paths).outcomes] == [
         "stale", "up-to-date"]
 

@@ -550,7 +550,8 @@ def test_int8_falls_back_per_tensor_when_the_opset_cannot_be_upgraded(
 
 def test_an_invalid_conversion_is_never_cached_or_built(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import trtdoc.precision as precision
+    import trtdoc.precision.convert as convert
+    from trtdoc.precision.conversion import Conversion
 
     float16 = pytest.importorskip("onnxconverter_common.float16")
     model = one_hot_model(tmp_path)
@@ -558,9 +559,9 @@ def test_an_invalid_conversion_is_never_cached_or_built(tmp_path: Path,
     def old_converter(source: Path, out: Path, external: bool) -> Any:
         onnx.save(float16.convert_float_to_float16(onnx.load(str(source)),
                                                    keep_io_types=True), str(out))
-        return precision._Conversion(calls=(_FP16_OLD,))
+        return Conversion(calls=(_FP16_OLD,))
 
-    monkeypatch.setattr(precision, "_to_fp16", old_converter)
+    monkeypatch.setattr(convert, "to_fp16", old_converter)
     cache = tmp_path / "cache"
     with pytest.raises(BuildError, match=r"^one_hot.onnx: precision: onnxconverter_common\."
                                          r"float16.convert_float_to_float16\(model, "

@@ -1,0 +1,151 @@
+"""The 16-bit float conversions: fp16 (onnxruntime's converter) and bf16 (ModelOpt AutoCast).
+
+Both keep graph inputs and outputs fp32. fp16 also reports the weights it clamps, and puts
+the nodes back in topological order, subgraph inputs included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from trtdoc.precision.conversion import Conversion, python_call, save_model
+
+# The fp16 converter's range (onnxruntime.transformers.float16 defaults): smaller magnitudes
+# become the smallest fp16 subnormal, larger ones the largest finite fp16.
+_FP16_MIN_POSITIVE = 5.96e-08
+_FP16_MAX_FINITE = 65504.0
+
+
+def to_fp16(model: Path, out: Path, external: bool) -> Conversion:
+    """Convert ``model`` to fp16 at ``out`` (graph inputs and outputs stay fp32), in order."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
+    options: dict[str, Any] = {"keep_io_types": True}
+    ranges = _fp16_range_report(model)
+    # A path lets the converter run shape inference on disk, past protobuf's 2 GB limit.
+    proto = convert_float_to_float16(str(model) if external else onnx.load(str(model)),
+                                     **options)
+    # The converter appends every Cast it inserts at the end of the graph, so a model with an
+    # op it keeps in fp32 (Max, Min, TopK, Range...) comes out unsorted; the ONNX checker and
+    # the onnx-tensorrt parser require topological order.
+    OnnxModel(proto).topological_sort()
+    moved = sort_with_subgraph_inputs(proto.graph)
+    converted = {i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
+    note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
+    save_model(proto, out, external)
+    calls: tuple[str, ...] = (
+        python_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
+                    **options),
+        "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()")
+    # The name trtdoc.precision re-exports it under: the line a page prints to reproduce this.
+    if moved:
+        calls += ("trtdoc.precision.sort_with_subgraph_inputs(model.graph)",)
+    return Conversion(calls=calls, notes=(note,) if note else ())
+
+
+def sort_with_subgraph_inputs(graph: Any) -> bool:
+    """Order ``graph``'s nodes so each comes after what it and its subgraphs read.
+
+    ``OnnxModel.topological_sort()`` sees only a node's own inputs, not the outer-graph values
+    an If/Loop/Scan body reads, so a Cast the fp16 converter appended for such a value stays
+    after the If that needs it (seen on silero-vad's op18 model). This is Kahn's algorithm over
+    those implicit inputs too, keeping the present order where it is free. Returns True if
+    any node moved.
+    """
+    def reads(node: Any) -> set[str]:
+        names = {i for i in node.input if i}
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                made = {o for n in sub.node for o in n.output} | {i.name for i in sub.input} \
+                    | {i.name for i in sub.initializer}
+                names |= {r for n in sub.node for r in reads(n)} - made
+        return names
+
+    import heapq
+
+    nodes = list(graph.node)
+    producer = {o: i for i, n in enumerate(nodes) for o in n.output if o}
+    needs = [{producer[r] for r in reads(n) if r in producer and producer[r] != i}
+             for i, n in enumerate(nodes)]
+    users: list[list[int]] = [[] for _ in nodes]
+    for i, deps in enumerate(needs):
+        for d in deps:
+            users[d].append(i)
+    waiting = [len(deps) for deps in needs]
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)  # the lowest index first: the present order where it is free
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) < len(nodes):
+        return False  # a cycle: leave the graph as it is; the checker will say why
+    if order == list(range(len(nodes))):
+        return False
+    graph.ClearField("node")
+    graph.node.extend(nodes[i] for i in order)
+    return True
+
+
+def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Per float initializer: how many values fp16 cannot hold, and the clamping it gets.
+
+    Read one tensor at a time (external data too), so it costs no more memory than the
+    largest weight.
+    """
+    import math
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(model), load_external_data=False)
+    report: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for init in proto.graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        values = numpy_helper.to_array(init, base_dir=str(model.parent)).ravel()
+        magnitude = np.abs(values)
+        tiny = (magnitude > 0) & (magnitude < _FP16_MIN_POSITIVE)
+        huge = np.isfinite(values) & (magnitude > _FP16_MAX_FINITE)
+        count = int(tiny.sum()) + int(huge.sum())
+        if not count:
+            continue
+        examples = []
+        for mask, pick, bound in ((tiny, np.argmin, _FP16_MIN_POSITIVE),
+                                  (huge, np.argmax, _FP16_MAX_FINITE)):
+            if mask.any():
+                v = float(values[mask][pick(magnitude[mask])])
+                examples.append(f"{v:.3g} -> {math.copysign(bound, v):.3g}")
+        report[init.name] = (count, tuple(examples))
+    return report
+
+
+def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...]]]) -> str | None:
+    """One line for the weight values the fp16 conversion clamped, or None."""
+    if not report:
+        return None
+    examples = sorted({e for _, ex in report.values() for e in ex})
+    shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
+    count = sum(n for n, _ in report.values())
+    return (f"{count} fp32 weight value(s) in {len(report)} tensor(s) outside the fp16 range "
+            f"were clamped ({shown})")
+
+
+def to_bf16(model: Path, out: Path, external: bool) -> Conversion:
+    """Convert ``model`` to bf16 at ``out`` with ModelOpt AutoCast (inputs and outputs fp32)."""
+    from modelopt.onnx.autocast import convert_to_mixed_precision
+
+    options: dict[str, Any] = {"low_precision_type": "bf16", "keep_io_types": True}
+    proto = convert_to_mixed_precision(onnx_path=str(model), **options)
+    save_model(proto, out, external)
+    return Conversion(calls=(python_call("modelopt.onnx.autocast.convert_to_mixed_precision",
+                                         "onnx_path=model", **options),))
