@@ -49,8 +49,8 @@ from trtdoc.importer import record_from_trtexec
 import trtdoc.record as rec
 graph, profile, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 if sys.argv[4:] == ["--lift-limits"]:
-    import trtdoc.inspect
-    trtdoc.inspect.MAX_LAYERS, trtdoc.inspect.MAX_EXPORT_BYTES = 10**8, 2**31
+    import trtdoc.inspect.limits
+    trtdoc.inspect.limits.MAX_LAYERS, trtdoc.inspect.limits.MAX_EXPORT_BYTES = 10**8, 2**31
 record = record_from_trtexec("huge", Path(graph), Path(profile) if profile else None)
 if hasattr(rec, "write_record"):
     rec.write_record(out, record)

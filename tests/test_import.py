@@ -146,7 +146,7 @@ def test_too_many_layers(here, monkeypatch):
     # only so the test need not write 2,000,001 layers: the layers are counted as they stream,
     # so the refusal comes at the first one past the limit, whatever the limit is.
     assert MAX_LAYERS == 2_000_000
-    monkeypatch.setattr("trtdoc.inspect.MAX_LAYERS", 1000)
+    monkeypatch.setattr("trtdoc.inspect.limits.MAX_LAYERS", 1000)
     layer = {"Name": "l", "LayerType": "Reformat", "Inputs": [], "Outputs": []}
     (here / "many.json").write_text(json.dumps({"Layers": [layer] * 1001}), encoding="utf-8")
     refused(run("many.json", "--name", "x"),

@@ -16,7 +16,7 @@ import sys
 import pytest
 from conftest import REPO, TREX
 
-import trtdoc.inspect as inspect_mod
+import trtdoc.inspect.json_stream as json_stream
 from trtdoc.errors import InspectError
 from trtdoc.inspect import inspection_from_trtexec
 from trtdoc.record import dumps, read_record, record_to_dict
@@ -84,7 +84,7 @@ def test_the_layer_writer_is_the_one_used(monkeypatch):
 
 def test_small_chunks_read_the_same_layers(monkeypatch):
     whole = inspection_from_trtexec(GRAPH, PROFILE)
-    monkeypatch.setattr(inspect_mod, "_CHUNK", 7)  # every value spans chunks
+    monkeypatch.setattr(json_stream, "_CHUNK", 7)  # every value spans chunks
     assert inspection_from_trtexec(GRAPH, PROFILE) == whole
 
 
@@ -95,7 +95,7 @@ def test_a_json_error_is_worded_and_placed_as_json_loads_does(tmp_path, monkeypa
     with pytest.raises(ValueError) as expected:
         json.loads(bad)
     (tmp_path / "bad.json").write_text(bad, encoding="utf-8")
-    monkeypatch.setattr(inspect_mod, "_CHUNK", chunk)
+    monkeypatch.setattr(json_stream, "_CHUNK", chunk)
     with pytest.raises(InspectError) as err:
         inspection_from_trtexec(tmp_path / "bad.json")
     assert str(err.value).endswith(f"bad.json: the engine information is not JSON "
@@ -106,7 +106,7 @@ def test_bad_utf8_past_the_first_chunk_names_its_offset(tmp_path, monkeypatch):
     raw = GRAPH.read_bytes().replace(b"Conv_3", b"Conv\xe9_", 1)
     (tmp_path / "latin1.json").write_bytes(raw)
     offset = raw.index(b"\xe9")
-    monkeypatch.setattr(inspect_mod, "_CHUNK", 5)
+    monkeypatch.setattr(json_stream, "_CHUNK", 5)
     with pytest.raises(InspectError) as err:
         inspection_from_trtexec(tmp_path / "latin1.json")
     assert str(err.value).endswith(
