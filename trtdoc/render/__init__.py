@@ -1,0 +1,93 @@
+"""The render stage: build records → Markdown pages of the mkdocs site.
+
+Pages are Jinja2 templates fed with view data computed here. Output is deterministic: every
+collection is sorted (layers keep engine order), nothing reads the clock, tables are unpadded
+and lines end in ``\\n``. Where things are, in the order they depend on each other:
+
+- ``tolerant.py``: reading record values defensively (a wrong-typed value never fails a page);
+- ``filters.py``: the templates' filters, where a record value becomes the text of a cell;
+- ``environment.py``: the Jinja2 environment and rendering one template into a page's bytes;
+- ``compatibility.py``: an engine's row of the architecture matrix, and its numbered notes;
+- ``mermaid.py``: the diagrams (build flow, fusions, precision pie);
+- ``deployment.py``: deployment verdicts (``--deploy``) as pages show them;
+- ``engine_page.py``: the view-model of one engine page (:func:`engine_context`);
+- ``site_pages.py``: every page by path (engines, index, compatibility, changes), and the
+  ``trtdoc diff`` Markdown;
+- ``write.py``: :func:`plan_site` (the bytes of every page, nothing written; ``trtdoc build
+  --check`` compares them with the files) and :func:`render_site` (writes only the files whose
+  bytes differ, removes generated pages whose record is gone);
+- ``incremental.py``: :func:`render_changed`, rendering only the pages whose inputs changed.
+
+Untrusted names reach a page only through the filters in ``escape.py``: ``cell`` for table
+cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for
+fenced code; ``attr`` (``filters.py``) for a double-quoted HTML attribute, the hover text of a
+deployment verdict. Escaping is also the default: the environment's ``finalize`` hook escapes
+every ``{{ }}`` output that is not :class:`~markupsafe.Markup` as Markdown text, so a number
+from a hand-edited record (an opset of ``<script>``) cannot reach a page raw even where a
+template prints it unfiltered. The filters, and the helpers here that build trusted Markdown
+(Mermaid diagrams from escaped labels), return Markup so nothing is escaped twice. Mermaid node
+ids are generated (``n0``, ``n1``...), never made from names.
+
+Records are decoded strictly, but pages are rendered defensively as well: every formatter is
+total (a string where a number belongs is shown as text, never a crash), and a computation in
+another stage that fails on a wrong-typed value falls back to showing the raw values.
+"""
+
+from __future__ import annotations
+
+from trtdoc.render.compatibility import MatrixNotes
+from trtdoc.render.deployment import DeployedPair, DeploymentView, deployment_view
+from trtdoc.render.engine_page import engine_context, fp32_baseline, triton_view
+from trtdoc.render.environment import environment, make_environment, shipped_templates
+from trtdoc.render.filters import html_attr
+from trtdoc.render.incremental import ChangedRender, render_changed
+from trtdoc.render.mermaid import (
+    FUSED_NODES_SHOWN,
+    FUSION_GROUPS_SHOWN,
+    FUSION_LINE,
+    LABEL_LIMIT,
+    build_flow,
+    fusion_flow,
+    precision_pie,
+)
+from trtdoc.render.site_pages import DIFF_LAYER_ROWS, ENGINES_DIR, diff_markdown
+from trtdoc.render.write import (
+    GENERATED_MARK,
+    RenderResult,
+    is_generated,
+    plan_site,
+    render_site,
+    stale_pages,
+)
+
+__all__ = [
+    "DIFF_LAYER_ROWS",
+    "ENGINES_DIR",
+    "FUSED_NODES_SHOWN",
+    "FUSION_GROUPS_SHOWN",
+    "FUSION_LINE",
+    "GENERATED_MARK",
+    "LABEL_LIMIT",
+    "ChangedRender",
+    "DeployedPair",
+    "DeploymentView",
+    "MatrixNotes",
+    "RenderResult",
+    "build_flow",
+    "deployment_view",
+    "diff_markdown",
+    "engine_context",
+    "environment",
+    "fp32_baseline",
+    "fusion_flow",
+    "html_attr",
+    "is_generated",
+    "make_environment",
+    "plan_site",
+    "precision_pie",
+    "render_changed",
+    "render_site",
+    "shipped_templates",
+    "stale_pages",
+    "triton_view",
+]

@@ -1,0 +1,126 @@
+"""The Jinja filters of the page templates: where a record value becomes the text of a cell.
+
+Untrusted names reach a page only through these: ``cell`` for table cells and text, ``code``
+for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for fenced code (all from
+``escape.py``), and ``attr`` (:func:`html_attr`) for a double-quoted HTML attribute, the hover
+text of a deployment verdict. Every formatter is total: a string where a number belongs is
+shown as text, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from trtdoc import parameters
+from trtdoc.escape import (
+    autolink,
+    code_block,
+    code_cell,
+    front_matter_str,
+    md_cell,
+    mermaid_label,
+    one_line,
+    plain,
+    shown,
+    slug,
+    truncate,
+)
+from trtdoc.render.tolerant import BAD_VALUE, as_tuple
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    """``(key, value)`` rows from pairs or a mapping; a malformed entry is ``(entry, "")``."""
+    entries = list(value.items()) if isinstance(value, Mapping) else as_tuple(value)
+    return [tuple(e) if isinstance(e, (list, tuple)) and len(e) == 2 else (e, "")
+            for e in entries]
+
+
+def _join(value: Any, separator: str = "") -> str:
+    """Jinja's ``join`` for any value: items as text (``str`` fails on a 5000-digit int)."""
+    return str(separator).join(plain(v) for v in as_tuple(value))
+
+
+def _output_type(layer: Any) -> Any:
+    try:
+        return layer.output_type
+    except BAD_VALUE:
+        return ""
+
+
+def finalize(value: Any) -> Any:
+    """Every ``{{ }}`` output: Markup as it is, anything else escaped as Markdown text."""
+    return value if isinstance(value, Markup) else md_cell(value)
+
+
+def _total(fmt: Any, *, none: bool = True) -> Any:
+    def format_value(value: Any) -> str:
+        return shown(fmt, value, none=none)
+
+    format_value.__doc__ = f"{fmt.__name__}, or the value as text when it is not a number."
+    return format_value
+
+
+def _length(value: Any) -> Any:
+    """``len`` of a collection; anything else (a number where a list belongs) as it is."""
+    if isinstance(value, (list, tuple, Mapping, set, frozenset)):
+        return len(value)
+    return value
+
+
+def _shape(dims: Any) -> str:
+    if dims is None or isinstance(dims, (list, tuple)):
+        try:
+            return parameters.format_shape(tuple(one_line(d) for d in dims or ()))
+        except (TypeError, ValueError):
+            pass
+    return one_line(dims)
+
+
+def html_attr(value: Any) -> Markup:
+    """Text for a double-quoted HTML attribute inside Markdown: ``<span title="<this>">``.
+
+    ``md_cell`` already turns ``<>&|`[]*_\\`` and newlines into character references (the
+    table and the inline parsers see none of them); quotes are what an attribute adds.
+    """
+    return Markup(str(md_cell(value)).replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def _sentence(value: Any) -> str:
+    """One line of text with its first letter in capitals: a reason that starts a sentence."""
+    text = one_line(value)
+    return text[:1].upper() + text[1:]
+
+
+def _percent(value: Any) -> str:
+    return shown(lambda v: f"{v:.1f}%", value, none=False) if value is not None else ""
+
+
+def filters() -> dict[str, Any]:
+    """The templates' filters by name (a new dict each call)."""
+    return dict(
+        cell=md_cell,
+        code=code_cell,
+        mlabel=mermaid_label,
+        truncate_text=truncate,
+        bytes=_total(parameters.format_bytes),
+        bytes_exact=_total(parameters.format_bytes_exact),
+        seconds=_total(parameters.format_seconds),
+        ms=_total(parameters.format_ms),
+        shape=_shape,
+        count=_total(parameters.format_count),
+        percent=_percent,
+        length=_length,
+        items=as_tuple,
+        pairs=_pairs,
+        join=_join,
+        output_type=_output_type,
+        codeblock=code_block,
+        front_matter=front_matter_str,
+        autolink=autolink,
+        slug=slug,
+        attr=html_attr,
+        sentence=_sentence,
+    )

@@ -1,0 +1,202 @@
+"""Rendering only what changed: :func:`render_changed` renders the pages whose inputs changed
+since the render the manifest (``render_cache``) describes, and writes the same bytes a full
+render would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trtdoc import render_cache
+from trtdoc.compat.deploy import Deployment
+from trtdoc.escape import slug
+from trtdoc.record import EngineRecord
+from trtdoc.render.engine_page import fp32_baseline
+from trtdoc.render.environment import environment, shipped_templates
+from trtdoc.render.site_pages import site_pages
+from trtdoc.render.write import RenderResult, orphan_pages, write_changed
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What another engine's page reads of a record (``fp32_baseline``), kept in the manifest
+    so an unchanged record need not be decoded to choose a baseline."""
+
+    name: str
+    spec: Mapping[str, Any]
+    model_sha256: str
+
+    @classmethod
+    def of(cls, record: EngineRecord) -> _Summary:
+        return cls(record.name, record.spec, record.model_sha256)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "spec": dict(self.spec), "model_sha256": self.model_sha256}
+
+    @classmethod
+    def from_json(cls, data: Any) -> _Summary | None:
+        if not (isinstance(data, dict) and isinstance(data.get("name"), str)
+                and isinstance(data.get("spec"), dict)
+                and isinstance(data.get("model_sha256"), str)):
+            return None
+        return cls(data["name"], data["spec"], data["model_sha256"])
+
+
+@dataclass(frozen=True)
+class ChangedRender:
+    """What :func:`render_changed` did, and the records it could not read."""
+
+    result: RenderResult
+    bad: tuple[tuple[Path, Exception], ...]
+
+
+def _unit_of(rel: str, slugs: Mapping[str, str]) -> str | None:
+    """The engine whose page (or layer page) ``rel`` is; SITE_UNIT for the site pages."""
+    if rel in render_cache.SITE_PAGES:
+        return render_cache.SITE_UNIT
+    stem = Path(rel).name.removesuffix(".md").split("~", 1)[0]
+    return slugs.get(stem)
+
+
+def render_changed(state: render_cache.State, *, templates_dir: Path | None = None,
+                   deployment: Deployment | None = None,
+                   fresh: Mapping[str, EngineRecord] | None = None) -> ChangedRender:
+    """``render_site`` of every record in ``state.records_dir``, rendering only the pages whose
+    inputs changed since the render the manifest describes, then saving the new manifest.
+
+    The pages written are byte for byte those of a full render: a page is skipped only when
+    its input digest (``State.unit_digest``) is unchanged and its file still holds the bytes
+    that render wrote. A record is decoded only when a page to render needs it; the site pages
+    show every record, so any change to a record, previous record or gate decodes them all.
+    ``fresh`` are records the caller has just written, by name: they are used as they are
+    instead of decoded again (``trtdoc import`` of 10^6 layers: 1 GB of JSON, ~6 GB to decode).
+    """
+    with _no_gc():
+        return _render_changed(state, templates_dir, deployment, fresh or {})
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
+    The cyclic collector finds nothing in them yet rescans them every few thousand
+    allocations, which tripled the time to read such a set: it is off while they are read,
+    and they are frozen out of its scans while pages render (``cli._render`` did this)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _render_changed(state: render_cache.State, templates_dir: Path | None,
+                    deployment: Deployment | None,
+                    fresh: Mapping[str, EngineRecord]) -> ChangedRender:
+    from trtdoc.errors import RecordError
+    from trtdoc.record import read_gates, read_record
+
+    records_dir, site_dir = state.records_dir, state.site_dir
+    known = state.known_summaries()
+    decoded: dict[str, EngineRecord] = {n: r for n, r in fresh.items() if n in state.records}
+    summaries: dict[str, _Summary] = {}
+    bad: list[tuple[Path, Exception]] = []
+    for name, digest in state.records.items():
+        summary = _Summary.from_json(known.get(digest))
+        if summary is not None and summary.name == name:
+            summaries[name] = summary
+            continue
+        if name in decoded:
+            summaries[name] = _Summary.of(decoded[name])
+            continue
+        path = records_dir / f"{name}.json"
+        try:
+            decoded[name] = read_record(path)
+        except RecordError as exc:
+            bad.append((path, exc))
+            continue
+        summaries[name] = _Summary.of(decoded[name])
+
+    def record(name: str) -> EngineRecord:
+        if name not in decoded:
+            decoded[name] = read_record(records_dir / f"{name}.json")
+        return decoded[name]
+
+    good = sorted(summaries)
+    slugs = {str(slug(n)): n for n in good}
+    # Two names with one slug would share a page: only a full render says which wins.
+    incremental = len(slugs) == len(good)
+    # A summary has what fp32_baseline reads of a record (name, spec, model_sha256).
+    stubs: list[Any] = [summaries[n] for n in good]
+    baselines = {n: fp32_baseline(stub, stubs) for n, stub in zip(good, stubs, strict=True)}
+    digests = {n: state.unit_digest(n, b.name if b is not None else None,
+                                    deployed=deployment is not None)
+               for n, b in baselines.items()}
+    digests[render_cache.SITE_UNIT] = state.unit_digest(render_cache.SITE_UNIT, None,
+                                                        deployed=False)
+    stale = {u for u, d in digests.items() if not (incremental and state.unit_fresh(u, d))}
+
+    need: set[str]
+    if render_cache.SITE_UNIT in stale or deployment is not None:
+        need = set(good)  # the site pages and the deployment view show every record
+    else:
+        need = set(stale)
+        for n in stale:
+            base = baselines[n]
+            if base:
+                need.add(base.name)
+    try:
+        chosen = [record(n) for n in sorted(need)]
+    except RecordError:
+        # A record changed since it was hashed into something unreadable: start again.
+        return _render_changed(render_cache.State.load(
+            records_dir, site_dir, templates=(templates_dir, shipped_templates()),
+            deployment=deployment, folder=state.path.parent), templates_dir, deployment, fresh)
+    previous = {}
+    history = records_dir / render_cache.HISTORY_DIR
+    for name in sorted(need):
+        if name in state.history:
+            # As diff.read_previous: no comparison rather than a failed render.
+            with contextlib.suppress(RecordError):
+                previous[name] = read_record(history / f"{name}.json")
+    env = environment(templates_dir)
+    gates = read_gates(records_dir)
+    gc.freeze()
+    gc.enable()
+    pages = site_pages(chosen, env, previous, gates, deployment,
+                        only=stale - {render_cache.SITE_UNIT},
+                        site=render_cache.SITE_UNIT in stale)
+
+    gc.disable()
+    written, unchanged = write_changed((site_dir / rel, data)
+                                        for rel, data in sorted(pages.items()))
+    units: dict[str, dict[str, Any]] = {}
+    for name in digests:
+        if name not in stale:
+            old = state.old_unit(name) or {}
+            units[name] = {"in": digests[name], "pages": old.get("pages", {})}
+            unchanged += [site_dir / rel for rel in units[name]["pages"]]
+        else:
+            units[name] = {"in": digests[name], "pages": {}}
+    for rel, data in pages.items():
+        unit = _unit_of(rel, slugs)
+        if unit is not None and unit in units:
+            units[unit]["pages"][rel] = hashlib.sha256(data).hexdigest()
+    keep = {site_dir / rel for u in units.values() for rel in u["pages"]}
+    kept = {path.stem for path, _ in bad}
+    removed = [p for p in orphan_pages(site_dir, keep) if p.stem.split("~", 1)[0] not in kept]
+    for path in removed:
+        path.unlink()
+        state.digests.forget(path)
+    if incremental:
+        state.save(units=units, summaries={state.records[n]: summaries[n].to_json()
+                                           for n in good}, clean=not bad)
+    return ChangedRender(RenderResult(tuple(written), tuple(sorted(unchanged)), tuple(removed)),
+                         tuple(bad))

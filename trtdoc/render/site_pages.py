@@ -1,0 +1,93 @@
+"""The pages of the site, as bytes by path: each engine's page (and its layer pages), and the
+pages that show every record: ``engines/index.md``, ``compatibility.md`` and ``changes.md``;
+besides them, the Markdown of ``trtdoc diff`` for a pull-request comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from trtdoc.compat import matrix as compat
+from trtdoc.compat.deploy import Deployment
+from trtdoc.diff import Changes, Diff
+from trtdoc.errors import RenderError
+from trtdoc.escape import one_line, slug
+from trtdoc.layer_table import extra_pages  # issue 13: paged layer tables
+from trtdoc.record import EngineRecord
+from trtdoc.render.compatibility import MatrixNotes, compat_row
+from trtdoc.render.deployment import deployment_view
+from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
+from trtdoc.render.environment import environment, render_template
+from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
+
+ENGINES_DIR = "engines"
+
+
+def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
+               previous: Mapping[str, EngineRecord],
+               gates: Mapping[str, Mapping[str, Any]],
+               deployment: Deployment | None = None, *,
+               only: Collection[str] | None = None, site: bool = True) -> dict[str, bytes]:
+    """Every page as ``{path under the site folder: bytes}``; with ``only``, just the pages of
+    those engines, and with ``site=False`` not the pages that show every record
+    (``render_changed``)."""
+    records = sorted(records, key=name_key)
+    names = [name_key(r) for r in records]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RenderError(f"two records are named {', '.join(dupes)}; engine names must be "
+                          "unique (they are the page slugs)", template="engine.md.j2")
+    view = deployment_view(records, deployment) if deployment is not None else None
+    pages: dict[str, bytes] = {}
+    for record in records:
+        path = f"{ENGINES_DIR}/{slug(record.name)}.md"
+        key = name_key(record)
+        if only is not None and key not in only:
+            continue
+        try:
+            context = engine_context(record, previous.get(key), fp32_baseline(record, records),
+                                     gates.get(key), view)
+        except BAD_VALUE as exc:
+            # A record whose structure is wrong (no inspection at all), not just a value.
+            raise RenderError(f"record {one_line(key)!r} cannot be shown ({type(exc).__name__}: "
+                              f"{exc}); rebuild it with `trtdoc build --force`",
+                              template="engine.md.j2") from exc
+        pages[path] = render_template(env, "engine.md.j2", **context)
+        for rel, layer_page in extra_pages(context):  # issue 13: a huge engine's layer pages
+            pages[rel] = render_template(env, "layers.md.j2", **layer_page)
+    if not site:
+        return pages
+    matrix = tuple(compat_row(r) for r in records)
+    by_name = dict(zip(names, matrix, strict=True))
+    changes: list[Changes] = [changes_shown(previous[name_key(r)], r) for r in records
+                              if name_key(r) in previous]
+    pages[f"{ENGINES_DIR}/index.md"] = render_template(
+        env, "index.md.j2", records=records, compat=by_name, gates=gates,
+        compat_of=lambda r: by_name[name_key(r)], failed=lambda r: name_key(r) in gates,
+        spec_of=lambda r: r.spec if isinstance(r.spec, Mapping) else {},
+        unpublished=sorted(((n, g) for n, g in gates.items() if n not in set(names)),
+                           key=lambda ng: text_key(ng[0])))
+    pages["compatibility.md"] = render_template(
+        env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
+        notes=MatrixNotes.of(matrix),
+        runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
+        portability=compat.PORTABILITY_SOURCES, deployment=view)
+    pages["changes.md"] = render_template(env, "changes.md.j2", changes=changes,
+                                          unchanged=[r.name for r in records
+                                                     if name_key(r) not in previous])
+    return pages
+
+
+DIFF_LAYER_ROWS = 100  # layer rows per engine in a pull-request comment (GitHub takes 65,536 chars)
+
+
+def diff_markdown(diff: Diff, *, templates_dir: Path | None = None,
+                  layer_rows: int = DIFF_LAYER_ROWS) -> str:
+    """``trtdoc diff --format markdown``: a summary short enough for a pull-request comment,
+    each engine's full tables in a collapsed ``<details>`` (``diff.md.j2``)."""
+    env = environment(templates_dir)
+    return render_template(env, "diff.md.j2", diff=diff, layer_rows=layer_rows).decode("utf-8")

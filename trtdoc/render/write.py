@@ -1,0 +1,111 @@
+"""Planning and writing the site: :func:`plan_site` returns the bytes of every page without
+touching the disk (``trtdoc build --check`` compares them with the files); :func:`render_site`
+writes only the files whose bytes differ and removes generated pages whose record is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trtdoc import render_cache
+from trtdoc.compat.deploy import Deployment
+from trtdoc.record import EngineRecord, write_atomic
+from trtdoc.render.environment import environment
+from trtdoc.render.site_pages import ENGINES_DIR, site_pages
+
+# Every generated page starts with this line (after its front matter); only files that do are
+# ever removed.
+GENERATED_MARK = render_cache.GENERATED_MARK
+is_generated = render_cache.is_generated
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render_site` did, as paths under the site folder."""
+
+    written: tuple[Path, ...]
+    unchanged: tuple[Path, ...]
+    removed: tuple[Path, ...] = field(default=())
+
+
+def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
+              templates_dir: Path | None = None,
+              previous: Mapping[str, EngineRecord] | None = None,
+              gates: Mapping[str, Mapping[str, Any]] | None = None,
+              deployment: Deployment | None = None) -> dict[Path, bytes]:
+    """Every generated page as ``{path under site_dir: bytes}``, without writing anything.
+
+    ``gates`` maps engine names to their latest failed accuracy gate (``record.read_gates``).
+    ``deployment`` (``compat.deploy.load_deployment``) adds the verdict of every deployed
+    (engine, target) pair to the compatibility page and the engine pages; None leaves both as
+    they are without one.
+    """
+    env = environment(templates_dir)
+    pages = site_pages(list(records), env, previous or {}, gates or {}, deployment)
+    return {Path(site_dir) / rel: data for rel, data in sorted(pages.items())}
+
+
+def orphan_pages(site_dir: Path, keep: Iterable[Path]) -> list[Path]:
+    """Generated engine pages whose record is gone (only files that carry the mark)."""
+    folder = site_dir / ENGINES_DIR
+    if not folder.is_dir():
+        return []
+    keep_set = {p.resolve() for p in keep}
+    stale = []
+    for path in sorted(folder.glob("*.md")):
+        if path.resolve() not in keep_set and is_generated(path):
+            stale.append(path)
+    return stale
+
+
+def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
+                templates_dir: Path | None = None,
+                previous: Mapping[str, EngineRecord] | None = None,
+                gates: Mapping[str, Mapping[str, Any]] | None = None,
+                keep: Iterable[str] = (),
+                deployment: Deployment | None = None) -> RenderResult:
+    """Write every page whose bytes changed, and remove generated pages of vanished engines.
+
+    The pages of the engines named in ``keep`` (whose records could not be read) stay as they
+    are.
+
+    ``previous`` maps engine names to their previous records (``diff.read_previous``); with
+    it, engine pages and ``changes.md`` say what changed since then. ``deployment``: see
+    :func:`plan_site`.
+    """
+    site_dir = Path(site_dir)
+    planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous,
+                        gates=gates, deployment=deployment)
+    written, unchanged = write_changed(planned.items())
+    kept = set(keep)
+    # A kept engine keeps its layer pages too (<slug>~layers-<k>.md).
+    removed = [p for p in orphan_pages(site_dir, planned) if p.stem.split("~", 1)[0] not in kept]
+    for path in removed:
+        path.unlink()
+    return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def write_changed(pages: Iterable[tuple[Path, bytes]]) -> tuple[list[Path], list[Path]]:
+    """Write each page whose bytes differ from the file's; the written and the unchanged."""
+    written, unchanged = [], []
+    for path, data in pages:
+        try:
+            same = path.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            unchanged.append(path)
+        else:
+            write_atomic(path, data)
+            written.append(path)
+    return written, unchanged
+
+
+def stale_pages(site_dir: Path, planned: Mapping[Path, bytes]) -> list[Path]:
+    """Files ``render_site`` would change or remove: for ``trtdoc build --check``."""
+    changed = [p for p, data in planned.items() if not p.is_file() or p.read_bytes() != data]
+    return sorted([*changed, *orphan_pages(Path(site_dir), planned)])
+
