@@ -48,7 +48,8 @@ def _compose(text: str, path: Path, kind: str = "spec") -> yaml.Node | None:
     if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         loader = fast(text)
         try:
-            return loader.get_single_node()  # type: ignore[no-any-return]
+            node: yaml.Node | None = loader.get_single_node()  # PyYAML is untyped
+            return node
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark  # parsed again below for PyYAML's message
         except yaml.YAMLError:
@@ -57,7 +58,8 @@ def _compose(text: str, path: Path, kind: str = "spec") -> yaml.Node | None:
             loader.dispose()
     slow = yaml.SafeLoader(text)
     try:
-        return slow.get_single_node()  # type: ignore[no-any-return]
+        node = slow.get_single_node()
+        return node
     except RecursionError:  # PyYAML composes recursively; libyaml stops at 1000 levels
         raise _Refused(SpecError(
             f"the YAML nests deeper than {MAX_YAML_DEPTH} levels", path=path,
