@@ -337,8 +337,9 @@ if tuple(CALL_KINDS) != CALLS:  # a kind added to Call needs its object, in the 
 
 
 def kind_of(a: Applied) -> CallKind | None:
-    """The kind of ``a``, or None for a call no kind knows (never in a strictly read record)."""
-    return CALL_KINDS.get(a.call)
+    """The kind of ``a``, or None for a call no kind knows (never in a strictly read record,
+    but renderings stay total on a hand-made one: its ``call`` may even be a list)."""
+    return CALL_KINDS.get(a.call) if isinstance(a.call, str) else None
 
 
 def network_creation_flags(trt: Any, applied: tuple[Applied, ...]) -> int:
