@@ -2,8 +2,9 @@
 
 Both TensorRT flavours share this code; what differs is asked of the ``Backend``. Features are
 detected by presence (``hasattr``), never by version number, and a missing one is reported as
-"X is not available in <flavour> <version>". How each setting reads on a page is in
-``parameters.py``.
+"X is not available in <flavour> <version>". What each kind of call does to the builder, and
+how it reads as Python and as a command line, is in ``builder_calls.py``; how each setting
+reads on a page is in ``parameters.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trtdoc.backends.base import Applied, Backend
+from trtdoc.backends.base import Backend
+from trtdoc.builder_calls import Applied, network_creation_flags, replay
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
@@ -132,45 +134,6 @@ def applied_settings(trt: Any, backend: Backend, version: str,
     return tuple(out)
 
 
-def network_creation_flags(trt: Any, applied: tuple[Applied, ...]) -> int:
-    """The ``builder.create_network`` argument the ``network_flag`` entries make."""
-    flags = 0
-    for a in applied:
-        if a.call == "network_flag":
-            flags |= 1 << int(getattr(trt.NetworkDefinitionCreationFlag, a.name))
-    return flags
-
-
-def replay(trt: Any, builder: Any, config: Any, applied: tuple[Applied, ...]) -> None:
-    """Make every config call in ``applied`` (network flags are set when the network is made).
-
-    Raises :class:`BackendUnavailableError` naming the profile the builder rejects.
-    """
-    for a in applied:
-        if a.call == "profiling_verbosity":
-            config.profiling_verbosity = getattr(trt.ProfilingVerbosity, a.name)
-        elif a.call == "profile":
-            profile = builder.create_optimization_profile()
-            for name, lo, opt, hi in a.value:
-                profile.set_shape(name, lo, opt, hi)
-            if config.add_optimization_profile(profile) < 0:
-                raise BackendUnavailableError("this profile was rejected by the builder",
-                                              setting=a.key)
-        elif a.call == "memory_pool":
-            config.set_memory_pool_limit(getattr(trt.MemoryPoolType, a.name), a.value)
-        elif a.call == "optimization_level":
-            config.builder_optimization_level = a.value
-        elif a.call == "compute_capabilities":
-            config.num_compute_capabilities = len(a.value)
-            for i, target in enumerate(a.value):
-                config.set_compute_capability(getattr(trt.ComputeCapability, target.upper()), i)
-        elif a.call == "hardware_compatibility":
-            config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel,
-                                                          a.name)
-        elif a.call == "flag":
-            config.set_flag(getattr(trt.BuilderFlag, a.name))
-
-
 def apply_spec(trt: Any, backend: Backend, version: str, builder: Any, network: Any,
                config: Any, spec: EngineSpec) -> tuple[Applied, ...]:
     """Plan the calls for ``spec`` and make them on ``config``; returns what was applied."""
@@ -189,3 +152,8 @@ def settings_table(spec: EngineSpec, backend_name: str, effective: dict[str, Any
     defaults = {**defaults, "backend": None, "precision": "fp32",
                 "precision_method": None, "profiles": 0}
     return tuple(Setting(k, effective.get(k), defaults.get(k)) for k in SETTING_KEYS)
+
+
+# replay, network_creation_flags and Applied live in builder_calls; importers find them here too.
+__all__ = ["SETTING_KEYS", "Applied", "Setting", "applied_settings", "apply_spec",
+           "network_creation_flags", "read_settings", "replay", "settings_table"]

@@ -1,39 +1,16 @@
 """What differs between TensorRT flavours, behind one small interface.
 
 Everything the two flavours share (network, parser, profiles, memory pools, optimisation
-level, flags, progress monitor) is in ``trtdoc/builder_config.py`` and ``trtdoc/build.py``.
+level, flags, progress monitor) is in ``trtdoc/builder_config.py`` and ``trtdoc/build.py``;
+the builder calls themselves, as data, are in ``trtdoc/builder_calls.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
+from trtdoc.builder_calls import Applied
 from trtdoc.spec import EngineSpec
-
-
-@dataclass(frozen=True)
-class Applied:
-    """One builder call trtdoc makes, as data.
-
-    The build replays a list of these (:func:`replay`), the record keeps it, and
-    ``reproduce.py`` renders the same list as a Python script and as a command line, so the
-    three cannot drift apart. ``call`` is one of :data:`CALLS`; ``name`` is the TensorRT enum
-    member or attribute it names; ``value`` is JSON-ready.
-    """
-
-    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
-
-    key: str  # the spec key it comes from
-    call: Call
-    name: str = ""
-    value: Any = None  # decoded from a record, any JSON value
-
-
-# Every kind of call, in the order the build makes them.
-Call = Literal["network_flag", "profiling_verbosity", "profile", "memory_pool",
-               "optimization_level", "compute_capabilities", "hardware_compatibility", "flag"]
-CALLS: tuple[str, ...] = get_args(Call)
 
 
 class Backend:

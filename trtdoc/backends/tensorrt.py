@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trtdoc.backends.base import Applied, Backend
+from trtdoc.backends.base import Backend
+from trtdoc.builder_calls import Applied
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec import EngineSpec
 
