@@ -131,6 +131,93 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "rebuilt": read_record(second.record("base")), "previous": records["base"]}
 
 
+# --------------------------------------------------------------------------------------------
+# An engine with two optimisation profiles: one copy of its layers per profile
+# --------------------------------------------------------------------------------------------
+TWO_PROFILES = """name: two
+model: MODEL
+backend: tensorrt-rtx
+profiles:
+  - input_ids: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+    attention_mask: {min: [1, 8], opt: [4, 64], max: [8, 128]}
+  - input_ids: {min: [1, 128], opt: [1, 256], max: [1, 256]}
+    attention_mask: {min: [1, 128], opt: [1, 256], max: [1, 256]}
+targets: [sm86]
+"""
+
+
+def _log_messages(log: Path) -> list[str]:
+    """The builder's messages from the build log trtdoc kept: one ``[SEVERITY] message`` each,
+    where a message (``Layers:``) may span many lines."""
+    import re
+
+    text = log.read_text(encoding="utf-8")
+    return [m.removesuffix("\n") for m in re.split(r"^\[[A-Z_]+\] ", text, flags=re.M) if m]
+
+
+@pytest.fixture(scope="module")
+def two_profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
+    """The layers of both profiles of bert-tiny built from a spec with two ``profiles:``
+    entries (short and long sequences). The record lists profile 0's; both are read from the
+    build log trtdoc kept, as the record's are."""
+    pytest.importorskip("tensorrt_rtx")
+    from conftest import MODELS
+
+    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.inspect import inspection_from_build_log
+    from trtdoc.model import model_facts_from_onnx
+
+    root = tmp_path_factory.mktemp("profiles")
+    bert = MODELS / "bert_tiny.onnx"
+    (root / "two.yaml").write_text(TWO_PROFILES.replace("MODEL", str(bert)))
+    paths = OutputPaths(out=root / "build", records=root / "records")
+    result = build_all([root / "two.yaml"], paths)
+    assert [o.status for o in result.outcomes] == ["built"], result.outcomes
+    facts = model_facts_from_onnx(bert)
+    every = inspection_from_build_log(_log_messages(paths.log("two")),
+                                      optimization_profile=None, onnx_nodes=facts.node_names,
+                                      onnx_tensors=facts.tensor_names)
+    assert every.profile_count == 2
+    record = read_record(paths.record("two"))
+    assert tuple(la for la in every.layers if la.profile == 0) == record.inspection.layers
+    return every.layers
+
+
+def _across_profiles(old: Any, new: Any) -> list[tuple[str, int, str, int]]:
+    """The aligned pairs whose layers serve different optimisation profiles."""
+    from trtdoc.diff import align_layers
+
+    pairs, _, _ = align_layers(old, new)
+    return [(old[i].name, old[i].profile, new[j].name, new[j].profile) for i, j in pairs
+            if old[i].profile != new[j].profile]
+
+
+def test_layers_are_aligned_only_within_their_optimisation_profile(two_profiles) -> None:
+    """Each profile's copy of the layers implements the same ONNX nodes as the other's: only
+    the profile tells them apart, and a layer of profile 0 is never compared with one of
+    profile 1, whatever order the copies are listed in and whichever is missing."""
+    from trtdoc.diff import align_layers, layer_changes
+
+    layers = two_profiles
+    first = tuple(la for la in layers if la.profile == 0)
+    second = tuple(la for la in layers if la.profile == 1)
+    assert first and second
+    shared = {frozenset(la.fused) for la in first} & {frozenset(la.fused) for la in second}
+    assert len(shared - {frozenset()}) >= 10  # the node sets that could be paired wrongly
+    # The copies listed the other way round: the same layers, nothing changed.
+    swapped = (*second, *first)
+    assert _across_profiles(layers, swapped) == []
+    assert layer_changes(layers, swapped) == ((), 0)
+    # Profile 0's copy gone: exactly its layers are removed, profile 1's are unchanged.
+    assert _across_profiles(layers, second) == []
+    changes, _ = layer_changes(layers, second)
+    assert {(c.status, c.profile) for c in changes} == {("removed", 0)}
+    assert len(changes) == len(first)
+    # Profile 0's copy against profile 1's: nothing pairs.
+    assert align_layers(first, second) == ([], list(range(len(first))),
+                                           list(range(len(second))))
+
+
 def _settings(changes: Any) -> list[tuple[str, str, str]]:
     return [(c.what, c.old, c.new) for c in changes.settings]
 
@@ -361,7 +448,7 @@ def test_a_bad_record_at_the_ref_is_one_line_naming_it(repo: Path) -> None:
 
 def test_a_record_at_the_ref_larger_than_any_record_is_not_read(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("trtdoc.diff.MAX_RECORD_BYTES", 1 << 20)
+    monkeypatch.setattr("trtdoc.diff.git.MAX_RECORD_BYTES", 1 << 20)
     big = repo / "records" / "fp16.json"
     big.write_text(big.read_text() + " " * (1 << 20))  # still a valid record, but too big
     size = big.stat().st_size
@@ -384,16 +471,16 @@ def test_diff_needs_two_files_or_a_ref() -> None:
 def test_findings_are_compared_by_kind_and_what() -> None:
     """The findings the page and lint show (the stored list), added and removed by (kind,
     what); a record from before findings gets them computed, as on its page."""
-    from trtdoc.diff import _finding_changes
+    from trtdoc.diff import finding_changes
 
     old = read_record(REPO / "records" / "magika-int8.json")
     assert old.findings and len(old.findings) >= 2
     first, second, *rest = old.findings
     changed = dataclasses.replace(second, what=second.what + " (edited)")
     new = dataclasses.replace(old, findings=(changed, *rest))
-    added, removed = _finding_changes(old, new)
+    added, removed = finding_changes(old, new)
     assert added == (f"{changed.severity} {changed.kind}: {changed.what}",)
     assert sorted(removed) == sorted(f"{f.severity} {f.kind}: {f.what}" for f in (first, second))
-    assert _finding_changes(old, old) == ((), ())
+    assert finding_changes(old, old) == ((), ())
     unknown = dataclasses.replace(old, findings=None)  # written before findings existed
-    assert _finding_changes(unknown, unknown) == ((), ())
+    assert finding_changes(unknown, unknown) == ((), ())

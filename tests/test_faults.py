@@ -499,12 +499,12 @@ def test_an_unreadable_record_is_set_aside_not_lost_and_never_hangs(project, dam
 
 def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
     from trtdoc.build import OutputPaths, build_all
-    from trtdoc.cli import Ui, _PagesFollow
+    from trtdoc.cli import PagesFollow, Ui
 
     _spec(project, "c", target="sm89")
     monkeypatch.chdir(project)
     paths = OutputPaths(out=Path("build"), records=Path("records"))
-    follow = _PagesFollow(Ui(-1), paths, Path("site"), None)
+    follow = PagesFollow(Ui(-1), paths, Path("site"), None)
     follow.SHARE = 1e9  # always render: this test is about what a render then shows
     seen = []
 

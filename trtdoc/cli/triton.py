@@ -1,0 +1,95 @@
+"""``trtdoc triton`` (issue 15): a Triton model repository from the records and stored
+engines; also written by ``trtdoc build --triton``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trtdoc.cli.exit_codes import handle_errors
+from trtdoc.cli.options import from_project
+from trtdoc.cli.output import Ui
+from trtdoc.errors import TrtdocError, display_path
+
+
+def check_triton_repository(repository: Path, *, records: Path, site: Path,
+                            out: Path) -> None:
+    """A model repository holds engines: never inside the checked-in records or pages, and
+    never the build folder itself (whose engine store it links to)."""
+    import os
+
+    def inside(a: Path, b: Path) -> bool:
+        ra, rb = os.path.realpath(a), os.path.realpath(b)
+        return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
+
+    for name, folder in (("--records", records), ("--site", site)):
+        if inside(repository, folder) or inside(folder, repository):
+            raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
+                              f"{display_path(folder)} overlap; plans are not checked in: "
+                              "write the repository outside records/ and site/")
+    if os.path.realpath(repository) == os.path.realpath(out) or inside(out, repository):
+        raise TrtdocError(f"the Triton repository {display_path(repository)} would hold the "
+                          f"build folder {display_path(out)}; write it to a folder of its own, "
+                          "such as triton/ or build/triton/")
+
+
+def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
+    """Write the repository from every readable record; print what was written and one line
+    per problem. Returns the number of problems."""
+    from trtdoc.errors import RecordError
+    from trtdoc.lock import project_lock
+    from trtdoc.record import read_record
+    from trtdoc.triton import CONFIG_NAME, VERSION, write_repository
+
+    if not outputs.records.is_dir():
+        raise TrtdocError(f"{display_path(outputs.records)} is not a folder of records; build "
+                          "the engines first (`trtdoc build specs/`), or pass --records")
+    records, problems = [], []
+    for path in sorted(outputs.records.glob("*.json")):
+        try:
+            records.append(read_record(path))
+        except RecordError as exc:
+            problems.append(f"{exc} (its Triton model was left as it was)")
+    with project_lock((repository,), "triton"):
+        # A record that cannot be read may be of any model folder: none is removed then.
+        result = write_repository(records, repository, outputs, remove_stale=not problems)
+    for model in result.written:
+        files = ", ".join(f"{VERSION}/{p.filename}" for p in model.plans)
+        ui.out.print(f"{display_path(repository / model.name)}: {CONFIG_NAME}, {files}",
+                     markup=False)
+    for name in result.removed:
+        ui.info(f"{display_path(repository / name)}: removed (no record is that model now)")
+    for line in (*problems, *result.problems):
+        ui.problem(line)
+    if any(p.rtx for m in result.written for p in m.plans):
+        ui.info("note: TensorRT-RTX plans need the TensorRT-RTX runtime; Triton's "
+                "tensorrt_plan backend (full TensorRT) cannot load them")
+    return len(problems) + len(result.problems)
+
+
+@click.command()
+@click.argument("repository", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="Build records, one JSON file per engine [default: trtdoc.yml's, else "
+              "records/].")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="The build folder whose engine store (engines/by-sha256/) holds the plans "
+              "[default: trtdoc.yml's, else build/].")
+@click.option("--site", type=click.Path(path_type=Path), default=None,
+              help="The pages folder, which the repository must stay out of [default: "
+              "trtdoc.yml's, else site/].")
+@click.pass_obj
+@handle_errors
+@from_project(records="records", out="build", site="site")
+def triton(ui: Ui, repository: Path, records: Path, out: Path, site: Path) -> None:
+    """Write a Triton model repository: REPOSITORY/<model>/config.pbtxt and 1/model.plan."""
+    from trtdoc.build import OutputPaths
+
+    check_triton_repository(repository, records=records, site=site, out=out)
+    problems = write_triton(ui, repository, OutputPaths(out=out, records=records))
+    if problems:
+        ui.problem(f"{problems} problem(s); the other models were written")
+        sys.exit(1)

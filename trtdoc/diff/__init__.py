@@ -1,0 +1,77 @@
+"""What changed between two records of one engine: the one comparison behind ``trtdoc diff``
+and the site's "What changed" page.
+
+The build keeps the record it is about to replace as ``records/.history/<name>.json`` (see
+:func:`history_path`); the page compares each engine's record with that one, and
+``trtdoc diff`` compares two record files, or the records folder with the same folder at a git
+ref (:func:`records_at_ref`, read with ``git show``, no checkout).
+
+Layers are aligned by the ONNX nodes they implement (``Layer.fused``), not by name: Myelin
+names its generated layers with running numbers (``__myl_Tran_myl1_12``, ``__mye9813_0``),
+so one extra node renames every layer after it although none of them changed. Layers that
+implement no node (reformats, shape calls, generated copies) are aligned by type and by the
+aligned layer they follow. An aligned pair is a change only when its type, precision, tactic
+or nodes differ; a new name alone is counted as a rename, not a change. Build time and the
+engine's sha256 are shown but are not changes: the time varies from run to run and the bytes
+may too, while everything the record describes stays the same.
+
+Where things are: ``changes.py`` (the types and their headline), ``compare.py`` (two records,
+two sets of records), ``layers.py`` (layer alignment), ``git.py`` (records at a git ref),
+``formats.py`` (text and JSON; Markdown is ``render.py``'s), ``history.py`` (the previous
+record of each engine).
+"""
+
+from __future__ import annotations
+
+from trtdoc.diff.changes import (
+    HEADLINE_ITEMS,
+    Change,
+    Changes,
+    Diff,
+    LayerChange,
+    Status,
+    change_phrase,
+    headline,
+)
+from trtdoc.diff.compare import (
+    changes_between,
+    diff_against_ref,
+    diff_files,
+    diff_records,
+    finding_changes,
+    one_side,
+    records_in_folder,
+)
+from trtdoc.diff.formats import diff_text, diff_to_dict, layer_line
+from trtdoc.diff.git import records_at_ref
+from trtdoc.diff.history import HISTORY_DIR, history_path, read_previous
+from trtdoc.diff.layers import Pair, align_layers, kernel_family, layer_changes
+
+__all__ = [
+    "HEADLINE_ITEMS",
+    "HISTORY_DIR",
+    "Change",
+    "Changes",
+    "Diff",
+    "LayerChange",
+    "Pair",
+    "Status",
+    "align_layers",
+    "change_phrase",
+    "changes_between",
+    "diff_against_ref",
+    "diff_files",
+    "diff_records",
+    "diff_text",
+    "diff_to_dict",
+    "finding_changes",
+    "headline",
+    "history_path",
+    "kernel_family",
+    "layer_changes",
+    "layer_line",
+    "one_side",
+    "read_previous",
+    "records_at_ref",
+    "records_in_folder",
+]
