@@ -220,12 +220,15 @@ def _portable(exc: BaseException) -> BaseException:
 
     if not isinstance(exc, (TrtdocError, OSError)):
         with contextlib.suppress(AttributeError, TypeError):
-            exc.trtdoc_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+            text = "".join(traceback.format_exception(exc))
+            # An attribute no exception type declares: read back with getattr on the driver.
+            exc.trtdoc_traceback = text  # type: ignore[attr-defined]
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:  # noqa: BLE001 - any exception type may fail to pickle
         plain = RuntimeError(f"{type(exc).__name__}: {exc}")
+        # As above: the driver reads it back with getattr.
         plain.trtdoc_traceback = getattr(exc, "trtdoc_traceback", "")  # type: ignore[attr-defined]
         return plain
 
@@ -287,13 +290,13 @@ def connected(address: str) -> Any:
     # (another Ray), its messages are printed as Ray prints them.
     worker = getattr(getattr(ray, "_private", None), "worker", None)
     printer = getattr(worker, "print_to_stdstream", None)
-    if printer is not None:
-        worker.print_to_stdstream = _hear_ray  # type: ignore[union-attr]
+    if worker is not None and printer is not None:
+        worker.print_to_stdstream = _hear_ray
     try:
         yield from _connect(ray, address, logging.WARNING)
     finally:
-        if printer is not None:
-            worker.print_to_stdstream = printer  # type: ignore[union-attr]
+        if worker is not None and printer is not None:
+            worker.print_to_stdstream = printer
 
 
 def _connect(ray: Any, address: str, level: int) -> Any:

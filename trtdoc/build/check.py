@@ -12,9 +12,9 @@ from trtdoc.build.outcome import Outcome, RunResult
 from trtdoc.build.plan import failed_outcome, plan_build, unknown_only
 from trtdoc.build.state import names_its_engine, record_state, spec_view
 from trtdoc.check import check_specs
-from trtdoc.errors import TrtdocError, os_error_message
+from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, RecordError, read_record
+from trtdoc.record import EngineRecord, read_record
 
 
 def check_records(spec_paths: Sequence[Path], paths: OutputPaths,

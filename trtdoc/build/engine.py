@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.backends import BackendChoice, import_backend
+from trtdoc.backends.base import Applied
 from trtdoc.build.outcome import OnEvent
 from trtdoc.builder_config import (
-    Applied,
     applied_settings,
     network_creation_flags,
     read_settings,
@@ -36,7 +36,7 @@ class BuiltEngine:
 
 
 def _make_logger(trt: Any, sink: list[tuple[str, str]]) -> Any:
-    class Logger(trt.ILogger):  # type: ignore[misc, name-defined]
+    class Logger(trt.ILogger):
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
 
@@ -47,7 +47,7 @@ def _make_logger(trt: Any, sink: list[tuple[str, str]]) -> Any:
 
 
 def _make_monitor(trt: Any, name: str, on_event: OnEvent | None) -> Any:
-    class Monitor(trt.IProgressMonitor):  # type: ignore[misc, name-defined]
+    class Monitor(trt.IProgressMonitor):
         def __init__(self) -> None:
             trt.IProgressMonitor.__init__(self)
 

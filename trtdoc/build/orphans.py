@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trtdoc.build.outcome import Outcome
-from trtdoc.errors import display_path, os_error_message
+from trtdoc.errors import RecordError, SpecError, display_path, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
-from trtdoc.record import RecordError, read_record, write_atomic
-from trtdoc.spec import LoadedSpec, SpecError
+from trtdoc.record import read_record, write_atomic
+from trtdoc.spec import LoadedSpec
 
 
 def remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],

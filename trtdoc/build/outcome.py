@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from trtdoc.errors import SpecError
 from trtdoc.record import EngineRecord
-from trtdoc.spec import SpecError
 
 Event = tuple[str, str, str, int, int]  # (engine, kind, text, step, total)
 OnEvent = Callable[[Event], None]

@@ -16,11 +16,11 @@ from trtdoc.build.precision_step import gate_failed, recheck_accuracy
 from trtdoc.build.publish import commit_record
 from trtdoc.build.state import names_its_engine, previous_record, record_state, spec_view
 from trtdoc.build.store import engine_intact
-from trtdoc.errors import GateError, TrtdocError, display_path, os_error_message
+from trtdoc.errors import GateError, SpecError, TrtdocError, display_path, os_error_message
 from trtdoc.model import model_digest
 from trtdoc.paths import OutputPaths
 from trtdoc.record import EngineRecord, dumps
-from trtdoc.spec import LoadedSpec, SpecError
+from trtdoc.spec import LoadedSpec
 
 
 @dataclass(frozen=True)

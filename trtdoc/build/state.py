@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.build.store import SHA256
-from trtdoc.errors import display_path, os_error_message
+from trtdoc.errors import FutureRecordError, RecordError, display_path, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
-from trtdoc.record import EngineRecord, RecordError, read_record
+from trtdoc.record import EngineRecord, read_record
 from trtdoc.spec import EngineSpec
 
 
@@ -50,8 +50,6 @@ def record_state(paths: OutputPaths, name: str) -> tuple[str, str]:
     """``(state, why)`` of ``name``'s record: ``missing``, ``ok``, ``newer`` (written by a newer
     trtdoc) or ``unreadable`` (damaged, edited, not a regular file). Never blocks: a FIFO is
     not opened for reading, and a symbolic link is not followed."""
-    from trtdoc.errors import FutureRecordError
-
     path = paths.record(name)
     try:
         st = os.lstat(path)

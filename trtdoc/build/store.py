@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trtdoc.build.deferred import Background
-from trtdoc.errors import TrtdocError, os_error_message
+from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.model import file_sha256
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, RecordError, read_record
+from trtdoc.record import EngineRecord, read_record
 
 # A stored engine's name, and what a record's engine sha256 must look like.
 SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -86,8 +86,9 @@ class Workers:
         self.on_event = on_event
         self.queue = ctx.Queue() if on_event else None
         self.stop = threading.Event()
-        self.pumper = (threading.Thread(target=self._pump, daemon=True)
-                       if self.queue is not None else None)
+        self.pumper = (threading.Thread(target=self._pump, args=(self.queue, on_event),
+                                        daemon=True)
+                       if self.queue is not None and on_event is not None else None)
         if self.pumper:
             self.pumper.start()
         self.pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
@@ -95,14 +96,13 @@ class Workers:
                                            initargs=(self.queue, os.getpid()))
         self.warming = [self.pool.submit(_warm_worker, backend) for _ in range(jobs)]
 
-    def _pump(self) -> None:
-        queue = self.queue
-        while not self.stop.is_set() or (queue is not None and not queue.empty()):
+    def _pump(self, queue: Any, on_event: OnEvent) -> None:
+        while not self.stop.is_set() or not queue.empty():
             try:
-                event = queue.get(timeout=0.1)  # type: ignore[union-attr]
+                event = queue.get(timeout=0.1)
             except Exception:
                 continue
-            self.on_event(event)  # type: ignore[misc]
+            on_event(event)
 
     def close(self) -> None:
         try:
