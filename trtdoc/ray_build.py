@@ -430,7 +430,7 @@ def _fetch(ray: Any, ref: Any, paths: OutputPaths, plan: Plan,
             raise result.failure
         record = record_from_json(result.record_json)
         path, sha = store_engine(paths, memoryview(result.plan),
-                                  plan.previous.engine_sha256 if plan.previous else None)
+                                 plan.previous.engine_sha256 if plan.previous else None)
         stored.append(sha)
         if sha != record.engine_sha256 or record.name != plan.item.spec.name:
             raise TrtdocError(f"the engine from Ray node {result.node[:12]} has sha256 "
