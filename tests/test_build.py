@@ -295,6 +295,43 @@ def test_builder_errors_blame_the_setting_a_user_should_change():
     assert blame(["kOPT values for profile 0 violate shape constraints"]) == ("profiles",)
 
 
+def _key_inputs():
+    from trtdoc.backends import BACKENDS, BackendChoice
+    from trtdoc.spec import EngineSpec
+
+    spec = EngineSpec(name="x", source=Path("x.yaml"), model=Path("x.onnx"))
+    choice = BackendChoice(BACKENDS["tensorrt-rtx"], "1.7.0.1", "installed", cuda="13")
+    return spec, "0" * 64, choice
+
+
+def test_the_build_key_changes_with_the_backend_version():
+    """Engines do not carry across TensorRT-RTX releases: a new version must rebuild."""
+    from dataclasses import replace
+
+    from trtdoc.build import build_key
+
+    spec, model_sha, choice = _key_inputs()
+    key = build_key(spec, model_sha, choice)
+    assert build_key(spec, model_sha, replace(choice)) == key
+    assert build_key(spec, model_sha, replace(choice, version="1.8.0.0")) != key
+
+
+def test_the_build_key_covers_backend_cuda_and_model_but_not_the_reason():
+    from dataclasses import replace
+
+    from trtdoc.backends import BACKENDS
+    from trtdoc.build import build_key
+
+    spec, model_sha, choice = _key_inputs()
+    key = build_key(spec, model_sha, choice)
+    assert build_key(spec, model_sha, replace(choice, backend=BACKENDS["tensorrt"])) != key
+    assert build_key(spec, model_sha, replace(choice, cuda="12")) != key
+    assert build_key(spec, model_sha, replace(choice, cuda=None)) != key
+    assert build_key(spec, "1" * 64, choice) != key
+    # Why the backend was chosen does not change the engine.
+    assert build_key(spec, model_sha, replace(choice, reason="requested")) == key
+
+
 def test_external_data_model_builds(tmp_path):
     model = onnx.load(str(MODELS / "mobilenet_v2_035.onnx"))
     onnx.save(model, str(tmp_path / "ext.onnx"), save_as_external_data=True,

@@ -1,6 +1,6 @@
 """Builds on a Ray cluster: ``trtdoc build specs/ --ray ADDRESS``.
 
-Each engine's build (precision step, TensorRT build, inspection: :func:`trtdoc.build.
+Each engine's build (precision step, TensorRT build, inspection: :func:`trtdoc.build.make.
 make_engine`, what a ``--jobs`` worker runs) is one Ray task. Everything else stays in this
 process, the driver, as in a local build: it checks the specs, plans (an unchanged engine is
 skipped before any task is submitted, and with nothing to build the cluster is not contacted),
@@ -45,7 +45,9 @@ from trtdoc.errors import BuildError, TrtdocError, display_path
 
 if TYPE_CHECKING:
     from trtdoc.backends import BackendChoice
-    from trtdoc.build import Made, OnEvent, Outcome, _Plan
+    from trtdoc.build.make import Made
+    from trtdoc.build.outcome import OnEvent, Outcome
+    from trtdoc.build.plan import Plan
     from trtdoc.paths import OutputPaths
     from trtdoc.spec import EngineSpec, LoadedSpec
 
@@ -145,7 +147,7 @@ class TaskResult:
 def build_task(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
                choice: BackendChoice, previous: tuple[str | None, str] | None,
                cwd: str, trtdoc_version: str, tracker: Any) -> TaskResult:
-    """One engine's build on a Ray worker: :func:`trtdoc.build.make_engine`, publishing
+    """One engine's build on a Ray worker: :func:`trtdoc.build.make.make_engine`, publishing
     nothing. Every failure comes back as a value, so Ray retries only lost workers."""
     import ray
 
@@ -154,7 +156,7 @@ def build_task(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     run = ray.get(tracker.begin.remote(name, node))
     try:
         _same_as_driver(item, cwd, model_sha, choice, trtdoc_version)
-        from trtdoc.build import make_engine
+        from trtdoc.build.make import make_engine
         from trtdoc.record import dumps
 
         kept: list[memoryview] = []
@@ -218,12 +220,15 @@ def _portable(exc: BaseException) -> BaseException:
 
     if not isinstance(exc, (TrtdocError, OSError)):
         with contextlib.suppress(AttributeError, TypeError):
-            exc.trtdoc_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+            text = "".join(traceback.format_exception(exc))
+            # An attribute no exception type declares: read back with getattr on the driver.
+            exc.trtdoc_traceback = text  # type: ignore[attr-defined]
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:  # noqa: BLE001 - any exception type may fail to pickle
         plain = RuntimeError(f"{type(exc).__name__}: {exc}")
+        # As above: the driver reads it back with getattr.
         plain.trtdoc_traceback = getattr(exc, "trtdoc_traceback", "")  # type: ignore[attr-defined]
         return plain
 
@@ -285,13 +290,13 @@ def connected(address: str) -> Any:
     # (another Ray), its messages are printed as Ray prints them.
     worker = getattr(getattr(ray, "_private", None), "worker", None)
     printer = getattr(worker, "print_to_stdstream", None)
-    if printer is not None:
-        worker.print_to_stdstream = _hear_ray  # type: ignore[union-attr]
+    if worker is not None and printer is not None:
+        worker.print_to_stdstream = _hear_ray
     try:
         yield from _connect(ray, address, logging.WARNING)
     finally:
-        if printer is not None:
-            worker.print_to_stdstream = printer  # type: ignore[union-attr]
+        if worker is not None and printer is not None:
+            worker.print_to_stdstream = printer
 
 
 def _connect(ray: Any, address: str, level: int) -> Any:
@@ -313,20 +318,22 @@ def alive_nodes(ray: Any) -> list[dict[str, float]]:
     return [dict(n.get("Resources") or {}) for n in ray.nodes() if n.get("Alive")]
 
 
-def execute_on_ray(todo: Sequence[_Plan], paths: OutputPaths, address: str,
+def execute_on_ray(todo: Sequence[Plan], paths: OutputPaths, address: str,
                    on_event: OnEvent | None,
                    on_published: Callable[[], None] | None = None) -> list[Outcome]:
-    """Build every plan of ``todo`` as a Ray task and publish each result here."""
-    from trtdoc.build import _PUBLISHED, _Failing, _run_one
+    """Build every plan of ``todo`` as a Ray task and publish each result here, as a local
+    build does (:func:`trtdoc.build.one_engine.build_and_publish`)."""
+    from trtdoc.build.deferred import Failing
+    from trtdoc.build.one_engine import build_and_publish
+    from trtdoc.build.outcome import notify_published
+    from trtdoc.build.plan import longest_first
 
     if not todo:
         return []
     outcomes: list[Outcome] = []
 
     def published(outcome: Outcome) -> Outcome:
-        if on_published is not None and outcome.status in _PUBLISHED:
-            on_published()
-        return outcome
+        return notify_published(on_published, outcome)
 
     with connected(address) as ray:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -338,12 +345,10 @@ def execute_on_ray(todo: Sequence[_Plan], paths: OutputPaths, address: str,
         tracker = ray.remote(num_cpus=0)(Tracker).options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
         task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(build_task)
-        # Longest builds first, as with --jobs: no node is left with a long build at the end.
-        longest_first = sorted(todo, key=lambda p: -(p.previous.build_seconds or 1e9)
-                               if p.previous is not None else -1e9)
-        pending: dict[Any, tuple[_Plan, str, str, float]] = {}
+        pending: dict[Any, tuple[Plan, str, str, float]] = {}
         try:
-            for p in longest_first:
+            # Longest builds first, as with --jobs: no node is left with a long build at the end.
+            for p in longest_first(todo):
                 spec = p.item.spec
                 why, setting = unplaceable(placement(spec, p.choice.name), nodes)
                 if why:
@@ -352,8 +357,9 @@ def execute_on_ray(todo: Sequence[_Plan], paths: OutputPaths, address: str,
                     continue
                 try:
                     key, model_sha = p.keys.result()
-                except Exception as exc:  # noqa: BLE001 - this engine's failure, as in _execute
-                    outcomes.append(_run_one(p.item, paths, _Failing(exc), "", p.choice, None))
+                except Exception as exc:  # noqa: BLE001 - this engine's failure, as with --jobs
+                    outcomes.append(build_and_publish(p.item, paths, Failing(exc), "", p.choice,
+                                                      None))
                     continue
                 previous = ((p.previous.engine_sha256, p.previous.build_key)
                             if p.previous is not None else None)
@@ -366,7 +372,7 @@ def execute_on_ray(todo: Sequence[_Plan], paths: OutputPaths, address: str,
                 _pump(ray, tracker, on_event)
                 for ref in ready:
                     p, key, model_sha, submitted = pending.pop(ref)
-                    outcomes.append(published(_run_one(
+                    outcomes.append(published(build_and_publish(
                         p.item, paths, key, model_sha, p.choice, None,
                         made=_fetch(ray, ref, paths, p, tracker), started=submitted)))
             _pump(ray, tracker, on_event)
@@ -380,7 +386,7 @@ def execute_on_ray(todo: Sequence[_Plan], paths: OutputPaths, address: str,
 
 def _failed_at(item: LoadedSpec, message: str, setting: str, path: Path,
                line: int | None) -> Outcome:
-    from trtdoc.build import Outcome
+    from trtdoc.build.outcome import Outcome
 
     error = BuildError(message, engine=item.spec.name, spec_path=path, setting=setting,
                        line=line)
@@ -400,12 +406,13 @@ def _pump(ray: Any, tracker: Any, on_event: OnEvent | None) -> None:
             on_event(event)
 
 
-def _fetch(ray: Any, ref: Any, paths: OutputPaths, plan: _Plan,
+def _fetch(ray: Any, ref: Any, paths: OutputPaths, plan: Plan,
            tracker: Any) -> Callable[[list[str]], Made]:
     """The made engine of a finished task, stored here after its sha256 is checked."""
 
     def made(stored: list[str]) -> Made:
-        from trtdoc.build import Made, _store_engine
+        from trtdoc.build.make import Made
+        from trtdoc.build.store import store_engine
         from trtdoc.record import record_from_json
 
         try:
@@ -422,8 +429,8 @@ def _fetch(ray: Any, ref: Any, paths: OutputPaths, plan: _Plan,
         if result.failure is not None:
             raise result.failure
         record = record_from_json(result.record_json)
-        path, sha = _store_engine(paths, memoryview(result.plan),
-                                  plan.previous.engine_sha256 if plan.previous else None)
+        path, sha = store_engine(paths, memoryview(result.plan),
+                                 plan.previous.engine_sha256 if plan.previous else None)
         stored.append(sha)
         if sha != record.engine_sha256 or record.name != plan.item.spec.name:
             raise TrtdocError(f"the engine from Ray node {result.node[:12]} has sha256 "

@@ -1,0 +1,111 @@
+"""The precision step of a build and its accuracy gate: convert the model (fp16, int8, ...),
+compare it with the fp32 model in ONNX Runtime, and fail the engine when the spec's limits fail."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from trtdoc.build.outcome import OnEvent, Outcome
+from trtdoc.build.state import spec_view
+from trtdoc.errors import GateError
+from trtdoc.model import ModelFacts, file_sha256, model_facts_from_onnx
+from trtdoc.paths import OutputPaths
+from trtdoc.project import project_path, project_root
+from trtdoc.record import EngineRecord, write_atomic
+from trtdoc.spec import EngineSpec, LoadedSpec
+
+
+def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
+    return {n: r.opt for n, r in spec.profiles[0].shapes} if spec.profiles else None
+
+
+def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
+    """The precision step alone: the converted model ``spec``'s engine is built from.
+
+    ``trtdoc build`` and ``trtdoc convert`` both call this, so they write the same file.
+    """
+    from trtdoc.precision import Calibration, convert_model
+
+    calibration = (Calibration(spec.calibration.data, spec.calibration.batches)
+                   if spec.calibration else None)
+    return convert_model(spec.model, spec.precision, calibration=calibration,
+                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec))
+
+
+def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
+                   on_event: OnEvent | None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """Convert ``item``'s model and check its accuracy against fp32: ``(converted model, the
+    record's precision facts, the record's accuracy figures)``. Raises :class:`GateError` when
+    the spec's accuracy limits fail."""
+    from trtdoc.accuracy import check_tolerance, compare_models, load_metric
+    from trtdoc.precision import held_out_batches
+
+    spec = item.spec
+    if on_event:
+        on_event((spec.name, "phase", f"Precision step ({spec.precision})", 0, 0))
+    opt_shapes = _opt_shapes(spec)
+    result = convert_for_spec(spec, paths)
+    if on_event:
+        on_event((spec.name, "phase", "Accuracy vs fp32 (ONNX Runtime, CPU)", 0, 0))
+    accuracy = spec.accuracy
+    held_out = None
+    samples = accuracy.samples if accuracy else 4  # input samples, not batches
+    if accuracy is not None and accuracy.data is not None:
+        held_out = held_out_batches(accuracy.data, spec.model, samples=samples,
+                                    shapes=opt_shapes, engine=spec.name)
+    metric = (load_metric(accuracy.metric, engine=spec.name)
+              if accuracy is not None and accuracy.metric else None)
+    report = compare_models(spec.model, result.model, inputs=held_out, samples=samples,
+                            shapes=opt_shapes, engine=spec.name, metric=metric,
+                            metric_name=(accuracy.metric or "") if accuracy else "")
+    # Records are checked in: keep paths relative, so they do not depend on the checkout.
+    report = dataclasses.replace(report, reference=project_path(report.reference, root),
+                                 candidate=project_path(report.candidate, root))
+    figures = {**report.to_dict(), "gate_key": spec.accuracy_key()}
+    if accuracy is not None:
+        violations = check_tolerance(
+            report, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
+            outputs=accuracy.output_limits(), metric_tolerance=dict(accuracy.metric_tolerance))
+        if violations:
+            setting = next((s for s in ("accuracy.outputs", "accuracy.metric_tolerance")
+                            if f"{s}." in violations[0]), "accuracy.tolerance")
+            loc = item.locator.find(tuple(setting.split(".")))
+            raise GateError("; ".join(violations), engine=spec.name, spec_path=loc.path,
+                            setting=setting, line=loc.line, report=figures,
+                            violations=violations)
+    # The plain sha256 of the model that was built, so the reproduce snippet can be checked.
+    info = {**result.to_dict(base=root), "model_sha256": file_sha256(result.model)}
+    return result.model, info, figures
+
+
+def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
+                seconds: float) -> Outcome:
+    """Keep the failed gate's figures for the pages; the last good engine and record stay."""
+    gate = {"name": item.spec.name, "violations": list(exc.violations),
+            "accuracy": exc.report, "spec": spec_view(item.spec, paths)}
+    write_atomic(paths.gate(item.spec.name), json.dumps(gate, indent=1, sort_keys=True) + "\n")
+    return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
+
+
+def recheck_accuracy(item: LoadedSpec, paths: OutputPaths,
+                     previous: EngineRecord) -> tuple[EngineRecord, Outcome]:
+    """Run the accuracy gate again for an unchanged engine whose ``accuracy`` changed.
+
+    The converted model comes from the precision cache (or is converted again); no TensorRT
+    build runs. Raises :class:`GateError` when the new limits fail.
+    """
+    started = time.perf_counter()
+    spec = item.spec
+    root = project_root(spec.source, paths.records)
+    facts = model_facts_from_onnx(spec.model)
+    _, _, figures = precision_step(item, paths, facts, root, None)
+    record = dataclasses.replace(previous.with_spec(spec_view(spec, paths)),
+                                 accuracy=MappingProxyType(figures))
+    return record, Outcome(spec.name, "re-checked", time.perf_counter() - started,
+                           "accuracy changed: gate re-run on the converted model; engine "
+                           "unchanged", spec.source)
