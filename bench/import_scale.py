@@ -46,7 +46,8 @@ _LIBRARY_IMPORT = """
 import sys
 from pathlib import Path
 from trtdoc.importer import record_from_trtexec
-import trtdoc.record as rec
+import trtdoc.record.files as rec
+import trtdoc.record.text as rec_text
 graph, profile, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 if sys.argv[4:] == ["--lift-limits"]:
     import trtdoc.inspect.limits
@@ -55,7 +56,7 @@ record = record_from_trtexec("huge", Path(graph), Path(profile) if profile else 
 if hasattr(rec, "write_record"):
     rec.write_record(out, record)
 else:
-    rec.write_atomic(out, rec.dumps(record))
+    rec.write_atomic(out, rec_text.dumps(record))
 """
 
 

@@ -78,7 +78,7 @@ def main() -> None:
     out["one_changed_s"], out["one_changed_rss_mib"] = _timed(render, env)
     read = subprocess.run(
         [sys.executable, "-c", "import gc, sys, time; from pathlib import Path; "
-         "from trtdoc.record import read_records; gc.disable(); t = time.perf_counter(); "
+         "from trtdoc.record.files import read_records; gc.disable(); t = time.perf_counter(); "
          "read_records(Path(sys.argv[1])); print(time.perf_counter() - t)", str(records)],
         capture_output=True, text=True, check=True)
     out["read_s"] = float(read.stdout)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 def main(records_dir: str, site_dir: str) -> None:
     t0 = time.perf_counter()
-    from trtdoc.diff import read_previous
-    from trtdoc.record import read_records
-    from trtdoc.render import render_site
+    from trtdoc.diff.history import read_previous
+    from trtdoc.record.files import read_records
+    from trtdoc.render.write import render_site
 
     t1 = time.perf_counter()
     gc.disable()

@@ -415,7 +415,7 @@ def _site_template(root: Path) -> Path:
     template = fresh(root / "site-template")
     shutil.copytree(REPO / "site", template / "site")
     sys.path.insert(0, str(REPO))
-    from trtdoc.render import is_generated
+    from trtdoc.render.write import is_generated
 
     for page in (template / "site").rglob("*.md"):
         if is_generated(page):

@@ -62,8 +62,8 @@ def huge_site(b: bench.Bench, layers: int, *, strict: bool) -> Path:
     """
     import dataclasses
 
-    from trtdoc.record import read_record
-    from trtdoc.render import render_site
+    from trtdoc.record.files import read_record
+    from trtdoc.render.write import render_site
 
     bench._seed_records(b)  # builds them once if P3 has not
     seed = read_record(sorted((b.work / "p3" / "seed" / "records").glob("*.json"))[0])

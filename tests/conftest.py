@@ -36,7 +36,8 @@ def shared() -> Path:
 def mobilenet_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One real TensorRT-RTX build of mobilenet_v2 for sm86 and sm120: (record, engine)."""
     pytest.importorskip("tensorrt_rtx")
-    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     root = tmp_path_factory.mktemp("mobilenet")
     (root / "mobilenet.yaml").write_text(

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from trtdoc.diff import read_previous
-from trtdoc.record import EngineRecord, read_records
-from trtdoc.render import render_site
+from trtdoc.diff.history import read_previous
+from trtdoc.record.files import read_records
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.write import render_site
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "tests" / "data" / "records"
@@ -303,7 +304,7 @@ def render_hostile(record: object, previous: object, gate: object, site: Path,
     """Pages of one (possibly ill-typed) record, its previous record and its failed gate."""
     from collections.abc import Hashable
 
-    from trtdoc.render import plan_site
+    from trtdoc.render.write import plan_site
 
     name = getattr(record, "name", None)
     keyed = isinstance(name, Hashable)

@@ -17,8 +17,13 @@ import onnx.helper as oh
 import pytest
 from test_precision import BERT, IMAGE_OPT, MOBILENET, RESNET, TEXT_OPT, convert, image_data
 
-from trtdoc.accuracy import AccuracyReport, OutputAccuracy, check_tolerance, compare_models
-from trtdoc.precision import load_samples
+from trtdoc.precision.accuracy import (
+    AccuracyReport,
+    OutputAccuracy,
+    check_tolerance,
+    compare_models,
+)
+from trtdoc.precision.samples import load_samples
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +133,7 @@ def test_every_violation_is_one_line() -> None:
 
 
 def test_spec_tolerance_objects_are_accepted() -> None:
-    from trtdoc.spec import Tolerance
+    from trtdoc.spec.types import Tolerance
 
     assert check_tolerance(_report(), Tolerance(max_abs=1.0, min_cosine=0.9)) == []
     assert len(check_tolerance(_report(), Tolerance(min_cosine=0.99))) == 1

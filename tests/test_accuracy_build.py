@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from conftest import MODELS
 
-from trtdoc.build import OutputPaths, build_all
-from trtdoc.record import read_record
+from trtdoc.build.run import build_all
+from trtdoc.paths import OutputPaths
+from trtdoc.record.files import read_record
 
 pytest.importorskip("tensorrt_rtx")
 pytest.importorskip("onnxruntime")

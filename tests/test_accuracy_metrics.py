@@ -16,10 +16,11 @@ import onnx
 import onnx.helper as oh
 import pytest
 
-from trtdoc.accuracy import AccuracyReport, check_tolerance, compare_models, load_metric
 from trtdoc.errors import BuildError
-from trtdoc.precision import batch_axes, held_out_batches, random_batches
-from trtdoc.spec import Accuracy, OutputTolerance, Tolerance, load_specs
+from trtdoc.precision.accuracy import AccuracyReport, check_tolerance, compare_models, load_metric
+from trtdoc.precision.samples import batch_axes, held_out_batches, random_batches
+from trtdoc.spec.load import load_specs
+from trtdoc.spec.types import Accuracy, OutputTolerance, Tolerance
 
 F = onnx.TensorProto.FLOAT
 

@@ -10,14 +10,10 @@ import pytest
 
 from trtdoc.backends import BACKENDS, choose_backend, installed_version
 from trtdoc.backends.cuda import cuda_device_status
-from trtdoc.builder_config import (
-    Applied,
-    apply_spec,
-    network_creation_flags,
-    read_settings,
-)
+from trtdoc.builder.calls import Applied, network_creation_flags
+from trtdoc.builder.settings import apply_spec, read_settings
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 trt = pytest.importorskip("tensorrt_rtx")
 FULL_TRT_INSTALLED = importlib.util.find_spec("tensorrt") is not None

@@ -18,8 +18,9 @@ import pytest
 from conftest import MODELS
 from onnx import TensorProto
 
-from trtdoc.build import OutputPaths, build_all
-from trtdoc.record import read_record
+from trtdoc.build.run import build_all
+from trtdoc.paths import OutputPaths
+from trtdoc.record.files import read_record
 
 trt = pytest.importorskip("tensorrt_rtx")
 
@@ -284,7 +285,7 @@ def test_sigkill_mid_build_leaves_no_partial_output_and_rerun_completes(tmp_path
 
 
 def test_builder_errors_blame_the_setting_a_user_should_change():
-    from trtdoc.build import blame
+    from trtdoc.build.engine import blame
 
     # Real TensorRT-RTX 1.7 messages (fp32 resnet18 for sm75; mobilenet with a 1 KiB workspace).
     assert blame(["IBuilder::buildSerializedNetwork: Error Code 1: Myelin ([pass.cpp:337: "
@@ -297,7 +298,7 @@ def test_builder_errors_blame_the_setting_a_user_should_change():
 
 def _key_inputs():
     from trtdoc.backends import BACKENDS, BackendChoice
-    from trtdoc.spec import EngineSpec
+    from trtdoc.spec.types import EngineSpec
 
     spec = EngineSpec(name="x", source=Path("x.yaml"), model=Path("x.onnx"))
     choice = BackendChoice(BACKENDS["tensorrt-rtx"], "1.7.0.1", "installed", cuda="13")
@@ -308,7 +309,7 @@ def test_the_build_key_changes_with_the_backend_version():
     """Engines do not carry across TensorRT-RTX releases: a new version must rebuild."""
     from dataclasses import replace
 
-    from trtdoc.build import build_key
+    from trtdoc.build.key import build_key
 
     spec, model_sha, choice = _key_inputs()
     key = build_key(spec, model_sha, choice)
@@ -320,7 +321,7 @@ def test_the_build_key_covers_backend_cuda_and_model_but_not_the_reason():
     from dataclasses import replace
 
     from trtdoc.backends import BACKENDS
-    from trtdoc.build import build_key
+    from trtdoc.build.key import build_key
 
     spec, model_sha, choice = _key_inputs()
     key = build_key(spec, model_sha, choice)
@@ -386,7 +387,8 @@ def test_a_rebuild_with_other_bytes_replaces_the_record_and_says_so(tmp_path: Pa
 
     assert [o.status for o in again.outcomes] == ["built"]
     assert read_record(record_file).engine_sha256 != "0" * 64
-    from trtdoc.diff import changes_between, history_path, read_previous
+    from trtdoc.diff.compare import changes_between
+    from trtdoc.diff.history import history_path, read_previous
 
     previous = read_previous(paths.records)["mobilenet"]
     assert history_path(paths.records, "mobilenet").is_file()
@@ -406,8 +408,8 @@ accuracy: {{samples: 2, tolerance: {{max_abs: TOL}}}}
 
 
 def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path: Path) -> None:
-    from trtdoc.record import read_gates
-    from trtdoc.render import plan_site
+    from trtdoc.record.files import read_gates
+    from trtdoc.render.write import plan_site
 
     spec = tmp_path / "specs" / "gated.yaml"
     spec.parent.mkdir()
@@ -444,8 +446,8 @@ def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path
 
 
 def test_a_first_build_that_fails_its_gate_is_listed_on_the_index(tmp_path: Path) -> None:
-    from trtdoc.record import read_gates
-    from trtdoc.render import plan_site
+    from trtdoc.record.files import read_gates
+    from trtdoc.render.write import plan_site
 
     spec = tmp_path / "specs" / "gated.yaml"
     spec.parent.mkdir()

@@ -17,7 +17,7 @@ from conftest import MODELS
 from sitetools import fixed_records
 
 from trtdoc.backends import BACKENDS
-from trtdoc.builder_calls import (
+from trtdoc.builder.calls import (
     CALL_KINDS,
     CALLS,
     Applied,
@@ -28,11 +28,11 @@ from trtdoc.builder_calls import (
     network_creation_flags,
     replay,
 )
-from trtdoc.builder_config import applied_settings, read_settings
+from trtdoc.builder.reproduce import cli_command, python_snippet
+from trtdoc.builder.settings import applied_settings, read_settings
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.parameters import format_bytes
-from trtdoc.reproduce import cli_command, python_snippet
-from trtdoc.spec import EngineSpec
+from trtdoc.render.parameters import format_bytes
+from trtdoc.spec.types import EngineSpec
 
 # One call of each kind, as the build records it.
 SAMPLES: dict[str, Applied] = {
@@ -142,8 +142,9 @@ targets: [sm89]
 def test_the_snippet_of_a_spec_with_flags_writes_the_plan_trtdoc_built(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("tensorrt_rtx")
-    from trtdoc.build import OutputPaths, build_all
-    from trtdoc.record import read_record
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
+    from trtdoc.record.files import read_record
 
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "mobilenet_v2_035.onnx").symlink_to(MODELS / "mobilenet_v2_035.onnx")
@@ -229,7 +230,8 @@ def test_a_version_compatible_rtx_build_fails_for_want_of_the_lean_runtime(
     # Measured with tensorrt-rtx 1.7.1: the flag exists and is set, but the builder then loads
     # libnvinfer_lean.so.1, which the tensorrt-rtx wheels do not ship.
     pytest.importorskip("tensorrt_rtx")
-    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "mobilenet_v2_035.onnx").symlink_to(MODELS / "mobilenet_v2_035.onnx")

@@ -20,7 +20,8 @@ from onnx import TensorProto, numpy_helper
 
 from trtdoc.check import check_spec, check_specs
 from trtdoc.model import model_facts_from_onnx
-from trtdoc.spec import Accuracy, load_specs
+from trtdoc.spec.load import load_specs
+from trtdoc.spec.types import Accuracy
 
 MOBILENET_PROFILE = (
     "profiles:\n"

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from conftest import REPO, write
 
 from trtdoc import __version__
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 
 PROFILE = "  - input: {min: [1, 3, 224, 224], opt: [4, 3, 224, 224], max: [8, 3, 224, 224]}\n"
 

@@ -72,7 +72,7 @@ def test_no_module_imports_tensorrt_or_onnxruntime_at_import_time(
 def test_trtdoc_help_does_not_import_ray() -> None:
     probe = textwrap.dedent("""
         import sys
-        from trtdoc.cli import cli
+        from trtdoc.cli.group import cli
         for args in (["--help"], ["build", "--help"]):
             try:
                 cli.main(args, standalone_mode=False)

@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import MODELS, REPO, write
 
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 from trtdoc.compat import data
 from trtdoc.compat.deploy import load_deployment, target_from_options
 from trtdoc.compat.verdicts import Plan, evaluate
 from trtdoc.errors import SpecErrors
-from trtdoc.header import engine_facts_from_header
-from trtdoc.record import read_record
+from trtdoc.inspect.header import engine_facts_from_header
+from trtdoc.record.files import read_record
 
 RTX = "tensorrt-rtx 1.7.1"
 NEW_DRIVER = "580.65.06"

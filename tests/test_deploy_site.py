@@ -24,9 +24,10 @@ from sitetools import (
 
 from trtdoc.compat.deploy import Deployment, load_deployment
 from trtdoc.compat.verdicts import Plan, Verdict, evaluate_all
-from trtdoc.escape import md_cell
-from trtdoc.record import EngineRecord, read_record
-from trtdoc.render import plan_site, render_site
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.escape import md_cell
+from trtdoc.render.write import plan_site, render_site
 
 # Every cell the deployment table can hold: a mark with its hover text and note number, or a
 # dash where the target does not deploy the engine.

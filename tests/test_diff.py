@@ -11,8 +11,9 @@ import pytest
 from conftest import REPO
 from sitetools import RECORDS, fixed_previous, fixed_records
 
-from trtdoc.diff import changes_between, history_path, read_previous
-from trtdoc.record import read_record
+from trtdoc.diff.compare import changes_between
+from trtdoc.diff.history import history_path, read_previous
+from trtdoc.record.files import read_record
 
 
 def test_fp32_to_fp16_changes() -> None:
@@ -103,7 +104,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pytest.importorskip("tensorrt_rtx")
     from conftest import MODELS
 
-    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     root = tmp_path_factory.mktemp("diff")
     specs = root / "specs"
@@ -163,9 +165,10 @@ def two_profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
     pytest.importorskip("tensorrt_rtx")
     from conftest import MODELS
 
-    from trtdoc.build import OutputPaths, build_all
-    from trtdoc.inspect import inspection_from_build_log
+    from trtdoc.build.run import build_all
+    from trtdoc.inspect.build_log import inspection_from_build_log
     from trtdoc.model import model_facts_from_onnx
+    from trtdoc.paths import OutputPaths
 
     root = tmp_path_factory.mktemp("profiles")
     bert = MODELS / "bert_tiny.onnx"
@@ -185,7 +188,7 @@ def two_profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
 
 def _across_profiles(old: Any, new: Any) -> list[tuple[str, int, str, int]]:
     """The aligned pairs whose layers serve different optimisation profiles."""
-    from trtdoc.diff import align_layers
+    from trtdoc.diff.layers import align_layers
 
     pairs, _, _ = align_layers(old, new)
     return [(old[i].name, old[i].profile, new[j].name, new[j].profile) for i, j in pairs
@@ -196,7 +199,7 @@ def test_layers_are_aligned_only_within_their_optimisation_profile(two_profiles)
     """Each profile's copy of the layers implements the same ONNX nodes as the other's: only
     the profile tells them apart, and a layer of profile 0 is never compared with one of
     profile 1, whatever order the copies are listed in and whichever is missing."""
-    from trtdoc.diff import align_layers, layer_changes
+    from trtdoc.diff.layers import align_layers, layer_changes
 
     layers = two_profiles
     first = tuple(la for la in layers if la.profile == 0)
@@ -328,7 +331,7 @@ def test_layers_align_by_their_nodes_whatever_their_names(builds) -> None:
 
 
 def test_the_what_changed_page_shows_the_same_comparison(builds, tmp_path: Path) -> None:
-    from trtdoc.render import plan_site
+    from trtdoc.render.write import plan_site
 
     records = [builds["rebuilt"], _renumbered(builds["records"]["edited"])]
     previous = {"base": builds["previous"], "edited": builds["records"]["base"]}
@@ -357,7 +360,7 @@ def _git(repo: Path, *args: str) -> None:
 def _cli(*args: str) -> Any:
     from click.testing import CliRunner
 
-    from trtdoc.cli import cli
+    from trtdoc.cli.group import cli
 
     return CliRunner().invoke(cli, list(args), prog_name="trtdoc")
 
@@ -366,7 +369,7 @@ def _cli(*args: str) -> Any:
 def repo(builds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A throw-away git repository: ``base`` and ``level2`` committed; then ``base`` rebuilt
     for two targets, ``level2`` deleted and ``fp16`` added in the working tree."""
-    from trtdoc.record import write_record
+    from trtdoc.record.files import write_record
 
     monkeypatch.setenv("NO_COLOR", "1")
     records = tmp_path / "project" / "records"
@@ -471,7 +474,7 @@ def test_diff_needs_two_files_or_a_ref() -> None:
 def test_findings_are_compared_by_kind_and_what() -> None:
     """The findings the page and lint show (the stored list), added and removed by (kind,
     what); a record from before findings gets them computed, as on its page."""
-    from trtdoc.diff import finding_changes
+    from trtdoc.diff.compare import finding_changes
 
     old = read_record(REPO / "records" / "magika-int8.json")
     assert old.findings and len(old.findings) >= 2

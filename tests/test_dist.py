@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from trtdoc._dist import dist_version
+from trtdoc.versions import dist_version
 
 
 def test_every_installed_distribution_has_the_version_importlib_metadata_reads() -> None:

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import MODELS
 
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 
 pytest.importorskip("tensorrt_rtx")
 

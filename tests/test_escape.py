@@ -11,7 +11,7 @@ import markdown
 import pytest
 from markdown_it import MarkdownIt
 
-from trtdoc.escape import code_cell, md_cell, mermaid_label, slug, truncate
+from trtdoc.render.escape import code_cell, md_cell, mermaid_label, slug, truncate
 
 NASTY = [
     "plain",
@@ -140,7 +140,7 @@ def test_slug() -> None:
 def test_filters_return_markup_so_the_default_escaping_leaves_them_alone() -> None:
     from markupsafe import Markup
 
-    from trtdoc.escape import autolink, code_block, front_matter_str
+    from trtdoc.render.escape import autolink, code_block, front_matter_str
 
     for out in (md_cell("<b>"), code_cell("x"), mermaid_label("x"), slug("x"),
                 code_block("x"), front_matter_str("x"), autolink("https://example.invalid/")):
@@ -148,7 +148,7 @@ def test_filters_return_markup_so_the_default_escaping_leaves_them_alone() -> No
 
 
 def test_code_block_cannot_be_closed_from_inside() -> None:
-    from trtdoc.escape import code_block
+    from trtdoc.render.escape import code_block
 
     block = code_block("a\n```\n<script>x</script>\r````\r\n~~~\n\x02y\x03", "py<thon>")
     fence, *body, last = block.split("\n")
@@ -164,7 +164,7 @@ def test_code_block_cannot_be_closed_from_inside() -> None:
 def test_front_matter_title_is_one_html_escaped_yaml_string() -> None:
     import yaml
 
-    from trtdoc.escape import front_matter_str
+    from trtdoc.render.escape import front_matter_str
 
     assert front_matter_str("mobilenet-v2") == '"mobilenet-v2"'
     title = front_matter_str('a"\n---\n<img src=x onerror=alert(1)> \'&')
@@ -174,7 +174,7 @@ def test_front_matter_title_is_one_html_escaped_yaml_string() -> None:
 
 
 def test_autolink_takes_only_plain_https_urls() -> None:
-    from trtdoc.escape import autolink
+    from trtdoc.render.escape import autolink
 
     assert autolink("https://docs.nvidia.com/a_b#c") == "<https://docs.nvidia.com/a_b#c>"
     assert autolink("javascript:alert(1)") == "javascript:alert(1)"
@@ -182,7 +182,7 @@ def test_autolink_takes_only_plain_https_urls() -> None:
 
 
 def test_values_of_any_type_are_shown_never_raised() -> None:
-    from trtdoc.escape import plain, shown
+    from trtdoc.render.escape import plain, shown
 
     assert plain(None) == "" and plain(10**400) == str(10**400)
     assert plain(10**5000) == "an integer of 16610 bits"

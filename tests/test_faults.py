@@ -430,7 +430,8 @@ def test_check_goes_on_past_an_engine_whose_backend_is_missing(project):
 
 
 def test_a_converter_upgrade_makes_the_record_stale(project, monkeypatch):
-    from trtdoc.build import OutputPaths, check_records
+    from trtdoc.build.check import check_records
+    from trtdoc.paths import OutputPaths
     from trtdoc.precision import recipe
 
     spec = project / "specs" / "a.yaml"
@@ -498,8 +499,10 @@ def test_an_unreadable_record_is_set_aside_not_lost_and_never_hangs(project, dam
 
 
 def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
-    from trtdoc.build import OutputPaths, build_all
-    from trtdoc.cli import PagesFollow, Ui
+    from trtdoc.build.run import build_all
+    from trtdoc.cli.output import Ui
+    from trtdoc.cli.pages import PagesFollow
+    from trtdoc.paths import OutputPaths
 
     _spec(project, "c", target="sm89")
     monkeypatch.chdir(project)

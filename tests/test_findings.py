@@ -17,15 +17,13 @@ from conftest import MODELS, REPO, TREX, write
 from onnx import TensorProto
 from onnx import numpy_helper as nh
 
-from trtdoc.cli import cli
-from trtdoc.findings import (
-    KINDS,
-    current_findings,
-    finding_to_dict,
-    findings_from_record,
-    fp32_variant,
-)
-from trtdoc.record import dumps, read_record, record_from_json
+from trtdoc.cli.group import cli
+from trtdoc.findings.current import current_findings, fp32_variant
+from trtdoc.findings.rules import findings_from_record
+from trtdoc.findings.types import KINDS, finding_to_dict
+from trtdoc.record.codec import record_from_json
+from trtdoc.record.files import read_record
+from trtdoc.record.text import dumps
 
 pytest.importorskip("tensorrt_rtx")
 pytest.importorskip("onnxruntime")
@@ -109,7 +107,8 @@ SPECS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every spec above built once; returns the records folder."""
-    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     root = tmp_path_factory.mktemp("findings")
     w8 = _f32(8, 8)
@@ -289,7 +288,8 @@ def test_mobilenet_fp16_input_cast_and_transpose() -> None:
 
 def test_mobilenet_int8_is_larger_than_its_fp32_plan(tmp_path: Path) -> None:
     """Issue 14's example, built for real: the small mobilenet_v2's int8 plan outweighs fp32."""
-    from trtdoc.build import OutputPaths, build_all
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     np.savez(tmp_path / "calib.npz", input=_f32(8, 3, 224, 224))
     spec = write(tmp_path, "mobilenet.yaml", f"""
@@ -439,7 +439,7 @@ def test_lint_bad_paths_and_records_are_one_line_each(tmp_path: Path) -> None:
 
 
 def test_the_page_shows_the_findings_near_the_top(built: Path, tmp_path: Path) -> None:
-    from trtdoc.render import render_site
+    from trtdoc.render.write import render_site
 
     records = [read_record(p) for p in sorted(built.glob("*.json"))]
     render_site(records, tmp_path)
@@ -453,7 +453,7 @@ def test_the_page_shows_the_findings_near_the_top(built: Path, tmp_path: Path) -
 
 def test_reformats_past_a_tenth_of_the_measured_time_are_a_warning(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from trtdoc import findings
+    from trtdoc.findings import rules as findings
     from trtdoc.importer import record_from_trtexec
 
     folder = TREX / "fp16"

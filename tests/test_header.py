@@ -11,8 +11,8 @@ from capture_build_logs import raw_build
 from conftest import MODELS
 
 from trtdoc.errors import InspectError
-from trtdoc.header import EngineFacts, engine_facts_from_header
-from trtdoc.inspect import inspection_from_build_log
+from trtdoc.inspect.build_log import inspection_from_build_log
+from trtdoc.inspect.header import EngineFacts, engine_facts_from_header
 
 DATA = Path(__file__).parent / "data"
 NASTY_INPUT = 'in, put: [x] {"q"}'  # the input of tests/data/nasty_names.onnx

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import REPO, TREX
 
-from trtdoc.cli import cli
-from trtdoc.inspect import MAX_EXPORT_BYTES, MAX_LAYERS
+from trtdoc.cli.group import cli
+from trtdoc.inspect.limits import MAX_EXPORT_BYTES, MAX_LAYERS
 
 GRAPH = TREX / "fp16" / "resnet.onnx.engine.graph.json"
 PROFILE = TREX / "fp16" / "resnet.onnx.engine.profile.json"

@@ -18,8 +18,10 @@ from conftest import REPO, TREX
 
 import trtdoc.inspect.json_stream as json_stream
 from trtdoc.errors import InspectError
-from trtdoc.inspect import inspection_from_trtexec
-from trtdoc.record import dumps, read_record, record_to_dict
+from trtdoc.inspect.trtexec import inspection_from_trtexec
+from trtdoc.record.codec import record_to_dict
+from trtdoc.record.files import read_record
+from trtdoc.record.text import dumps
 
 sys.path.insert(0, str(REPO / "bench"))
 import import_scale  # noqa: E402
@@ -36,7 +38,7 @@ _IMPORT = """
 import os, resource, sys
 from pathlib import Path
 from trtdoc.importer import record_from_trtexec
-from trtdoc.record import write_record
+from trtdoc.record.files import write_record
 record = record_from_trtexec("huge", Path(sys.argv[1]), Path(sys.argv[2]))
 write_record(Path(sys.argv[3]), record)
 """
@@ -71,7 +73,7 @@ def test_dumps_writes_the_bytes_of_the_types_encoder(name):
 
 def test_the_layer_writer_is_the_one_used(monkeypatch):
     # A fallback to the types' encoder would keep the bytes and lose the speed unnoticed.
-    from trtdoc import record_text
+    from trtdoc.record import text as record_text
 
     record = read_record(REPO / "tests" / "data" / "records" / "mobilenet-v2-fp16.json")
     calls: list[int] = []

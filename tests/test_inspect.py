@@ -25,19 +25,18 @@ from conftest import MODELS, TREX
 from onnx import TensorProto, helper, numpy_helper
 
 from trtdoc.errors import InspectError
-from trtdoc.inspect import (
+from trtdoc.inspect.build_log import inspection_from_build_log
+from trtdoc.inspect.fusion import fused_from_metadata
+from trtdoc.inspect.gpu import gpu_runtime_available, inspection_from_engine
+from trtdoc.inspect.inspector_json import inspection_from_inspector_json
+from trtdoc.inspect.trtexec import inspection_from_trtexec
+from trtdoc.inspect.types import (
     Inspection,
     IOTensor,
     Layer,
     Memory,
     ProfileShape,
     TensorDesc,
-    fused_from_metadata,
-    gpu_runtime_available,
-    inspection_from_build_log,
-    inspection_from_engine,
-    inspection_from_inspector_json,
-    inspection_from_trtexec,
     layer_precision,
     normalise_dtype,
     output_type,
@@ -640,7 +639,7 @@ def test_layer_is_hashable_and_frozen():
 def test_a_one_element_scale_is_not_weights():
     """magika-int8's first layer quantizes the Int32 byte ids with one Float scale: that scale
     must not make the layer Float while the same layer in the fp32 engine reads Int32."""
-    from trtdoc.inspect import layer_precision
+    from trtdoc.inspect.types import layer_precision
 
     ids = TensorDesc("bytes", (-1, 2048), "Int32", "")
     scale = TensorDesc("scale", (1,), "Float", "")

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sitetools import PAYLOAD, REPO, active_html, fixed_records, markdown_active_html, mkdocs_build
 
-from trtdoc.inspect import Layer
-from trtdoc.layer_table import PAGE_ROWS, layer_text, paging_from_layers
-from trtdoc.render import plan_site, render_site
+from trtdoc.inspect.types import Layer
+from trtdoc.render.layer_table import PAGE_ROWS, layer_text, paging_from_layers
+from trtdoc.render.write import plan_site, render_site
 
 HOSTILE_AT = (7, PAGE_ROWS + 11)  # one hostile name on the engine page, one on a layer page
 

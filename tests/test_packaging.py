@@ -36,8 +36,9 @@ def test_wheel_outside_the_checkout_renders_with_its_own_templates(tmp_path: Pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = (
-        "import sys, trtdoc.render as r, trtdoc.record as rec\n"
-        "print(r.shipped_templates())\n"
+        "import sys, trtdoc.render.environment as env, trtdoc.render.write as r\n"
+        "import trtdoc.record.files as rec\n"
+        "print(env.shipped_templates())\n"
         "records = [rec.read_record(p) for p in sorted(__import__('pathlib').Path(sys.argv[1])"
         ".glob('*.json'))]\n"
         "r.render_site(records, __import__('pathlib').Path('site'))\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 from conftest import TREX
 from sitetools import fixed_records
 
-from trtdoc.builder_config import SETTING_KEYS
+from trtdoc.builder.settings import SETTING_KEYS
 from trtdoc.importer import record_from_trtexec
-from trtdoc.parameters import (
+from trtdoc.render.parameters import (
     NOT_TENSORRT,
     PARAMETER_KEYS,
     format_bytes,
@@ -53,7 +53,7 @@ def test_the_default_column_is_tensorrts_never_trtdocs() -> None:
     # settings TensorRT does not have; the page must not show them as TensorRT's.
     from dataclasses import replace
 
-    from trtdoc.builder_config import Setting
+    from trtdoc.builder.settings import Setting
 
     record = _record("bert-tiny")
     old = {"backend": "auto", "precision_method": "model"}
@@ -71,7 +71,7 @@ def test_the_default_column_is_tensorrts_never_trtdocs() -> None:
 def test_new_records_store_no_default_for_trtdoc_settings() -> None:
     from dataclasses import replace
 
-    from trtdoc.builder_config import Setting
+    from trtdoc.builder.settings import Setting
 
     record = _record("mobilenet-v2-fp16")
     settings = tuple(Setting(s.key, s.effective, None)
@@ -86,7 +86,7 @@ def test_imported_records_have_no_rows_of_not_known() -> None:
 
 
 def _import_page(tmp_path: Path, precision: str) -> str:
-    from trtdoc.render import plan_site
+    from trtdoc.render.write import plan_site
 
     folder = TREX / precision
     record = record_from_trtexec(f"resnet-a100-{precision}",
@@ -132,7 +132,7 @@ def test_formatting() -> None:
 def test_a_tolerance_without_a_precision_step_is_not_shown_as_checked() -> None:
     # magika-fp32 inherits `accuracy.tolerance` from its variants, but fp32 has no precision
     # step: nothing was compared, so the effective column must not claim a gate.
-    from trtdoc.record import read_record
+    from trtdoc.record.files import read_record
 
     root = Path(__file__).resolve().parents[1]
     record = read_record(root / "records" / "magika-fp32.json")

@@ -20,14 +20,10 @@ import pytest
 from conftest import MODELS
 
 from trtdoc.errors import BuildError
-from trtdoc.precision import (
-    Calibration,
-    PrecisionResult,
-    check_converted,
-    convert_model,
-    load_samples,
-    random_samples,
-)
+from trtdoc.precision.checks import check_converted
+from trtdoc.precision.convert import convert_model
+from trtdoc.precision.result import Calibration, PrecisionResult
+from trtdoc.precision.samples import load_samples, random_samples
 
 MOBILENET = MODELS / "mobilenet_v2_035.onnx"
 RESNET = MODELS / "resnet18.onnx"
@@ -696,7 +692,7 @@ def test_calibration_batches_follow_each_inputs_batch_axis(tmp_path: Path) -> No
     import onnx.helper as oh
     from onnx import TensorProto
 
-    from trtdoc.precision import batch_axes, load_samples
+    from trtdoc.precision.samples import batch_axes, load_samples
 
     x = oh.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 4])
     state = oh.make_tensor_value_info("state", TensorProto.FLOAT, [2, "B", 8])

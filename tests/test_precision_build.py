@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from conftest import MODELS
 
-from trtdoc.build import OutputPaths, build_all
-from trtdoc.record import read_record
+from trtdoc.build.run import build_all
+from trtdoc.paths import OutputPaths
+from trtdoc.record.files import read_record
 
 pytest.importorskip("tensorrt_rtx")
 pytest.importorskip("onnxruntime")
@@ -65,7 +66,7 @@ def test_fp16_and_int8_engines_are_smaller_and_show_their_layers(variants, model
 
 
 def test_int8_page_takes_the_calibration_branch(variants, tmp_path):
-    from trtdoc.render import build_flow
+    from trtdoc.render.mermaid import build_flow
 
     _, paths, _ = variants
     flow = build_flow(read_record(paths.record("mobilenet-int8")))

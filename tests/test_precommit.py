@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import REPO, relu_model, write
 
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 
 pytest.importorskip("tensorrt_rtx")
 

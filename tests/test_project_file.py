@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import REPO, relu_model, write
 
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 from trtdoc.errors import SpecErrors
 from trtdoc.project_file import find_project, load_project
 

@@ -200,8 +200,8 @@ def test_a_failing_build_is_not_retried_and_keeps_the_last_good_engine(
 
 
 def test_placement_maps_build_on_to_ray_resources() -> None:
-    from trtdoc.ray_build import placement, unplaceable
-    from trtdoc.spec import BuildOn, EngineSpec
+    from trtdoc.build.ray import placement, unplaceable
+    from trtdoc.spec.types import BuildOn, EngineSpec
 
     spec = EngineSpec(name="x", source=Path("x.yaml"), model=Path("x.onnx"),
                       build_on=BuildOn(gpu="A100", compute_capability="8.6", resource="farm"))
@@ -227,7 +227,7 @@ def test_placement_maps_build_on_to_ray_resources() -> None:
 
 
 def test_the_gpu_names_build_on_accepts_are_rays_accelerator_types() -> None:
-    from trtdoc.spec import RAY_NVIDIA_GPUS
+    from trtdoc.spec.schema import RAY_NVIDIA_GPUS
 
     probe = ("import json, ray.util.accelerators.accelerators as a; print(json.dumps(sorted("
              "{v for k, v in vars(a).items() if k.startswith('NVIDIA_') and isinstance(v, str)}"

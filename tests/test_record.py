@@ -11,17 +11,16 @@ from conftest import MODELS, REPO, TREX
 
 from trtdoc.errors import RecordError
 from trtdoc.importer import record_from_trtexec
-from trtdoc.record import (
+from trtdoc.record.codec import (
     SCHEMA_COMMAND,
     SCHEMA_PATH,
-    EngineRecord,
-    dumps,
-    read_record,
-    read_records,
     record_from_json,
     record_to_dict,
     schema_text,
 )
+from trtdoc.record.files import read_record, read_records
+from trtdoc.record.text import dumps
+from trtdoc.record.types import EngineRecord
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 SHIPPED = sorted((REPO / "records").glob("*.json"))

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 
 from trtdoc.errors import FutureRecordError, RecordError
-from trtdoc.record import MAX_RECORD_BYTES, read_record
+from trtdoc.record.files import MAX_RECORD_BYTES, read_record
 
 FIX = "rebuild it with `trtdoc build --force`"
 BASE = json.loads((REPO / "records" / "bert-tiny.json").read_text(encoding="utf-8"))

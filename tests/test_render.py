@@ -21,13 +21,8 @@ from sitetools import (
 )
 
 from trtdoc.errors import RenderError
-from trtdoc.render import (
-    build_flow,
-    is_generated,
-    plan_site,
-    render_site,
-    stale_pages,
-)
+from trtdoc.render.mermaid import build_flow
+from trtdoc.render.write import is_generated, plan_site, render_site, stale_pages
 
 REGEN = "TRTDOC_REGEN_GOLDEN=1 pytest tests/test_render.py"
 
@@ -211,7 +206,7 @@ def test_site_loads_nothing_from_the_network(built: Path) -> None:
 def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
     import dataclasses
 
-    from trtdoc.render import FUSED_NODES_SHOWN, FUSION_GROUPS_SHOWN, FUSION_LINE
+    from trtdoc.render.mermaid import FUSED_NODES_SHOWN, FUSION_GROUPS_SHOWN, FUSION_LINE
 
     bert = next(r for r in fixed_records() if r.name == "bert-tiny")
     layers = [dataclasses.replace(layer, name=f"{layer.name}_copy{i}",
@@ -243,7 +238,7 @@ def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: 
     import dataclasses
     from types import MappingProxyType
 
-    from trtdoc.record import read_record
+    from trtdoc.record.files import read_record
 
     fp16 = read_record(RECORDS / "mobilenet-v2-fp16.json")
     fp32 = dataclasses.replace(
@@ -263,7 +258,7 @@ def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: 
 def test_each_accuracy_output_says_what_gates_it() -> None:
     import dataclasses
 
-    from trtdoc.render import engine_context
+    from trtdoc.render.engine_page import engine_context
 
     base = next(r for r in fixed_records() if r.name == "mobilenet-v2-fp16")
     spec = dict(base.spec)
@@ -294,7 +289,7 @@ def test_engine_pages_carry_their_metadata_and_tags_in_front_matter(tmp_path: Pa
 
     import yaml
 
-    from trtdoc.record import read_record
+    from trtdoc.record.files import read_record
 
     record = read_record(RECORDS / "mobilenet-v2-fp16.json")
     hostile = dataclasses.replace(record, name="tagged", spec=MappingProxyType({

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from sitetools import RECORDS
 
-from trtdoc import render_cache
 from trtdoc.compat.deploy import load_deployment
-from trtdoc.diff import read_previous
-from trtdoc.record import read_gates, read_records
-from trtdoc.render import render_changed, render_site, shipped_templates
+from trtdoc.diff.history import read_previous
+from trtdoc.record.files import read_gates, read_records
+from trtdoc.render import cache as render_cache
+from trtdoc.render.environment import shipped_templates
+from trtdoc.render.incremental import render_changed
+from trtdoc.render.write import render_site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,12 +94,12 @@ SITE_PAGES = {"engines/index.md", "compatibility.md", "changes.md"}
 
 def test_nothing_changed_decodes_nothing(project: Project,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import trtdoc.record
+    import trtdoc.record.files
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a record was decoded")
 
-    monkeypatch.setattr(trtdoc.record, "read_record", refuse)
+    monkeypatch.setattr(trtdoc.record.files, "record_from_json", refuse)  # what read_record runs
     assert project.state().up_to_date() is not None
 
 

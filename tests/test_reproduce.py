@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from sitetools import fixed_records
 
-from trtdoc.builder_config import Applied
-from trtdoc.header import engine_facts_from_header
-from trtdoc.inspect import inspection_from_build_log
-from trtdoc.record import read_record
-from trtdoc.reproduce import cli_command, python_snippet
+from trtdoc.builder.calls import Applied
+from trtdoc.builder.reproduce import cli_command, python_snippet
+from trtdoc.inspect.build_log import inspection_from_build_log
+from trtdoc.inspect.header import engine_facts_from_header
+from trtdoc.record.files import read_record
 
 REPO = Path(__file__).resolve().parents[1]
 TRTDOC = [sys.executable, "-m", "trtdoc.cli"]

@@ -15,12 +15,12 @@ import yaml
 from click.testing import CliRunner
 from conftest import REPO, write
 
-from trtdoc.cli import cli
+from trtdoc.cli.group import cli
 from trtdoc.compat.deploy import load_deployment
 from trtdoc.errors import SpecErrors
 from trtdoc.project_file import load_project
 from trtdoc.schemas import KINDS, regenerate_command, schema_path, schema_text
-from trtdoc.spec import load_specs
+from trtdoc.spec.load import load_specs
 
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
 

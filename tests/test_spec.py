@@ -10,17 +10,9 @@ import yaml
 from conftest import REPO, write
 
 from trtdoc.errors import SpecErrors
-from trtdoc.spec import (
-    Accuracy,
-    Calibration,
-    EngineSpec,
-    Profile,
-    ShapeRange,
-    Tolerance,
-    load_specs,
-    load_specs_or_raise,
-    parse_size,
-)
+from trtdoc.spec.fields import parse_size
+from trtdoc.spec.load import load_specs, load_specs_or_raise
+from trtdoc.spec.types import Accuracy, Calibration, EngineSpec, Profile, ShapeRange, Tolerance
 
 
 def problems(*paths: Path | str) -> list[str]:
@@ -674,7 +666,7 @@ def test_build_on_is_read_kept_in_the_record_view_and_not_in_the_build_key(here:
         build_on: {gpu: a100, compute_capability: 8.6, resource: farm}
     """)
     got = specs(here)
-    from trtdoc.spec import BuildOn
+    from trtdoc.spec.types import BuildOn
 
     assert got["b"].build_on == BuildOn(gpu="A100", compute_capability="8.6", resource="farm")
     assert got["b"].to_dict()["build_on"] == {"gpu": "A100", "compute_capability": "8.6",

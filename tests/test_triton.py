@@ -17,9 +17,11 @@ from click.testing import CliRunner
 from conftest import REPO
 from onnx import TensorProto
 
-from trtdoc.build import OutputPaths, build_all
-from trtdoc.cli import cli
-from trtdoc.record import EngineRecord, read_record
+from trtdoc.build.run import build_all
+from trtdoc.cli.group import cli
+from trtdoc.paths import OutputPaths
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
 from trtdoc.triton import (
     TritonError,
     config_text,
@@ -218,7 +220,7 @@ def test_hostile_tensor_names_stay_names_and_add_no_field() -> None:
 
 
 def test_hostile_names_cannot_close_the_pages_code_block(tmp_path: Path) -> None:
-    from trtdoc.render import plan_site
+    from trtdoc.render.write import plan_site
 
     record = hostile_record(HOSTILE)
     page = plan_site([record], tmp_path)[tmp_path / "engines" / "mobilenet-v2-fp32.md"]

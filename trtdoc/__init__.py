@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trtdoc._dist import dist_version
+from trtdoc.versions import dist_version
 
 # None when running from a checkout that was never installed.
 __version__ = dist_version("trtdoc") or "0.0.0+unknown"

@@ -23,18 +23,12 @@ from trtdoc.model import (
     model_facts_from_onnx,
     model_files,
 )
-from trtdoc.spec import (
-    QUANTIZED,
-    TARGETS,
-    LoadedSpec,
-    Locator,
-    ShapeRange,
-    excerpt,
-    load_specs,
-    path_problem,
-    shown_path,
-    sort_errors,
-)
+from trtdoc.spec.files import path_problem
+from trtdoc.spec.load import LoadedSpec, load_specs
+from trtdoc.spec.locations import Locator, sort_errors
+from trtdoc.spec.text import excerpt, shown_path
+from trtdoc.spec.types import ShapeRange
+from trtdoc.values import QUANTIZED, TARGETS
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
@@ -150,13 +144,13 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_accuracy_outputs(item, facts))
     errors.extend(_check_input_bytes(item, facts))
     if spec.calibration is not None and calibration_ok:
-        from trtdoc.precision import batch_axes
+        from trtdoc.precision.samples import batch_axes
 
         errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
                                   spec.calibration.batches, "calibration.batches", facts,
                                   axes=batch_axes(spec.model)))
     if spec.accuracy is not None and spec.accuracy.data is not None and accuracy_ok:
-        from trtdoc.precision import batch_axes
+        from trtdoc.precision.samples import batch_axes
 
         # Held-out data is read as the build reads it: samples along each input's batch axis
         # (``state [2, B, 128]`` along axis 1, scalars whole), summed over a folder's files.

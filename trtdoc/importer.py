@@ -19,17 +19,17 @@ from types import MappingProxyType
 
 from trtdoc import __version__
 from trtdoc.errors import RecordError, TrtdocError, display_path
-from trtdoc.findings import with_findings
-from trtdoc.inspect import inspection_from_trtexec
+from trtdoc.findings.current import with_findings
+from trtdoc.inspect.trtexec import inspection_from_trtexec
 from trtdoc.model import file_sha256, model_digest, model_facts_from_onnx
-from trtdoc.record import EngineRecord, Host, NotRun
+from trtdoc.record.types import EngineRecord, Host, NotRun
 
 
 def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None, *,
                         model: Path | None = None, engine: Path | None = None,
                         backend_version: str = "unknown") -> EngineRecord:
     """A record for an engine that trtexec built and exported, with per-layer times if given."""
-    from trtdoc.header import engine_facts_from_header
+    from trtdoc.inspect.header import engine_facts_from_header
 
     for path, what in ((model, "--model"), (engine, "--engine")):
         if path is not None:

@@ -8,7 +8,7 @@ wait on each other crosswise), before it writes anything. The locks are ``filelo
 holder dies, so a SIGKILLed build never leaves a project locked.
 
 While the locks are held, leftovers of writes that a kill interrupted (``.<name>.<random>.tmp``
-from :func:`trtdoc.record.write_atomic`) are swept from those folders: nobody else can be
+from :func:`trtdoc.record.files.write_atomic`) are swept from those folders: nobody else can be
 writing them.
 """
 

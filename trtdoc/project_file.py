@@ -32,17 +32,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from trtdoc.errors import SpecError, SpecErrors
 from trtdoc.project import PROJECT_FILE, find_project  # noqa: F401  (re-exported)
-from trtdoc.spec import (
-    EXCERPT_CHARS,
-    SCHEMA_ID,
-    JsonSchema,
-    PathText,
-    SchemaGenerator,
-    excerpt,
-    located_errors,
-    path_problem,
-    read_yaml_document,
-)
+from trtdoc.spec.error_lines import located_errors
+from trtdoc.spec.fields import PathText
+from trtdoc.spec.files import path_problem
+from trtdoc.spec.json_schema import SCHEMA_ID, JsonSchema, SchemaGenerator
+from trtdoc.spec.limits import EXCERPT_CHARS
+from trtdoc.spec.text import excerpt
+from trtdoc.spec.yaml_source import read_yaml_document
 
 NOT_A_PROJECT = ("not a trtdoc project file (the top level must be a mapping of specs, "
                  "records, site, build, templates and deploy); nothing from it is shown")

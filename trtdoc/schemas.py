@@ -18,7 +18,7 @@ SCHEMA_DIR = Path(__file__).parent / "schema"
 
 
 def _spec() -> dict[str, Any]:
-    from trtdoc.spec import spec_schema
+    from trtdoc.spec.schema import spec_schema
 
     return spec_schema()
 
@@ -36,7 +36,7 @@ def _project() -> dict[str, Any]:
 
 
 def _record() -> dict[str, Any]:
-    from trtdoc.record import record_schema
+    from trtdoc.record.codec import record_schema
 
     return record_schema()
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.errors import TrtdocError, display_path, os_error_message
-from trtdoc.inspect import IOTensor
+from trtdoc.inspect.types import IOTensor
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
 
 PLATFORM = "tensorrt_plan"
 CONFIG_NAME = "config.pbtxt"

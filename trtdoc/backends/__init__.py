@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from types import ModuleType
 
-from trtdoc._dist import dist_version
 from trtdoc.backends.base import Backend
 from trtdoc.backends.cuda import cuda_device_status
 from trtdoc.backends.tensorrt import TensorRTBackend
 from trtdoc.backends.tensorrt_rtx import TensorRTRTXBackend
 from trtdoc.errors import BackendUnavailableError
+from trtdoc.versions import dist_version
 
 # The CUDA majors a TensorRT package name can carry (tensorrt-cu12, tensorrt-rtx-cu13).
 CUDA_MAJORS = ("11", "12", "13", "14")

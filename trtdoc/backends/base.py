@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trtdoc.builder_calls import Applied
-from trtdoc.spec import EngineSpec
+from trtdoc.builder.calls import Applied
+from trtdoc.spec.types import EngineSpec
 
 
 class Backend:

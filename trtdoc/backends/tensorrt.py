@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from trtdoc.backends.base import Backend
-from trtdoc.builder_calls import Applied
+from trtdoc.builder.calls import Applied
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 _HARDWARE_LEVELS = {"ampere+": "AMPERE_PLUS", "same-cc": "SAME_COMPUTE_CAPABILITY"}
 _PRECISION_FLAGS = {"fp16": ("FP16",), "bf16": ("BF16",), "int8": ("INT8",),

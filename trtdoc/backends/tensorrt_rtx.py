@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from trtdoc.backends.base import Backend
-from trtdoc.builder_calls import Applied
+from trtdoc.builder.calls import Applied
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 
 class TensorRTRTXBackend(Backend):

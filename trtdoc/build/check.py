@@ -14,7 +14,8 @@ from trtdoc.build.state import names_its_engine, record_state, spec_view
 from trtdoc.check import check_specs
 from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, read_record
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
 
 
 def check_records(spec_paths: Sequence[Path], paths: OutputPaths,

@@ -13,14 +13,10 @@ from typing import Any
 from trtdoc.backends import BackendChoice, import_backend
 from trtdoc.backends.base import Applied
 from trtdoc.build.outcome import OnEvent
-from trtdoc.builder_config import (
-    applied_settings,
-    network_creation_flags,
-    read_settings,
-    replay,
-)
+from trtdoc.builder.calls import network_creation_flags, replay
+from trtdoc.builder.settings import applied_settings, read_settings
 from trtdoc.errors import BackendUnavailableError, BuildError
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 
 @dataclass(frozen=True)
@@ -168,7 +164,7 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
 
 def _build_error(spec: EngineSpec, message: str, key: tuple[str | int, ...],
                  messages: Sequence[tuple[str, str]]) -> BuildError:
-    from trtdoc.spec import format_key
+    from trtdoc.spec.locations import format_key
 
     return BuildError(message.strip(), engine=spec.name, spec_path=spec.source,
                       setting=format_key(key),

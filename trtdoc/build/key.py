@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from trtdoc.backends import BackendChoice
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 
 def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
@@ -15,7 +15,7 @@ def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
     what a record names does (record-2: engines are stored by sha256)."""
     recipe = ""
     if spec.precision != "fp32" and spec.precision_method == "model":
-        from trtdoc.precision import recipe_key
+        from trtdoc.precision.recipe import recipe_key
 
         recipe = recipe_key(spec.precision)
     parts = (spec.build_key(), model_sha, choice.name, choice.version, choice.cuda or "", recipe,

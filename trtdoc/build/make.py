@@ -17,14 +17,14 @@ from trtdoc.build.outcome import OnEvent
 from trtdoc.build.precision_step import precision_step
 from trtdoc.build.state import previous_record, spec_view
 from trtdoc.build.store import Store, store_engine
-from trtdoc.builder_config import settings_table
+from trtdoc.builder.settings import settings_table
 from trtdoc.errors import InspectError
-from trtdoc.findings import fp32_candidates, with_findings
+from trtdoc.findings.current import fp32_candidates, with_findings
 from trtdoc.model import model_facts_from_onnx, model_file_digests
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_path, project_root
-from trtdoc.record import EngineRecord, Host, ModelFile, NotRun
-from trtdoc.spec import LoadedSpec
+from trtdoc.record.types import EngineRecord, Host, ModelFile, NotRun
+from trtdoc.spec.load import LoadedSpec
 
 # How often a build is repeated when it makes the recorded engine in other bytes.
 REPRODUCE_ATTEMPTS = 10
@@ -61,8 +61,9 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
                 choice: BackendChoice, on_event: OnEvent | None,
                 previous_sha: str | None = None, store: Store | None = None
                 ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
-    from trtdoc.header import engine_facts_from_header
-    from trtdoc.inspect import Inspection, inspection_from_build_log
+    from trtdoc.inspect.build_log import inspection_from_build_log
+    from trtdoc.inspect.header import engine_facts_from_header
+    from trtdoc.inspect.types import Inspection
 
     spec = item.spec
     if isinstance(key, Failing):

@@ -17,8 +17,8 @@ from trtdoc.build.publish import publish_made, write_log
 from trtdoc.build.state import previous_record, record_state
 from trtdoc.errors import BuildError, GateError, TrtdocError, display_path, os_error_message
 from trtdoc.paths import OutputPaths
-from trtdoc.record import write_atomic
-from trtdoc.spec import LoadedSpec
+from trtdoc.record.files import write_atomic
+from trtdoc.spec.load import LoadedSpec
 
 
 def build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha: str,

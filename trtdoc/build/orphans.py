@@ -11,14 +11,14 @@ from trtdoc.build.outcome import Outcome
 from trtdoc.errors import RecordError, SpecError, display_path, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
-from trtdoc.record import read_record, write_atomic
-from trtdoc.spec import LoadedSpec
+from trtdoc.record.files import read_record, write_atomic
+from trtdoc.spec.load import LoadedSpec
 
 
 def remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
                    spec_errors: Sequence[SpecError], paths: OutputPaths) -> list[Outcome]:
     """Remove the records whose spec file under ``spec_paths`` no longer defines them."""
-    from trtdoc.diff import history_path
+    from trtdoc.diff.history import history_path
 
     out: list[Outcome] = []
     for name, source in orphans(spec_paths, good, spec_errors, paths):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trtdoc.errors import SpecError
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
 
 Event = tuple[str, str, str, int, int]  # (engine, kind, text, step, total)
 OnEvent = Callable[[Event], None]

@@ -19,8 +19,9 @@ from trtdoc.build.store import engine_intact
 from trtdoc.errors import GateError, SpecError, TrtdocError, display_path, os_error_message
 from trtdoc.model import model_digest
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, dumps
-from trtdoc.spec import LoadedSpec
+from trtdoc.record.text import dumps
+from trtdoc.record.types import EngineRecord
+from trtdoc.spec.load import LoadedSpec
 
 
 @dataclass(frozen=True)

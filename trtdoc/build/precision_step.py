@@ -16,8 +16,10 @@ from trtdoc.errors import GateError
 from trtdoc.model import ModelFacts, file_sha256, model_facts_from_onnx
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_path, project_root
-from trtdoc.record import EngineRecord, write_atomic
-from trtdoc.spec import EngineSpec, LoadedSpec
+from trtdoc.record.files import write_atomic
+from trtdoc.record.types import EngineRecord
+from trtdoc.spec.load import LoadedSpec
+from trtdoc.spec.types import EngineSpec
 
 
 def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
@@ -29,7 +31,8 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
 
     ``trtdoc build`` and ``trtdoc convert`` both call this, so they write the same file.
     """
-    from trtdoc.precision import Calibration, convert_model
+    from trtdoc.precision.convert import convert_model
+    from trtdoc.precision.result import Calibration
 
     calibration = (Calibration(spec.calibration.data, spec.calibration.batches)
                    if spec.calibration else None)
@@ -42,8 +45,8 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
     """Convert ``item``'s model and check its accuracy against fp32: ``(converted model, the
     record's precision facts, the record's accuracy figures)``. Raises :class:`GateError` when
     the spec's accuracy limits fail."""
-    from trtdoc.accuracy import check_tolerance, compare_models, load_metric
-    from trtdoc.precision import held_out_batches
+    from trtdoc.precision.accuracy import check_tolerance, compare_models, load_metric
+    from trtdoc.precision.samples import held_out_batches
 
     spec = item.spec
     if on_event:

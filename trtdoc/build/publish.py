@@ -18,8 +18,10 @@ from trtdoc.build.outcome import Outcome
 from trtdoc.build.store import link_engine
 from trtdoc.errors import TrtdocError, os_error_message
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, dumps, write_atomic
-from trtdoc.spec import LoadedSpec
+from trtdoc.record.files import write_atomic
+from trtdoc.record.text import dumps
+from trtdoc.record.types import EngineRecord
+from trtdoc.spec.load import LoadedSpec
 
 # Facts about the occasion of a build, not about the engine: a rebuild that reproduces the same
 # engine keeps the first build's values.
@@ -139,7 +141,7 @@ def _as_reproduced(record: EngineRecord, previous: EngineRecord | None) -> Engin
 
 def _keep_previous(paths: OutputPaths, record: EngineRecord) -> None:
     """Keep the record being replaced, so the site can say what changed since that build."""
-    from trtdoc.diff import history_path
+    from trtdoc.diff.history import history_path
 
     current = paths.record(record.name)
     if current.is_file():

@@ -33,7 +33,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
     """Build every spec under ``spec_paths`` that changed (all of them with ``force``).
 
     With ``ray`` (a Ray cluster address, or ``auto``), each build is a task on that cluster
-    (see :mod:`trtdoc.ray_build`); this process still plans, publishes and writes every record.
+    (see :mod:`trtdoc.build.ray`); this process still plans, publishes and writes every record.
     No task is submitted, and the cluster is not even contacted, when nothing needs building.
 
     ``on_published`` is called after each engine is published (its record replaced), so the
@@ -64,7 +64,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                 if plan is not None:
                     todo.append(plan)
             if ray is not None:
-                from trtdoc.ray_build import execute_on_ray
+                from trtdoc.build.ray import execute_on_ray
 
                 outcomes.extend(execute_on_ray(todo, paths, ray, on_event, on_published))
             else:

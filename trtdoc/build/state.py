@@ -11,8 +11,9 @@ from trtdoc.build.store import SHA256
 from trtdoc.errors import FutureRecordError, RecordError, display_path, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
-from trtdoc.record import EngineRecord, read_record
-from trtdoc.spec import EngineSpec
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
+from trtdoc.spec.types import EngineSpec
 
 
 def spec_view(spec: EngineSpec, paths: OutputPaths) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from trtdoc.build.deferred import Background
 from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.model import file_sha256
 from trtdoc.paths import OutputPaths
-from trtdoc.record import EngineRecord, read_record
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
 
 # A stored engine's name, and what a record's engine sha256 must look like.
 SHA256 = re.compile(r"[0-9a-f]{64}")

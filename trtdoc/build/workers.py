@@ -18,7 +18,7 @@ from trtdoc.build.outcome import OnEvent, Outcome, notify_published
 from trtdoc.build.plan import Plan, longest_first
 from trtdoc.errors import display_path
 from trtdoc.paths import OutputPaths
-from trtdoc.spec import LoadedSpec
+from trtdoc.spec.load import LoadedSpec
 
 # A worker's end of the progress queue. It is handed over when the worker starts, because a
 # multiprocessing queue cannot travel with each task; a Manager queue could, but every put is
@@ -66,8 +66,8 @@ def _warm_worker(backend: str) -> None:
     """Import what a build needs, so that the first build in this worker does not wait for
     it (run while the parent is still planning)."""
     from trtdoc.backends import BACKENDS
-    from trtdoc.header import engine_facts_from_header  # noqa: F401
-    from trtdoc.inspect import inspection_from_build_log  # noqa: F401
+    from trtdoc.inspect.build_log import inspection_from_build_log  # noqa: F401
+    from trtdoc.inspect.header import engine_facts_from_header  # noqa: F401
 
     with contextlib.suppress(Exception):  # the build reports a backend that cannot load
         import_backend(BACKENDS[backend])

@@ -12,11 +12,3 @@ and one module per command family: ``build.py`` (check, build, convert), ``rende
 (render, import), ``compat.py`` (compat, inspect), ``review.py`` (diff, lint), ``triton.py``,
 ``schema.py``.
 """
-
-from __future__ import annotations
-
-from trtdoc.cli.group import cli, main
-from trtdoc.cli.output import Ui, one_line
-from trtdoc.cli.pages import PagesFollow
-
-__all__ = ["PagesFollow", "Ui", "cli", "main", "one_line"]

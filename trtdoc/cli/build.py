@@ -69,7 +69,9 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
     """Build every engine from its spec, write its record and render the site.
 
     PATHS are spec files or folders (default: trtdoc.yml's specs)."""
-    from trtdoc.build import OutputPaths, build_all, check_records
+    from trtdoc.build.check import check_records
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
 
     outputs = OutputPaths(out=out, records=records)
     if ray_address is not None and jobs > 1:
@@ -83,8 +85,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         check_triton_repository(triton_repo, records=records, site=site, out=out)
     deployment = deployment_from_option(deploy_file)
     if check_only:
-        from trtdoc.escape import slug
-        from trtdoc.render import ENGINES_DIR
+        from trtdoc.render.escape import slug
+        from trtdoc.render.site_pages import ENGINES_DIR
 
         result = check_records(paths, outputs, only)
         # The pages as the records a build would leave (documentation edits applied, removed
@@ -219,9 +221,9 @@ def _report_build(ui: Ui, result: Any) -> None:
 @from_project(paths="specs", out="build", required=("paths",))
 def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -> None:
     """Run only the precision step: write the fp16/int8 model an engine is built from."""
-    from trtdoc.build import OutputPaths
     from trtdoc.check import check_specs
     from trtdoc.lock import project_lock
+    from trtdoc.paths import OutputPaths
 
     good, errors = check_specs(paths)
     for e in errors:
@@ -239,7 +241,7 @@ def convert(ui: Ui, paths: tuple[Path, ...], out: Path, only: tuple[str, ...]) -
 
 
 def _convert(ui: Ui, chosen: Any, outputs: Any) -> None:
-    from trtdoc.build import convert_for_spec
+    from trtdoc.build.precision_step import convert_for_spec
     from trtdoc.model import file_sha256
 
     for item in chosen:

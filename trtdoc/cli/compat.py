@@ -38,7 +38,7 @@ def inspect(ui: Ui, engine: Path, as_json: bool, gpu: str | None, runtime: str |
     """
     import json
 
-    from trtdoc.header import engine_facts_from_header
+    from trtdoc.inspect.header import engine_facts_from_header
 
     facts = engine_facts_from_header(engine)
     verdict = None

@@ -43,7 +43,7 @@ def deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = Non
     from trtdoc.compat.deploy import load_deployment
     from trtdoc.compat.verdicts import Plan
     from trtdoc.errors import RecordError
-    from trtdoc.record import read_record
+    from trtdoc.record.files import read_record
 
     deployment = deployment or load_deployment(deploy_file)
     if not records.is_dir():
@@ -63,7 +63,7 @@ def deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = Non
         if engine is None or record.header is None or not engine.is_file():
             continue
         from trtdoc.errors import InspectError
-        from trtdoc.header import engine_facts_from_header
+        from trtdoc.inspect.header import engine_facts_from_header
 
         try:
             facts = engine_facts_from_header(engine)

@@ -19,7 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def problem_count(errors: Any) -> int:
     """Problems in ``errors``, counting those a file's "… and K more" line stands for."""
-    from trtdoc.spec import MoreProblems
+    from trtdoc.spec.locations import MoreProblems
 
     return sum(e.count if isinstance(e, MoreProblems) else 1 for e in errors)
 

@@ -28,9 +28,9 @@ def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     if not dry_run and records is None:
         return _render_changed(ui, outputs, site, templates, strict=strict, quiet=quiet,
                                deployment=deployment, fresh=fresh)
-    from trtdoc.diff import read_previous
-    from trtdoc.record import read_gates, read_record
-    from trtdoc.render import plan_site, render_site, stale_pages
+    from trtdoc.diff.history import read_previous
+    from trtdoc.record.files import read_gates, read_record
+    from trtdoc.render.write import plan_site, render_site, stale_pages
 
     # Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
     # The cyclic garbage collector finds nothing in them, yet rescans them every few thousand
@@ -84,8 +84,8 @@ def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
                     fresh: Any = None) -> list[Path] | None:
     """``render_pages`` of the records on disk, rendering only pages whose inputs changed
     (``render_cache``): with nothing changed no record is decoded and Jinja is not loaded."""
-    from trtdoc import render_cache
     from trtdoc.errors import os_error_message
+    from trtdoc.render import cache as render_cache
 
     state = render_cache.State.load(
         outputs.records, site, templates=(templates, render_cache.shipped_templates()),
@@ -94,7 +94,7 @@ def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     if pages is not None:
         ui.debug(f"rendered 0 page(s), {len(pages)} unchanged (no input changed)")
         return []
-    from trtdoc.render import render_changed
+    from trtdoc.render.incremental import render_changed
 
     try:
         done = render_changed(state, templates_dir=templates, fresh=fresh,

@@ -40,11 +40,11 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
 
     Files over 2 GiB or with over 2,000,000 layers are refused.
     """
-    from trtdoc.build import OutputPaths
-    from trtdoc.diff import history_path
+    from trtdoc.diff.history import history_path
     from trtdoc.importer import record_from_trtexec, replace_check
-    from trtdoc.record import write_atomic, write_record
-    from trtdoc.spec import name_problem
+    from trtdoc.paths import OutputPaths
+    from trtdoc.record.files import write_atomic, write_record
+    from trtdoc.spec.names import name_problem
 
     problem = name_problem(name)
     if problem is not None:

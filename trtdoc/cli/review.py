@@ -41,7 +41,7 @@ def diff(ui: Ui, files: tuple[Path, ...], base: str | None, records: Path, fmt: 
 
     Exit code 0 whether or not anything changed; 1 on a bad record, ref or argument.
     """
-    from trtdoc.diff import diff_against_ref, diff_files
+    from trtdoc.diff.compare import diff_against_ref, diff_files
 
     if base is not None and files:
         raise TrtdocError("give either --base REF or two record files, not both")
@@ -52,15 +52,15 @@ def diff(ui: Ui, files: tuple[Path, ...], base: str | None, records: Path, fmt: 
     if fmt == "json":
         import json
 
-        from trtdoc.diff import diff_to_dict
+        from trtdoc.diff.formats import diff_to_dict
 
         text = json.dumps(diff_to_dict(result), indent=1, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
-        from trtdoc.render import diff_markdown
+        from trtdoc.render.site_pages import diff_markdown
 
         text = diff_markdown(result, templates_dir=templates)
     else:
-        from trtdoc.diff import diff_text
+        from trtdoc.diff.formats import diff_text
 
         text = diff_text(result)
     sys.stdout.write(text)
@@ -87,14 +87,9 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path)
     import json
 
     from trtdoc.errors import RecordError
-    from trtdoc.findings import (
-        current_findings,
-        finding_to_dict,
-        fp32_candidates,
-        fp32_variant,
-        severity_at_least,
-    )
-    from trtdoc.record import read_record
+    from trtdoc.findings.current import current_findings, fp32_candidates, fp32_variant
+    from trtdoc.findings.types import finding_to_dict, severity_at_least
+    from trtdoc.record.files import read_record
 
     files, problems = _lint_files(paths or (records,))
     out: list[dict[str, Any]] = []

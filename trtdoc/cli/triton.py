@@ -41,7 +41,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
     per problem. Returns the number of problems."""
     from trtdoc.errors import RecordError
     from trtdoc.lock import project_lock
-    from trtdoc.record import read_record
+    from trtdoc.record.files import read_record
     from trtdoc.triton import CONFIG_NAME, VERSION, write_repository
 
     if not outputs.records.is_dir():
@@ -86,7 +86,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
 @from_project(records="records", out="build", site="site")
 def triton(ui: Ui, repository: Path, records: Path, out: Path, site: Path) -> None:
     """Write a Triton model repository: REPOSITORY/<model>/config.pbtxt and 1/model.plan."""
-    from trtdoc.build import OutputPaths
+    from trtdoc.paths import OutputPaths
 
     check_triton_repository(repository, records=records, site=site, out=out)
     problems = write_triton(ui, repository, OutputPaths(out=out, records=records))

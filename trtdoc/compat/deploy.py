@@ -28,20 +28,12 @@ from typing import Any
 from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA, version_parts
 from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, GPU_MODELS, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
-from trtdoc.spec import (
-    EXCERPT_CHARS,
-    MAX_PROBLEMS_PER_FILE,
-    NAME_SCHEMA,
-    SCHEMA_ID,
-    KeyPath,
-    Location,
-    Locator,
-    MoreProblems,
-    any_case,
-    excerpt,
-    name_problem,
-    read_yaml_document,
-)
+from trtdoc.spec.json_schema import SCHEMA_ID, any_case
+from trtdoc.spec.limits import EXCERPT_CHARS, MAX_PROBLEMS_PER_FILE
+from trtdoc.spec.locations import KeyPath, Location, Locator, MoreProblems
+from trtdoc.spec.names import NAME_SCHEMA, name_problem
+from trtdoc.spec.text import excerpt
+from trtdoc.spec.yaml_source import read_yaml_document
 
 TOP_KEYS = ("targets",)
 TARGET_KEYS = ("name", "gpu", "driver", "runtime", "cuda", "engines", "description")

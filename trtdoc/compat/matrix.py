@@ -33,7 +33,7 @@ from trtdoc.compat.deploy import Runtime as DeployRuntime
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import find_gpu
 from trtdoc.compat.verdicts import Plan, check_architecture, check_hardware, check_targets
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
 
 YES = "✓"
 NO = "✗"

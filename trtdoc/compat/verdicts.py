@@ -19,8 +19,8 @@ from typing import Any, Literal
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
-from trtdoc.header import EngineFacts
-from trtdoc.record import EngineRecord
+from trtdoc.inspect.header import EngineFacts
+from trtdoc.record.types import EngineRecord
 
 Outcome = Literal["runs", "fails", "unknown"]
 RUNS: Outcome = "runs"

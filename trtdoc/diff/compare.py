@@ -13,14 +13,11 @@ from trtdoc.diff.changes import Change, Changes, Diff
 from trtdoc.diff.git import records_at_ref
 from trtdoc.diff.layers import layer_changes
 from trtdoc.errors import RecordError, TrtdocError, display_path
-from trtdoc.inspect import IOTensor
-from trtdoc.parameters import (
-    format_bytes_exact,
-    format_seconds,
-    format_shape,
-    format_value,
-)
-from trtdoc.record import EngineRecord, read_record, record_from_json
+from trtdoc.inspect.types import IOTensor
+from trtdoc.record.codec import record_from_json
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.parameters import format_bytes_exact, format_seconds, format_shape, format_value
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +166,7 @@ def finding_changes(old: EngineRecord, new: EngineRecord
     """Findings added and removed, compared by (kind, what): the list the page and
     ``trtdoc lint`` show (``findings.current_findings``: the stored one, or for a record from
     before findings, the one computed from the record)."""
-    from trtdoc.findings import current_findings
+    from trtdoc.findings.current import current_findings
 
     def keyed(record: EngineRecord) -> dict[tuple[str, str], str]:
         found, _ = current_findings(record)

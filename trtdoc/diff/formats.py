@@ -17,7 +17,7 @@ def _nodes_text(nodes: Sequence[str]) -> str:
 
 def layer_line(layer: LayerChange) -> str:
     """One layer change as text: ``~ name [nodes] (profile 1): precision Float → Half``."""
-    from trtdoc.escape import one_line
+    from trtdoc.render.escape import one_line
 
     mark = {"changed": "~", "added": "+", "removed": "-"}[layer.status]
     profile = f" (profile {layer.profile})" if layer.profile else ""
@@ -30,7 +30,7 @@ def layer_line(layer: LayerChange) -> str:
 
 def diff_text(diff: Diff) -> str:
     """The whole comparison as plain text for a terminal (every value on one line)."""
-    from trtdoc.escape import one_line
+    from trtdoc.render.escape import one_line
 
     out = [one_line(f"{diff.old} → {diff.new}: {len(diff.changed)} of {len(diff.engines)} "
                     "engine(s) changed")]

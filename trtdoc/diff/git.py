@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trtdoc.errors import RecordError, TrtdocError, display_path
-from trtdoc.record import MAX_RECORD_BYTES, EngineRecord, record_from_json
+from trtdoc.record.codec import record_from_json
+from trtdoc.record.files import MAX_RECORD_BYTES
+from trtdoc.record.types import EngineRecord
 
 
 def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from trtdoc.errors import RecordError
-from trtdoc.record import EngineRecord, read_record
+from trtdoc.record.files import read_record
+from trtdoc.record.types import EngineRecord
 
 HISTORY_DIR = ".history"
 

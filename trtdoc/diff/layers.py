@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trtdoc.diff.changes import Change, LayerChange
-from trtdoc.inspect import Layer
+from trtdoc.inspect.types import Layer
 
 # A Myelin kernel's tactic is its fused op list and a hash of its generated code
 # (``__myl_AddReshTran_0x4eb74cacd81e8fa84bd187033837affe_vec``). The hash changes when the

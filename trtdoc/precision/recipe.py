@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from trtdoc._dist import dist_version
 from trtdoc.precision.result import Calibration
+from trtdoc.versions import dist_version
 
 PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trtdoc.compat import matrix as compat
-from trtdoc.escape import one_line
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.escape import one_line
 from trtdoc.render.tolerant import tolerant
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from trtdoc.compat import verdicts
 from trtdoc.compat.data import RULES
 from trtdoc.compat.deploy import Deployment, Target
-from trtdoc.escape import one_line
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.escape import one_line
 from trtdoc.render.tolerant import BAD_VALUE, name_key
 
 

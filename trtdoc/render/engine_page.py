@@ -12,20 +12,23 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from trtdoc import findings, parameters
+from trtdoc.builder.reproduce import reproduce_context
 from trtdoc.compat import matrix as compat
-from trtdoc.diff import Change, Changes, changes_between
-from trtdoc.escape import is_number, one_line, shown, slug
-from trtdoc.header import EngineFacts
-from trtdoc.inspect import IOTensor, Layer, ProfileShape
-from trtdoc.layer_table import paging_from_layers  # issue 13: paged layer tables
+from trtdoc.diff.changes import Change, Changes
+from trtdoc.diff.compare import changes_between
+from trtdoc.findings import current as findings
+from trtdoc.findings import types as finding_types
+from trtdoc.inspect.header import EngineFacts
+from trtdoc.inspect.types import IOTensor, Layer, ProfileShape
 from trtdoc.model import ModelFacts
-from trtdoc.record import EngineRecord, ModelFile, NotRun
+from trtdoc.record.types import EngineRecord, ModelFile, NotRun
+from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.deployment import DeploymentView
+from trtdoc.render.escape import is_number, one_line, shown, slug
+from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
-from trtdoc.reproduce import reproduce_context
 
 
 def _raw_io_rows(record: EngineRecord) -> list[dict[str, Any]]:
@@ -304,9 +307,9 @@ _FINDING_NAMES = 5  # layers and ONNX nodes a finding lists on the page before "
 def _findings_context(record: EngineRecord, baseline: EngineRecord | None) -> dict[str, Any]:
     items, notes = findings.current_findings(record, baseline)
     counts: Counter[str] = Counter(f.severity for f in items)
-    worst = next((s for s in reversed(findings.SEVERITIES) if counts[s]), "info")
+    worst = next((s for s in reversed(finding_types.SEVERITIES) if counts[s]), "info")
     title = ", ".join(f"{counts[s]} {s}{'s' * (counts[s] != 1 and s != 'info')}"
-                      for s in reversed(findings.SEVERITIES) if counts[s])
+                      for s in reversed(finding_types.SEVERITIES) if counts[s])
     rows = [{"f": f,
              **{key: (names[:_FINDING_NAMES], max(0, len(names) - _FINDING_NAMES))
                 for key, names in (("layers", f.layers), ("nodes", f.onnx_nodes),

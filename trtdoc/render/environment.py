@@ -18,8 +18,8 @@ from typing import Any
 
 import jinja2
 
-from trtdoc import render_cache
 from trtdoc.errors import RenderError
+from trtdoc.render import cache as render_cache
 from trtdoc.render.filters import filters, finalize
 from trtdoc.render.tolerant import BAD_VALUE
 

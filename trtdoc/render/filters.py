@@ -14,8 +14,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from trtdoc import parameters
-from trtdoc.escape import (
+from trtdoc.render import parameters
+from trtdoc.render.escape import (
     autolink,
     code_block,
     code_cell,

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trtdoc import render_cache
 from trtdoc.compat.deploy import Deployment
-from trtdoc.escape import slug
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
+from trtdoc.render import cache as render_cache
 from trtdoc.render.engine_page import fp32_baseline
 from trtdoc.render.environment import environment, shipped_templates
+from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages, write_changed
 
@@ -101,7 +101,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
                     deployment: Deployment | None,
                     fresh: Mapping[str, EngineRecord]) -> ChangedRender:
     from trtdoc.errors import RecordError
-    from trtdoc.record import read_gates, read_record
+    from trtdoc.record.files import read_gates, read_record
 
     records_dir, site_dir = state.records_dir, state.site_dir
     known = state.known_summaries()

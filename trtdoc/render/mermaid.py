@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trtdoc import parameters
-from trtdoc.escape import is_number, mermaid_label, one_line, shown, truncate
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
+from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
+from trtdoc.render.escape import is_number, mermaid_label, one_line, shown, truncate
 from trtdoc.render.tolerant import tolerant
 
 # Diagram limits that keep a page usable for engines with hundreds of layers.

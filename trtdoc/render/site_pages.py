@@ -13,15 +13,15 @@ import jinja2
 
 from trtdoc.compat import matrix as compat
 from trtdoc.compat.deploy import Deployment
-from trtdoc.diff import Changes, Diff
+from trtdoc.diff.changes import Changes, Diff
 from trtdoc.errors import RenderError
-from trtdoc.escape import one_line, slug
-from trtdoc.layer_table import extra_pages  # issue 13: paged layer tables
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
 from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
 from trtdoc.render.environment import environment, render_template
+from trtdoc.render.escape import one_line, slug
+from trtdoc.render.layer_table import extra_pages  # issue 13: paged layer tables
 from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
 
 ENGINES_DIR = "engines"

@@ -10,8 +10,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from trtdoc.escape import one_line
-from trtdoc.record import EngineRecord
+from trtdoc.record.types import EngineRecord
+from trtdoc.render.escape import one_line
 
 T = TypeVar("T")
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trtdoc import render_cache
 from trtdoc.compat.deploy import Deployment
-from trtdoc.record import EngineRecord, write_atomic
+from trtdoc.record.files import write_atomic
+from trtdoc.record.types import EngineRecord
+from trtdoc.render import cache as render_cache
 from trtdoc.render.environment import environment
 from trtdoc.render.site_pages import ENGINES_DIR, site_pages
 

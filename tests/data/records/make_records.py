@@ -92,9 +92,11 @@ def write_hostile_inputs() -> Path:
 
 def build(spec_path: Path):
     from trtdoc.backends import choose_backend
-    from trtdoc.build import OutputPaths, build_engine_record, build_key
+    from trtdoc.build.key import build_key
+    from trtdoc.build.make import build_engine_record
     from trtdoc.model import model_digest
-    from trtdoc.spec import load_specs
+    from trtdoc.paths import OutputPaths
+    from trtdoc.spec.load import load_specs
 
     loaded, errors = load_specs([spec_path])
     if errors:
@@ -125,7 +127,8 @@ def build(spec_path: Path):
 def main() -> None:
     os.chdir(REPO)
     from trtdoc.importer import record_from_trtexec
-    from trtdoc.record import dumps, write_atomic
+    from trtdoc.record.files import write_atomic
+    from trtdoc.record.text import dumps
 
     records = [build(HERE.parent / "specs" / "bert_tiny.yaml"), build(write_hostile_inputs())]
     try:

@@ -273,7 +273,7 @@ def compare_models(reference: Path, candidate: Path, *,
     """
     import onnxruntime as ort
 
-    from trtdoc.precision import batch_axes, count_samples, random_batches
+    from trtdoc.precision.samples import batch_axes, count_samples, random_batches
 
     engine = engine or candidate.name
     runtime = f"onnxruntime {ort.__version__} CPU"

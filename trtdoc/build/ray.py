@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from trtdoc.build.outcome import OnEvent, Outcome
     from trtdoc.build.plan import Plan
     from trtdoc.paths import OutputPaths
-    from trtdoc.spec import EngineSpec, LoadedSpec
+    from trtdoc.spec.load import LoadedSpec
+    from trtdoc.spec.types import EngineSpec
 
 # A placement label is asked for in this amount: it chooses nodes, it does not count builds.
 LABEL = 0.001
@@ -157,7 +158,7 @@ def build_task(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
     try:
         _same_as_driver(item, cwd, model_sha, choice, trtdoc_version)
         from trtdoc.build.make import make_engine
-        from trtdoc.record import dumps
+        from trtdoc.record.text import dumps
 
         kept: list[memoryview] = []
 
@@ -413,7 +414,7 @@ def _fetch(ray: Any, ref: Any, paths: OutputPaths, plan: Plan,
     def made(stored: list[str]) -> Made:
         from trtdoc.build.make import Made
         from trtdoc.build.store import store_engine
-        from trtdoc.record import record_from_json
+        from trtdoc.record.codec import record_from_json
 
         try:
             result: TaskResult = ray.get(ref)

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trtdoc import parameters
-from trtdoc.builder_calls import Applied, Rendering, as_tuple, kind_of, python_literal
-from trtdoc.escape import one_line, plain
-from trtdoc.record import EngineRecord
+from trtdoc.builder.calls import Applied, Rendering, as_tuple, kind_of, python_literal
+from trtdoc.record.types import EngineRecord
+from trtdoc.render import parameters
+from trtdoc.render.escape import one_line, plain
 
 _TRTEXEC_DOCS = ("https://docs.nvidia.com/deeplearning/tensorrt/latest/reference/"
                  "command-line-programs.html")

@@ -25,23 +25,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
-
-from pydantic import Field, PlainSerializer
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from trtdoc.inspect import Layer
+    from trtdoc.inspect.types import Layer
     from trtdoc.model import ModelFacts
-    from trtdoc.record import EngineRecord
+    from trtdoc.record.types import EngineRecord
 
-Kind = Literal["precision-island", "reformat-cast", "qdq-unfused", "int8-coverage",
-               "build-warnings", "profile-range", "larger-than-fp32"]
-Severity = Literal["info", "warning", "error"]
-KINDS: tuple[str, ...] = get_args(Kind)
-SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order
+
+from trtdoc.findings.types import KINDS, SEVERITIES, Finding, Severity
 
 # Thresholds, chosen from the builds in records/ (see the README's "Findings" section).
 RESHAPE_SHARE_WARNING = 0.10  # reformat/cast layers: a warning from this share of layers ...
@@ -54,76 +46,6 @@ _MYELIN = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
 _MOVES = frozenset({"Cast", "Move", "Tran", "Resh", "Repl", "Conc", "Slic", "Copy", "Shuf"})
 _MATH_TYPES = re.compile(r"conv|gemm|correlation|matrixmultiply|fullyconnected", re.I)
 _MATH_TOKENS = frozenset({"Fc", "Gemm", "Conv", "Matm"})
-_SHOWN = 3  # names a line shows before "(+N more)"
-
-_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
-
-
-def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(value)
-
-
-_Numbers = Annotated[Mapping[str, int | float], PlainSerializer(_plain), Field(description=(
-    "The figures behind the finding (counts, shares in percent, bytes, ratios)."))]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a build tells you: what, where, why it matters, what to try."""
-
-    __pydantic_config__ = _CONFIG
-
-    kind: Kind
-    severity: Severity
-    what: str
-    why: str
-    fix: Annotated[str, Field(description="What to try.")]
-    layers: Annotated[tuple[str, ...], Field(description="Engine layer names.")] = ()
-    onnx_nodes: Annotated[tuple[str, ...], Field(description=(
-        "ONNX nodes those layers came from (the build log's Metadata)."))] = ()
-    onnx_ops: Annotated[tuple[str, ...], Field(description=(
-        "The op types of those nodes, where the built model was read."))] = ()
-    tensors: Annotated[tuple[str, ...], Field(description="Engine I/O tensors.")] = ()
-    numbers: _Numbers = field(default_factory=lambda: MappingProxyType({}))
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "numbers", MappingProxyType(dict(self.numbers)))
-
-    def where(self) -> str:
-        """``layers A, B (+3 more); ONNX nodes x, y``: a short place for a one-line report."""
-        parts = [f"{label} {_some(names)}" for label, names in (
-            ("layers", self.layers), ("ONNX nodes", self.onnx_nodes),
-            ("inputs", self.tensors)) if names]
-        return "; ".join(parts) or "the engine"
-
-    def line(self, engine: str) -> str:
-        """``<engine>: <severity>: <what> — <where>; try: <fix>`` (``trtdoc lint``)."""
-        return f"{engine}: {self.severity}: {self.what} — {self.where()}; try: {self.fix}"
-
-
-def _some(names: Sequence[str]) -> str:
-    shown = ", ".join(n if _plain_name(n) else repr(n) for n in names[:_SHOWN])
-    more = len(names) - _SHOWN
-    return shown + (f" (+{more} more)" if more > 0 else "")
-
-
-def _plain_name(name: str) -> bool:
-    # Names are untrusted: one with spaces, commas or control characters is quoted so the line
-    # still reads as one line with its list intact.
-    return bool(name) and not re.search(r"[\s,;'\"\\]|[^\x20-\x7e]", name)
-
-
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    """JSON-ready data, as a record stores it."""
-    from pydantic import TypeAdapter
-
-    data: dict[str, Any] = TypeAdapter(Finding).dump_python(finding, mode="json")
-    return data
-
-
-def severity_at_least(severity: str, floor: str) -> bool:
-    """Whether ``severity`` is ``floor`` or worse (``SEVERITIES`` order)."""
-    return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +157,7 @@ def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = Non
     out += _warnings(record)
     out += _profiles(record)
     if fp32 is not None:
-        out += _size(record, fp32)
+        out += size_finding(record, fp32)
     return tuple(sorted(out, key=lambda f: (-SEVERITIES.index(f.severity), KINDS.index(f.kind),
                                             f.what)))
 
@@ -487,7 +409,8 @@ def _profiles(record: EngineRecord) -> list[Finding]:
     return out
 
 
-def _size(record: EngineRecord, fp32: EngineRecord) -> list[Finding]:
+def size_finding(record: EngineRecord, fp32: EngineRecord) -> list[Finding]:
+    """The ``larger-than-fp32`` finding, when this engine is larger than its fp32 variant."""
     mine, base = record.engine_bytes, fp32.engine_bytes
     if not mine or not base or mine <= base:
         return []
@@ -504,89 +427,3 @@ def _size(record: EngineRecord, fp32: EngineRecord) -> list[Finding]:
         f"deploy the fp32 or fp16 engine where size matters, build for fewer targets, or keep "
         f"{wanted} only if it is faster on the GPU",
         numbers={"bytes": mine, "fp32_bytes": base, "ratio": round(ratio, 3)})]
-
-
-# --------------------------------------------------------------------------------------------
-# Records beside each other
-# --------------------------------------------------------------------------------------------
-def fp32_variant(record: EngineRecord, records: Iterable[EngineRecord]
-                 ) -> EngineRecord | None:
-    """The fp32 engine built from the same spec file and model, to compare a lower precision
-    with: ``variants: {precision: [fp32, fp16, int8]}`` makes such siblings. The first fp32
-    one by name wins, so the choice is stable."""
-    spec = record.spec or {}
-    if spec.get("precision", "fp32") == "fp32" or "source" not in spec:
-        return None
-    for other in sorted(records, key=lambda r: str(r.name)):
-        o = other.spec or {}
-        if (other.name != record.name and o.get("precision") == "fp32"
-                and o.get("source") == spec.get("source")
-                and other.model_sha256 == record.model_sha256):
-            return other
-    return None
-
-
-def fp32_candidates(folder: Path, record: EngineRecord) -> list[EngineRecord]:
-    """The records in ``folder`` that may be ``record``'s fp32 variant (same model sha256).
-
-    Only files whose bytes hold the model's sha256 and "fp32" are decoded, so a build does
-    not decode every record beside it; a record that cannot be read is passed over (the
-    build that reads it for itself says why).
-    """
-    from trtdoc.errors import RecordError
-    from trtdoc.record import MAX_RECORD_BYTES, read_record
-
-    sha = record.model_sha256
-    if requested_precision(record) in ("", "fp32") or not sha or not folder.is_dir():
-        return []
-    out = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            if (path.stem == record.name or not path.is_file()
-                    or path.stat().st_size > MAX_RECORD_BYTES):
-                continue
-            raw = path.read_bytes()
-            if sha.encode() not in raw or b'"fp32"' not in raw:
-                continue
-            out.append(read_record(path))
-        except (OSError, RecordError):
-            continue
-    return out
-
-
-PREDATES = ("computed now: this record was written before trtdoc stored findings "
-            "(`trtdoc build --force`, or `trtdoc import` again, stores them)")
-
-
-def current_findings(record: EngineRecord, fp32: EngineRecord | None = None
-                     ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-    """The findings the page and ``trtdoc lint`` show, and notes on where they came from.
-
-    The stored list, with the size against the fp32 variant computed again from ``fp32`` as
-    it is now (it may have been rebuilt since), and a note when that changed the list. A
-    record written before findings existed (``findings`` is null) gets them computed from the
-    record alone, without the model's op types, and a note that says so.
-    """
-    stored = record.findings
-    if stored is None:
-        return findings_from_record(record, fp32=fp32), (PREDATES,)
-    kept = [f for f in stored if f.kind != "larger-than-fp32"]
-    fresh = list(_size(record, fp32)) if fp32 is not None else []
-    old = [f for f in stored if f.kind == "larger-than-fp32"]
-    notes: tuple[str, ...] = ()
-    if [dict(f.numbers) for f in old] != [dict(f.numbers) for f in fresh]:
-        name = fp32.name if fp32 is not None else "its fp32 variant"
-        notes = (f"the size against {name} was computed again: {name} changed (or appeared, "
-                 "or went) since this record was built",)
-    else:
-        fresh = old
-    every = kept + fresh
-    return tuple(sorted(every, key=lambda f: (-SEVERITIES.index(f.severity),
-                                              KINDS.index(f.kind), f.what))), notes
-
-
-def with_findings(record: EngineRecord, *, model: ModelFacts | None = None,
-                  records: Iterable[EngineRecord] = ()) -> EngineRecord:
-    """``record`` holding its findings, its fp32 variant looked up among ``records``."""
-    return replace(record, findings=findings_from_record(
-        record, model=model, fp32=fp32_variant(record, records)))

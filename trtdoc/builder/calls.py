@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.escape import is_number, one_line, plain, shown
+from trtdoc.render.escape import is_number, one_line, plain, shown
 
 
 @dataclass(frozen=True)

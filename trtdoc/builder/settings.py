@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from trtdoc.backends.base import Backend
-from trtdoc.builder_calls import Applied, network_creation_flags, replay
+from trtdoc.builder.calls import Applied, replay
 from trtdoc.errors import BackendUnavailableError
-from trtdoc.spec import EngineSpec
+from trtdoc.spec.types import EngineSpec
 
 # Rows of the parameter table, in page order. Each is a spec key as the user writes it.
 SETTING_KEYS = (
@@ -153,7 +153,3 @@ def settings_table(spec: EngineSpec, backend_name: str, effective: dict[str, Any
                 "precision_method": None, "profiles": 0}
     return tuple(Setting(k, effective.get(k), defaults.get(k)) for k in SETTING_KEYS)
 
-
-# replay, network_creation_flags and Applied live in builder_calls; importers find them here too.
-__all__ = ["SETTING_KEYS", "Applied", "Setting", "applied_settings", "apply_spec",
-           "network_creation_flags", "read_settings", "replay", "settings_table"]

@@ -9,13 +9,13 @@ raw ``<table>`` with every value HTML-escaped still costs a tag pair per cell th
 HTML parsers (63 s and 66 s); the same rows as text in one code block are one token for
 both parsers (13 s and 23 s). The text stays searchable (search indexes code blocks), is
 copied whole by the code block's copy button, and is safe by construction: values are one
-line each (:func:`~trtdoc.escape.one_line`), and :func:`~trtdoc.escape.fenced` picks a
+line each (:func:`~trtdoc.render.escape.one_line`), and :func:`~trtdoc.render.escape.fenced` picks a
 fence no name can close; the HTML is escaped by the code highlighter.
 
 Paging: an engine of more than :data:`PAGE_ROWS` layers shows its first ``PAGE_ROWS`` on its
 page, and the rest go, ``PAGE_ROWS`` at a time, to ``engines/<slug>~layers-<k>.md`` (``k``
-from 2). ``~`` is a character :func:`~trtdoc.escape.slug` never emits, so no engine's page can
-be another engine's layer page, and the pages sit beside the engine pages, where the site's
+from 2). ``~`` is a character :func:`~trtdoc.render.escape.slug` never emits, so no engine's
+page can be another engine's layer page, and the pages sit beside the engine pages, where the site's
 stale-page sweep (``render._stale_pages``) finds them once an engine shrinks or goes.
 """
 
@@ -27,8 +27,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from trtdoc.escape import fenced, is_one_line, one_line, shown
-from trtdoc.parameters import format_ms
+from trtdoc.render.escape import fenced, is_one_line, one_line, shown
+from trtdoc.render.parameters import format_ms
 
 # 2,000 rows are ~0.4 MB of page and ~40 ms of mkdocs build: a page a browser shows and searches
 # at once. Real engines (ResNet, BERT, most LLM engines) stay on one page; 10^6 layers become

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trtdoc.builder_config import SETTING_KEYS
-from trtdoc.record import EngineRecord
+from trtdoc.builder.settings import SETTING_KEYS
+from trtdoc.record.types import EngineRecord
 
 NOT_SET = "not set"
 NOT_KNOWN = "not known"

@@ -129,7 +129,7 @@ def _code_state() -> list[Any]:
     """What the renderer's own code is: trtdoc's sources (by stat: editing one re-renders) and
     the versions of Python and of the libraries that shape a page."""
     from trtdoc import __version__
-    from trtdoc._dist import dist_version
+    from trtdoc.versions import dist_version
 
     root = Path(__file__).parent
     sources = []

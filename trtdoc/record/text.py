@@ -1,6 +1,6 @@
 """A record's text in pieces, so a record of 10^6 layers is written without one giant string.
 
-The text is exactly :func:`trtdoc.record.dumps`'s layout (``json.dumps(record_to_dict(r),
+The text is exactly :func:`dumps`'s layout (``json.dumps(record_to_dict(r),
 indent=1, ensure_ascii=False)`` and a newline), made in two parts:
 
 * everything but the layers, by the types' own encoder (``record_to_dict`` and ``json``), with
@@ -27,8 +27,8 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trtdoc.inspect import Layer, TensorDesc
-    from trtdoc.record import EngineRecord
+    from trtdoc.inspect.types import Layer, TensorDesc
+    from trtdoc.record.types import EngineRecord
 
 # Where the layers sit: record → "inspection" (indent 1) → "layers" (2) → a layer (3).
 _EMPTY_LAYERS = '\n  "layers": []\n }'
@@ -44,7 +44,7 @@ def _slow_layer(layer: Layer) -> str:
 
 
 def _slow(record: EngineRecord) -> str:
-    from trtdoc.record import record_to_dict
+    from trtdoc.record.codec import record_to_dict
 
     return json.dumps(record_to_dict(record), indent=1, ensure_ascii=False) + "\n"
 
@@ -105,7 +105,7 @@ class _LayerWriter:
 
 
 def record_chunks(record: EngineRecord) -> Iterator[str]:
-    """The text of :func:`trtdoc.record.dumps`, in pieces of a few thousand layers each."""
+    """The text of :func:`dumps`, in pieces of a few thousand layers each."""
     layers = record.inspection.layers
     if not layers:
         yield _slow(record)
@@ -135,3 +135,9 @@ def record_chunks(record: EngineRecord) -> Iterator[str]:
                 gc.enable()
         yield piece
     yield "\n  ]\n }" + shell[cut + len(_EMPTY_LAYERS):]
+
+
+def dumps(record: EngineRecord) -> str:
+    """The record as the exact text written to disk (fixed key order, ``\\n`` endings)."""
+    return "".join(record_chunks(record))
+

@@ -1,0 +1,130 @@
+"""Record files on disk: reading them safely (size-capped, never a FIFO, named after their
+engine), writing them atomically, and the accuracy-gate files beside them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from trtdoc.errors import RecordError
+from trtdoc.record.codec import FIX, excerpt, record_from_json
+from trtdoc.record.text import record_chunks
+from trtdoc.record.types import EngineRecord
+
+# The largest record read. A built engine's record is tens of kB to tens of MB; an import of
+# trtexec's export of 10^6 layers (bench/import_scale.py) writes about 1 GB, which renders
+# (slowly: ~7 GB of memory) with this limit. A file past it was not written by trtdoc, and
+# reading it whole could exhaust memory.
+MAX_RECORD_BYTES = 1280 * 1024 * 1024
+# The figures of a failed accuracy gate: a few kB per output.
+MAX_GATE_BYTES = 16 * 1024 * 1024
+
+
+def write_record(path: Path, record: EngineRecord) -> None:
+    """``write_atomic(path, dumps(record))`` without the whole text in memory at once."""
+    write_atomic(path, record_chunks(record))
+
+
+
+def read_record(path: Path) -> EngineRecord:
+    """Read one record file (at most :data:`MAX_RECORD_BYTES`); see :func:`record_from_json`.
+
+    A record is named after its engine: a file whose ``name`` is another engine's (an edited
+    record) is refused, so it can neither stand in for that engine nor replace its page.
+    """
+    import stat
+
+    try:
+        # O_NONBLOCK: a FIFO named *.json must not hang the run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecordError(f"not a regular file, so not a record; remove it. {FIX}",
+                                  path=path)
+            if st.st_size > MAX_RECORD_BYTES:
+                raise RecordError(_too_big(st.st_size), path=path)
+            # Read one byte past the limit: a file that grows is caught too.
+            raw = f.read(MAX_RECORD_BYTES + 1)
+    except OSError as exc:
+        raise RecordError(f"cannot read record ({exc.strerror or exc})", path=path) from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError(_too_big(len(raw)), path=path)
+    record = record_from_json(raw, path=path)
+    if record.name != Path(path).stem:
+        raise RecordError(f"name: {excerpt(record.name)} is not this file's engine "
+                          f"{Path(path).stem!r} (was the record edited?); {FIX}", path=path)
+    return record
+
+
+def read_records(folder: Path) -> list[EngineRecord]:
+    """Every record in ``folder``, sorted by name.
+
+    The first bad file, in file-name order, raises its :class:`RecordError` naming that file.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted((read_record(p) for p in sorted(folder.glob("*.json"))),
+                  key=lambda r: r.name)
+
+
+def _too_big(size: int) -> str:
+    mib = 1024 * 1024
+    return (f"{size / mib:.1f} MiB is larger than any record trtdoc writes (the limit is "
+            f"{MAX_RECORD_BYTES // mib} MiB), so it is not read; {FIX}")
+
+
+
+def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
+    """The latest failed accuracy gate of each engine (``records/.gates/<name>.json``).
+
+    A gate file that cannot be read is left out: the page then shows the last good build alone.
+    """
+    gates: dict[str, Mapping[str, Any]] = {}
+    gate_dir = folder / ".gates"
+    if not gate_dir.is_dir():
+        return gates
+    for path in sorted(gate_dir.glob("*.json")):
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_GATE_BYTES:
+                continue  # not one trtdoc wrote: a FIFO would hang, a huge one would fill RAM
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if (isinstance(data, dict) and data.get("name") == path.stem
+                and isinstance(data.get("violations"), list)
+                and isinstance(data.get("accuracy"), dict)):
+            gates[data["name"]] = data
+    return gates
+
+
+def write_atomic(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
+    """Write via a temporary file in the same folder and rename, so a kill leaves no half file.
+
+    ``data`` may come in pieces (an iterable of them), so no piece need hold all of it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pieces = [data] if isinstance(data, (bytes, bytearray, memoryview, str)) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are shared build products
+        with os.fdopen(fd, "wb") as f:
+            for piece in pieces:
+                f.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def python_version() -> str:
+    return sys.version.split()[0]
