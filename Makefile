@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MERMAID := site/assets/javascripts/vendor/mermaid.min.js
 
-.PHONY: demo test setup browser serve clean magika
+.PHONY: demo test lint setup browser serve clean magika
 
 demo: setup ## build every engine in specs/, render the pages, check deploy.yaml, build the HTML site
 	$(BIN)/trtdoc build    # the paths come from trtdoc.yml
@@ -13,8 +13,12 @@ demo: setup ## build every engine in specs/, render the pages, check deploy.yaml
 	$(BIN)/mkdocs build --strict --site-dir public
 	@echo "Site built in public/. Browse it with: $(BIN)/mkdocs serve"
 
-test: setup browser ## the whole test suite (CI runs exactly this)
+test: setup browser lint ## the whole test suite (CI runs exactly this): lint first, then pytest
 	$(BIN)/python -m pytest -q -ra
+
+lint: setup ## mypy and ruff, as CI runs them
+	$(BIN)/mypy trtdoc
+	$(BIN)/ruff check trtdoc tests bench models
 
 serve: setup
 	$(BIN)/mkdocs serve

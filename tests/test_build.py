@@ -368,7 +368,9 @@ def test_a_rebuild_with_the_recorded_bytes_keeps_the_record(tmp_path: Path) -> N
 
     (outcome,) = again.outcomes
     assert outcome.status == "reproduced", outcome
-    assert outcome.message.endswith("equals the record's; record kept")
+    # TensorRT-RTX now and then serialises the same build in other bytes; trtdoc builds again
+    # until it has the recorded ones (REPRODUCE_ATTEMPTS), and says on which attempt.
+    assert re.search(r"equals the record's( on attempt \d+)?; record kept$", outcome.message)
     assert record_file.read_bytes() == first  # host and build time of the first build stay
     assert paths.engine("mobilenet").is_file()
 

@@ -164,12 +164,19 @@ def test_the_snippet_of_a_spec_with_flags_writes_the_plan_trtdoc_built(
         snippet = python_snippet(record)
         assert snippet is not None
         (tmp_path / f"{record.name}.py").write_text(snippet)
-        done = subprocess.run([sys.executable, f"{record.name}.py"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
-        # A build is byte-reproducible from another process: the snippet's plan is the same.
-        plan = (tmp_path / f"{record.name}.engine").read_bytes()
-        assert hashlib.sha256(plan).hexdigest() == record.engine_sha256, record.name
+        # TensorRT-RTX now and then serialises the same build in other bytes (trtdoc itself
+        # builds again until it has the recorded ones, REPRODUCE_ATTEMPTS), so the snippet may
+        # run a few times; without the flag it never writes the streamed engine's bytes.
+        shas = []
+        for _ in range(5):
+            done = subprocess.run([sys.executable, f"{record.name}.py"], cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr
+            plan = (tmp_path / f"{record.name}.engine").read_bytes()
+            shas.append(hashlib.sha256(plan).hexdigest())
+            if shas[-1] == record.engine_sha256:
+                break
+        assert shas[-1] == record.engine_sha256, (record.name, shas)
     assert "config.set_flag(trt.BuilderFlag.WEIGHT_STREAMING)" in str(python_snippet(streamed))
 
 
