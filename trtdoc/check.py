@@ -28,14 +28,12 @@ from trtdoc.spec.load import LoadedSpec, load_specs
 from trtdoc.spec.locations import Locator, sort_errors
 from trtdoc.spec.text import excerpt, shown_path
 from trtdoc.spec.types import ShapeRange
-from trtdoc.values import QUANTIZED, TARGETS
+from trtdoc.values import FP8_TARGETS, QUANTIZED
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
 RTX_ONLY = ("targets",)
 TRT_ONLY = ("hardware_compatibility",)
-# fp8 tensor cores arrived with Ada (compute capability 8.9).
-FP8_FIRST_TARGET = "sm89"
 # Domains TensorRT's ONNX parser reads: the standard one and TensorRT's own plugin domains.
 # ONNX Runtime's com.microsoft contrib ops and the ai.onnx.ml operators are not among them.
 PARSER_DOMAINS = ("", "ai.onnx", "trt", "trt.plugins")
@@ -92,9 +90,9 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
             "use `precision_method: model`"))
 
     if spec.precision == "fp8":
-        old = [t for t in spec.targets if TARGETS.index(t) < TARGETS.index(FP8_FIRST_TARGET)]
+        old = [t for t in spec.targets if t not in FP8_TARGETS]
         if old:
-            newer = ", ".join(TARGETS[TARGETS.index(FP8_FIRST_TARGET):])
+            newer = ", ".join(FP8_TARGETS)
             errors.append(loc.error(
                 ("targets",), f"fp8 needs compute capability 8.9 (Ada) or later, but targets "
                 f"lists {', '.join(old)}", f"remove {', '.join(old)} from targets (fp8 runs "

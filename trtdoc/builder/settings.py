@@ -16,6 +16,7 @@ from trtdoc.backends.base import Backend
 from trtdoc.builder.calls import Applied, replay
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec.types import EngineSpec
+from trtdoc.values import QUANTIZED
 
 # Rows of the parameter table, in page order. Each is a spec key as the user writes it.
 SETTING_KEYS = (
@@ -124,7 +125,7 @@ def applied_settings(trt: Any, backend: Backend, version: str,
                                "remove it from `flags`", setting="flags")
         out.append(Applied("flags", "flag", name.upper()))
 
-    if spec.precision_method == "builder_flags" and spec.precision in ("int8", "fp8"):
+    if spec.precision_method == "builder_flags" and spec.precision in QUANTIZED:
         raise BackendUnavailableError(
             f"precision_method builder_flags: implicit {spec.precision} calibration "
             "(IInt8Calibrator) is deprecated since TensorRT 10.1 and gone in 11; use "
