@@ -201,11 +201,11 @@ def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
         opt = dict(spec.profiles[0].shapes) if spec.profiles else {}
         for tensor in facts.inputs:
             shape = opt[tensor.name].opt if tensor.name in opt else tensor.dims
-            if not all(isinstance(d, int) and d >= 0 for d in shape):
+            dims = tuple(d for d in shape if isinstance(d, int) and d >= 0)
+            if len(dims) != len(shape):
                 continue
-            batch = shape[0] if shape and shape[0] else 1  # type: ignore[index]
-            per_sample += (math.prod(shape) // max(batch, 1)  # type: ignore[arg-type]
-                           * _ITEMSIZE.get(tensor.dtype, 8))
+            batch = dims[0] if dims and dims[0] else 1
+            per_sample += math.prod(dims) // max(batch, 1) * _ITEMSIZE.get(tensor.dtype, 8)
         total = per_sample * accuracy.samples
         if total > MAX_INPUT_BYTES:
             errors.append(loc.error(
@@ -459,6 +459,8 @@ def _zip_members(path: Path) -> int:
     zipfile reads whole, one object per member)."""
     try:
         with path.open("rb") as f:
+            # zipfile's private reader of the end record: typeshed leaves it (and
+            # _ECD_ENTRIES_TOTAL) out; AttributeError below covers a Python without them.
             end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
     except (OSError, AttributeError):
         return 0

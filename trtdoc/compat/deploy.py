@@ -296,8 +296,8 @@ class _Reader:
         if not isinstance(description, str):
             self.problem((*here, "description"), f"expected a string, got "
                          f"{excerpt(description)}", "quote it")
-        if len(self.errors) + self.hidden > before or patterns is None:
-            return None
+        if len(self.errors) + self.hidden > before or patterns is None or not isinstance(name, str):
+            return None  # (a name that is not a string is one of the errors counted)
         return Target(name=name, gpu=values["gpu"], runtime=values["runtime"],
                       driver=values.get("driver"), cuda=values.get("cuda"),
                       engines=patterns, description=description,
