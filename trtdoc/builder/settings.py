@@ -9,7 +9,7 @@ reads on a page is in ``parameters.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from trtdoc.backends.base import Backend
@@ -24,6 +24,9 @@ SETTING_KEYS = (
     "memory.tactic_shared_memory", "optimization_level", "targets", "hardware_compatibility",
     "version_compatible", "flags", "profiling_verbosity",
 )
+
+# What a spec key holds when the spec does not set it ("none", "model", ...).
+_SPEC_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(EngineSpec)}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def applied_settings(trt: Any, backend: Backend, version: str,
     """
     for key, why in backend.unsupported.items():
         value = getattr(spec, key)
-        if value and value not in ("none", "model"):
+        if value and value != _SPEC_DEFAULTS[key]:  # set, and not to its default
             raise BackendUnavailableError(why, setting=key)
 
     out: list[Applied] = [Applied("precision_method", "network_flag", name)
