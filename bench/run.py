@@ -32,7 +32,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trtdoc.values import Target
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -169,7 +172,7 @@ class Case:
     profiles: tuple[dict[str, tuple[Shape, Shape, Shape]], ...]
     workspace: int | None = None
     opt_level: int | None = None
-    targets: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()
 
     def spec_yaml(self, name: str) -> str:
         def dims(s: Shape) -> str:
@@ -213,7 +216,7 @@ def _image(batch: int) -> Shape:
     return (batch, 3, 224, 224)
 
 
-VISION_TARGETS = ("sm86", "sm89", "sm120")  # as in specs/vision/_defaults.yaml
+VISION_TARGETS: tuple[Target, ...] = ("sm86", "sm89", "sm120")  # as in specs/vision/_defaults.yaml
 CASES = {
     "resnet18": Case(SHARED_MODELS / "resnet18.onnx",
                      ({"input": (_image(1), _image(4), _image(8))},), workspace=1 * GiB,
@@ -552,7 +555,7 @@ def _large(b: Bench, hidden: int, layers: int, reps: int, target: float
     model = big_model(b, hidden, layers)
     data = sum(p.stat().st_size for p in model.parent.glob("*.data"))
     case = Case(model, ({"x": ((1, hidden), (4, hidden), (8, hidden))},), workspace=1 * GiB,
-                targets=("sm86", "sm89", "sm120"))
+                targets=VISION_TARGETS)
     root = fresh(b.work / "p4" / f"build-{hidden}x{layers}")
     write_specs(root / "specs", {"mlp": case})
     size = f"{data / GiB:.1f} GiB" if data >= GiB else f"{data / MiB:.0f} MiB"

@@ -205,3 +205,17 @@ def test_a_wrong_schema_version_is_not_a_future_one(tmp_path, value, got):
 def test_a_missing_schema_version(tmp_path):
     assert error_line(tmp_path, edited((("schema_version",), _DELETE))) == (
         f"schema_version: missing, so this is not a trtdoc record; {FIX}")
+
+
+def test_values_from_values_py_are_checked(tmp_path):
+    # A spec may say `backend: auto`; a record names the backend that built it.
+    assert error_line(tmp_path, edited((("backend", "name"), "auto"))) == (
+        f"backend.name: expected one of 'tensorrt' or 'tensorrt-rtx', got 'auto' (a string); "
+        f"{FIX}")
+    assert error_line(tmp_path, edited((("engine", "header", "backend"), ["tensorrt"]))) == (
+        f"engine.header.backend: expected one of 'tensorrt' or 'tensorrt-rtx', got a list; "
+        f"{FIX}")
+    assert error_line(tmp_path, edited((("applied", 0, "call"), "tensorrt-rtx"))) == (
+        "applied[0].call: expected one of 'network_flag', 'profiling_verbosity', 'profile', "
+        "'memory_pool', 'optimization_level', 'compute_capabilities', "
+        f"'hardware_compatibility' or 'flag', got 'tensorrt-rtx' (a string); {FIX}")

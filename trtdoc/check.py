@@ -28,14 +28,12 @@ from trtdoc.spec.load import LoadedSpec, load_specs
 from trtdoc.spec.locations import Locator, sort_errors
 from trtdoc.spec.text import excerpt, shown_path
 from trtdoc.spec.types import ShapeRange
-from trtdoc.values import QUANTIZED, TARGETS
+from trtdoc.values import FP8_TARGETS, QUANTIZED
 
 # Settings only one TensorRT flavour has. TensorRT-RTX compiles for chosen compute
 # capabilities; full TensorRT instead has hardware- and version-compatibility modes.
 RTX_ONLY = ("targets",)
 TRT_ONLY = ("hardware_compatibility",)
-# fp8 tensor cores arrived with Ada (compute capability 8.9).
-FP8_FIRST_TARGET = "sm89"
 # Domains TensorRT's ONNX parser reads: the standard one and TensorRT's own plugin domains.
 # ONNX Runtime's com.microsoft contrib ops and the ai.onnx.ml operators are not among them.
 PARSER_DOMAINS = ("", "ai.onnx", "trt", "trt.plugins")
@@ -92,9 +90,9 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
             "use `precision_method: model`"))
 
     if spec.precision == "fp8":
-        old = [t for t in spec.targets if TARGETS.index(t) < TARGETS.index(FP8_FIRST_TARGET)]
+        old = [t for t in spec.targets if t not in FP8_TARGETS]
         if old:
-            newer = ", ".join(TARGETS[TARGETS.index(FP8_FIRST_TARGET):])
+            newer = ", ".join(FP8_TARGETS)
             errors.append(loc.error(
                 ("targets",), f"fp8 needs compute capability 8.9 (Ada) or later, but targets "
                 f"lists {', '.join(old)}", f"remove {', '.join(old)} from targets (fp8 runs "
@@ -203,11 +201,11 @@ def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
         opt = dict(spec.profiles[0].shapes) if spec.profiles else {}
         for tensor in facts.inputs:
             shape = opt[tensor.name].opt if tensor.name in opt else tensor.dims
-            if not all(isinstance(d, int) and d >= 0 for d in shape):
+            dims = tuple(d for d in shape if isinstance(d, int) and d >= 0)
+            if len(dims) != len(shape):
                 continue
-            batch = shape[0] if shape and shape[0] else 1  # type: ignore[index]
-            per_sample += (math.prod(shape) // max(batch, 1)  # type: ignore[arg-type]
-                           * _ITEMSIZE.get(tensor.dtype, 8))
+            batch = dims[0] if dims and dims[0] else 1
+            per_sample += math.prod(dims) // max(batch, 1) * _ITEMSIZE.get(tensor.dtype, 8)
         total = per_sample * accuracy.samples
         if total > MAX_INPUT_BYTES:
             errors.append(loc.error(
@@ -461,6 +459,8 @@ def _zip_members(path: Path) -> int:
     zipfile reads whole, one object per member)."""
     try:
         with path.open("rb") as f:
+            # zipfile's private reader of the end record: typeshed leaves it (and
+            # _ECD_ENTRIES_TOTAL) out; AttributeError below covers a Python without them.
             end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
     except (OSError, AttributeError):
         return 0

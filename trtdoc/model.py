@@ -14,11 +14,11 @@ import mmap
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
@@ -468,8 +468,11 @@ def _stat_key(path: Path) -> tuple[Any, ...] | None:
             st.st_ctime_ns)
 
 
-def _cached(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...] | None,
-            make: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _cached(cache: dict[tuple[Any, ...], _T], key: tuple[Any, ...] | None,
+            make: Callable[[], _T]) -> _T:
     if key is not None and key in cache:
         return cache[key]
     value = make()
@@ -527,7 +530,7 @@ def _tuples(value: Any) -> Any:
 def _summary(path: Path) -> _Summary:
     if not path.is_file():
         raise ModelError("model file not found", path=path, missing=True)
-    return _cached(_SUMMARIES, _stat_key(path),  # type: ignore[no-any-return]
+    return _cached(_SUMMARIES, _stat_key(path),
                    lambda: _read_summary(path))
 
 
@@ -547,7 +550,7 @@ def file_sha256(path: Path) -> str:
         key = _stat_key(path)
     except OSError:
         key = None  # a missing file: _sha256 says so
-    return _cached(_DIGESTS, key, lambda: _sha256(path))  # type: ignore[no-any-return]
+    return _cached(_DIGESTS, key, lambda: _sha256(path))
 
 
 def _sha256(path: Path) -> str:

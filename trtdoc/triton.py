@@ -33,6 +33,7 @@ from trtdoc.errors import TrtdocError, display_path, os_error_message
 from trtdoc.inspect.types import IOTensor
 from trtdoc.paths import OutputPaths
 from trtdoc.record.types import EngineRecord
+from trtdoc.values import SAME_CC_LEVELS
 
 PLATFORM = "tensorrt_plan"
 CONFIG_NAME = "config.pbtxt"
@@ -197,7 +198,7 @@ def compute_capabilities(record: EngineRecord) -> tuple[str, ...]:
         found = [_CC_KEY.fullmatch(k) for k in keys]
         return tuple(f"{int(m.group(1))}.{m.group(2)}" for m in found if m is not None)
     spec = record.spec if isinstance(record.spec, Mapping) else {}
-    if spec.get("hardware_compatibility", "none") not in ("none", "same-cc"):
+    if spec.get("hardware_compatibility", "none") not in SAME_CC_LEVELS:
         return ()  # runs on a range of GPUs, not one compute capability
     cc = record.host.compute_capability
     return (cc,) if cc else ()

@@ -19,12 +19,15 @@ from trtdoc.backends.cuda import cuda_device_status
 from trtdoc.backends.tensorrt import TensorRTBackend
 from trtdoc.backends.tensorrt_rtx import TensorRTRTXBackend
 from trtdoc.errors import BackendUnavailableError
+from trtdoc.values import Backend as BackendName
+from trtdoc.values import EngineBackend
 from trtdoc.versions import dist_version
 
 # The CUDA majors a TensorRT package name can carry (tensorrt-cu12, tensorrt-rtx-cu13).
 CUDA_MAJORS = ("11", "12", "13", "14")
 
-BACKENDS: dict[str, Backend] = {b.name: b for b in (TensorRTBackend(), TensorRTRTXBackend())}
+BACKENDS: dict[EngineBackend, Backend] = {
+    b.name: b for b in (TensorRTBackend(), TensorRTRTXBackend())}
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class BackendChoice:
     cuda: str | None = None  # the CUDA major of the installed package ("13"), if it says
 
     @property
-    def name(self) -> str:
+    def name(self) -> EngineBackend:
         return self.backend.name
 
 
@@ -72,7 +75,7 @@ def _choice(backend: Backend, version: str, reason: str) -> BackendChoice:
     return BackendChoice(backend, version, reason, installed_cuda(backend, version))
 
 
-def choose_backend(requested: str) -> BackendChoice:
+def choose_backend(requested: BackendName) -> BackendChoice:
     """Resolve ``auto | tensorrt | tensorrt-rtx`` to an installed backend, with the reason."""
     if requested != "auto":
         backend = BACKENDS[requested]

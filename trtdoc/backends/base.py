@@ -7,16 +7,17 @@ the builder calls themselves, as data, are in ``trtdoc/builder_calls.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from trtdoc.builder.calls import Applied
 from trtdoc.spec.types import EngineSpec
+from trtdoc.values import EngineBackend, HardwareCompatibility
 
 
 class Backend:
     """One TensorRT flavour. Subclasses override only what their API lacks or adds."""
 
-    name = ""
+    name: ClassVar[EngineBackend]  # each subclass names its flavour
     display = ""
     module_name = ""
     distributions: tuple[str, ...] = ()
@@ -40,7 +41,7 @@ class Backend:
         """Hardware compatibility (full TensorRT only)."""
         return ()
 
-    def read_compatibility(self, trt: Any, config: Any) -> str | None:
+    def read_compatibility(self, trt: Any, config: Any) -> HardwareCompatibility | None:
         """Hardware compatibility level as read back, or None where the flavour has none."""
         return None
 

@@ -13,10 +13,12 @@ from trtdoc.backends.base import Backend
 from trtdoc.builder.calls import Applied
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec.types import EngineSpec
+from trtdoc.values import HardwareCompatibility, Precision
 
-_HARDWARE_LEVELS = {"ampere+": "AMPERE_PLUS", "same-cc": "SAME_COMPUTE_CAPABILITY"}
-_PRECISION_FLAGS = {"fp16": ("FP16",), "bf16": ("BF16",), "int8": ("INT8",),
-                    "fp8": ("FP8",)}
+_HARDWARE_LEVELS: dict[HardwareCompatibility, str] = {
+    "ampere+": "AMPERE_PLUS", "same-cc": "SAME_COMPUTE_CAPABILITY"}
+_PRECISION_FLAGS: dict[Precision, tuple[str, ...]] = {
+    "fp16": ("FP16",), "bf16": ("BF16",), "int8": ("INT8",), "fp8": ("FP8",)}
 
 
 class TensorRTBackend(Backend):
@@ -50,7 +52,7 @@ class TensorRTBackend(Backend):
                 f"TensorRT {trt.__version__}", setting="hardware_compatibility")
         return (Applied("hardware_compatibility", "hardware_compatibility", level),)
 
-    def read_compatibility(self, trt: Any, config: Any) -> str | None:
+    def read_compatibility(self, trt: Any, config: Any) -> HardwareCompatibility | None:
         level = config.hardware_compatibility_level.name
         return {v: k for k, v in _HARDWARE_LEVELS.items()}.get(level, "none")
 

@@ -22,6 +22,7 @@ from trtdoc.paths import OutputPaths
 from trtdoc.record.text import dumps
 from trtdoc.record.types import EngineRecord
 from trtdoc.spec.load import LoadedSpec
+from trtdoc.values import EngineBackend
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def decide(item: LoadedSpec, paths: OutputPaths, force: bool
     return Outcome(name, "up-to-date", 0.0, "", item.spec.source), None
 
 
-def likely_backend(good: Sequence[LoadedSpec]) -> str:
+def likely_backend(good: Sequence[LoadedSpec]) -> EngineBackend:
     """The backend the first spec will most likely build with (for warming workers)."""
     requested = good[0].spec.backend if good else "auto"
     return "tensorrt-rtx" if requested == "auto" else requested

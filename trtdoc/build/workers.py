@@ -19,6 +19,7 @@ from trtdoc.build.plan import Plan, longest_first
 from trtdoc.errors import display_path
 from trtdoc.paths import OutputPaths
 from trtdoc.spec.load import LoadedSpec
+from trtdoc.values import EngineBackend
 
 # A worker's end of the progress queue. It is handed over when the worker starts, because a
 # multiprocessing queue cannot travel with each task; a Manager queue could, but every put is
@@ -62,7 +63,7 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="trtdoc-parent-watch").start()
 
 
-def _warm_worker(backend: str) -> None:
+def _warm_worker(backend: EngineBackend) -> None:
     """Import what a build needs, so that the first build in this worker does not wait for
     it (run while the parent is still planning)."""
     from trtdoc.backends import BACKENDS
@@ -78,7 +79,7 @@ class Workers:
     them, so that their start-up overlaps the planning (hashing models, reading records)
     instead of delaying the first build. Events of their builds are pumped to ``on_event``."""
 
-    def __init__(self, jobs: int, on_event: OnEvent | None, backend: str) -> None:
+    def __init__(self, jobs: int, on_event: OnEvent | None, backend: EngineBackend) -> None:
         import concurrent.futures as cf
         import multiprocessing
 

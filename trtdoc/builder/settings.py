@@ -9,13 +9,14 @@ reads on a page is in ``parameters.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from trtdoc.backends.base import Backend
 from trtdoc.builder.calls import Applied, replay
 from trtdoc.errors import BackendUnavailableError
 from trtdoc.spec.types import EngineSpec
+from trtdoc.values import QUANTIZED
 
 # Rows of the parameter table, in page order. Each is a spec key as the user writes it.
 SETTING_KEYS = (
@@ -23,6 +24,9 @@ SETTING_KEYS = (
     "memory.tactic_shared_memory", "optimization_level", "targets", "hardware_compatibility",
     "version_compatible", "flags", "profiling_verbosity",
 )
+
+# What a spec key holds when the spec does not set it ("none", "model", ...).
+_SPEC_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(EngineSpec)}
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def applied_settings(trt: Any, backend: Backend, version: str,
     """
     for key, why in backend.unsupported.items():
         value = getattr(spec, key)
-        if value and value not in ("none", "model"):
+        if value and value != _SPEC_DEFAULTS[key]:  # set, and not to its default
             raise BackendUnavailableError(why, setting=key)
 
     out: list[Applied] = [Applied("precision_method", "network_flag", name)
@@ -124,7 +128,7 @@ def applied_settings(trt: Any, backend: Backend, version: str,
                                "remove it from `flags`", setting="flags")
         out.append(Applied("flags", "flag", name.upper()))
 
-    if spec.precision_method == "builder_flags" and spec.precision in ("int8", "fp8"):
+    if spec.precision_method == "builder_flags" and spec.precision in QUANTIZED:
         raise BackendUnavailableError(
             f"precision_method builder_flags: implicit {spec.precision} calibration "
             "(IInt8Calibrator) is deprecated since TensorRT 10.1 and gone in 11; use "

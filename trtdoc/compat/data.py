@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trtdoc.values import EngineBackend, RuntimeFlavour, Target
+
 CUDA_COMPAT_URL = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
 # CUDA major → the minimum driver branch, from Table 1 at CUDA_COMPAT_URL ("CUDA 13.x >= 580,
 # CUDA 12.x >= 525, CUDA 11.x >= 450"; newer drivers run older CUDA by backward compatibility).
@@ -61,12 +63,12 @@ class Runtime:
     table for the matrix and the deployment verdicts).
     """
 
-    backend: str  # "tensorrt" | "tensorrt-rtx"
+    backend: EngineBackend
     version: str  # "1.7", "10.14.1": matched as a prefix of the record's version
     cuda: str | None
     min_driver: str | None
     sources: tuple[str, ...]
-    default_targets: tuple[str, ...] = ()
+    default_targets: tuple[Target, ...] = ()
     note: str = ""
 
     @property
@@ -111,12 +113,15 @@ class Runtime:
         return f"{name} {self.version}"
 
 
+# What TensorRT-RTX 1.0 to 1.5 compile for when a spec names no targets (their support matrices).
+_RTX_DEFAULT_TARGETS: tuple[Target, ...] = ("sm86", "sm89", "sm120")
+
 RUNTIMES: tuple[Runtime, ...] = (
     Runtime(
         "tensorrt-rtx", "1.0", None, None,
         ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
          "support-matrix-1/1.0.html",),
-        default_targets=("sm86", "sm89", "sm120"),
+        default_targets=_RTX_DEFAULT_TARGETS,
         note="engines are portable across 8.6, 8.9 and 12.0 by default; Turing needs an "
              "explicit target",
     ),
@@ -128,13 +133,13 @@ RUNTIMES: tuple[Runtime, ...] = (
          "https://docs.nvidia.com/deeplearning/tensorrt-rtx/1.4/installing-tensorrt-rtx/"
          "prerequisites.html",
          CUDA_COMPAT_URL),
-        default_targets=("sm86", "sm89", "sm120"),
+        default_targets=_RTX_DEFAULT_TARGETS,
     ),
     Runtime(
         "tensorrt-rtx", "1.5", None, None,
         ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
          "support-matrix-1/1.5.html",),
-        default_targets=("sm86", "sm89", "sm120"),
+        default_targets=_RTX_DEFAULT_TARGETS,
         note="adds compute capability 12.1 (GB10)",
     ),
     Runtime(
@@ -180,12 +185,13 @@ RTX_TARGETS_URL = ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/inf
 # --------------------------------------------------------------------------------------------
 # Deployment rules: what ``trtdoc compat --deploy`` applies to each (engine, target) pair
 # --------------------------------------------------------------------------------------------
-# The runtimes a deployment target can name (``runtime: tensorrt 10.13.3``).
-FLAVOURS = ("tensorrt", "tensorrt-rtx", "tensorrt-lean")
-FLAVOUR_NAMES = {"tensorrt": "TensorRT", "tensorrt-rtx": "TensorRT-RTX",
-                 "tensorrt-lean": "the TensorRT lean runtime"}
+# The names of the runtimes a deployment target can name (values.FLAVOURS).
+FLAVOUR_NAMES: dict[RuntimeFlavour, str] = {
+    "tensorrt": "TensorRT", "tensorrt-rtx": "TensorRT-RTX",
+    "tensorrt-lean": "the TensorRT lean runtime"}
 # Which plan flavour each runtime loads (the lean runtime is TensorRT's).
-PLAN_FLAVOUR = {"tensorrt": "tensorrt", "tensorrt-rtx": "tensorrt-rtx", "tensorrt-lean": "tensorrt"}
+PLAN_FLAVOUR: dict[RuntimeFlavour, EngineBackend] = {
+    "tensorrt": "tensorrt", "tensorrt-rtx": "tensorrt-rtx", "tensorrt-lean": "tensorrt"}
 
 _TRT_DOCS = "https://docs.nvidia.com/deeplearning/tensorrt"
 _RTX_DOCS = "https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest"
@@ -271,7 +277,7 @@ _v = version_parts
 class CudaBuilds:
     """The CUDA majors a range of releases of one flavour is built for."""
 
-    flavour: str  # "tensorrt" | "tensorrt-rtx" (the lean runtime ships with TensorRT)
+    flavour: EngineBackend  # the lean runtime ships with TensorRT
     first: tuple[int, ...]
     last: tuple[int, ...]
     majors: tuple[str, ...]
@@ -311,7 +317,7 @@ class ArchSupport:
     that compute capability (a release note that drops an architecture).
     """
 
-    flavour: str
+    flavour: EngineBackend
     first: tuple[int, ...]
     last: tuple[int, ...]
     supported: tuple[str, ...]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trtdoc.compat.data import FLAVOURS, MIN_DRIVER_FOR_CUDA, version_parts
+from trtdoc.compat.data import MIN_DRIVER_FOR_CUDA, version_parts
 from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, GPU_MODELS, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
 from trtdoc.spec.json_schema import SCHEMA_ID, any_case
@@ -34,6 +34,7 @@ from trtdoc.spec.locations import KeyPath, Location, Locator, MoreProblems
 from trtdoc.spec.names import NAME_SCHEMA, name_problem
 from trtdoc.spec.text import excerpt
 from trtdoc.spec.yaml_source import read_yaml_document
+from trtdoc.values import FLAVOURS, RuntimeFlavour
 
 TOP_KEYS = ("targets",)
 TARGET_KEYS = ("name", "gpu", "driver", "runtime", "cuda", "engines", "description")
@@ -56,7 +57,7 @@ class _Bad(ValueError):
 class Runtime:
     """The runtime installed at a target: its flavour and version."""
 
-    flavour: str  # tensorrt | tensorrt-rtx | tensorrt-lean
+    flavour: RuntimeFlavour
     version: str  # as written: "10.13.3"
 
     @property
@@ -295,8 +296,8 @@ class _Reader:
         if not isinstance(description, str):
             self.problem((*here, "description"), f"expected a string, got "
                          f"{excerpt(description)}", "quote it")
-        if len(self.errors) + self.hidden > before or patterns is None:
-            return None
+        if len(self.errors) + self.hidden > before or patterns is None or not isinstance(name, str):
+            return None  # (a name that is not a string is one of the errors counted)
         return Target(name=name, gpu=values["gpu"], runtime=values["runtime"],
                       driver=values.get("driver"), cuda=values.get("cuda"),
                       engines=patterns, description=description,

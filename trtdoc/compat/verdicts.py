@@ -21,6 +21,7 @@ from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.record.types import EngineRecord
+from trtdoc.values import EngineBackend, RuntimeFlavour
 
 Outcome = Literal["runs", "fails", "unknown"]
 RUNS: Outcome = "runs"
@@ -34,7 +35,7 @@ class Plan:
     """What the rules need to know about a plan; None where it is not known."""
 
     name: str
-    flavour: str  # "tensorrt" | "tensorrt-rtx"
+    flavour: EngineBackend
     version: str  # "1.7.1.116": the release that built it
     compute_capabilities: tuple[str, ...] = ()  # TensorRT-RTX: from the header
     version_compatible: bool | None = None
@@ -128,8 +129,8 @@ def _rule_sources(rule: str, *extra: str) -> tuple[str, ...]:
     return (*data.RULES[rule].sources, *extra)
 
 
-def _flavour_name(flavour: str) -> str:
-    return data.FLAVOUR_NAMES.get(flavour, flavour)
+def _flavour_name(flavour: RuntimeFlavour) -> str:
+    return data.FLAVOUR_NAMES[flavour]
 
 
 # --------------------------------------------------------------------------------------------

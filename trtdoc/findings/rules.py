@@ -34,14 +34,16 @@ if TYPE_CHECKING:
 
 
 from trtdoc.findings.types import KINDS, SEVERITIES, Finding, Severity
+from trtdoc.values import QUANTIZED
 
 # Thresholds, chosen from the builds in records/ (see the README's "Findings" section).
 RESHAPE_SHARE_WARNING = 0.10  # reformat/cast layers: a warning from this share of layers ...
 RESHAPE_COUNT_WARNING = 5  # ... and at least this many (a 5-layer graph has 2 layout moves)
 RESHAPE_TIME_WARNING = 0.10  # ... or from this share of the measured time
 PROFILE_RATIO_WARNING = 16  # max shape / opt shape, in elements
-_LOW = {"fp16": "Half", "bf16": "BFloat16", "int8": "Int8", "fp8": "FP8"}
-_QUANTIZED = {"int8": "Int8", "fp8": "FP8"}
+# The TensorRT data type of each precision below fp32 (keys: values.Precision).
+_LOW: dict[str, str] = {"fp16": "Half", "bf16": "BFloat16", "int8": "Int8", "fp8": "FP8"}
+_QUANTIZED: dict[str, str] = {p: _LOW[p] for p in QUANTIZED}
 _MYELIN = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
 _MOVES = frozenset({"Cast", "Move", "Tran", "Resh", "Repl", "Conc", "Slic", "Copy", "Shuf"})
 _MATH_TYPES = re.compile(r"conv|gemm|correlation|matrixmultiply|fullyconnected", re.I)

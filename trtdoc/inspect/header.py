@@ -31,18 +31,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
 from trtdoc.errors import InspectError
+from trtdoc.values import TARGETS, EngineBackend, Target
 
 HEADER_BYTES = 64
 RTX_MAGIC = b"vtrt"
 TRT_MAGIC = b"ftrt"
 # Bit i of the RTX bitmask. Unknown bits are reported as "bit<i>" rather than dropped, so a
-# newer plan never silently loses a target.
-RTX_COMPUTE_CAPABILITIES = ("sm75", "sm80", "sm86", "sm89", "sm120", "sm121")
+# newer plan never silently loses a target. The targets are listed in bit order.
+RTX_COMPUTE_CAPABILITIES: tuple[Target, ...] = TARGETS
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class EngineFacts:
 
     __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
 
-    backend: Literal["tensorrt-rtx", "tensorrt"]
+    backend: EngineBackend
     version: str  # "1.7.1.116": the TensorRT(-RTX) that built the plan
     compute_capabilities: tuple[str, ...]  # ("sm86", "sm120") for TensorRT-RTX, else ()
     weights_bytes: Annotated[int, Field(ge=0)] | None  # TensorRT-RTX only

@@ -83,6 +83,7 @@ class JsonStream:
     def peek(self) -> str:
         """The next character that is not white space ("" at the end), without taking it."""
         while True:
+            # _WS matches the empty string too, so match() is never None here.
             self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
             if self.pos < len(self.buf) or self.eof:
                 return self.buf[self.pos:self.pos + 1]

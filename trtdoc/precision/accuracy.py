@@ -229,7 +229,7 @@ def load_metric(target: str, *, engine: str = "") -> MetricFunction:
     if not callable(function):
         raise fail(f"{module_name} has no function {attr!r}, which {target!r} names. Name a "
                    "function defined there")
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def _metric_figures(function: MetricFunction, target: str, engine: str,

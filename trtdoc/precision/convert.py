@@ -27,7 +27,6 @@ from trtdoc.precision.graph import graph_summary
 from trtdoc.precision.quantize import quantize
 from trtdoc.precision.recipe import (
     METHODS,
-    PRECISIONS,
     RANDOM_CALIBRATION_BATCHES,
     cache_key,
     installed_version,
@@ -40,6 +39,7 @@ from trtdoc.precision.samples import (
     load_samples,
     random_samples,
 )
+from trtdoc.values import PRECISIONS, QUANTIZED, Precision
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 _CONVERTERS = frozenset({"convert_float_to_float16", "convert_to_mixed_precision",
                          "quantize_static"})
 
-def _missing_tool(precision: str, engine: str) -> BuildError:
+def _missing_tool(precision: Precision, engine: str) -> BuildError:
     tool = METHODS[precision][0]
     if tool == "nvidia-modelopt":
         how = ("install it with: pip install 'trtdoc[modelopt]' (NVIDIA ModelOpt with its ONNX "
@@ -126,7 +126,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     tool_version = installed_version(tool)
     if tool_version == "not installed":
         raise _missing_tool(precision, engine)
-    if calibration is not None and precision in ("int8", "fp8") \
+    if calibration is not None and precision in QUANTIZED \
             and not calibration.data.exists():
         raise BuildError(f"{display_path(calibration.data)} does not exist. Point "
                          "calibration.data at an .npz, an .npy, or a folder of them",
@@ -146,7 +146,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     samples: tuple[dict[str, np.ndarray], ...] = ()
     source_kind: str | None = None
     notes: list[str] = []
-    if precision in ("int8", "fp8"):
+    if precision in QUANTIZED:
         dtypes = {name: dtype for name, dtype, _ in input_specs(model)}
         if calibration is not None:
             samples = load_samples(calibration.data, list(dtypes), calibration.batches,
@@ -193,7 +193,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
                                       engine=engine)
         notes.extend(done.notes)
         after = graph_summary(staged, precision)
-        if precision in ("int8", "fp8") and not after["qdq"]:
+        if precision in QUANTIZED and not after["qdq"]:
             # Nothing was quantized (the quantizer skips ops inside If/Loop bodies, and models
             # without Conv/Gemm/MatMul): the "int8" engine would be the fp32 one.
             raise BuildError(

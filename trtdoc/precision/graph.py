@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.precision.recipe import QUANTIZED_OP_TYPES
+from trtdoc.values import QUANTIZED, HalfPrecision
 
 _QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 # Nodes that move or re-type data without computing: not counted in the precision mix.
 _PLUMBING_OPS = _QDQ_OPS | {"Cast", "Constant", "Identity"}
 # ONNX element types: FLOAT, FLOAT16, DOUBLE, BFLOAT16, FLOAT8E4M3FN.
 _FLOAT_TYPES = frozenset({1, 10, 11, 16, 17})
-_LOW_TYPE = {"fp16": 10, "bf16": 16}
+_LOW_TYPE: dict[HalfPrecision, int] = {"fp16": 10, "bf16": 16}
 
 
 def _histogram(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -54,7 +55,7 @@ def graph_summary(model: Path, precision: str) -> dict[str, Any]:
         out_types = {types.get(o, 0) for o in node.output}
         # Q/DQ around other ops only carry scales between quantized layers; TensorRT decides
         # whether to fuse them, and its layer table reports that per layer.
-        quantized = (precision in ("int8", "fp8") and node.op_type in QUANTIZED_OP_TYPES
+        quantized = (precision in QUANTIZED and node.op_type in QUANTIZED_OP_TYPES
                      and any(i in dq_outputs for i in node.input))
         if quantized or (precision in _LOW_TYPE and _LOW_TYPE[precision] in out_types):
             low[node.op_type] += 1

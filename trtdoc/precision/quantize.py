@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from trtdoc.precision.conversion import Conversion, python_call, save_model
 from trtdoc.precision.graph import opset_of
 from trtdoc.precision.recipe import METHODS, PER_CHANNEL_MIN_OPSET, QUANTIZED_OP_TYPES
+from trtdoc.values import QuantizedPrecision
 
 if TYPE_CHECKING:
     import numpy as np
 
 
-def quantize(model: Path, out: Path, precision: str,
+def quantize(model: Path, out: Path, precision: QuantizedPrecision,
              samples: Sequence[Mapping[str, np.ndarray]], external: bool,
              workdir: Path) -> Conversion:
     """Insert int8 or fp8 Q/DQ into ``model`` at ``out``, calibrated on ``samples``.

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.precision.result import Calibration
+from trtdoc.values import QUANTIZED, Precision
 from trtdoc.versions import dist_version
-
-PRECISIONS = ("fp32", "fp16", "bf16", "int8", "fp8")
 
 # Bump when a recipe below changes (options, op lists, pre-processing): cached models made by
 # the old recipe then stop matching and are converted again.
@@ -31,7 +30,7 @@ RANDOM_CALIBRATION_BATCHES = 8
 
 # Per precision: the distribution that converts (its version keys the cache) and the method as
 # a page states it.
-METHODS = {
+METHODS: dict[Precision, tuple[str, str]] = {
     "fp16": ("onnxruntime", "onnxruntime.transformers.float16.convert_float_to_float16 "
              "(keep_io_types: graph inputs and outputs stay fp32), then topologically sorted"),
     "bf16": ("nvidia-modelopt", "modelopt.onnx.autocast.convert_to_mixed_precision "
@@ -86,7 +85,7 @@ def cache_key(model: Path, precision: str, calibration: Calibration | None,
     h = hashlib.sha256()
     h.update(f"trtdoc-precision/{RECIPE_VERSION}/{precision}/{tool_version}\n".encode())
     h.update(model_digest(model).encode())
-    if precision in ("int8", "fp8"):
+    if precision in QUANTIZED:
         if calibration is not None:
             h.update(f"\ncalibration batches={calibration.batches}\n".encode())
             _hash_files(h, _calibration_files(calibration.data))

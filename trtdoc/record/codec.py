@@ -145,9 +145,9 @@ def _field_path(data: Any, err: Any) -> str:
     node = data
     loc = err["loc"]
     for i, item in enumerate(loc):
-        if ((isinstance(node, dict) and isinstance(item, str) and item in node)
-                or (isinstance(node, list) and isinstance(item, int)
-                    and 0 <= item < len(node))):
+        in_dict = isinstance(node, dict) and isinstance(item, str) and item in node
+        in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
+        if in_dict or in_list:
             node = node[item]
         elif not (i == len(loc) - 1 and err["type"] in _UNKNOWN + _MISSING):
             continue  # a union member's tag, not a key of the file

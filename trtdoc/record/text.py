@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import replace
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # json's own, C
+from json.encoder import encode_basestring  # json's own, C
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, PlainSerializer
 
@@ -30,6 +30,7 @@ from trtdoc.findings.types import Finding
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
+from trtdoc.values import EngineBackend
 
 SCHEMA_VERSION = 1
 # Unknown keys are refused (a typo, or another tool's field, would vanish on the next write),
@@ -140,7 +141,7 @@ class BackendSection:
 
     __pydantic_config__ = _CONFIG
 
-    name: Literal["tensorrt", "tensorrt-rtx"]
+    name: EngineBackend
     version: str
     reason: Annotated[str, Field(description=(
         "Why this backend was used (auto picks full TensorRT only with a CUDA device)."))]
@@ -223,8 +224,8 @@ class EngineRecord:
         engine_section: EngineSection | None = None,
         model: ModelFacts | None = _UNSET, model_path: str = _UNSET,
         model_sha256: str = _UNSET, model_files: tuple[ModelFile, ...] = _UNSET,
-        backend: str = _UNSET, backend_version: str = _UNSET, backend_reason: str = _UNSET,
-        backend_cuda: str | None = _UNSET,
+        backend: EngineBackend = _UNSET, backend_version: str = _UNSET,
+        backend_reason: str = _UNSET, backend_cuda: str | None = _UNSET,
         engine_path: str | None = _UNSET, engine_bytes: int | None = _UNSET,
         engine_sha256: str | None = _UNSET, header: EngineFacts | None = _UNSET,
         precision: Mapping[str, Any] | None = None, accuracy: Mapping[str, Any] | None = None,
@@ -249,7 +250,7 @@ class EngineRecord:
                 files=tuple(pick(model_files, m, "files", ())),
                 facts=pick(model, m, "facts")),
             "backend_section": BackendSection(
-                name=pick(backend, b, "name"),  # type: ignore[arg-type]
+                name=pick(backend, b, "name"),
                 version=pick(backend_version, b, "version"),
                 reason=pick(backend_reason, b, "reason"),
                 cuda=pick(backend_cuda, b, "cuda", None)),
@@ -294,7 +295,7 @@ class EngineRecord:
         return self.model_section.files
 
     @property
-    def backend(self) -> str:
+    def backend(self) -> EngineBackend:
         return self.backend_section.name
 
     @property

@@ -14,6 +14,7 @@ from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.escape import is_number, mermaid_label, one_line, shown, truncate
 from trtdoc.render.tolerant import tolerant
+from trtdoc.values import HALF_PRECISIONS, QUANTIZED
 
 # Diagram limits that keep a page usable for engines with hundreds of layers.
 LABEL_LIMIT = 48
@@ -88,18 +89,18 @@ def build_flow(record: EngineRecord) -> str:
 
     # The precision step: exactly one of these branches was taken.
     fp32 = g.node("fp32:", "no conversion", taken=not imported and precision == "fp32")
-    cast_taken = not imported and precision in ("fp16", "bf16") and method == "model"
+    cast_taken = not imported and precision in HALF_PRECISIONS and method == "model"
     info = record.precision or {}
     tool = f"({one_line(info['tool'])})" if cast_taken and info.get("tool") else ""
-    cast = g.node(precision if cast_taken else "fp16/bf16", "conversion", tool,
+    cast = g.node(precision if cast_taken else "/".join(HALF_PRECISIONS), "conversion", tool,
                   taken=cast_taken)
-    quant_taken = not imported and precision in ("int8", "fp8") and method == "model"
+    quant_taken = not imported and precision in QUANTIZED and method == "model"
     batches = info.get("calibration_batches")
     calib = g.node("Calibration", f"data: {one_line(batches)} batches" if batches else "data",
                    taken=quant_taken)
     scales = g.node("Scale factors", taken=quant_taken)
     qdq_count = info.get("qdq_nodes")
-    qdq = g.node(precision.upper() if quant_taken else "INT8/FP8",
+    qdq = g.node(precision.upper() if quant_taken else "/".join(QUANTIZED).upper(),
                  "Q/DQ nodes" + (f": {one_line(qdq_count)}" if qdq_count else ""),
                  taken=quant_taken)
     flags_taken = not imported and method == "builder_flags" and precision != "fp32"

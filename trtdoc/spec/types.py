@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trtdoc.values import Backend, HardwareCompatibility, Precision, PrecisionMethod, Target
+
 
 @dataclass(frozen=True)
 class ShapeRange:
@@ -137,16 +139,16 @@ class EngineSpec:
     description: str = ""
     owner: str | None = None
     tags: tuple[str, ...] = ()
-    backend: str = "auto"
-    precision: str = "fp32"
-    precision_method: str = "model"
+    backend: Backend = "auto"
+    precision: Precision = "fp32"
+    precision_method: PrecisionMethod = "model"
     calibration: Calibration | None = None
     profiles: tuple[Profile, ...] = ()
     workspace: int | None = None
     tactic_shared_memory: int | None = None
     optimization_level: int | None = None
-    targets: tuple[str, ...] = ()
-    hardware_compatibility: str = "none"
+    targets: tuple[Target, ...] = ()
+    hardware_compatibility: HardwareCompatibility = "none"
     version_compatible: bool = False
     flags: tuple[str, ...] = ()
     accuracy: Accuracy | None = None
