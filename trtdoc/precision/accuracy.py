@@ -27,7 +27,6 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from trtdoc.errors import BuildError
 
@@ -90,7 +89,7 @@ class AccuracyReport:
     samples: _Count  # input samples compared, summed over the batches
     # onnxruntime runs the samples took; None (no key) in a record written before trtdoc
     # counted them
-    batches: Annotated[_Count | SkipJsonSchema[None], Field(exclude_if=lambda v: v is None)] = None
+    batches: Annotated[_Count | None, Field(exclude_if=lambda v: v is None)] = None
     smoke: bool  # True: seeded random inputs, not held-out data
     seed: int | None
     runtime: str  # "onnxruntime 1.32.0 CPU"
@@ -101,7 +100,7 @@ class AccuracyReport:
         validation_alias=AliasChoices("metrics", METRIC_PREFIX))] = ()
     # The key of the spec's accuracy settings the report was checked against
     # (EngineSpec.accuracy_key): a build whose key differs runs the gate again.
-    gate_key: Annotated[str | SkipJsonSchema[None], Field(
+    gate_key: Annotated[str | None, Field(
         exclude_if=lambda v: v is None, description=(
             "Key of the spec's accuracy settings this report was checked against; another key "
             "runs the gate again."))] = None

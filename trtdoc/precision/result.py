@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, PlainSerializer
-from pydantic.json_schema import SkipJsonSchema
 
 # Decoded as strictly as the record around it: no unknown key, no NaN or Infinity.
 _CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
@@ -71,7 +70,7 @@ class PrecisionResult:
 
     # The sha256 of ``model`` as sha256sum prints it, so the page's reproduce snippet can be
     # checked; set by the build (:meth:`in_project`), left out of the cache file.
-    model_sha256: Annotated[str | SkipJsonSchema[None], Field(
+    model_sha256: Annotated[str | None, Field(
         exclude_if=lambda v: v is None, description=(
             "sha256 of the converted model the engine was built from, as sha256sum "
             "prints it"))] = None
