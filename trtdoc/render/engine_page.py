@@ -74,10 +74,10 @@ def _type_histogram(record: EngineRecord) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _scalar_items(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    if not mapping or not isinstance(mapping, Mapping):
-        return []
-    # Unset facts (None) are left out: a blank cell would read as "empty", not "not set".
+def _scalar_items(mapping: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The facts of a section as the file holds it that fit one table cell, by key (lists are
+    shown apart). Unset facts (None) are left out: a blank cell would read as "empty", not
+    "not set"."""
     return sorted(((k, ("yes" if v else "no") if isinstance(v, bool) else v)
                    for k, v in mapping.items() if isinstance(v, (str, int, float, bool))),
                   key=lambda kv: text_key(kv[0]))
