@@ -7,7 +7,6 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 from trtdoc.build.outcome import OnEvent, Outcome
 from trtdoc.build.state import spec_view
@@ -28,7 +27,7 @@ def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
     return {n: r.opt for n, r in spec.profiles[0].shapes} if spec.profiles else None
 
 
-def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
+def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> PrecisionResult:
     """The precision step alone: the converted model ``spec``'s engine is built from.
 
     ``trtdoc build`` and ``trtdoc convert`` both call this, so they write the same file.
