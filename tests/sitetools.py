@@ -203,10 +203,20 @@ DECODER_TYPED_SECTIONS = frozenset({"precision", "accuracy"})
 
 
 def decoder_typed(path: Path_) -> bool:
-    """Whether ``path`` (from the root ``{"record", "previous", "gate"}``) lies in a part the
-    renderer trusts the decoder for."""
-    return path[:1] == (("item", "gate"),) or (
-        len(path) >= 2 and path[1][0] == "attr" and path[1][1] in DECODER_TYPED_SECTIONS)
+    """Whether ``path`` (from a record, or from the root ``{"record", "previous", "gate"}``)
+    lies in a part the renderer trusts the decoder for."""
+    if path[:1] == (("item", "gate"),):
+        return True
+    if path[:1] in ((("item", "record"),), (("item", "previous"),)):
+        path = path[1:]
+    return bool(path) and path[0][0] == "attr" and path[0][1] in DECODER_TYPED_SECTIONS
+
+
+def payload_for(root: object, path: Path_, payload: object) -> object:
+    """``payload``, or where a decoded record could not hold it (a field that is not a string,
+    in a part the renderer trusts the decoder for) the value that is there."""
+    current = _get(root, path)
+    return current if decoder_typed(path) and not isinstance(current, str) else payload
 
 
 def field_paths(obj: object, *, per_sequence: int = 2,
@@ -403,9 +413,7 @@ def hostile_site(root_dir: Path) -> Path:
                           _clean: object = clean) -> object:
                 if _keep and path[-1][1] in BRANCH_FIELDS and path[-1][1] != "name":
                     return _get(_clean, path)
-                if decoder_typed(path) and not isinstance(_get(_clean, path), str):
-                    return _get(_clean, path)  # only a string is a value the decoder lets in
-                return PAYLOAD + _tag
+                return payload_for(_clean, path, PAYLOAD + _tag)
 
             root = everything_replaced(clean, value_for)
             hostile = root["record"]  # type: ignore[index]
