@@ -13,8 +13,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from trtdoc.diff.history import read_previous
+from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.record.files import read_records
-from trtdoc.record.types import EngineRecord
+from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.render.write import render_site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -194,6 +195,29 @@ WRONG_TYPES: tuple[object, ...] = (None, PAYLOAD, 10**400, 10**5000, float("nan"
 
 Path_ = tuple[tuple[str, object], ...]  # ("attr", name) | ("item", key) | ("index", i)
 
+# Record parts the renderer trusts the decoder for (issue 22): the precision step's facts, the
+# accuracy figures and a failed gate. A wrong type there cannot come from a file (the decoder
+# refuses it), so the pages do not guard against it: a value set around the decoder may end
+# the render with one RenderError line, and payloads go only where a string is allowed.
+DECODER_TYPED_SECTIONS = frozenset({"precision", "accuracy"})
+
+
+def decoder_typed(path: Path_) -> bool:
+    """Whether ``path`` (from a record, or from the root ``{"record", "previous", "gate"}``)
+    lies in a part the renderer trusts the decoder for."""
+    if path[:1] == (("item", "gate"),):
+        return True
+    if path[:1] in ((("item", "record"),), (("item", "previous"),)):
+        path = path[1:]
+    return bool(path) and path[0][0] == "attr" and path[0][1] in DECODER_TYPED_SECTIONS
+
+
+def payload_for(root: object, path: Path_, payload: object) -> object:
+    """``payload``, or where a decoded record could not hold it (a field that is not a string,
+    in a part the renderer trusts the decoder for) the value that is there."""
+    current = _get(root, path)
+    return current if decoder_typed(path) and not isinstance(current, str) else payload
+
 
 def field_paths(obj: object, *, per_sequence: int = 2,
                 path: Path_ = ()) -> list[tuple[Path_, bool]]:
@@ -286,15 +310,17 @@ def everything_replaced(obj: object, value_for: object) -> object:
     return out
 
 
-def hostile_cases() -> list[tuple[str, EngineRecord, EngineRecord, dict[str, object]]]:
+def hostile_cases() -> list[tuple[str, EngineRecord, EngineRecord, FailedGate]]:
     """``(label, record, previous, gate)`` bases to substitute into: a TensorRT-RTX fp32
     engine, an fp16 one with precision and accuracy facts, and an imported trtexec profile."""
     records = {r.name: r for r in fixed_records()}
     out = []
     for name in ("bert-tiny", "mobilenet-v2-fp16", "resnet18-trtexec"):
         r = records[name]
-        gate = {"name": name, "violations": ["cosine 0.9 < 0.99"],
-                "accuracy": dict(r.accuracy or {"samples": 4, "outputs": {}})}
+        gate = FailedGate(name=name, violations=("cosine 0.9 < 0.99",), spec=r.spec,
+                          accuracy=r.accuracy or AccuracyReport(
+                              reference="m.onnx", candidate="c.onnx", outputs=(), samples=4,
+                              smoke=True, seed=0, runtime="onnxruntime CPU"))
         out.append((name, r, r, gate))
     return out
 
@@ -309,7 +335,7 @@ def render_hostile(record: object, previous: object, gate: object, site: Path,
     name = getattr(record, "name", None)
     keyed = isinstance(name, Hashable)
     prev = {name: previous} if keyed else {}
-    gates = {name: gate} if keyed and isinstance(gate, dict) else {}
+    gates = {name: gate} if keyed and isinstance(gate, FailedGate) else {}
     if write:
         render_site([record], site, previous=prev, gates=gates)  # type: ignore[list-item]
         return {}
@@ -387,7 +413,7 @@ def hostile_site(root_dir: Path) -> Path:
                           _clean: object = clean) -> object:
                 if _keep and path[-1][1] in BRANCH_FIELDS and path[-1][1] != "name":
                     return _get(_clean, path)
-                return PAYLOAD + _tag
+                return payload_for(_clean, path, PAYLOAD + _tag)
 
             root = everything_replaced(clean, value_for)
             hostile = root["record"]  # type: ignore[index]

@@ -24,6 +24,7 @@ from trtdoc.precision.accuracy import (
     compare_models,
 )
 from trtdoc.precision.samples import load_samples
+from trtdoc.record.parts import part_from_json, plain_data
 
 
 @pytest.fixture(scope="session")
@@ -109,9 +110,9 @@ def _report(**figures: float | None) -> AccuracyReport:
     out = {"name": "logits", "shape": [8, 10], "max_abs": 0.5, "mean_abs": 0.05,
            "cosine": 0.98, "top1_agreement": 0.875, "reference_mean_abs": 1.0, "nonfinite": 0}
     out.update(figures)
-    return AccuracyReport.from_dict({
+    return part_from_json(AccuracyReport, json.dumps({
         "reference": "m.onnx", "candidate": "m.int8.onnx", "outputs": [out], "samples": 4,
-        "smoke": False, "seed": None, "runtime": "onnxruntime 1.32.0 CPU", "not_run": None})
+        "smoke": False, "seed": None, "runtime": "onnxruntime 1.32.0 CPU", "not_run": None}))
 
 
 def test_every_violation_is_one_line() -> None:
@@ -181,9 +182,13 @@ def test_held_out_data_of_another_dtype_is_cast(tmp_path: Path) -> None:
 
 def test_report_round_trips_through_json() -> None:
     report = compare_models(MOBILENET, MOBILENET, inputs=None, samples=1, shapes=IMAGE_OPT)
-    text = json.dumps(report.to_dict(), sort_keys=True)
-    assert AccuracyReport.from_dict(json.loads(text)) == report
-    assert list(report.to_dict()["outputs"][0]) == [
+    text = json.dumps(plain_data(report), sort_keys=True)
+    assert part_from_json(AccuracyReport, text) == report
+    assert list(plain_data(report)) == [
+        "reference", "candidate", "outputs", "samples", "batches", "smoke", "seed", "runtime",
+        "not_run"]
+    assert list(plain_data(report)["outputs"][0]) == [
         "name", "shape", "max_abs", "mean_abs", "cosine", "top1_agreement",
         "reference_mean_abs", "nonfinite"]
-    assert OutputAccuracy.from_dict(report.outputs[0].to_dict()) == report.outputs[0]
+    output = json.dumps(plain_data(report.outputs[0]))
+    assert part_from_json(OutputAccuracy, output) == report.outputs[0]

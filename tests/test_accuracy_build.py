@@ -6,6 +6,7 @@ inputs are seeded random arrays in its input shape.
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
@@ -64,9 +65,12 @@ def test_per_output_limits_and_the_metric_hook_in_a_real_build(tmp_path, monkeyp
     outcomes = {o.name: o for o in result.outcomes}
     assert outcomes["good"].status == "built", outcomes["good"].message
     acc = read_record(paths.record("good")).accuracy
+    assert acc is not None
     # Five samples in batches of at most the opt batch (2): 2 + 2 + 1.
-    assert (acc["samples"], acc["batches"], acc["smoke"]) == (5, 3, False)
-    assert acc["metric.batches"] == 3.0 and acc["metric.top1"] >= 0.5
+    assert (acc.samples, acc.batches, acc.smoke) == (5, 3, False)
+    figures = dict(acc.metrics)
+    assert figures["batches"] == 3.0 and figures["top1"] >= 0.5
+    assert json.loads(paths.record("good").read_text())["accuracy"]["metric.batches"] == 3.0
 
     assert outcomes["tight"].status == "failed"
     message = outcomes["tight"].message

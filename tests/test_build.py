@@ -431,7 +431,7 @@ def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path
     assert engine.read_bytes() == engine_bytes and engine.stat().st_mtime_ns == engine_mtime
     assert record.read_bytes() == record_bytes  # the last good record stays
     gates = read_gates(paths.records)
-    assert gates["gated"]["accuracy"]["outputs"][0]["max_abs"] > 1e-15
+    assert gates["gated"].accuracy.outputs[0].max_abs > 1e-15
     pages = {p.name: b.decode() for p, b in plan_site(
         [read_record(record)], tmp_path / "site", gates=gates).items()}
     assert '!!! failure "The latest build failed its accuracy gate"' in pages["gated.md"]

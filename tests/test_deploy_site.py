@@ -19,6 +19,7 @@ from sitetools import (
     html_facts,
     markdown_active_html,
     mkdocs_build,
+    payload_for,
     substituted,
 )
 
@@ -280,7 +281,7 @@ def test_values_from_the_deployment_file_render_as_text(tmp_path: Path) -> None:
 def test_hostile_records_with_a_deployment_still_render(tmp_path: Path) -> None:
     deployment = hostile_deployment(tmp_path)
     for label, record, _, _ in hostile_cases():
-        broken = everything_replaced(record, lambda path: PAYLOAD)
+        broken = everything_replaced(record, lambda path, r=record: payload_for(r, path, PAYLOAD))
         pages = pages_of([broken], tmp_path / "site", deployment)  # type: ignore[list-item]
         page = pages["compatibility.md"]
         _, rows = deployment_table(page)

@@ -54,14 +54,16 @@ def test_fp16_and_int8_engines_are_smaller_and_show_their_layers(variants, model
     assert dict(int8.inspection.precision_mix()).get("Int8", 0) > 10
     assert "Half" not in dict(fp32.inspection.precision_mix())
     for rec, precision in ((fp16, "fp16"), (int8, "int8")):
-        assert rec.precision["precision"] == precision
-        (out,) = rec.accuracy["outputs"]
-        assert out["name"] == "output"
-        assert out["cosine"] > 0.9
-        assert out["top1_agreement"] is not None
-        assert rec.accuracy["smoke"] is True  # no held-out data in the spec
-    assert int8.precision["calibration_batches"] == 2
-    assert int8.precision["qdq_nodes"] > 50
+        assert rec.precision is not None and rec.accuracy is not None
+        assert rec.precision.precision == precision
+        (out,) = rec.accuracy.outputs
+        assert out.name == "output"
+        assert out.cosine > 0.9
+        assert out.top1_agreement is not None
+        assert rec.accuracy.smoke is True  # no held-out data in the spec
+    assert int8.precision is not None
+    assert int8.precision.calibration_batches == 2
+    assert int8.precision.qdq_nodes > 50
     assert fp32.precision is None and fp32.accuracy is None
 
 
@@ -114,16 +116,19 @@ def test_the_magika_example_builds_fp32_fp16_int8_on_real_files(tmp_path):
     assert dict(fp16.inspection.precision_mix()).get("Half", 0) >= 10
     assert dict(int8.inspection.precision_mix()).get("Int8", 0) >= 3
     for rec in (fp16, int8):
-        (out,) = rec.accuracy["outputs"]
-        assert out["name"] == "target_label" and out["shape"][1] == 214
+        assert rec.precision is not None and rec.accuracy is not None
+        (out,) = rec.accuracy.outputs
+        assert out.name == "target_label" and out.shape[1] == 214
         # Every held-out file was compared: 59 samples, in batches of the opt batch (4).
-        assert rec.accuracy["smoke"] is False
-        assert (rec.accuracy["samples"], rec.accuracy["batches"]) == (59, 15)
+        assert rec.accuracy.smoke is False
+        assert (rec.accuracy.samples, rec.accuracy.batches) == (59, 15)
         # The spec's gate (min_top1 0.95, min_cosine 0.99) passed on 59 held-out files.
-        assert out["top1_agreement"] >= 0.95 and out["cosine"] >= 0.99
-        assert rec.precision["checked"].startswith("onnx.checker.check_model(full_check=True)")
-    assert fp16.precision["calls"][0] == (
+        assert out.top1_agreement is not None and out.top1_agreement >= 0.95
+        assert out.cosine >= 0.99
+        assert rec.precision.checked.startswith("onnx.checker.check_model(full_check=True)")
+    assert fp16.precision is not None and int8.precision is not None
+    assert fp16.precision.calls[0] == (
         "onnxruntime.transformers.float16.convert_float_to_float16(model, keep_io_types=True)")
-    assert "'QDQDisableWeightAdjustForInt32Bias': True" in int8.precision["calls"][-1]
-    assert (int8.precision["calibration"], int8.precision["calibration_batches"],
-            int8.precision["calibration_samples"]) == ("data", 8, 59)
+    assert "'QDQDisableWeightAdjustForInt32Bias': True" in int8.precision.calls[-1]
+    assert (int8.precision.calibration, int8.precision.calibration_batches,
+            int8.precision.calibration_samples) == ("data", 8, 59)

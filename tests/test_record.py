@@ -11,6 +11,8 @@ from conftest import MODELS, REPO, TREX
 
 from trtdoc.errors import RecordError
 from trtdoc.importer import record_from_trtexec
+from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.precision.result import PrecisionResult
 from trtdoc.record.codec import (
     SCHEMA_COMMAND,
     SCHEMA_PATH,
@@ -167,3 +169,32 @@ def test_read_records_names_the_first_bad_file(tmp_path):
     (tmp_path / "zzz-bad.json").unlink()
     assert [r.name for r in read_records(tmp_path)] == sorted(
         json.loads(p.read_text())["name"] for p in SHIPPED[:2])
+
+
+V1 = sorted((REPO / "tests" / "data" / "records_v1").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.name)
+def test_schema_1_records_as_shipped_decode_typed_and_reencode_unchanged(path: Path):
+    text = path.read_text(encoding="utf-8")
+    record = record_from_json(text, path=path)
+    assert dumps(record) == text
+    if json.loads(text)["precision"] is not None:
+        assert isinstance(record.precision, PrecisionResult)
+        assert isinstance(record.accuracy, AccuracyReport)
+
+
+def test_task_metric_figures_are_flat_keys_in_the_file_and_the_schema():
+    record = read_record(REPO / "records" / "magika-int8.json")
+    assert record.accuracy is not None
+    accuracy = dataclasses.replace(record.accuracy, metrics=(("exact_match", 0.93),
+                                                             ("wer", 0.1)))
+    text = dumps(dataclasses.replace(record, accuracy=accuracy))
+    data = json.loads(text)
+    assert list(data["accuracy"])[-4:] == ["not_run", "metric.exact_match", "metric.wer",
+                                           "gate_key"]
+    jsonschema.validate(data, SCHEMA)
+    assert record_from_json(text).accuracy == accuracy
+    data["accuracy"]["metric.wer"] = "0.1"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA)

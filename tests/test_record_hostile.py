@@ -21,8 +21,8 @@ HTML = "<script>alert(1)</script>"
 _DELETE = object()
 
 
-def edited(*changes: tuple[tuple[Any, ...], Any]) -> str:
-    data = json.loads(json.dumps(BASE))
+def edited(*changes: tuple[tuple[Any, ...], Any], base: Any = BASE) -> str:
+    data = json.loads(json.dumps(base))
     for path, value in changes:
         node = data
         for key in path[:-1]:
@@ -219,3 +219,62 @@ def test_values_from_values_py_are_checked(tmp_path):
         "applied[0].call: expected one of 'network_flag', 'profiling_verbosity', 'profile', "
         "'memory_pool', 'optimization_level', 'compute_capabilities', "
         f"'hardware_compatibility' or 'flag', got 'tensorrt-rtx' (a string); {FIX}")
+
+
+# --------------------------------------------------------------------------------------------
+# The precision and accuracy sections (typed: trtdoc.precision.result, trtdoc.precision.accuracy)
+# --------------------------------------------------------------------------------------------
+INT8 = json.loads((REPO / "records" / "magika-int8.json").read_text(encoding="utf-8"))
+
+
+def edited_int8(*changes: tuple[tuple[Any, ...], Any]) -> str:
+    """``edited`` on a record with precision and accuracy sections."""
+    return edited(*changes, base=INT8)
+
+
+@pytest.mark.parametrize(("path", "value", "problem"), [
+    (("precision", "calibration_batches"), "8", "expected an integer, got '8' (a string)"),
+    (("precision", "seconds"), "fast", "expected a number, got 'fast' (a string)"),
+    (("precision", "seconds"), -1.0, "expected a number of at least 0.0, got -1.0 (a number)"),
+    (("precision", "low_precision_ops", 0, 1), HTML,
+     "expected an integer, got '<script>alert(1)</script>' (a string)"),
+    (("precision", "source"), 5, "expected a string, got 5 (an integer)"),
+    (("precision", "notes"), HTML,
+     "expected a list, got '<script>alert(1)</script>' (a string)"),
+    (("precision", "cache_hit"), 1, "expected true or false, got 1 (an integer)"),
+    (("accuracy", "outputs", 0, "cosine"), "1", "expected a number, got '1' (a string)"),
+    (("accuracy", "outputs", 0, "shape", 0), 1.5, "expected an integer, got 1.5 (a number)"),
+    (("accuracy", "outputs"), {"x": {}}, "expected a list, got an object"),
+    (("accuracy", "samples"), True, "expected an integer, got true (a boolean)"),
+    (("accuracy", "smoke"), "no", "expected true or false, got 'no' (a string)"),
+    (("accuracy", "gate_key"), 5, "expected a string, got 5 (an integer)"),
+])
+def test_a_wrong_type_in_precision_or_accuracy_is_one_located_line(tmp_path, path, value,
+                                                                   problem):
+    field = path[0] + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[1:])
+    assert error_line(tmp_path, edited_int8((path, value))) == f"{field}: {problem}; {FIX}"
+
+
+def test_task_metric_figures_are_numbers_under_metric_keys(tmp_path):
+    assert error_line(tmp_path, edited_int8((("accuracy", "metric.exact_match"), "0.9"))) == (
+        f"accuracy['metric.exact_match']: expected a number, got '0.9' (a string); {FIX}")
+    assert error_line(tmp_path, edited_int8((("accuracy", "metric.exact_match"), True))) == (
+        f"accuracy['metric.exact_match']: expected a number, got true (a boolean); {FIX}")
+    infinite = edited_int8((("accuracy", "metric.x"), 1.0)).replace('"metric.x": 1.0',
+                                                                    '"metric.x": 1e999')
+    assert error_line(tmp_path, infinite) == (
+        f"accuracy['metric.x']: expected a finite number, got Infinity (a number); {FIX}")
+    # Only metric.<figure> keys: the field's own name is not a key of the file.
+    assert error_line(tmp_path, edited_int8((("accuracy", "metrics"), [["x", 1.0]]))) == (
+        f"accuracy.metrics: unknown key (trtdoc writes no such field here); {FIX}")
+
+
+def test_unknown_and_missing_keys_of_precision_and_accuracy(tmp_path):
+    assert error_line(tmp_path, edited_int8((("precision", "evil"), 1))) == (
+        f"precision.evil: unknown key (trtdoc writes no such field here); {FIX}")
+    assert error_line(tmp_path, edited_int8((("accuracy", "evil"), HTML))) == (
+        f"accuracy.evil: unknown key (trtdoc writes no such field here); {FIX}")
+    assert error_line(tmp_path, edited_int8((("precision", "tool"), _DELETE))) == (
+        f"precision.tool: missing; {FIX}")
+    assert error_line(tmp_path, edited_int8((("accuracy", "outputs", 0, "cosine"), _DELETE))) \
+        == f"accuracy.outputs[0].cosine: missing; {FIX}"

@@ -142,8 +142,9 @@ def test_gate_added(project: Project) -> None:
     gates = project.records / ".gates"
     gates.mkdir()
     (gates / "bert-tiny.json").write_text(json.dumps({
-        "name": "bert-tiny", "violations": ["output max_abs 0.5 > 0.01"],
-        "accuracy": {"samples": 3, "outputs": {}}}))
+        "name": "bert-tiny", "violations": ["output max_abs 0.5 > 0.01"], "spec": {},
+        "accuracy": {"reference": "m.onnx", "candidate": "c.onnx", "outputs": [], "samples": 3,
+                     "smoke": False, "seed": None, "runtime": "onnxruntime CPU"}}))
     assert "engines/bert-tiny.md" in _rel(project, project.incremental())
     project.assert_as_full()
 

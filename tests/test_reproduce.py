@@ -111,13 +111,13 @@ def test_each_page_snippet_builds_the_engine_on_the_page(examples, tmp_path: Pat
         assert snippet == python_snippet(record)
         if record.precision:
             # As the page says: the precision step alone writes the model the snippet parses.
-            built = Path(record.precision["model"])
+            built = record.precision.model
             (root / built).unlink(missing_ok=True)
             convert = _trtdoc(root, "convert", str(record.spec["source"]), "--only",
                               record.name)
             assert convert.returncode == 0, convert.stderr
             assert (hashlib.sha256((root / built).read_bytes()).hexdigest()
-                    == record.precision["model_sha256"])
+                    == record.precision.model_sha256)
             assert f"parse_from_file({str(built)!r})" in snippet
         script = tmp_path / f"{record.name}.py"
         script.write_text(snippet)
@@ -187,14 +187,15 @@ def test_full_tensorrt_renderings_follow_the_recorded_calls() -> None:
             "STRONGLY_TYPED))") in snippet
     assert ("config.hardware_compatibility_level = "
             "trt.HardwareCompatibilityLevel.AMPERE_PLUS") in snippet
-    assert f"parse_from_file({base.precision['model']!r})" in snippet
+    assert base.precision is not None
+    assert f"parse_from_file({base.precision.model.as_posix()!r})" in snippet
     command, _, _ = cli_command(record)
     assert command is not None
     for switch in ("--stronglyTyped", "--hardwareCompatibilityLevel=ampere+",
                    "--versionCompatible", "--memPoolSize=workspace:",
                    "--builderOptimizationLevel="):
         assert switch in command
-    assert f"--onnx={base.precision['model']}" in command
+    assert f"--onnx={base.precision.model.as_posix()}" in command
 
 
 def test_an_imported_engine_shows_no_invented_build_script() -> None:

@@ -6,7 +6,7 @@ stderr and exit code 1. Any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +110,13 @@ class BuildError(TrtdocError):
 
 
 class GateError(BuildError):
-    """The converted model failed its accuracy gate; ``report`` keeps the figures measured."""
+    """The converted model failed its accuracy gate; ``report`` keeps the figures measured
+    (the :class:`~trtdoc.precision.accuracy.AccuracyReport`, which is not imported here: the
+    precision package imports this module)."""
 
-    def __init__(self, message: str, *, engine: str, report: Mapping[str, Any],
+    def __init__(self, message: str, *, engine: str, report: Any,
                  violations: Sequence[str], **kwargs: Any) -> None:
-        self.report = dict(report)
+        self.report = report
         self.violations = tuple(violations)
         super().__init__(message, engine=engine, **kwargs)
 

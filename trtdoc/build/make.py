@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from trtdoc import __version__
 from trtdoc.backends import BackendChoice
@@ -22,6 +21,8 @@ from trtdoc.errors import InspectError
 from trtdoc.findings.current import fp32_candidates, with_findings
 from trtdoc.model import model_facts_from_onnx, model_file_digests
 from trtdoc.paths import OutputPaths
+from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.precision.result import PrecisionResult
 from trtdoc.project import project_path, project_root
 from trtdoc.record.types import EngineRecord, Host, ModelFile, NotRun
 from trtdoc.spec.load import LoadedSpec
@@ -71,8 +72,8 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     root = project_root(spec.source, paths.records)
     facts = model_facts_from_onnx(spec.model)
     model_path = spec.model
-    precision: dict[str, Any] | None = None
-    accuracy: dict[str, Any] | None = None
+    precision: PrecisionResult | None = None
+    accuracy: AccuracyReport | None = None
     if spec.precision != "fp32" and spec.precision_method == "model":
         model_path, precision, accuracy = precision_step(item, paths, facts, root, on_event)
     built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
@@ -120,8 +121,8 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         engine_sha256=engine_sha,
         header=header,
         inspection=inspection,
-        precision=MappingProxyType(precision) if precision else None,
-        accuracy=MappingProxyType(accuracy) if accuracy else None,
+        precision=precision,
+        accuracy=accuracy,
         warnings=tuple(sorted({m.strip() for sev, m in built.messages if sev == "WARNING"})),
         not_run=tuple(not_run),
         trtdoc_version=__version__,

@@ -103,7 +103,7 @@ def decide(item: LoadedSpec, paths: OutputPaths, force: bool
     view = spec_view(item.spec, paths)
     try:
         if (prev.precision is not None and prev.accuracy is not None
-                and prev.accuracy.get("gate_key") != item.spec.accuracy_key()):
+                and prev.accuracy.gate_key != item.spec.accuracy_key()):
             try:
                 record, outcome = recheck_accuracy(item, paths, prev)
             except GateError as exc:

@@ -7,17 +7,18 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 from trtdoc.build.outcome import OnEvent, Outcome
 from trtdoc.build.state import spec_view
 from trtdoc.errors import GateError
-from trtdoc.model import ModelFacts, file_sha256, model_facts_from_onnx
+from trtdoc.model import ModelFacts, model_facts_from_onnx
 from trtdoc.paths import OutputPaths
+from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.precision.result import PrecisionResult
 from trtdoc.project import project_path, project_root
 from trtdoc.record.files import write_atomic
-from trtdoc.record.types import EngineRecord
+from trtdoc.record.parts import plain_data
+from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.spec.load import LoadedSpec
 from trtdoc.spec.types import EngineSpec
 
@@ -26,7 +27,7 @@ def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
     return {n: r.opt for n, r in spec.profiles[0].shapes} if spec.profiles else None
 
 
-def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
+def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> PrecisionResult:
     """The precision step alone: the converted model ``spec``'s engine is built from.
 
     ``trtdoc build`` and ``trtdoc convert`` both call this, so they write the same file.
@@ -41,10 +42,11 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> Any:
 
 
 def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
-                   on_event: OnEvent | None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+                   on_event: OnEvent | None
+                   ) -> tuple[Path, PrecisionResult, AccuracyReport]:
     """Convert ``item``'s model and check its accuracy against fp32: ``(converted model, the
-    record's precision facts, the record's accuracy figures)``. Raises :class:`GateError` when
-    the spec's accuracy limits fail."""
+    record's precision facts, the record's accuracy figures)``, paths in both relative to the
+    project root ``root``. Raises :class:`GateError` when the spec's accuracy limits fail."""
     from trtdoc.precision.accuracy import check_tolerance, compare_models, load_metric
     from trtdoc.precision.samples import held_out_batches
 
@@ -67,12 +69,12 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
                             shapes=opt_shapes, engine=spec.name, metric=metric,
                             metric_name=(accuracy.metric or "") if accuracy else "")
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
-    report = dataclasses.replace(report, reference=project_path(report.reference, root),
-                                 candidate=project_path(report.candidate, root))
-    figures = {**report.to_dict(), "gate_key": spec.accuracy_key()}
+    figures = dataclasses.replace(report, reference=project_path(report.reference, root),
+                                  candidate=project_path(report.candidate, root),
+                                  gate_key=spec.accuracy_key())
     if accuracy is not None:
         violations = check_tolerance(
-            report, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
+            figures, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
             outputs=accuracy.output_limits(), metric_tolerance=dict(accuracy.metric_tolerance))
         if violations:
             setting = next((s for s in ("accuracy.outputs", "accuracy.metric_tolerance")
@@ -81,17 +83,16 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
             raise GateError("; ".join(violations), engine=spec.name, spec_path=loc.path,
                             setting=setting, line=loc.line, report=figures,
                             violations=violations)
-    # The plain sha256 of the model that was built, so the reproduce snippet can be checked.
-    info = {**result.to_dict(base=root), "model_sha256": file_sha256(result.model)}
-    return result.model, info, figures
+    return result.model, result.in_project(root), figures
 
 
 def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
                 seconds: float) -> Outcome:
     """Keep the failed gate's figures for the pages; the last good engine and record stay."""
-    gate = {"name": item.spec.name, "violations": list(exc.violations),
-            "accuracy": exc.report, "spec": spec_view(item.spec, paths)}
-    write_atomic(paths.gate(item.spec.name), json.dumps(gate, indent=1, sort_keys=True) + "\n")
+    gate = FailedGate(name=item.spec.name, violations=exc.violations, accuracy=exc.report,
+                      spec=spec_view(item.spec, paths))
+    write_atomic(paths.gate(item.spec.name),
+                 json.dumps(plain_data(gate), indent=1, sort_keys=True) + "\n")
     return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
 
 
@@ -107,8 +108,7 @@ def recheck_accuracy(item: LoadedSpec, paths: OutputPaths,
     root = project_root(spec.source, paths.records)
     facts = model_facts_from_onnx(spec.model)
     _, _, figures = precision_step(item, paths, facts, root, None)
-    record = dataclasses.replace(previous.with_spec(spec_view(spec, paths)),
-                                 accuracy=MappingProxyType(figures))
+    record = dataclasses.replace(previous.with_spec(spec_view(spec, paths)), accuracy=figures)
     return record, Outcome(spec.name, "re-checked", time.perf_counter() - started,
                            "accuracy changed: gate re-run on the converted model; engine "
                            "unchanged", spec.source)

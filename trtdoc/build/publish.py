@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 
 from trtdoc.build.make import Made, other_bytes
 from trtdoc.build.outcome import Outcome
@@ -132,9 +131,8 @@ def _as_reproduced(record: EngineRecord, previous: EngineRecord | None) -> Engin
         return None
     precision = record.precision
     if precision is not None and previous.precision is not None:
-        precision = MappingProxyType({**precision, **{
-            k: previous.precision[k] for k in _OCCASION_PRECISION_KEYS
-            if k in previous.precision and k in precision}})
+        precision = dataclasses.replace(precision, **{
+            k: getattr(previous.precision, k) for k in _OCCASION_PRECISION_KEYS})
     return dataclasses.replace(record, host=previous.host, build_seconds=previous.build_seconds,
                                precision=precision)
 

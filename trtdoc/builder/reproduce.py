@@ -56,10 +56,9 @@ def _applied(record: EngineRecord) -> tuple[Applied, ...]:
 
 def built_model(record: EngineRecord) -> BuiltModel:
     """The model that was built: the precision step's output where one ran, else the model."""
-    info = record.precision if isinstance(record.precision, Mapping) else {}
-    if info.get("model"):
-        return BuiltModel(plain(info["model"]), plain(info.get("model_sha256") or ""), True,
-                          tuple(plain(c) for c in as_tuple(info.get("calls"))))
+    info = record.precision
+    if info is not None:
+        return BuiltModel(info.model.as_posix(), info.model_sha256 or "", True, info.calls)
     return BuiltModel(plain(record.model_path or "model.onnx"), plain(record.model_sha256),
                       False)
 

@@ -147,13 +147,13 @@ def _figure(value: Any) -> str:
 
 def _accuracy(old: EngineRecord, new: EngineRecord) -> tuple[Change, ...]:
     def figures(record: EngineRecord) -> dict[str, str]:
-        acc = record.accuracy or {}
-        out = {k: _figure(acc.get(k)) for k in ("samples", "runtime") if k in acc}
-        for o in acc.get("outputs") or ():
-            if isinstance(o, Mapping):
-                for k in _ACCURACY_FIGURES:
-                    if k in o:
-                        out[f"{o.get('name')} {k}"] = _figure(o[k])
+        acc = record.accuracy
+        if acc is None:
+            return {}
+        out = {"samples": _figure(acc.samples), "runtime": _figure(acc.runtime)}
+        for o in acc.outputs:
+            for k in _ACCURACY_FIGURES:
+                out[f"{o.name} {k}"] = _figure(getattr(o, k))
         return out
 
     a, b = figures(old), figures(new)

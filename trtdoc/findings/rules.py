@@ -356,10 +356,8 @@ _WARNING_KINDS: tuple[tuple[str, re.Pattern[str], Severity, str, str], ...] = (
 
 def _warnings(record: EngineRecord) -> list[Finding]:
     messages = [("build log", m) for m in record.warnings]
-    notes = (record.precision or {}).get("notes") if isinstance(record.precision, Mapping) else ()
-    if isinstance(notes, (list, tuple)):
-        messages += [("precision step", n) for n in notes if isinstance(n, str)
-                     and _WARNING_KINDS[0][1].search(n)]
+    notes = record.precision.notes if record.precision is not None else ()
+    messages += [("precision step", n) for n in notes if _WARNING_KINDS[0][1].search(n)]
     groups: dict[str, list[tuple[str, str]]] = {}
     for source, message in messages:
         kind = next((k[0] for k in _WARNING_KINDS if k[1].search(message)), "other")

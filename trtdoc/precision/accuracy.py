@@ -9,12 +9,24 @@ rounding differs from the Q/DQ reference that TensorRT implements.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from trtdoc.errors import BuildError
 
@@ -30,6 +42,13 @@ _LIMITS = {
 }
 
 
+# Decoded as strictly as the record around it: no unknown key, no NaN or Infinity.
+_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
+_METRIC_KEYS_CONFIG: Any = {**_CONFIG, "extra": "allow"}
+_Count = Annotated[int, Field(ge=0)]
+METRIC_PREFIX = "metric."  # a task-metric figure's key in the record: metric.<figure>
+
+
 @dataclass(frozen=True)
 class OutputAccuracy:
     """Errors of one model output over every sample.
@@ -39,6 +58,8 @@ class OutputAccuracy:
     rank 0 or 1, or with a single class, have none (``None``).
     """
 
+    __pydantic_config__ = _CONFIG
+
     name: str
     shape: tuple[int, ...]  # of the first sample
     max_abs: float
@@ -46,69 +67,89 @@ class OutputAccuracy:
     cosine: float
     top1_agreement: float | None
     reference_mean_abs: float  # scale of the reference output, to read max_abs against
-    nonfinite: int = 0  # values that are NaN/inf in the candidate but finite in the reference
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "shape": list(self.shape),
-            "max_abs": self.max_abs,
-            "mean_abs": self.mean_abs,
-            "cosine": self.cosine,
-            "top1_agreement": self.top1_agreement,
-            "reference_mean_abs": self.reference_mean_abs,
-            "nonfinite": self.nonfinite,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> OutputAccuracy:
-        return cls(name=d["name"], shape=tuple(d["shape"]), max_abs=d["max_abs"],
-                   mean_abs=d["mean_abs"], cosine=d["cosine"],
-                   top1_agreement=d["top1_agreement"],
-                   reference_mean_abs=d["reference_mean_abs"], nonfinite=d.get("nonfinite", 0))
+    nonfinite: _Count = 0  # values that are NaN/inf in the candidate but finite in the reference
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AccuracyReport:
-    """Per-output errors of ``candidate`` against ``reference``; ``not_run`` says why if absent."""
+    """Per-output errors of ``candidate`` against ``reference``; ``not_run`` says why if absent.
+
+    The fields are the JSON keys in file order, but for ``metrics``: each task-metric figure is
+    a flat ``metric.<figure>`` key in their place, so the page's accuracy table shows them
+    beside the sample counts.
+    """
+
+    # Unknown keys are let through the first pass only to be read as metric.<figure> keys (or
+    # refused) by _metric_keys.
+    __pydantic_config__ = _METRIC_KEYS_CONFIG
 
     reference: str
     candidate: str
     outputs: tuple[OutputAccuracy, ...]
-    samples: int  # input samples compared, summed over the batches
+    samples: _Count  # input samples compared, summed over the batches
+    # onnxruntime runs the samples took; None (no key) in a record written before trtdoc
+    # counted them
+    batches: Annotated[_Count | None, Field(exclude_if=lambda v: v is None)] = None
     smoke: bool  # True: seeded random inputs, not held-out data
     seed: int | None
     runtime: str  # "onnxruntime 1.32.0 CPU"
     not_run: str | None = None
-    batches: int = 0  # onnxruntime runs the samples took
-    metrics: tuple[tuple[str, float], ...] = ()  # the task metric's figures, sorted by name
+    # The task metric's figures, sorted by name. They are read from the metric.<figure> keys
+    # (_metric_keys); the aliases only catch the keys that would be taken for the field.
+    metrics: Annotated[tuple[tuple[str, float], ...], Field(
+        validation_alias=AliasChoices("metrics", METRIC_PREFIX))] = ()
+    # The key of the spec's accuracy settings the report was checked against
+    # (EngineSpec.accuracy_key): a build whose key differs runs the gate again.
+    gate_key: Annotated[str | None, Field(
+        exclude_if=lambda v: v is None, description=(
+            "Key of the spec's accuracy settings this report was checked against; another key "
+            "runs the gate again."))] = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, in a fixed key order. Task-metric figures are flat ``metric.<figure>``
-        keys, so the page's accuracy table shows them beside the sample counts."""
-        return {
-            "reference": self.reference,
-            "candidate": self.candidate,
-            "outputs": [o.to_dict() for o in self.outputs],
-            "samples": self.samples,
-            "batches": self.batches,
-            "smoke": self.smoke,
-            "seed": self.seed,
-            "runtime": self.runtime,
-            "not_run": self.not_run,
-            **{f"metric.{name}": value for name, value in self.metrics},
-        }
+    @model_validator(mode="after")
+    def _metric_keys(self) -> AccuracyReport:
+        # The keys no field took: metric.<figure> ones are the figures, any other is refused
+        # as every unknown key of a record is.
+        extra = {k: self.__dict__.pop(k) for k in list(self.__dict__) if k not in _FIELDS}
+        unknown = {k: v for k, v in extra.items() if not k.startswith(METRIC_PREFIX)}
+        # A "metrics" key is an unknown one too, and so is "metric." (a figure without a name):
+        # the field's aliases took them.
+        if self.metrics:
+            unknown["metrics"] = self.metrics
+        if unknown:
+            raise ValidationError.from_exception_data(type(self).__name__, [
+                {"type": "extra_forbidden", "loc": (k,), "input": v} for k, v in unknown.items()])
+        figures = _figures_adapter().validate_python(extra, strict=True)
+        object.__setattr__(self, "metrics", tuple(sorted(
+            (k.removeprefix(METRIC_PREFIX), v) for k, v in figures.items())))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _flat_metrics(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in handler(self).items():
+            if key == "metrics":
+                out.update((f"{METRIC_PREFIX}{name}", figure) for name, figure in value)
+            else:
+                out[key] = value
+        return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> AccuracyReport:
-        """Inverse of :meth:`to_dict`."""
-        return cls(reference=d["reference"], candidate=d["candidate"],
-                   outputs=tuple(OutputAccuracy.from_dict(o) for o in d["outputs"]),
-                   samples=d["samples"], smoke=d["smoke"], seed=d["seed"],
-                   runtime=d["runtime"], not_run=d.get("not_run"),
-                   batches=d.get("batches", 0),
-                   metrics=tuple(sorted((k.removeprefix("metric."), float(v))
-                                        for k, v in d.items() if k.startswith("metric."))))
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        for key in ("metrics", METRIC_PREFIX):
+            json_schema["properties"].pop(key, None)
+        json_schema["patternProperties"] = {
+            r"^metric\.": {"type": "number", "description": "A figure of the task metric."}}
+        json_schema["additionalProperties"] = False
+        return json_schema
+
+
+_FIELDS = frozenset(f.name for f in fields(AccuracyReport))
+
+
+@functools.cache
+def _figures_adapter() -> TypeAdapter[dict[str, float]]:
+    return TypeAdapter(dict[str, float], config={"allow_inf_nan": False})
 
 
 def _figure(x: float) -> float:
@@ -291,8 +332,9 @@ def compare_models(reference: Path, candidate: Path, *,
         cand = _session(candidate)
     except Exception as exc:  # no CPU kernel for a type (bf16 Conv) is the usual cause
         reason = str(exc).splitlines()[0].strip() if str(exc) else type(exc).__name__
-        return AccuracyReport(str(reference), str(candidate), (), 0, smoke,
-                              seed if smoke else None, runtime,
+        return AccuracyReport(reference=str(reference), candidate=str(candidate), outputs=(),
+                              samples=0, batches=0, smoke=smoke, seed=seed if smoke else None,
+                              runtime=runtime,
                               not_run=f"onnxruntime cannot run the converted model on the CPU "
                                       f"({reason})")
     ref_names = [o.name for o in ref.get_outputs()]

@@ -1,14 +1,24 @@
 """What the precision step did (:class:`PrecisionResult`) and the calibration data it was given.
 
-The result is what a page shows and what the converted-model cache keeps beside each model.
+The result is what a page shows and what the converted-model cache keeps beside each model. Its
+type is its encoding: the record's ``"precision"`` object and the cache file are both written and
+read through it (:mod:`trtdoc.record.parts`), the record's with project-relative paths
+(:meth:`PrecisionResult.in_project`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer
+
+# Decoded as strictly as the record around it: no unknown key, no NaN or Infinity.
+_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
+# A path as the record and the cache file write it: POSIX form, relative in a record.
+_PosixPath = Annotated[Path, PlainSerializer(Path.as_posix, return_type=str)]
+_Count = Annotated[int, Field(ge=0)]
 
 
 @dataclass(frozen=True)
@@ -21,28 +31,36 @@ class Calibration:
 
 @dataclass(frozen=True)
 class PrecisionResult:
-    """What the precision step did, as a page shows it. ``model`` is the file to build."""
+    """What the precision step did, as a page shows it. ``model`` is the file to build.
 
-    source: Path
-    model: Path
+    The fields are the JSON keys in file order.
+    """
+
+    __pydantic_config__ = _CONFIG
+
+    source: _PosixPath
+    model: _PosixPath
     precision: str
     method: str
     tool: str
     tool_version: str
     calibration: str | None  # "data", "random" (seeded: scales are a guess), None if not used
-    calibration_batches: int | None
-    calibration_samples: int | None
+    calibration_batches: _Count | None
+    calibration_samples: _Count | None
     cache_key: str
     cache_hit: bool
-    seconds: float  # time the conversion took when it ran (also on a cache hit)
-    nodes_before: int
-    nodes_after: int
-    qdq_nodes: int
-    cast_nodes: int
-    low_precision_ops: tuple[tuple[str, int], ...]  # op type -> nodes computing in `precision`
+    # time the conversion took when it ran (also on a cache hit), to the millisecond
+    seconds: Annotated[float, Field(ge=0),
+                       PlainSerializer(lambda s: round(s, 3), return_type=float)]
+    nodes_before: _Count
+    nodes_after: _Count
+    qdq_nodes: _Count
+    cast_nodes: _Count
+    # op type -> nodes computing in `precision`
+    low_precision_ops: tuple[tuple[str, _Count], ...]
     # op type -> float nodes left in fp32 (for int8/fp8: not quantized themselves, though
     # TensorRT may still fuse them into a quantized layer)
-    fp32_ops: tuple[tuple[str, int], ...]
+    fp32_ops: tuple[tuple[str, _Count], ...]
     untouched_inputs: tuple[str, ...]  # non-float graph inputs, passed through as they were
     notes: tuple[str, ...] = ()
     # The conversion as Python calls, in order, with every option passed ("model" is the file
@@ -50,70 +68,20 @@ class PrecisionResult:
     calls: tuple[str, ...] = ()
     checked: str = ""  # the checks the converted model passed before it was built
 
-    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
-        """JSON-ready, in a fixed key order; paths relative to ``base`` when given."""
+    # The sha256 of ``model`` as sha256sum prints it, so the page's reproduce snippet can be
+    # checked; set by the build (:meth:`in_project`), left out of the cache file.
+    model_sha256: Annotated[str | None, Field(
+        exclude_if=lambda v: v is None, description=(
+            "sha256 of the converted model the engine was built from, as sha256sum "
+            "prints it"))] = None
 
-        def rel(p: Path) -> str:
-            if base is not None:
-                from trtdoc.project import project_path
+    def in_project(self, root: Path) -> PrecisionResult:
+        """The result as a record keeps it: ``source`` and ``model`` relative to the project
+        root ``root`` (records are checked in, so they must not depend on the checkout), and
+        the converted model's sha256. The build's own result keeps the absolute paths."""
+        from trtdoc.model import file_sha256
+        from trtdoc.project import project_path
 
-                return project_path(p, base)
-            return p.as_posix()
-
-        return {
-            "source": rel(self.source),
-            "model": rel(self.model),
-            "precision": self.precision,
-            "method": self.method,
-            "tool": self.tool,
-            "tool_version": self.tool_version,
-            "calibration": self.calibration,
-            "calibration_batches": self.calibration_batches,
-            "calibration_samples": self.calibration_samples,
-            "cache_key": self.cache_key,
-            "cache_hit": self.cache_hit,
-            "seconds": round(self.seconds, 3),
-            "nodes_before": self.nodes_before,
-            "nodes_after": self.nodes_after,
-            "qdq_nodes": self.qdq_nodes,
-            "cast_nodes": self.cast_nodes,
-            "low_precision_ops": [[op, n] for op, n in self.low_precision_ops],
-            "fp32_ops": [[op, n] for op, n in self.fp32_ops],
-            "untouched_inputs": list(self.untouched_inputs),
-            "notes": list(self.notes),
-            "calls": list(self.calls),
-            "checked": self.checked,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], base: Path | None = None) -> PrecisionResult:
-        """Inverse of :meth:`to_dict`; relative paths are taken from ``base`` when given."""
-
-        def path(s: str) -> Path:
-            p = Path(s)
-            return base / p if base is not None and not p.is_absolute() else p
-
-        return cls(
-            source=path(d["source"]),
-            model=path(d["model"]),
-            precision=d["precision"],
-            method=d["method"],
-            tool=d["tool"],
-            tool_version=d["tool_version"],
-            calibration=d["calibration"],
-            calibration_batches=d["calibration_batches"],
-            calibration_samples=d["calibration_samples"],
-            cache_key=d["cache_key"],
-            cache_hit=d["cache_hit"],
-            seconds=float(d["seconds"]),
-            nodes_before=d["nodes_before"],
-            nodes_after=d["nodes_after"],
-            qdq_nodes=d["qdq_nodes"],
-            cast_nodes=d["cast_nodes"],
-            low_precision_ops=tuple((op, n) for op, n in d["low_precision_ops"]),
-            fp32_ops=tuple((op, n) for op, n in d["fp32_ops"]),
-            untouched_inputs=tuple(d["untouched_inputs"]),
-            notes=tuple(d.get("notes", ())),
-            calls=tuple(d.get("calls", ())),
-            checked=d.get("checked", ""),
-        )
+        return replace(self, source=Path(project_path(self.source, root)),
+                       model=Path(project_path(self.model, root)),
+                       model_sha256=file_sha256(self.model))

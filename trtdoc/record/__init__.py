@@ -5,4 +5,6 @@
   located line per bad record;
 * :mod:`~trtdoc.record.text`: the record's exact text, in pieces (records of 10^6 layers);
 * :mod:`~trtdoc.record.files`: reading and writing record files (and accuracy-gate files).
+* :mod:`~trtdoc.record.parts`: one record part on its own (the precision cache file, a
+  failed accuracy gate's file), encoded and decoded as the record encodes and decodes it.
 """

@@ -3,18 +3,17 @@ engine), writing them atomically, and the accuracy-gate files beside them."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from trtdoc.errors import RecordError
 from trtdoc.record.codec import FIX, excerpt, record_from_json
+from trtdoc.record.parts import part_from_json
 from trtdoc.record.text import record_chunks
-from trtdoc.record.types import EngineRecord
+from trtdoc.record.types import EngineRecord, FailedGate
 
 # The largest record read. A built engine's record is tens of kB to tens of MB; an import of
 # trtexec's export of 10^6 layers (bench/import_scale.py) writes about 1 GB, which renders
@@ -80,12 +79,13 @@ def _too_big(size: int) -> str:
 
 
 
-def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
+def read_gates(folder: Path) -> dict[str, FailedGate]:
     """The latest failed accuracy gate of each engine (``records/.gates/<name>.json``).
 
-    A gate file that cannot be read is left out: the page then shows the last good build alone.
+    A gate file that cannot be read or does not decode (or names another engine) is left out:
+    the page then shows the last good build alone.
     """
-    gates: dict[str, Mapping[str, Any]] = {}
+    gates: dict[str, FailedGate] = {}
     gate_dir = folder / ".gates"
     if not gate_dir.is_dir():
         return gates
@@ -93,13 +93,11 @@ def read_gates(folder: Path) -> dict[str, Mapping[str, Any]]:
         try:
             if not path.is_file() or path.stat().st_size > MAX_GATE_BYTES:
                 continue  # not one trtdoc wrote: a FIFO would hang, a huge one would fill RAM
-            data = json.loads(path.read_text(encoding="utf-8"))
+            gate = part_from_json(FailedGate, path.read_bytes())
         except (OSError, ValueError, RecursionError):
             continue
-        if (isinstance(data, dict) and data.get("name") == path.stem
-                and isinstance(data.get("violations"), list)
-                and isinstance(data.get("accuracy"), dict)):
-            gates[data["name"]] = data
+        if gate.name == path.stem:
+            gates[gate.name] = gate
     return gates
 
 

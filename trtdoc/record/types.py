@@ -22,7 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer
+from pydantic import Field, GetCoreSchemaHandler, PlainSerializer
+from pydantic_core import core_schema
 
 from trtdoc.builder.calls import Applied
 from trtdoc.builder.settings import Setting
@@ -30,6 +31,8 @@ from trtdoc.findings.types import Finding
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
+from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.precision.result import PrecisionResult
 from trtdoc.values import EngineBackend
 
 SCHEMA_VERSION = 1
@@ -39,7 +42,7 @@ _CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
 def _plain(value: Any) -> Any:
-    """Free-form JSON data (``spec``, ``precision``, ``accuracy``) as plain dicts and lists."""
+    """Free-form JSON data (``spec``) as plain dicts and lists."""
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -52,6 +55,19 @@ def _plain(value: Any) -> Any:
 _JsonObject = Annotated[Mapping[str, Any], PlainSerializer(_plain)]
 _Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 _Count = Annotated[int, Field(ge=0)]
+
+
+class _EmptyIsNull:
+    """Lets ``{}`` through where a section is optional (an empty section is read as null, as
+    trtdoc wrote and read it while sections were free-form); anything else is the section."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.tagged_union_schema(
+            {"section": handler(source), "empty": core_schema.dict_schema(max_length=0)},
+            discriminator=lambda v: "empty" if v == {} else "section")
+
+
+_EMPTY_IS_NULL = _EmptyIsNull()
 
 
 @dataclass(frozen=True)
@@ -202,9 +218,9 @@ class EngineRecord:
         "line on the page are renderings of this list."))] = ()
     build_seconds: Annotated[float, Field(ge=0)] | None
     engine_section: Annotated[EngineSection, Field(alias="engine")]
-    precision: Annotated[_JsonObject | None, Field(description=(
+    precision: Annotated[PrecisionResult | None, _EMPTY_IS_NULL, Field(description=(
         "The precision step (conversion or quantisation) that ran before the build."))] = None
-    accuracy: Annotated[_JsonObject | None, Field(description=(
+    accuracy: Annotated[AccuracyReport | None, _EMPTY_IS_NULL, Field(description=(
         "Converted model vs the fp32 model, in ONNX Runtime on the CPU."))] = None
     inspection: Inspection
     warnings: tuple[str, ...]
@@ -228,7 +244,7 @@ class EngineRecord:
         backend_reason: str = _UNSET, backend_cuda: str | None = _UNSET,
         engine_path: str | None = _UNSET, engine_bytes: int | None = _UNSET,
         engine_sha256: str | None = _UNSET, header: EngineFacts | None = _UNSET,
-        precision: Mapping[str, Any] | None = None, accuracy: Mapping[str, Any] | None = None,
+        precision: PrecisionResult | None = None, accuracy: AccuracyReport | None = None,
         warnings: tuple[str, ...] = (), not_run: tuple[NotRun, ...] = (),
         trtdoc_version: str = "", schema_version: int = SCHEMA_VERSION,
         applied: tuple[Applied, ...] = (),
@@ -271,11 +287,11 @@ class EngineRecord:
 
     def __post_init__(self) -> None:
         # Also run by the decoder, which fills the fields without __init__: the free-form
-        # mappings are frozen at the top, and an empty one is None, as it is written.
+        # mapping is frozen at the top, and an empty precision or accuracy object is None, as
+        # it is written.
         object.__setattr__(self, "spec", MappingProxyType(dict(self.spec)))
         for key in ("precision", "accuracy"):
-            value = getattr(self, key)
-            object.__setattr__(self, key, MappingProxyType(dict(value)) if value else None)
+            object.__setattr__(self, key, getattr(self, key) or None)
 
     # The flat names the build, the importer and the pages use.
     @property
@@ -329,3 +345,16 @@ class EngineRecord:
     def with_spec(self, spec: Mapping[str, Any]) -> EngineRecord:
         """The same build with refreshed documentation fields (description, owner, tags)."""
         return replace(self, spec=MappingProxyType(dict(spec)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedGate:
+    """The latest failed accuracy gate of an engine (``records/.gates/<name>.json``), kept
+    beside its last good record so its page can say what failed."""
+
+    __pydantic_config__ = _CONFIG
+
+    name: str
+    violations: tuple[str, ...]  # one line per limit that failed, as the build printed them
+    accuracy: AccuracyReport  # the figures measured, with the key of the accuracy settings
+    spec: _JsonObject  # the spec as it was when the gate failed

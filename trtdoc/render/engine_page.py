@@ -8,6 +8,7 @@ values (or nothing) instead of failing the page (``tolerant``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,7 +22,9 @@ from trtdoc.findings import types as finding_types
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.inspect.types import IOTensor, Layer, ProfileShape
 from trtdoc.model import ModelFacts
-from trtdoc.record.types import EngineRecord, ModelFile, NotRun
+from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.record.parts import plain_data
+from trtdoc.record.types import EngineRecord, FailedGate, ModelFile, NotRun
 from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.deployment import DeploymentView
@@ -71,10 +74,10 @@ def _type_histogram(record: EngineRecord) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _scalar_items(mapping: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    if not mapping or not isinstance(mapping, Mapping):
-        return []
-    # Unset facts (None) are left out: a blank cell would read as "empty", not "not set".
+def _scalar_items(mapping: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The facts of a section as the file holds it that fit one table cell, by key (lists are
+    shown apart). Unset facts (None) are left out: a blank cell would read as "empty", not
+    "not set"."""
     return sorted(((k, ("yes" if v else "no") if isinstance(v, bool) else v)
                    for k, v in mapping.items() if isinstance(v, (str, int, float, bool))),
                   key=lambda kv: text_key(kv[0]))
@@ -101,20 +104,9 @@ def _output_gate(record: EngineRecord, name: str) -> str:
     return parameters.format_tolerance(limits) if limits else "not gated"
 
 
-@tolerant(lambda accuracy: [])
-def _accuracy_outputs(accuracy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Per-output metrics, whichever of a list or a name-keyed mapping the record holds."""
-    if not accuracy or not isinstance(accuracy, Mapping):
-        return []
-    outputs = accuracy.get("outputs")
-    rows: list[dict[str, Any]] = []
-    if isinstance(outputs, Mapping):
-        rows = [{"name": k, **v}
-                for k, v in sorted(outputs.items(), key=lambda kv: text_key(kv[0]))
-                if isinstance(v, Mapping)]
-    elif isinstance(outputs, list):
-        rows = [{"name": "", **o} for o in outputs if isinstance(o, Mapping)]
-    return rows
+def _accuracy_outputs(report: AccuracyReport | None) -> list[dict[str, Any]]:
+    """Per-output figures, one row per output, in the report's order."""
+    return [dataclasses.asdict(o) for o in report.outputs] if report is not None else []
 
 
 @tolerant(lambda record, records: None)
@@ -234,7 +226,7 @@ def _page_meta(record: EngineRecord, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                    baseline: EngineRecord | None = None,
-                   gate: Mapping[str, Any] | None = None,
+                   gate: FailedGate | None = None,
                    deployment: DeploymentView | None = None) -> dict[str, Any]:
     """Everything the engine template needs, computed once here.
 
@@ -246,6 +238,8 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
     timed = [layer for layer in layers if layer.time_ms is not None]
     rows = compat_row(record)
     spec = record.spec if isinstance(record.spec, Mapping) else {}
+    precision_info = plain_data(record.precision) if record.precision is not None else {}
+    accuracy_info = plain_data(record.accuracy) if record.accuracy is not None else {}
     return {
         "r": record,
         "spec": spec,
@@ -254,8 +248,10 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "model_files": of_type(record.model_files, ModelFile),
         "model": record.model if isinstance(record.model, ModelFacts) else None,
         "header": record.header if isinstance(record.header, EngineFacts) else None,
-        "precision_info": record.precision if isinstance(record.precision, Mapping) else {},
-        "accuracy_info": record.accuracy if isinstance(record.accuracy, Mapping) else {},
+        # The sections as the record file holds them, key by key: the tables below list every
+        # fact, and templates read these as they read the file.
+        "precision_info": precision_info,
+        "accuracy_info": accuracy_info,
         "imported": "imported_from" in spec,
         "layer_precision": _layer_precision(record),
         "several_profiles": is_number(inspection.profile_count) and inspection.profile_count > 1,
@@ -272,15 +268,14 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "fusion_flow": fusion_flow(record),
         "precision_pie": precision_pie(record),
         "precision_items": [(_PRECISION_LABELS.get(k, k), v)
-                            for k, v in _scalar_items(record.precision)],
-        "accuracy_items": [(k, v) for k, v in _scalar_items(record.accuracy)
+                            for k, v in _scalar_items(precision_info)],
+        "accuracy_items": [(k, v) for k, v in _scalar_items(accuracy_info)
                            if k != "gate_key"],
         "accuracy_outputs": [{**o, "gate": _output_gate(record, o["name"])}
                              for o in _accuracy_outputs(record.accuracy)],
-        "gate": gate,
-        "gate_samples": (gate.get("accuracy") or {}).get("samples", "") if gate and isinstance(
-            gate.get("accuracy"), Mapping) else "",
-        "gate_outputs": _accuracy_outputs(gate.get("accuracy")) if gate else [],
+        "gate": plain_data(gate) if gate is not None else None,  # as the gate file holds it
+        "gate_samples": gate.accuracy.samples if gate is not None else "",
+        "gate_outputs": _accuracy_outputs(gate.accuracy) if gate is not None else [],
         "compat": rows,
         "architectures": compat.ARCHITECTURES,
         "deployment": deployment,

@@ -90,16 +90,16 @@ def build_flow(record: EngineRecord) -> str:
     # The precision step: exactly one of these branches was taken.
     fp32 = g.node("fp32:", "no conversion", taken=not imported and precision == "fp32")
     cast_taken = not imported and precision in HALF_PRECISIONS and method == "model"
-    info = record.precision or {}
-    tool = f"({one_line(info['tool'])})" if cast_taken and info.get("tool") else ""
+    info = record.precision
+    tool = f"({one_line(info.tool)})" if cast_taken and info is not None and info.tool else ""
     cast = g.node(precision if cast_taken else "/".join(HALF_PRECISIONS), "conversion", tool,
                   taken=cast_taken)
     quant_taken = not imported and precision in QUANTIZED and method == "model"
-    batches = info.get("calibration_batches")
+    batches = info.calibration_batches if info is not None else None
     calib = g.node("Calibration", f"data: {one_line(batches)} batches" if batches else "data",
                    taken=quant_taken)
     scales = g.node("Scale factors", taken=quant_taken)
-    qdq_count = info.get("qdq_nodes")
+    qdq_count = info.qdq_nodes if info is not None else None
     qdq = g.node(precision.upper() if quant_taken else "/".join(QUANTIZED).upper(),
                  "Q/DQ nodes" + (f": {one_line(qdq_count)}" if qdq_count else ""),
                  taken=quant_taken)
@@ -108,8 +108,8 @@ def build_flow(record: EngineRecord) -> str:
                    taken=flags_taken)
 
     # TensorRT parses the model the precision step wrote, where one ran.
-    parsed = info.get("nodes_after") if (cast_taken or quant_taken) else (
-        model.nodes if model is not None else None)
+    parsed = (info.nodes_after if info is not None else None) if (cast_taken or quant_taken) \
+        else (model.nodes if model is not None else None)
     counted = is_number(parsed) and isinstance(parsed, int)
     nodes_in = shown(lambda n: f"{n:,}", parsed) + " ONNX nodes" if counted else "ONNX nodes"
     parse = g.node(shown(lambda n: f"Parse ONNX: {n:,} nodes", parsed) if counted

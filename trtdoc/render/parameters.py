@@ -232,8 +232,8 @@ def _effective(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> s
     if _imported(record):
         return NOT_KNOWN  # trtdoc ran no precision step or check on it, but trtexec may have
     if key == "calibration":
-        precision = record.precision or {}
-        batches = precision.get("calibration_batches")
+        batches = (record.precision.calibration_batches if record.precision is not None
+                   else None)
         return f"{batches} batches" if batches else "none"
     if key == "accuracy.tolerance":
         if record.accuracy is None:

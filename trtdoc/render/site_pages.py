@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -15,7 +14,8 @@ from trtdoc.compat import matrix as compat
 from trtdoc.compat.deploy import Deployment
 from trtdoc.diff.changes import Changes, Diff
 from trtdoc.errors import RenderError
-from trtdoc.record.types import EngineRecord
+from trtdoc.record.parts import plain_data
+from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
 from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
@@ -29,7 +29,7 @@ ENGINES_DIR = "engines"
 
 def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                previous: Mapping[str, EngineRecord],
-               gates: Mapping[str, Mapping[str, Any]],
+               gates: Mapping[str, FailedGate],
                deployment: Deployment | None = None, *,
                only: Collection[str] | None = None, site: bool = True) -> dict[str, bytes]:
     """Every page as ``{path under the site folder: bytes}``; with ``only``, just the pages of
@@ -65,11 +65,13 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     by_name = dict(zip(names, matrix, strict=True))
     changes: list[Changes] = [changes_shown(previous[name_key(r)], r) for r in records
                               if name_key(r) in previous]
+    # The template sees each failed gate as its file holds it.
+    gate_files = {name: plain_data(gate) for name, gate in gates.items()}
     pages[f"{ENGINES_DIR}/index.md"] = render_template(
-        env, "index.md.j2", records=records, compat=by_name, gates=gates,
+        env, "index.md.j2", records=records, compat=by_name, gates=gate_files,
         compat_of=lambda r: by_name[name_key(r)], failed=lambda r: name_key(r) in gates,
         spec_of=lambda r: r.spec if isinstance(r.spec, Mapping) else {},
-        unpublished=sorted(((n, g) for n, g in gates.items() if n not in set(names)),
+        unpublished=sorted(((n, g) for n, g in gate_files.items() if n not in set(names)),
                            key=lambda ng: text_key(ng[0])))
     pages["compatibility.md"] = render_template(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,

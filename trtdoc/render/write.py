@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.files import write_atomic
-from trtdoc.record.types import EngineRecord
+from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.render import cache as render_cache
 from trtdoc.render.environment import environment
 from trtdoc.render.site_pages import ENGINES_DIR, site_pages
@@ -35,7 +34,7 @@ class RenderResult:
 def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
               templates_dir: Path | None = None,
               previous: Mapping[str, EngineRecord] | None = None,
-              gates: Mapping[str, Mapping[str, Any]] | None = None,
+              gates: Mapping[str, FailedGate] | None = None,
               deployment: Deployment | None = None) -> dict[Path, bytes]:
     """Every generated page as ``{path under site_dir: bytes}``, without writing anything.
 
@@ -65,7 +64,7 @@ def orphan_pages(site_dir: Path, keep: Iterable[Path]) -> list[Path]:
 def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
                 templates_dir: Path | None = None,
                 previous: Mapping[str, EngineRecord] | None = None,
-                gates: Mapping[str, Mapping[str, Any]] | None = None,
+                gates: Mapping[str, FailedGate] | None = None,
                 keep: Iterable[str] = (),
                 deployment: Deployment | None = None) -> RenderResult:
     """Write every page whose bytes changed, and remove generated pages of vanished engines.
