@@ -18,7 +18,9 @@ from trtdoc.paths import OutputPaths
 from trtdoc.project import project_path, project_root
 from trtdoc.record.files import write_atomic
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.keys import spec_accuracy_key
 from trtdoc.spec.load import LoadedSpec
+from trtdoc.spec.section import encode_spec
 from trtdoc.spec.types import EngineSpec
 
 
@@ -69,7 +71,7 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
     report = dataclasses.replace(report, reference=project_path(report.reference, root),
                                  candidate=project_path(report.candidate, root))
-    figures = {**report.to_dict(), "gate_key": spec.accuracy_key()}
+    figures = {**report.to_dict(), "gate_key": spec_accuracy_key(spec)}
     if accuracy is not None:
         violations = check_tolerance(
             report, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},
@@ -90,7 +92,7 @@ def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
                 seconds: float) -> Outcome:
     """Keep the failed gate's figures for the pages; the last good engine and record stay."""
     gate = {"name": item.spec.name, "violations": list(exc.violations),
-            "accuracy": exc.report, "spec": spec_view(item.spec, paths)}
+            "accuracy": exc.report, "spec": encode_spec(spec_view(item.spec, paths))}
     write_atomic(paths.gate(item.spec.name), json.dumps(gate, indent=1, sort_keys=True) + "\n")
     return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
 

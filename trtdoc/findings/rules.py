@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 
 from trtdoc.findings.types import KINDS, SEVERITIES, Finding, Severity
+from trtdoc.spec.section import SpecSection
 
 # Thresholds, chosen from the builds in records/ (see the README's "Findings" section).
 RESHAPE_SHARE_WARNING = 0.10  # reformat/cast layers: a warning from this share of layers ...
@@ -129,9 +130,7 @@ def _pct(part: float, whole: float) -> float:
 # --------------------------------------------------------------------------------------------
 def requested_precision(record: EngineRecord) -> str:
     """The precision the spec asked for ("" for an import, which has no spec)."""
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
-    value = spec.get("precision")
-    return value if isinstance(value, str) else ""
+    return record.spec.precision if isinstance(record.spec, SpecSection) else ""
 
 
 def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = None,

@@ -30,6 +30,7 @@ from trtdoc.findings.types import Finding
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
+from trtdoc.spec.section import ImportedSpec, RecordSpec, SpecSection
 
 SCHEMA_VERSION = 1
 # Unknown keys are refused (a typo, or another tool's field, would vanish on the next write),
@@ -38,7 +39,7 @@ _CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
 def _plain(value: Any) -> Any:
-    """Free-form JSON data (``spec``, ``precision``, ``accuracy``) as plain dicts and lists."""
+    """Free-form JSON data (``precision``, ``accuracy``) as plain dicts and lists."""
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -186,7 +187,7 @@ class EngineRecord:
         "Hash of settings, model bytes and backend version; unchanged means the engine need "
         "not be rebuilt."))]
     spec_hash: str
-    spec: Annotated[_JsonObject, Field(description=(
+    spec: Annotated[RecordSpec, Field(description=(
         "The normalised spec (paths relative to the working directory of the build)."))]
     model_section: Annotated[ModelSection, Field(alias="model")]
     backend_section: Annotated[BackendSection, Field(alias="backend")]
@@ -215,7 +216,7 @@ class EngineRecord:
         "null in a record written before trtdoc computed them."))] = None
 
     def __init__(
-        self, *, name: str, build_key: str, spec: Mapping[str, Any], spec_hash: str,
+        self, *, name: str, build_key: str, spec: SpecSection | ImportedSpec, spec_hash: str,
         host: Host, settings: tuple[Setting, ...], inspection: Inspection,
         build_seconds: float | None = None,
         model_section: ModelSection | None = None,
@@ -271,7 +272,6 @@ class EngineRecord:
     def __post_init__(self) -> None:
         # Also run by the decoder, which fills the fields without __init__: the free-form
         # mappings are frozen at the top, and an empty one is None, as it is written.
-        object.__setattr__(self, "spec", MappingProxyType(dict(self.spec)))
         for key in ("precision", "accuracy"):
             value = getattr(self, key)
             object.__setattr__(self, key, MappingProxyType(dict(value)) if value else None)
@@ -325,6 +325,6 @@ class EngineRecord:
     def header(self) -> EngineFacts | None:
         return self.engine_section.header
 
-    def with_spec(self, spec: Mapping[str, Any]) -> EngineRecord:
+    def with_spec(self, spec: SpecSection | ImportedSpec) -> EngineRecord:
         """The same build with refreshed documentation fields (description, owner, tags)."""
-        return replace(self, spec=MappingProxyType(dict(spec)))
+        return replace(self, spec=spec)
