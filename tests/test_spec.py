@@ -759,3 +759,33 @@ def test_build_on_errors_are_located_lines(here: Path) -> None:
         "c.yaml:3:11: build_on: says nowhere to build. Hint: give gpu, compute_capability or "
         "resource, e.g. `build_on: {gpu: A100}`, or remove build_on",
     ]
+
+
+def test_todays_records_decode_and_encode_unchanged() -> None:
+    # tests/data/records_v1 holds the shipped records as they were before the spec section
+    # was typed: they decode as they are, and encode to the same bytes.
+    from trtdoc.record.files import read_record
+    from trtdoc.record.text import dumps
+
+    paths = sorted((REPO / "tests" / "data" / "records_v1").glob("*.json"))
+    assert len(paths) == 6
+    for path in paths:
+        record = read_record(path)
+        assert isinstance(record.spec, SpecSection)
+        assert dumps(record) == path.read_text(encoding="utf-8")
+
+
+def test_the_spec_file_blocks_and_the_frozen_parts_name_the_same_keys() -> None:
+    # The pydantic models read the spec file (text, paths relative to it, defaults, located
+    # messages); the frozen parts are what the build receives and the record stores. Two
+    # classes per block, one set of keys.
+    from trtdoc.spec.schema import KEYS_AT
+    from trtdoc.spec.types import BuildOn
+
+    def names(cls: type) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    assert KEYS_AT["calibration"] == names(Calibration)
+    assert KEYS_AT["accuracy.tolerance"] == names(Tolerance)
+    assert KEYS_AT["profile"] == names(ShapeRange)
+    assert KEYS_AT["build_on"] == names(BuildOn)

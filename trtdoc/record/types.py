@@ -188,7 +188,8 @@ class EngineRecord:
         "not be rebuilt."))]
     spec_hash: str
     spec: Annotated[RecordSpec, Field(description=(
-        "The normalised spec (paths relative to the working directory of the build)."))]
+        "The normalised spec (paths relative to the project root); for an import, the files "
+        "it was made from."))]
     model_section: Annotated[ModelSection, Field(alias="model")]
     backend_section: Annotated[BackendSection, Field(alias="backend")]
     host: Host

@@ -97,7 +97,8 @@ def _output_gate(record: EngineRecord, name: str) -> str:
     accuracy = spec.accuracy if isinstance(spec, SpecSection) else None
     if accuracy is None:
         return "not gated"
-    own = accuracy.outputs.get(name)
+    # The name comes from the record's free-form accuracy figures, not from the spec.
+    own = accuracy.outputs.get(name) if isinstance(name, str) else None
     if own == "ignore":
         return "ignored: measured, not gated"
     limits = {**dict(accuracy.tolerance.items() if accuracy.tolerance else ()),
