@@ -149,9 +149,9 @@ def _spec_kind(value: Any) -> str:
 
 # A record's "spec": one of the two, told apart by imported_from (so a wrong field is named
 # once, under the kind it belongs to).
-RecordSpec = Annotated[Annotated[SpecSection, Tag("built")] | Annotated[ImportedSpec,
-                                                                        Tag("imported")],
-                       Discriminator(_spec_kind)]
+_Built = Annotated[SpecSection, Tag("built")]
+_Imported = Annotated[ImportedSpec, Tag("imported")]
+RecordSpec = Annotated[_Built | _Imported, Discriminator(_spec_kind)]
 
 
 @functools.cache
@@ -163,11 +163,6 @@ def encode_spec(spec: SpecSection | ImportedSpec) -> dict[str, Any]:
     """The spec as its record's ``"spec"`` object (JSON-ready, in file key order)."""
     data: dict[str, Any] = _adapter().dump_python(spec, mode="json")
     return data
-
-
-def decode_spec(data: Any) -> SpecSection | ImportedSpec:
-    """A record's ``"spec"`` object as its type; raises pydantic's ``ValidationError``."""
-    return _adapter().validate_python(data, strict=False)
 
 
 def changed_fields(old: SpecSection | ImportedSpec, new: SpecSection) -> list[str]:
