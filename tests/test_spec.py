@@ -789,3 +789,11 @@ def test_the_spec_file_blocks_and_the_frozen_parts_name_the_same_keys() -> None:
     assert KEYS_AT["accuracy.tolerance"] == names(Tolerance)
     assert KEYS_AT["profile"] == names(ShapeRange)
     assert KEYS_AT["build_on"] == names(BuildOn)
+
+
+def test_every_engine_spec_field_reaches_the_record_section() -> None:
+    # The build key is computed from the section: a field of EngineSpec the converter left
+    # out would be out of the key too.
+    placed = {"workspace": "memory", "tactic_shared_memory": "memory", "triton_model": "triton"}
+    section = {f.name for f in dataclasses.fields(SpecSection)}
+    assert {placed.get(f.name, f.name) for f in dataclasses.fields(EngineSpec)} == section
