@@ -22,7 +22,9 @@ from trtdoc.errors import BuildError
 from trtdoc.precision.accuracy import AccuracyReport, check_tolerance, compare_models, load_metric
 from trtdoc.precision.samples import batch_axes, held_out_batches, random_batches
 from trtdoc.record.parts import part_from_json, plain_data
+from trtdoc.spec.keys import spec_accuracy_key, spec_build_key
 from trtdoc.spec.load import load_specs
+from trtdoc.spec.section import encode_spec, spec_section_from_spec
 from trtdoc.spec.types import Accuracy, OutputTolerance, Tolerance
 
 F = onnx.TensorProto.FLOAT
@@ -281,20 +283,21 @@ def test_the_spec_syntax_freezes_per_output_limits_and_the_metric(tmp_path: Path
         metric="task.metrics:exact_match", metric_tolerance=(("min_exact_match", 0.9),))
     assert acc.outputs[0].ignore and acc.output_limits() == {
         "hn": None, "speech_probs": {"max_abs": 0.2, "min_top1": 0.98}}
-    assert loaded.spec.to_dict()["accuracy"]["outputs"] == {
+    assert encode_spec(spec_section_from_spec(loaded.spec))["accuracy"]["outputs"] == {
         "hn": "ignore", "speech_probs": {"max_abs": 0.2, "min_top1": 0.98}}
     # Accuracy settings key the gate, not the engine: an edit re-runs the check only.
-    before = loaded.spec.accuracy_key()
+    before = spec_accuracy_key(loaded.spec)
     (tmp_path / "ctc.yaml").write_text(SPEC.replace("hn: ignore", "hn: {max_abs: 1}"))
     (changed,), _ = load_specs([tmp_path])
-    assert changed.spec.accuracy_key() != before
-    assert changed.spec.build_key() == loaded.spec.build_key()
+    assert spec_accuracy_key(changed.spec) != before
+    assert spec_build_key(changed.spec) == spec_build_key(loaded.spec)
 
 
 def test_a_spec_without_the_new_keys_keeps_its_build_key_shape(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("name: a\nmodel: m.onnx\naccuracy: {samples: 8}\n")
     (loaded,), _ = load_specs([tmp_path])
-    assert loaded.spec.to_dict()["accuracy"] == {"tolerance": None, "data": None, "samples": 8}
+    assert encode_spec(spec_section_from_spec(loaded.spec))["accuracy"] == {
+        "tolerance": None, "data": None, "samples": 8}
 
 
 def test_bad_accuracy_keys_are_located_errors(tmp_path: Path) -> None:

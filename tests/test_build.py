@@ -21,6 +21,7 @@ from onnx import TensorProto
 from trtdoc.build.run import build_all
 from trtdoc.paths import OutputPaths
 from trtdoc.record.files import read_record
+from trtdoc.spec.types import Tolerance
 
 trt = pytest.importorskip("tensorrt_rtx")
 
@@ -443,7 +444,7 @@ def test_a_failed_gate_keeps_the_last_good_engine_and_shows_its_figures(tmp_path
     (rechecked,) = build_all([spec.parent], paths).outcomes
     assert rechecked.status == "re-checked", rechecked
     assert engine.stat().st_mtime_ns == engine_mtime
-    assert read_record(record).spec["accuracy"]["tolerance"] == {"max_abs": 0.1}
+    assert read_record(record).spec.accuracy.tolerance == Tolerance(max_abs=0.1)
     assert read_gates(paths.records) == {}
 
 

@@ -136,7 +136,7 @@ def test_a_tolerance_without_a_precision_step_is_not_shown_as_checked() -> None:
 
     root = Path(__file__).resolve().parents[1]
     record = read_record(root / "records" / "magika-fp32.json")
-    assert record.accuracy is None and record.spec["accuracy"]["tolerance"]
+    assert record.accuracy is None and record.spec.accuracy.tolerance
     rows = {r.key: r for r in parameter_rows(record)}
     assert rows["accuracy.tolerance"].effective == "not checked (no precision step)"
     int8 = read_record(root / "records" / "magika-int8.json")

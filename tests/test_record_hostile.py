@@ -278,3 +278,59 @@ def test_unknown_and_missing_keys_of_precision_and_accuracy(tmp_path):
         f"precision.tool: missing; {FIX}")
     assert error_line(tmp_path, edited_int8((("accuracy", "outputs", 0, "cosine"), _DELETE))) \
         == f"accuracy.outputs[0].cosine: missing; {FIX}"
+
+
+# The spec section is typed (trtdoc.spec.section): each wrong value is one located line.
+MAGIKA = json.loads((REPO / "records" / "magika-int8.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("path", "value", "line"), [
+    (("spec", "precision"), "fp4",
+     "spec.precision: expected one of 'fp32', 'fp16', 'bf16', 'int8' or 'fp8', got 'fp4' "
+     "(a string)"),
+    (("spec", "calibration", "batches"), "8",
+     "spec.calibration.batches: expected an integer, got '8' (a string)"),
+    (("spec", "calibration", "data"), 5,
+     "spec.calibration.data: expected a string, got 5 (an integer)"),
+    (("spec", "profiles", 0, "bytes", "min", 0), HTML,
+     "spec.profiles[0].bytes.min[0]: expected an integer, got '<script>alert(1)</script>' "
+     "(a string)"),
+    (("spec", "targets", 0), "sm99",
+     "spec.targets[0]: expected one of 'sm75', 'sm80', 'sm86', 'sm89', 'sm120' or 'sm121', "
+     "got 'sm99' (a string)"),
+    (("spec", "memory", "workspace"), "1GiB",
+     "spec.memory.workspace: expected an integer, got '1GiB' (a string)"),
+    (("spec", "accuracy", "outputs"), {"x": "ign"},
+     "spec.accuracy.outputs.x: expected an object or one of 'ignore', got 'ign' (a string)"),
+    (("spec", "accuracy", "tolerance", "min_cosine"), "0.9",
+     "spec.accuracy.tolerance.min_cosine: expected a number, got '0.9' (a string)"),
+    (("spec", "tags"), "a", "spec.tags: expected a list, got 'a' (a string)"),
+    (("spec", "hardware_compatibility"), None,
+     "spec.hardware_compatibility: expected one of 'none', 'ampere+' or 'same-cc', got null"),
+    (("spec", "version_compatible"), 1,
+     "spec.version_compatible: expected true or false, got 1 (an integer)"),
+    (("spec", "variant"), [1], "spec.variant: expected an object, got a list"),
+    (("spec", "triton"), {"model": 3}, "spec.triton.model: expected a string, got 3 (an integer)"),
+    (("spec", "build_on"), {"gpu": 1}, "spec.build_on.gpu: expected a string, got 1 (an integer)"),
+    (("spec", "evil"), 1, "spec.evil: unknown key (trtdoc writes no such field here)"),
+    (("spec", "source"), _DELETE, "spec.source: missing"),
+])
+def test_a_wrong_value_in_the_spec_section_is_one_located_line(tmp_path, path, value, line):
+    data = json.loads(json.dumps(MAGIKA))
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    if value is _DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    assert error_line(tmp_path, json.dumps(data)) == f"{line}; {FIX}"
+
+
+def test_an_imported_spec_holds_only_its_own_keys(tmp_path):
+    imported = {"name": "x", "description": "d", "imported_from": ["a.json"], "precision": 3}
+    assert error_line(tmp_path, edited((("spec",), imported))) == (
+        f"spec.precision: unknown key (trtdoc writes no such field here); {FIX}")
+    bad_list = {"name": "x", "description": "d", "imported_from": "a.json"}
+    assert error_line(tmp_path, edited((("spec",), bad_list))) == (
+        f"spec.imported_from: expected a list, got 'a.json' (a string); {FIX}")

@@ -236,14 +236,13 @@ def test_an_engine_with_760_layers_stays_usable(tmp_path: Path) -> None:
 
 def test_a_lower_precision_page_compares_itself_with_its_fp32_variant(tmp_path: Path) -> None:
     import dataclasses
-    from types import MappingProxyType
 
     from trtdoc.record.files import read_record
 
     fp16 = read_record(RECORDS / "mobilenet-v2-fp16.json")
     fp32 = dataclasses.replace(
         fp16, name="mobilenet-v2-fp32", engine_bytes=fp16.engine_bytes * 2,
-        spec=MappingProxyType({**fp16.spec, "name": "mobilenet-v2-fp32", "precision": "fp32"}))
+        spec=dataclasses.replace(fp16.spec, name="mobilenet-v2-fp32", precision="fp32"))
     render_site([fp16, fp32], tmp_path)
     page = (tmp_path / "engines" / "mobilenet-v2-fp16.md").read_text()
     assert "### Against the fp32 variant" in page
@@ -259,14 +258,17 @@ def test_each_accuracy_output_says_what_gates_it() -> None:
     import dataclasses
 
     from trtdoc.render.engine_page import engine_context
+    from trtdoc.spec.types import Tolerance
 
     base = next(r for r in fixed_records() if r.name == "mobilenet-v2-fp16")
-    spec = dict(base.spec)
-    spec["accuracy"] = {**spec["accuracy"], "tolerance": {"min_cosine": 0.99},
-                        "outputs": {"output": {"max_abs": 0.2}}}
+    assert base.spec.accuracy is not None
+    accuracy = dataclasses.replace(base.spec.accuracy, tolerance=Tolerance(min_cosine=0.99),
+                                   outputs={"output": Tolerance(max_abs=0.2)})
+    spec = dataclasses.replace(base.spec, accuracy=accuracy)
     (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
     assert row["gate"] == "max abs ≤ 0.2, cosine ≥ 0.99"
-    spec["accuracy"] = {**spec["accuracy"], "outputs": {"output": "ignore"}}
+    spec = dataclasses.replace(spec, accuracy=dataclasses.replace(
+        accuracy, outputs={"output": "ignore"}))
     (row,) = engine_context(dataclasses.replace(base, spec=spec))["accuracy_outputs"]
     assert row["gate"] == "ignored: measured, not gated"
 
@@ -285,17 +287,15 @@ def test_the_strict_build_helper_fails_on_a_warning(tmp_path: Path) -> None:
 
 def test_engine_pages_carry_their_metadata_and_tags_in_front_matter(tmp_path: Path) -> None:
     import dataclasses
-    from types import MappingProxyType
 
     import yaml
 
     from trtdoc.record.files import read_record
 
     record = read_record(RECORDS / "mobilenet-v2-fp16.json")
-    hostile = dataclasses.replace(record, name="tagged", spec=MappingProxyType({
-        **record.spec, "tags": ['x"]\n---\n<script>alert(1)</script>', "vision", "VISION",
-                                "", " "],
-        "owner": "a: b # c"}))
+    hostile = dataclasses.replace(record, name="tagged", spec=dataclasses.replace(
+        record.spec, tags=('x"]\n---\n<script>alert(1)</script>', "vision", "VISION", "", " "),
+        owner="a: b # c"))
     pages = plan_site([record, hostile], tmp_path)
 
     def front(name: str) -> dict[str, object]:

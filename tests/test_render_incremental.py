@@ -141,8 +141,9 @@ def test_record_added_and_history_added(project: Project) -> None:
 def test_gate_added(project: Project) -> None:
     gates = project.records / ".gates"
     gates.mkdir()
+    spec = json.loads((project.records / "bert-tiny.json").read_text())["spec"]
     (gates / "bert-tiny.json").write_text(json.dumps({
-        "name": "bert-tiny", "violations": ["output max_abs 0.5 > 0.01"], "spec": {},
+        "name": "bert-tiny", "violations": ["output max_abs 0.5 > 0.01"], "spec": spec,
         "accuracy": {"reference": "m.onnx", "candidate": "c.onnx", "outputs": [], "samples": 3,
                      "smoke": False, "seed": None, "runtime": "onnxruntime CPU"}}))
     assert "engines/bert-tiny.md" in _rel(project, project.incremental())

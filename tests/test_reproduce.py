@@ -103,7 +103,7 @@ def test_each_page_snippet_builds_the_engine_on_the_page(examples, tmp_path: Pat
     runner = tmp_path / "runner.py"
     runner.write_text(_RUNNER)
     records = [read_record(p) for p in sorted((root / "records").glob("*.json"))]
-    precisions = {str(r.spec.get("precision")) for r in records}
+    precisions = {r.spec.precision for r in records}
     assert {"fp32", "fp16"} <= precisions
     for record in records:
         page = (root / "site" / "engines" / f"{record.name}.md").read_text()
@@ -113,7 +113,7 @@ def test_each_page_snippet_builds_the_engine_on_the_page(examples, tmp_path: Pat
             # As the page says: the precision step alone writes the model the snippet parses.
             built = record.precision.model
             (root / built).unlink(missing_ok=True)
-            convert = _trtdoc(root, "convert", str(record.spec["source"]), "--only",
+            convert = _trtdoc(root, "convert", record.spec.source, "--only",
                               record.name)
             assert convert.returncode == 0, convert.stderr
             assert (hashlib.sha256((root / built).read_bytes()).hexdigest()

@@ -11,7 +11,9 @@ from conftest import REPO, write
 
 from trtdoc.errors import SpecErrors
 from trtdoc.spec.fields import parse_size
+from trtdoc.spec.keys import spec_accuracy_key, spec_build_key
 from trtdoc.spec.load import load_specs, load_specs_or_raise
+from trtdoc.spec.section import DOC_ONLY, SpecSection, encode_spec, spec_section_from_spec
 from trtdoc.spec.types import Accuracy, Calibration, EngineSpec, Profile, ShapeRange, Tolerance
 
 
@@ -119,11 +121,11 @@ def test_minimal_spec_leaves_tensorrt_defaults(tmp_path: Path) -> None:
         None, None, None, None)
 
 
-def test_to_dict_is_json_ready_with_paths_relative_to_base(tmp_path: Path) -> None:
+def test_the_record_section_is_json_ready_with_paths_relative_to_base(tmp_path: Path) -> None:
     write(tmp_path / "specs", "resnet18.yaml", FULL)
     spec = specs(tmp_path / "specs")["resnet18-int8"]
 
-    assert spec.to_dict(base=tmp_path) == {
+    assert encode_spec(spec_section_from_spec(spec, base=tmp_path)) == {
         "name": "resnet18-int8",
         "source": "specs/resnet18.yaml",
         "model": "models/resnet18.onnx",
@@ -184,7 +186,7 @@ targets: [sm86, sm89]
 def _key(folder: Path, text: str) -> str:
     write(folder, "net.yaml", text)
     [spec] = specs(folder).values()
-    return spec.build_key()
+    return spec_build_key(spec)
 
 
 def test_build_key_is_stable(tmp_path: Path) -> None:
@@ -202,8 +204,8 @@ def test_accuracy_changes_the_accuracy_key_not_the_build_key(tmp_path: Path) -> 
                        "model: net.onnx\naccuracy: {tolerance: {max_abs: 1e-2}}"))
     [a] = specs(tmp_path / "a").values()
     [b] = specs(tmp_path / "b").values()
-    assert a.build_key() == b.build_key()
-    assert a.accuracy_key() != b.accuracy_key()
+    assert spec_build_key(a) == spec_build_key(b)
+    assert spec_accuracy_key(a) != spec_accuracy_key(b)
 
 
 @pytest.mark.parametrize(("old", "new"), [
@@ -241,6 +243,56 @@ def test_build_key_follows_calibration_data_contents(tmp_path: Path) -> None:
     first = _key(tmp_path, text)
     (tmp_path / "calib.npz").write_bytes(b"second")
     assert _key(tmp_path, text) != first
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _WithNewSetting(SpecSection):
+    new_setting: int = 1  # a field added without thinking of the build key
+
+
+def test_a_new_field_is_in_the_build_key_unless_marked(tmp_path: Path) -> None:
+    from trtdoc.spec.keys import section_key
+
+    write(tmp_path, "net.yaml", BASE)
+    [spec] = specs(tmp_path).values()
+    section = spec_section_from_spec(spec)
+    assert section_key(section) == spec_build_key(spec)
+    wider = _WithNewSetting(**{f.name: getattr(section, f.name)
+                               for f in dataclasses.fields(section)})
+    assert section_key(wider) != section_key(section)
+    assert section_key(dataclasses.replace(wider, new_setting=2)) != section_key(wider)
+
+
+def test_fields_marked_doc_only_are_not_in_the_build_key(tmp_path: Path) -> None:
+    from typing import get_type_hints
+
+    from trtdoc.spec.keys import section_key
+
+    hints = get_type_hints(SpecSection, include_extras=True)
+    assert [name for name, hint in hints.items()
+            if DOC_ONLY in getattr(hint, "__metadata__", ())] == ["description", "owner", "tags"]
+    write(tmp_path, "net.yaml", BASE)
+    [spec] = specs(tmp_path).values()
+    section = spec_section_from_spec(spec)
+    edited = dataclasses.replace(section, description="other", owner=None, tags=("x", "y"))
+    assert section_key(edited) == section_key(section)
+
+
+def test_shipped_records_hold_their_specs_section_and_key() -> None:
+    # The spec section a build writes and its key, for every shipped spec, are those the
+    # records in git hold: no engine is rebuilt and no record changes.
+    import json
+
+    from trtdoc.project import project_root
+    from trtdoc.record.files import read_record
+
+    for name, spec in specs(REPO / "specs").items():
+        path = REPO / "records" / f"{name}.json"
+        section = spec_section_from_spec(spec, project_root(spec.source))
+        assert encode_spec(section) == json.loads(path.read_text(encoding="utf-8"))["spec"]
+        record = read_record(path)
+        assert record.spec == section
+        assert record.spec_hash == spec_build_key(spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,7 +342,8 @@ def test_variants_expand_into_suffixed_names(tmp_path: Path) -> None:
         ("m-fp16-1", "fp16", 1, (("precision", "fp16"), ("optimization_level", 1))),
         ("m-fp16-3", "fp16", 3, (("precision", "fp16"), ("optimization_level", 3))),
     ]
-    assert loaded[0].spec.to_dict()["variant"] == {"precision": "fp32", "optimization_level": 1}
+    assert spec_section_from_spec(loaded[0].spec).variant == {"precision": "fp32",
+                                                              "optimization_level": 1}
 
 
 @pytest.mark.parametrize(("text", "size"), [
@@ -669,10 +722,11 @@ def test_build_on_is_read_kept_in_the_record_view_and_not_in_the_build_key(here:
     from trtdoc.spec.types import BuildOn
 
     assert got["b"].build_on == BuildOn(gpu="A100", compute_capability="8.6", resource="farm")
-    assert got["b"].to_dict()["build_on"] == {"gpu": "A100", "compute_capability": "8.6",
-                                              "resource": "farm"}
-    assert "build_on" not in got["a"].to_dict()  # records of specs without it do not change
-    assert got["a"].build_key() == got["b"].build_key()  # the same engine, wherever it is built
+    assert encode_spec(spec_section_from_spec(got["b"]))["build_on"] == {
+        "gpu": "A100", "compute_capability": "8.6", "resource": "farm"}
+    # Records of specs without it do not change.
+    assert "build_on" not in encode_spec(spec_section_from_spec(got["a"]))
+    assert spec_build_key(got["a"]) == spec_build_key(got["b"])  # the same engine anywhere
 
 
 def test_build_on_errors_are_located_lines(here: Path) -> None:
@@ -705,3 +759,41 @@ def test_build_on_errors_are_located_lines(here: Path) -> None:
         "c.yaml:3:11: build_on: says nowhere to build. Hint: give gpu, compute_capability or "
         "resource, e.g. `build_on: {gpu: A100}`, or remove build_on",
     ]
+
+
+def test_todays_records_decode_and_encode_unchanged() -> None:
+    # tests/data/records_v1 holds the shipped records as they were before the spec section
+    # was typed: they decode as they are, and encode to the same bytes.
+    from trtdoc.record.files import read_record
+    from trtdoc.record.text import dumps
+
+    paths = sorted((REPO / "tests" / "data" / "records_v1").glob("*.json"))
+    assert len(paths) == 6
+    for path in paths:
+        record = read_record(path)
+        assert isinstance(record.spec, SpecSection)
+        assert dumps(record) == path.read_text(encoding="utf-8")
+
+
+def test_the_spec_file_blocks_and_the_frozen_parts_name_the_same_keys() -> None:
+    # The pydantic models read the spec file (text, paths relative to it, defaults, located
+    # messages); the frozen parts are what the build receives and the record stores. Two
+    # classes per block, one set of keys.
+    from trtdoc.spec.schema import KEYS_AT
+    from trtdoc.spec.types import BuildOn
+
+    def names(cls: type) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    assert KEYS_AT["calibration"] == names(Calibration)
+    assert KEYS_AT["accuracy.tolerance"] == names(Tolerance)
+    assert KEYS_AT["profile"] == names(ShapeRange)
+    assert KEYS_AT["build_on"] == names(BuildOn)
+
+
+def test_every_engine_spec_field_reaches_the_record_section() -> None:
+    # The build key is computed from the section: a field of EngineSpec the converter left
+    # out would be out of the key too.
+    placed = {"workspace": "memory", "tactic_shared_memory": "memory", "triton_model": "triton"}
+    section = {f.name for f in dataclasses.fields(SpecSection)}
+    assert {placed.get(f.name, f.name) for f in dataclasses.fields(EngineSpec)} == section

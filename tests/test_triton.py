@@ -22,6 +22,7 @@ from trtdoc.cli.group import cli
 from trtdoc.paths import OutputPaths
 from trtdoc.record.files import read_record
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import TritonSection
 from trtdoc.triton import (
     TritonError,
     config_text,
@@ -161,7 +162,8 @@ def full_tensorrt(record: EngineRecord, name: str, cc: str | None,
                   hardware: str = "none") -> EngineRecord:
     """``record`` as if full TensorRT had built it on a GPU of compute capability ``cc``
     (no TensorRT can be installed here; the facts are those a full-TensorRT record holds)."""
-    spec = {**record.spec, "triton": {"model": "mobilenet"}, "hardware_compatibility": hardware}
+    spec = dataclasses.replace(record.spec, triton=TritonSection(model="mobilenet"),
+                               hardware_compatibility=hardware)
     return dataclasses.replace(record.with_spec(spec), name=name, backend="tensorrt",
                                header=None,
                                host=dataclasses.replace(record.host, compute_capability=cc))
@@ -247,7 +249,8 @@ def test_a_type_triton_lacks_is_one_line() -> None:
 
 def test_a_bad_triton_model_name_in_a_record_is_one_line() -> None:
     record = read_record(REPO / "records" / "mobilenet-v2-fp32.json")
-    edited = record.with_spec({**record.spec, "triton": {"model": "../etc"}})
+    edited = record.with_spec(dataclasses.replace(record.spec,
+                                                  triton=TritonSection(model="../etc")))
     models, problems = triton_models([edited])
     assert models == []
     assert problems == [

@@ -15,7 +15,6 @@ import json
 import os
 import stat
 from pathlib import Path
-from types import MappingProxyType
 
 from trtdoc import __version__
 from trtdoc.errors import RecordError, TrtdocError, display_path
@@ -23,6 +22,7 @@ from trtdoc.findings.current import with_findings
 from trtdoc.inspect.trtexec import inspection_from_trtexec
 from trtdoc.model import file_sha256, model_digest, model_facts_from_onnx
 from trtdoc.record.types import EngineRecord, Host, NotRun
+from trtdoc.spec.section import ImportedSpec
 
 
 def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None, *,
@@ -50,9 +50,9 @@ def record_from_trtexec(name: str, layer_info: Path, profile: Path | None = None
     record = EngineRecord(
         name=name,
         build_key=f"import:{digest}",
-        spec=MappingProxyType({"name": name, "description": f"Imported from {layer_info.name}",
-                               "imported_from": sorted(
-                                   p.name for p in (layer_info, profile) if p is not None)}),
+        spec=ImportedSpec(name=name, description=f"Imported from {layer_info.name}",
+                          imported_from=tuple(sorted(
+                              p.name for p in (layer_info, profile) if p is not None))),
         spec_hash="",
         model_path=display_path(model) if model is not None else "",
         model_sha256=model_digest(model) if model is not None else "",

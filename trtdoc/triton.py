@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from trtdoc.errors import TrtdocError, display_path, os_error_message
 from trtdoc.inspect.types import IOTensor
 from trtdoc.paths import OutputPaths
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import SpecSection
 from trtdoc.values import SAME_CC_LEVELS
 
 PLATFORM = "tensorrt_plan"
@@ -115,12 +116,11 @@ def triton_model_name(record: EngineRecord) -> str:
     if not isinstance(record.name, str) or not _RECORD_NAME.fullmatch(record.name):
         raise TritonError("the record's name is not an engine name; rebuild it with "
                           "`trtdoc build --force`", engine=_excerpt(record.name))
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
-    triton = spec.get("triton")
+    triton = record.spec.triton if isinstance(record.spec, SpecSection) else None
     if triton is None:
         return record.name
-    model = triton.get("model") if isinstance(triton, Mapping) else None
-    if not isinstance(model, str) or not _NAME.fullmatch(model):
+    model = triton.model
+    if not _NAME.fullmatch(model):
         raise TritonError(
             f"spec.triton.model is {_excerpt(model)}, not a model name (letters, digits, '.', "
             "'_' and '-'); fix `triton: {model: NAME}` in its spec and rebuild it",
@@ -197,8 +197,8 @@ def compute_capabilities(record: EngineRecord) -> tuple[str, ...]:
         keys = header.compute_capabilities if header is not None else ()
         found = [_CC_KEY.fullmatch(k) for k in keys]
         return tuple(f"{int(m.group(1))}.{m.group(2)}" for m in found if m is not None)
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
-    if spec.get("hardware_compatibility", "none") not in SAME_CC_LEVELS:
+    spec = record.spec
+    if isinstance(spec, SpecSection) and spec.hardware_compatibility not in SAME_CC_LEVELS:
         return ()  # runs on a range of GPUs, not one compute capability
     cc = record.host.compute_capability
     return (cc,) if cc else ()

@@ -16,6 +16,7 @@ from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.record.files import read_record
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import changed_fields
 
 
 def check_records(spec_paths: Sequence[Path], paths: OutputPaths,
@@ -59,8 +60,8 @@ def check_records(spec_paths: Sequence[Path], paths: OutputPaths,
             why = "settings, model, backend or converter changed"
         elif not names_its_engine(prev, paths, item.spec.source):
             why = "the record names another engine file than its sha256's"
-        elif dict(prev.spec) != view:
-            why = ", ".join(sorted(k for k in view if view[k] != prev.spec.get(k))) + " changed"
+        elif prev.spec != view:
+            why = ", ".join(changed_fields(prev.spec, view)) + " changed"
             replaced[name] = prev.with_spec(view)
             changed.append(paths.record(name))
             outcomes.append(Outcome(name, "stale", 0.0, f"record out of date: {why}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from trtdoc.backends import BackendChoice
+from trtdoc.spec.keys import spec_build_key
 from trtdoc.spec.types import EngineSpec
 
 
@@ -18,6 +19,6 @@ def build_key(spec: EngineSpec, model_sha: str, choice: BackendChoice) -> str:
         from trtdoc.precision.recipe import recipe_key
 
         recipe = recipe_key(spec.precision)
-    parts = (spec.build_key(), model_sha, choice.name, choice.version, choice.cuda or "", recipe,
-             "record-2")
+    parts = (spec_build_key(spec), model_sha, choice.name, choice.version, choice.cuda or "",
+             recipe, "record-2")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

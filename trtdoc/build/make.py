@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 from trtdoc import __version__
 from trtdoc.backends import BackendChoice
@@ -25,6 +24,7 @@ from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.precision.result import PrecisionResult
 from trtdoc.project import project_path, project_root
 from trtdoc.record.types import EngineRecord, Host, ModelFile, NotRun
+from trtdoc.spec.keys import spec_build_key
 from trtdoc.spec.load import LoadedSpec
 
 # How often a build is repeated when it makes the recorded engine in other bytes.
@@ -102,8 +102,8 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     record = EngineRecord(
         name=spec.name,
         build_key=key,
-        spec=MappingProxyType(spec_view(spec, paths)),
-        spec_hash=spec.build_key(),
+        spec=spec_view(spec, paths),
+        spec_hash=spec_build_key(spec),
         model_path=project_path(spec.model, root),
         model_sha256=files[0].sha256,
         model_files=files,

@@ -13,6 +13,7 @@ from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
 from trtdoc.record.files import read_record, write_atomic
 from trtdoc.spec.load import LoadedSpec
+from trtdoc.spec.section import SpecSection
 
 
 def remove_orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
@@ -61,9 +62,9 @@ def orphans(spec_paths: Sequence[Path], good: Sequence[LoadedSpec],
             record = read_record(path)
         except RecordError:
             continue
-        source = record.spec.get("source") if record.spec else None
-        if not isinstance(source, str) or not source or record.name != path.stem:
+        if not isinstance(record.spec, SpecSection) or record.name != path.stem:
             continue  # imported, or not ours to judge
+        source = record.spec.source
         spec_file = Path(os.path.realpath(root / source))
         if not any(spec_file == g or g in spec_file.parents for g in given):
             continue

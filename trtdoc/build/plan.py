@@ -21,7 +21,9 @@ from trtdoc.model import model_digest
 from trtdoc.paths import OutputPaths
 from trtdoc.record.text import dumps
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.keys import spec_accuracy_key
 from trtdoc.spec.load import LoadedSpec
+from trtdoc.spec.section import changed_fields
 from trtdoc.values import EngineBackend
 
 
@@ -103,7 +105,7 @@ def decide(item: LoadedSpec, paths: OutputPaths, force: bool
     view = spec_view(item.spec, paths)
     try:
         if (prev.precision is not None and prev.accuracy is not None
-                and prev.accuracy.gate_key != item.spec.accuracy_key()):
+                and prev.accuracy.gate_key != spec_accuracy_key(item.spec)):
             try:
                 record, outcome = recheck_accuracy(item, paths, prev)
             except GateError as exc:
@@ -114,9 +116,9 @@ def decide(item: LoadedSpec, paths: OutputPaths, force: bool
         # The record's own check is the spec's again (say, a tolerance edit undone): a failed
         # gate of an edit in between no longer applies.
         paths.gate(name).unlink(missing_ok=True)
-        if dict(prev.spec) != view:
+        if prev.spec != view:
             commit_record(paths, name, dumps(prev.with_spec(view)))
-            changed = sorted(k for k in view if view[k] != prev.spec.get(k))
+            changed = changed_fields(prev.spec, view)
             note = "; no precision step, so nothing to check" if "accuracy" in changed else ""
             return Outcome(name, "updated", 0.0, f"{', '.join(changed)} only{note}; engine "
                            "unchanged", item.spec.source), None

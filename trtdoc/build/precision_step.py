@@ -19,6 +19,7 @@ from trtdoc.project import project_path, project_root
 from trtdoc.record.files import write_atomic
 from trtdoc.record.parts import plain_data
 from trtdoc.record.types import EngineRecord, FailedGate
+from trtdoc.spec.keys import spec_accuracy_key
 from trtdoc.spec.load import LoadedSpec
 from trtdoc.spec.types import EngineSpec
 
@@ -71,7 +72,7 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
     figures = dataclasses.replace(report, reference=project_path(report.reference, root),
                                   candidate=project_path(report.candidate, root),
-                                  gate_key=spec.accuracy_key())
+                                  gate_key=spec_accuracy_key(spec))
     if accuracy is not None:
         violations = check_tolerance(
             figures, dict(accuracy.tolerance.items()) if accuracy.tolerance else {},

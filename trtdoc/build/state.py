@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from trtdoc.build.store import SHA256
 from trtdoc.errors import FutureRecordError, RecordError, display_path, os_error_message
@@ -13,12 +12,13 @@ from trtdoc.paths import OutputPaths
 from trtdoc.project import project_root
 from trtdoc.record.files import read_record
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import SpecSection, spec_section_from_spec
 from trtdoc.spec.types import EngineSpec
 
 
-def spec_view(spec: EngineSpec, paths: OutputPaths) -> dict[str, Any]:
+def spec_view(spec: EngineSpec, paths: OutputPaths) -> SpecSection:
     """``spec`` as a record stores it: paths relative to the project root."""
-    return spec.to_dict(base=project_root(spec.source, paths.records))
+    return spec_section_from_spec(spec, project_root(spec.source, paths.records))
 
 
 def previous_record(paths: OutputPaths, name: str) -> EngineRecord | None:

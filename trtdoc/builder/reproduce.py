@@ -19,7 +19,6 @@ are one line, and every command-line argument is shell-quoted.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from trtdoc.builder.calls import Applied, Rendering, as_tuple, kind_of, python_l
 from trtdoc.record.types import EngineRecord
 from trtdoc.render import parameters
 from trtdoc.render.escape import one_line, plain
+from trtdoc.spec.section import SpecSection
 
 _TRTEXEC_DOCS = ("https://docs.nvidia.com/deeplearning/tensorrt/latest/reference/"
                  "command-line-programs.html")
@@ -46,8 +46,9 @@ class BuiltModel:
     calls: tuple[str, ...] = ()  # the converter calls that wrote it, with their options
 
 
-def _spec(record: EngineRecord) -> Mapping[str, Any]:
-    return record.spec if isinstance(record.spec, Mapping) else {}
+def _precision(record: EngineRecord) -> str:
+    """The spec's precision; empty for an imported record, which has no spec."""
+    return record.spec.precision if isinstance(record.spec, SpecSection) else ""
 
 
 def _applied(record: EngineRecord) -> tuple[Applied, ...]:
@@ -65,19 +66,19 @@ def built_model(record: EngineRecord) -> BuiltModel:
 
 def trtdoc_command(record: EngineRecord) -> str | None:
     """``trtdoc build <spec> --only <name>``, or None for an imported record."""
-    spec = _spec(record)
-    if "imported_from" in spec or not spec.get("source"):
+    spec = record.spec
+    if not isinstance(spec, SpecSection) or not spec.source:
         return None
-    return (f"trtdoc build {shlex.quote(plain(spec['source']))} "
+    return (f"trtdoc build {shlex.quote(spec.source)} "
             f"--only {shlex.quote(plain(record.name))}")
 
 
 def convert_command(record: EngineRecord) -> str | None:
     """``trtdoc convert <spec> --only <name>``: runs the precision step alone."""
-    spec = _spec(record)
-    if "imported_from" in spec or not spec.get("source") or not built_model(record).converted:
+    spec = record.spec
+    if not isinstance(spec, SpecSection) or not spec.source or not built_model(record).converted:
         return None
-    return (f"trtdoc convert {shlex.quote(plain(spec['source']))} "
+    return (f"trtdoc convert {shlex.quote(spec.source)} "
             f"--only {shlex.quote(plain(record.name))}")
 
 
@@ -102,7 +103,7 @@ def python_snippet(record: EngineRecord) -> str | None:
              "# Run from the repository root (paths are relative to it)."]
     if model.converted:
         # Comments are kept to one line each: a newline in a path must not start code.
-        lines.append(one_line(f"# {model.path} is the {plain(_spec(record).get('precision', ''))}"
+        lines.append(one_line(f"# {model.path} is the {_precision(record)}"
                               " model trtdoc's precision step wrote"))
         lines.append(one_line(f"# from {plain(record.model_path)}; "
                               f"`{convert_command(record)}` writes it."))
@@ -158,7 +159,7 @@ def cli_command(record: EngineRecord) -> tuple[str | None, tuple[str, ...], tupl
             unmatched += switches.unmatched
     args.append("--skipInference")
     if model.converted:
-        notes.append(f"--onnx is the {plain(_spec(record).get('precision', ''))} model from "
+        notes.append(f"--onnx is the {_precision(record)} model from "
                      f"trtdoc's precision step; {convert_command(record)} writes it")
     profiles = sum(a.call == "profile" for a in applied)
     if profiles > 1:

@@ -34,6 +34,7 @@ from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import find_gpu
 from trtdoc.compat.verdicts import Plan, check_architecture, check_hardware, check_targets
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import SpecSection
 
 YES = "✓"
 NO = "✗"
@@ -102,9 +103,9 @@ def compiled_targets(record: EngineRecord) -> tuple[tuple[str, ...], str]:
     targets = _setting(record, "targets")
     if isinstance(targets, (list, tuple)) and targets:
         return tuple(str(t) for t in targets), "builder settings"
-    spec_targets = record.spec.get("targets") if record.spec else None
+    spec_targets = record.spec.targets if isinstance(record.spec, SpecSection) else ()
     if spec_targets:
-        return tuple(str(t) for t in spec_targets), "spec"
+        return spec_targets, "spec"
     return (), "default targets"
 
 
@@ -134,7 +135,8 @@ def _cell(plan: Plan, arch: Architecture) -> Cell:
 def _other_versions(record: EngineRecord) -> str:
     if record.backend == "tensorrt-rtx":
         return "unknown: the TensorRT-RTX sources cited here do not say"
-    if _setting(record, "version_compatible") or (record.spec or {}).get("version_compatible"):
+    if _setting(record, "version_compatible") or (
+            isinstance(record.spec, SpecSection) and record.spec.version_compatible):
         return "later versions of the same major (version-compatible engine)"
     return "the same TensorRT version only (engines are not version-compatible by default)"
 
@@ -153,8 +155,8 @@ def engine_compat(record: EngineRecord) -> EngineCompat:
         return EngineCompat(record.name, runtime, row, targets, source,
                             _other_versions(record), cells)
     level = _setting(record, "hardware_compatibility")
-    if level is None and record.spec:
-        level = record.spec.get("hardware_compatibility")
+    if level is None and isinstance(record.spec, SpecSection):
+        level = record.spec.hardware_compatibility
     how = ("hardware compatibility ampere+" if level == "ampere+"
            else f"the build GPU ({record.host.compute_capability})"
            if record.host.compute_capability else "the build GPU (not recorded)")

@@ -21,6 +21,7 @@ from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import SpecSection
 from trtdoc.values import EngineBackend, RuntimeFlavour
 
 Outcome = Literal["runs", "fails", "unknown"]
@@ -47,21 +48,21 @@ class Plan:
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
         header = record.header
-        spec = record.spec or {}
+        spec = record.spec if isinstance(record.spec, SpecSection) else None
 
-        def setting(key: str) -> Any:
+        def setting(key: str, in_spec: Any) -> Any:
             for s in record.settings:
                 if s.key == key:
                     return s.effective
-            return spec.get(key)
+            return in_spec
 
-        vc = setting("version_compatible")
-        level = setting("hardware_compatibility")
-        tags = spec.get("tags") or ()
+        vc = setting("version_compatible", spec and spec.version_compatible)
+        level = setting("hardware_compatibility", spec and spec.hardware_compatibility)
         # The header is the truth; without one (an import), the targets the build applied.
         targets = tuple(header.compute_capabilities) if header else ()
-        if not targets and isinstance(setting("targets"), (list, tuple)):
-            targets = tuple(str(t) for t in setting("targets"))
+        applied = setting("targets", spec and spec.targets)
+        if not targets and isinstance(applied, (list, tuple)):
+            targets = tuple(str(t) for t in applied)
         return cls(
             name=record.name,
             flavour=header.backend if header is not None else record.backend,
@@ -71,7 +72,7 @@ class Plan:
             hardware_compatibility=level if isinstance(level, str) else None,
             build_compute_capability=record.host.compute_capability,
             cuda=record.backend_cuda,
-            tags=tuple(str(t) for t in tags) if isinstance(tags, (list, tuple)) else ())
+            tags=spec.tags if spec is not None else ())
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 from trtdoc.findings.rules import findings_from_record, requested_precision, size_finding
 from trtdoc.findings.types import KINDS, SEVERITIES, Finding
+from trtdoc.spec.section import SpecSection
 
 
 # --------------------------------------------------------------------------------------------
@@ -25,13 +26,13 @@ def fp32_variant(record: EngineRecord, records: Iterable[EngineRecord]
     """The fp32 engine built from the same spec file and model, to compare a lower precision
     with: ``variants: {precision: [fp32, fp16, int8]}`` makes such siblings. The first fp32
     one by name wins, so the choice is stable."""
-    spec = record.spec or {}
-    if spec.get("precision", "fp32") == "fp32" or "source" not in spec:
+    spec = record.spec
+    if not isinstance(spec, SpecSection) or spec.precision == "fp32":
         return None
     for other in sorted(records, key=lambda r: str(r.name)):
-        o = other.spec or {}
-        if (other.name != record.name and o.get("precision") == "fp32"
-                and o.get("source") == spec.get("source")
+        o = other.spec
+        if (other.name != record.name and isinstance(o, SpecSection) and o.precision == "fp32"
+                and o.source == spec.source
                 and other.model_sha256 == record.model_sha256):
             return other
     return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 
 from trtdoc.findings.types import KINDS, SEVERITIES, Finding, Severity
+from trtdoc.spec.section import SpecSection
 from trtdoc.values import QUANTIZED
 
 # Thresholds, chosen from the builds in records/ (see the README's "Findings" section).
@@ -131,9 +132,7 @@ def _pct(part: float, whole: float) -> float:
 # --------------------------------------------------------------------------------------------
 def requested_precision(record: EngineRecord) -> str:
     """The precision the spec asked for ("" for an import, which has no spec)."""
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
-    value = spec.get("precision")
-    return value if isinstance(value, str) else ""
+    return record.spec.precision if isinstance(record.spec, SpecSection) else ""
 
 
 def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = None,

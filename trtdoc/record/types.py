@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import Field, GetCoreSchemaHandler, PlainSerializer
+from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from trtdoc.builder.calls import Applied
@@ -33,6 +31,7 @@ from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
 from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.precision.result import PrecisionResult
+from trtdoc.spec.section import ImportedSpec, RecordSpec, SpecSection
 from trtdoc.values import EngineBackend
 
 SCHEMA_VERSION = 1
@@ -41,18 +40,6 @@ SCHEMA_VERSION = 1
 _CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
-def _plain(value: Any) -> Any:
-    """Free-form JSON data (``spec``) as plain dicts and lists."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-# A JSON object of free-form JSON values. Decoded from JSON, Any can only be a JSON value; the
-# renderer escapes every one of them.
-_JsonObject = Annotated[Mapping[str, Any], PlainSerializer(_plain)]
 _Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 _Count = Annotated[int, Field(ge=0)]
 
@@ -203,8 +190,9 @@ class EngineRecord:
         "Hash of settings, model bytes and backend version; unchanged means the engine need "
         "not be rebuilt."))]
     spec_hash: str
-    spec: Annotated[_JsonObject, Field(description=(
-        "The normalised spec (paths relative to the working directory of the build)."))]
+    spec: Annotated[RecordSpec, Field(description=(
+        "The normalised spec (paths relative to the project root); for an import, the files "
+        "it was made from."))]
     model_section: Annotated[ModelSection, Field(alias="model")]
     backend_section: Annotated[BackendSection, Field(alias="backend")]
     host: Host
@@ -232,7 +220,7 @@ class EngineRecord:
         "null in a record written before trtdoc computed them."))] = None
 
     def __init__(
-        self, *, name: str, build_key: str, spec: Mapping[str, Any], spec_hash: str,
+        self, *, name: str, build_key: str, spec: SpecSection | ImportedSpec, spec_hash: str,
         host: Host, settings: tuple[Setting, ...], inspection: Inspection,
         build_seconds: float | None = None,
         model_section: ModelSection | None = None,
@@ -287,9 +275,8 @@ class EngineRecord:
 
     def __post_init__(self) -> None:
         # Also run by the decoder, which fills the fields without __init__: the free-form
-        # mapping is frozen at the top, and an empty precision or accuracy object is None, as
-        # it is written.
-        object.__setattr__(self, "spec", MappingProxyType(dict(self.spec)))
+        # mappings are frozen at the top, and an empty precision or accuracy object is None,
+        # as it is written.
         for key in ("precision", "accuracy"):
             object.__setattr__(self, key, getattr(self, key) or None)
 
@@ -342,9 +329,9 @@ class EngineRecord:
     def header(self) -> EngineFacts | None:
         return self.engine_section.header
 
-    def with_spec(self, spec: Mapping[str, Any]) -> EngineRecord:
+    def with_spec(self, spec: SpecSection | ImportedSpec) -> EngineRecord:
         """The same build with refreshed documentation fields (description, owner, tags)."""
-        return replace(self, spec=MappingProxyType(dict(spec)))
+        return replace(self, spec=spec)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,4 +344,4 @@ class FailedGate:
     name: str
     violations: tuple[str, ...]  # one line per limit that failed, as the build printed them
     accuracy: AccuracyReport  # the figures measured, with the key of the accuracy settings
-    spec: _JsonObject  # the spec as it was when the gate failed
+    spec: SpecSection  # the spec as it was when the gate failed

@@ -32,6 +32,7 @@ from trtdoc.render.escape import is_number, one_line, shown, slug
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
+from trtdoc.spec.section import ImportedSpec, SpecSection, encode_spec
 
 
 def _raw_io_rows(record: EngineRecord) -> list[dict[str, Any]]:
@@ -93,14 +94,18 @@ _PRECISION_LABELS = {
 }
 
 
-@tolerant(lambda record, name: "not known: the spec's accuracy settings are malformed")
 def _output_gate(record: EngineRecord, name: str) -> str:
     """The limits that gate one output, from the spec the record was built from."""
-    accuracy = (record.spec or {}).get("accuracy") or {}
-    own = (accuracy.get("outputs") or {}).get(name)
+    spec = record.spec
+    accuracy = spec.accuracy if isinstance(spec, SpecSection) else None
+    if accuracy is None:
+        return "not gated"
+    # The name comes from the record's free-form accuracy figures, not from the spec.
+    own = accuracy.outputs.get(name) if isinstance(name, str) else None
     if own == "ignore":
         return "ignored: measured, not gated"
-    limits = {**(accuracy.get("tolerance") or {}), **(own if isinstance(own, Mapping) else {})}
+    limits = {**dict(accuracy.tolerance.items() if accuracy.tolerance else ()),
+              **dict(own.items() if own is not None else ())}
     return parameters.format_tolerance(limits) if limits else "not gated"
 
 
@@ -154,7 +159,7 @@ def _layer_precision(record: EngineRecord) -> str:
 
 def _raw_parameter_rows(record: EngineRecord) -> tuple[parameters.ParameterRow, ...]:
     """The recorded settings as they are, for a record ``parameter_rows`` cannot word."""
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
+    spec = encode_spec(record.spec)
     rows = []
     for s in as_tuple(record.settings):
         key = getattr(s, "key", s)
@@ -197,30 +202,31 @@ def _total_time(record: EngineRecord) -> Any:
     return record.inspection.total_time_ms
 
 
-def _tags(value: Any) -> list[str]:
+def _tags(value: tuple[str, ...]) -> list[str]:
     """The spec's tags as the page and the tags plugin show them: one line each, blank ones
     dropped, and one of each whatever its case (the tags page would give ``VISION`` and
     ``vision`` two sections with one anchor); the first spelling stays, sorted."""
     seen: dict[str, str] = {}
-    for tag in as_tuple(value):
+    for tag in value:
         text = one_line(tag).strip()
         if text:
             seen.setdefault(text.casefold(), text)
     return sorted(seen.values(), key=text_key)
 
 
-def _page_meta(record: EngineRecord, spec: Mapping[str, Any]) -> dict[str, Any]:
+def _page_meta(record: EngineRecord) -> dict[str, Any]:
     """The engine page's front matter besides its title, for the theme's tags plugin and for
     tools that read page metadata: values as the record says them (escaped by the template)."""
     targets = compat_row(record).compiled_for
+    spec = record.spec if isinstance(record.spec, SpecSection) else None
     return {
         "engine": record.name,
         "backend": record.backend,
         "backend_version": record.backend_version,
-        "precision": spec.get("precision") or _layer_precision(record) or "not known",
+        "precision": (spec.precision if spec else "") or _layer_precision(record) or "not known",
         "targets": [one_line(t) for t in as_tuple(targets)],
-        "owner": spec.get("owner") or "",
-        "tags": _tags(spec.get("tags")),
+        "owner": (spec.owner if spec else None) or "",
+        "tags": _tags(spec.tags if spec else ()),
     }
 
 
@@ -237,13 +243,13 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
     layers = of_type(inspection.layers, Layer)
     timed = [layer for layer in layers if layer.time_ms is not None]
     rows = compat_row(record)
-    spec = record.spec if isinstance(record.spec, Mapping) else {}
     precision_info = plain_data(record.precision) if record.precision is not None else {}
     accuracy_info = plain_data(record.accuracy) if record.accuracy is not None else {}
     return {
         "r": record,
-        "spec": spec,
-        "meta": _page_meta(record, spec),
+        # As the record's JSON has it: templates (the user's too) read it with .get().
+        "spec": encode_spec(record.spec),
+        "meta": _page_meta(record),
         "layers": layers,
         "model_files": of_type(record.model_files, ModelFile),
         "model": record.model if isinstance(record.model, ModelFacts) else None,
@@ -252,7 +258,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         # fact, and templates read these as they read the file.
         "precision_info": precision_info,
         "accuracy_info": accuracy_info,
-        "imported": "imported_from" in spec,
+        "imported": isinstance(record.spec, ImportedSpec),
         "layer_precision": _layer_precision(record),
         "several_profiles": is_number(inspection.profile_count) and inspection.profile_count > 1,
         "parameters": _parameter_rows(record),

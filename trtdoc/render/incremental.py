@@ -6,12 +6,15 @@ render would.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.types import EngineRecord
@@ -21,6 +24,7 @@ from trtdoc.render.environment import environment, shipped_templates
 from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages, write_changed
+from trtdoc.spec.section import RecordSpec
 
 
 @dataclass(frozen=True)
@@ -28,24 +32,33 @@ class _Summary:
     """What another engine's page reads of a record (``fp32_baseline``), kept in the manifest
     so an unchanged record need not be decoded to choose a baseline."""
 
+    __pydantic_config__ = {"extra": "forbid"}
+
     name: str
-    spec: Mapping[str, Any]
+    spec: RecordSpec
     model_sha256: str
 
     @classmethod
     def of(cls, record: EngineRecord) -> _Summary:
         return cls(record.name, record.spec, record.model_sha256)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "spec": dict(self.spec), "model_sha256": self.model_sha256}
 
-    @classmethod
-    def from_json(cls, data: Any) -> _Summary | None:
-        if not (isinstance(data, dict) and isinstance(data.get("name"), str)
-                and isinstance(data.get("spec"), dict)
-                and isinstance(data.get("model_sha256"), str)):
-            return None
-        return cls(data["name"], data["spec"], data["model_sha256"])
+@functools.cache
+def _summary_adapter() -> TypeAdapter[_Summary]:
+    return TypeAdapter(_Summary)
+
+
+def _summary_json(summary: _Summary) -> Any:
+    """The manifest's copy of ``summary``: ``{"name", "spec", "model_sha256"}``."""
+    return _summary_adapter().dump_python(summary, mode="json")
+
+
+def _summary_from_json(data: Any) -> _Summary | None:
+    """A summary from the manifest; None for anything else (the record is decoded instead)."""
+    try:
+        return _summary_adapter().validate_python(data)
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
     summaries: dict[str, _Summary] = {}
     bad: list[tuple[Path, Exception]] = []
     for name, digest in state.records.items():
-        summary = _Summary.from_json(known.get(digest))
+        summary = _summary_from_json(known.get(digest))
         if summary is not None and summary.name == name:
             summaries[name] = summary
             continue
@@ -196,7 +209,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
         path.unlink()
         state.digests.forget(path)
     if incremental:
-        state.save(units=units, summaries={state.records[n]: summaries[n].to_json()
+        state.save(units=units, summaries={state.records[n]: _summary_json(summaries[n])
                                            for n in good}, clean=not bad)
     return ChangedRender(RenderResult(tuple(written), tuple(sorted(unchanged)), tuple(removed)),
                          tuple(bad))

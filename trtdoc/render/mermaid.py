@@ -14,6 +14,7 @@ from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.escape import is_number, mermaid_label, one_line, shown, truncate
 from trtdoc.render.tolerant import tolerant
+from trtdoc.spec.section import SpecSection
 from trtdoc.values import HALF_PRECISIONS, QUANTIZED
 
 # Diagram limits that keep a page usable for engines with hundreds of layers.
@@ -72,11 +73,11 @@ def _plain_flow(record: EngineRecord) -> str:
 def build_flow(record: EngineRecord) -> str:
     """The path this build took, as a Mermaid flowchart; branches not taken are dashed."""
     g = _Graph("TB")
-    spec = record.spec or {}
+    spec = record.spec if isinstance(record.spec, SpecSection) else None
     model = record.model
-    imported = "imported_from" in spec
-    precision = str(spec.get("precision", "fp32"))
-    method = str(spec.get("precision_method", "model"))
+    imported = spec is None
+    precision = "fp32" if spec is None else spec.precision
+    method = "model" if spec is None else spec.precision_method
     layers = len(record.inspection.layers)
 
     if imported:

@@ -15,6 +15,8 @@ from typing import Any
 
 from trtdoc.builder.settings import SETTING_KEYS
 from trtdoc.record.types import EngineRecord
+from trtdoc.spec.section import SpecSection
+from trtdoc.spec.types import ShapeRange
 
 NOT_SET = "not set"
 NOT_KNOWN = "not known"
@@ -173,45 +175,49 @@ def format_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _spec_profiles(profiles: Any) -> str:
+def _spec_profiles(profiles: tuple[Mapping[str, ShapeRange], ...]) -> str:
     if not profiles:
         return "none (static shapes)"
     parts = []
     for i, profile in enumerate(profiles):
         inputs = "; ".join(
-            f"{name} {format_shape(r['min'])} … {format_shape(r['max'])}"
+            f"{name} {format_shape(r.min)} … {format_shape(r.max)}"
             for name, r in sorted(profile.items()))
         parts.append(f"#{i}: {inputs}")
     return f"{len(profiles)}: " + " / ".join(parts)
 
 
-def _lookup(spec: Mapping[str, Any], key: str) -> Any:
+def _in_spec(spec: SpecSection, key: str) -> Any:
+    """The spec's value of a row: the row's key is the field's path (``memory.workspace``)."""
     node: Any = spec
     for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
+        node = None if node is None else getattr(node, part)
     return node
 
 
+def _spec_tolerance(spec: SpecSection) -> str:
+    tol = spec.accuracy.tolerance if spec.accuracy is not None else None
+    return _tolerance(None if tol is None else dict(tol.items()))
+
+
 def _spec_value(record: EngineRecord, key: str) -> str:
-    spec = record.spec or {}
-    if _imported(record):
-        return NOT_KNOWN
+    spec = record.spec
+    if not isinstance(spec, SpecSection):
+        return NOT_KNOWN  # imported: no spec made it
     if key == "profiles":
-        return _spec_profiles(spec.get("profiles"))
+        return _spec_profiles(spec.profiles)
     if key == "profiling_verbosity":
         return "detailed (always)"
     if key == "calibration":
-        cal = spec.get("calibration")
-        if not cal:
+        cal = spec.calibration
+        if cal is None:
             return NOT_SET
-        return f"{cal.get('data')}, {cal.get('batches')} batches"
+        return f"{cal.data}, {cal.batches} batches"
     if key == "accuracy.tolerance":
-        return _tolerance(_lookup(spec, key))
-    if key == "hardware_compatibility" and spec.get(key) == "none":
+        return _spec_tolerance(spec)
+    if key == "hardware_compatibility" and spec.hardware_compatibility == "none":
         return "none"
-    return format_value(key, _lookup(spec, key))
+    return format_value(key, _in_spec(spec, key))
 
 
 def format_tolerance(tol: Any) -> str:
@@ -229,8 +235,8 @@ def _tolerance(tol: Any) -> str:
 
 
 def _effective(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> str:
-    if _imported(record):
-        return NOT_KNOWN  # trtdoc ran no precision step or check on it, but trtexec may have
+    if not isinstance(record.spec, SpecSection):
+        return NOT_KNOWN  # imported: trtdoc ran no precision step or check, trtexec may have
     if key == "calibration":
         batches = (record.precision.calibration_batches if record.precision is not None
                    else None)
@@ -240,7 +246,7 @@ def _effective(record: EngineRecord, key: str, settings: Mapping[str, Any]) -> s
             # No precision step ran, so nothing was compared: a tolerance inherited from
             # _defaults.yaml or variants: checked nothing for this engine.
             return "not checked (no precision step)"
-        tol = _tolerance(_lookup(record.spec or {}, key))
+        tol = _spec_tolerance(record.spec)
         return tol if tol != NOT_SET else "not checked"
     if key not in settings:
         return NOT_KNOWN
@@ -280,10 +286,6 @@ def _default_targets(record: EngineRecord) -> str:
         return "none (builder default)"
     return ("none: TensorRT-RTX " + row.version + " then compiles for "
             + ", ".join(row.default_targets))
-
-
-def _imported(record: EngineRecord) -> bool:
-    return "imported_from" in (record.spec or {})
 
 
 def _flavour(backend: str) -> str:

@@ -23,6 +23,7 @@ from trtdoc.render.environment import environment, render_template
 from trtdoc.render.escape import one_line, slug
 from trtdoc.render.layer_table import extra_pages  # issue 13: paged layer tables
 from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
+from trtdoc.spec.section import encode_spec
 
 ENGINES_DIR = "engines"
 
@@ -70,7 +71,7 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     pages[f"{ENGINES_DIR}/index.md"] = render_template(
         env, "index.md.j2", records=records, compat=by_name, gates=gate_files,
         compat_of=lambda r: by_name[name_key(r)], failed=lambda r: name_key(r) in gates,
-        spec_of=lambda r: r.spec if isinstance(r.spec, Mapping) else {},
+        spec_of=lambda r: encode_spec(r.spec),
         unpublished=sorted(((n, g) for n, g in gate_files.items() if n not in set(names)),
                            key=lambda ng: text_key(ng[0])))
     pages["compatibility.md"] = render_template(

@@ -14,6 +14,8 @@ One module per concern, in import order (each imports only those above it):
 * ``files.py``: refusing what is not a plain, small, UTF-8 file before parsing it;
 * ``yaml_source.py``: YAML read with the position of every value, bounded against bombs;
 * ``types.py``: the frozen ``EngineSpec`` and its parts, handed to the build stage;
+* ``section.py``: the record's ``spec`` section, typed, and ``spec_section_from_spec``;
+* ``keys.py``: the build key and the accuracy key, from the typed section;
 * ``fields.py``: value types (sizes, dims, paths, numbers, flags) with validators and schema;
 * ``schema.py``: the pydantic models of a spec file and its JSON Schema;
 * ``error_lines.py``: pydantic's errors as located one-line messages;

@@ -1,23 +1,29 @@
 """The frozen objects a spec becomes and the build stage receives: ``EngineSpec`` and its parts.
 
 No pydantic here: these are plain frozen dataclasses (tuples, not lists). ``None`` means
-"leave TensorRT's default".
+"leave TensorRT's default". The parts a record stores as they are (:class:`ShapeRange`,
+:class:`Calibration`, :class:`Tolerance`, :class:`BuildOn`) are also types of the record's
+``spec`` section (:mod:`trtdoc.spec.section`); their ``__pydantic_config__`` is a plain dict,
+read only when a record is decoded.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from trtdoc.values import Backend, HardwareCompatibility, Precision, PrecisionMethod, Target
 
+# Records are decoded strictly: an unknown key is refused, and so are NaN and Infinity.
+_RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
+
 
 @dataclass(frozen=True)
 class ShapeRange:
     """min/opt/max dimensions for one input in one optimisation profile."""
+
+    __pydantic_config__ = _RECORD_CONFIG
 
     min: tuple[int, ...]
     opt: tuple[int, ...]
@@ -37,7 +43,10 @@ class Profile:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The ``calibration:`` block: its data (a resolved path) and how many batches to read."""
+    """The ``calibration:`` block: its data and how many batches to read. ``data`` is resolved
+    in an ``EngineSpec`` and relative to the project root in a record."""
+
+    __pydantic_config__ = _RECORD_CONFIG
 
     data: Path
     batches: int
@@ -47,16 +56,16 @@ class Calibration:
 class Tolerance:
     """How far the converted model's outputs may drift from the original's; None: no limit."""
 
+    __pydantic_config__ = _RECORD_CONFIG
+
     max_abs: float | None = None
     mean_abs: float | None = None
     min_cosine: float | None = None
     min_top1: float | None = None
 
     def items(self) -> tuple[tuple[str, float], ...]:
-        """The limits that are set, in a fixed order."""
-        pairs = (("max_abs", self.max_abs), ("mean_abs", self.mean_abs),
-                 ("min_cosine", self.min_cosine), ("min_top1", self.min_top1))
-        return tuple((k, v) for k, v in pairs if v is not None)
+        """The limits that are set, in field order."""
+        return tuple((f.name, v) for f in fields(self) if (v := getattr(self, f.name)) is not None)
 
 
 @dataclass(frozen=True)
@@ -95,23 +104,6 @@ class Accuracy:
         return {o.name: None if o.tolerance is None else dict(o.tolerance.items())
                 for o in self.outputs}
 
-    def to_dict(self, rel: Any) -> dict[str, Any]:
-        """JSON-ready; keys added after the first release appear only when set, so the build
-        key of a spec that does not use them stays the same."""
-        d: dict[str, Any] = {
-            "tolerance": None if self.tolerance is None else dict(self.tolerance.items()),
-            "data": rel(self.data),
-            "samples": self.samples,
-        }
-        if self.outputs:
-            d["outputs"] = {name: "ignore" if limits is None else limits
-                            for name, limits in self.output_limits().items()}
-        if self.metric is not None:
-            d["metric"] = self.metric
-        if self.metric_tolerance:
-            d["metric_tolerance"] = dict(self.metric_tolerance)
-        return d
-
 
 @dataclass(frozen=True)
 class BuildOn:
@@ -119,14 +111,11 @@ class BuildOn:
     type), a compute capability (the custom resource ``trtdoc-sm86``) or any custom resource.
     Every one given must hold on the same node."""
 
+    __pydantic_config__ = _RECORD_CONFIG
+
     gpu: str | None = None
     compute_capability: str | None = None  # "8.6"
     resource: str | None = None
-
-    def to_dict(self) -> dict[str, str]:
-        pairs = (("gpu", self.gpu), ("compute_capability", self.compute_capability),
-                 ("resource", self.resource))
-        return {k: v for k, v in pairs if v is not None}
 
 
 @dataclass(frozen=True)
@@ -156,86 +145,3 @@ class EngineSpec:
     # The Triton model this engine is one plan of (`trtdoc triton`); None: its own, by name.
     triton_model: str | None = None
     build_on: BuildOn | None = None
-
-    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
-        """The normalised spec as JSON-ready data; paths relative to ``base`` when given."""
-
-        def rel(p: Path | None) -> str | None:
-            if p is None:
-                return None
-            if base is not None:
-                from trtdoc.project import project_path
-
-                return project_path(p, base)
-            return p.as_posix()
-
-        d: dict[str, Any] = {
-            "name": self.name,
-            "source": rel(self.source),
-            "model": rel(self.model),
-            "description": self.description,
-            "owner": self.owner,
-            "tags": list(self.tags),
-            "backend": self.backend,
-            "precision": self.precision,
-            "precision_method": self.precision_method,
-            "calibration": None if self.calibration is None else {
-                "data": rel(self.calibration.data), "batches": self.calibration.batches},
-            "profiles": [
-                {name: {"min": list(r.min), "opt": list(r.opt), "max": list(r.max)}
-                 for name, r in p.shapes}
-                for p in self.profiles
-            ],
-            "memory": {"workspace": self.workspace,
-                       "tactic_shared_memory": self.tactic_shared_memory},
-            "optimization_level": self.optimization_level,
-            "targets": list(self.targets),
-            "hardware_compatibility": self.hardware_compatibility,
-            "version_compatible": self.version_compatible,
-            "flags": list(self.flags),
-            "accuracy": None if self.accuracy is None else self.accuracy.to_dict(rel),
-            "variant": {k: v for k, v in self.variant},
-        }
-        # Only when set, so the records of specs without it stay as they were.
-        if self.triton_model is not None:
-            d["triton"] = {"model": self.triton_model}
-        if self.build_on is not None:  # only when set: other specs' records stay as they were
-            d["build_on"] = self.build_on.to_dict()
-        return d
-
-    def build_key(self) -> str:
-        """Hash of every setting that changes the engine (not description, owner or tags).
-
-        ``accuracy`` is left out: it changes the check of the converted model, not the engine,
-        so editing it re-runs the check (:meth:`accuracy_key`) without a TensorRT build.
-        """
-        d = self.to_dict()
-        for k in ("description", "owner", "tags", "source", "model", "variant", "name",
-                  "accuracy"):
-            d.pop(k)
-        d.pop("triton", None)  # how the engine is served, not how it is built
-        d.pop("build_on", None)  # where it is built, not what: the same engine anywhere
-        if self.calibration is not None:
-            d["calibration"]["data"] = _file_digest(self.calibration.data)
-        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-    def accuracy_key(self) -> str:
-        """Hash of the accuracy settings and the bytes of their held-out data."""
-        d = self.to_dict()["accuracy"]
-        if d is not None and self.accuracy is not None and self.accuracy.data is not None:
-            d["data"] = _file_digest(self.accuracy.data)
-        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for p in paths:
-        h.update(p.name.encode())
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
-
