@@ -7,7 +7,6 @@ check, and ``onnx`` is not imported at all.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import mmap
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from trtdoc.errors import TrtdocError, display_path
@@ -102,19 +101,6 @@ class ModelFacts:
     @property
     def default_opset(self) -> int | None:
         return dict(self.opset).get("")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, generated from the type (as a record stores it)."""
-        return _adapter(ModelFacts).dump_python(self, mode="json")
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelFacts:
-        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
-        decoded: ModelFacts = _adapter(cls).validate_json(json.dumps(d), strict=True)
-        return decoded
-
-
-_adapter = functools.cache(TypeAdapter)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, ValidationError
 
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.types import EngineRecord
@@ -21,6 +23,7 @@ from trtdoc.render.environment import environment, shipped_templates
 from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages, write_changed
+from trtdoc.typed import decode, encode
 
 
 @dataclass(frozen=True)
@@ -29,23 +32,21 @@ class _Summary:
     so an unchanged record need not be decoded to choose a baseline."""
 
     name: str
-    spec: Mapping[str, Any]
+    spec: Annotated[Mapping[str, Any], PlainSerializer(dict)]  # a record's is a mappingproxy
     model_sha256: str
 
     @classmethod
     def of(cls, record: EngineRecord) -> _Summary:
         return cls(record.name, record.spec, record.model_sha256)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "spec": dict(self.spec), "model_sha256": self.model_sha256}
 
-    @classmethod
-    def from_json(cls, data: Any) -> _Summary | None:
-        if not (isinstance(data, dict) and isinstance(data.get("name"), str)
-                and isinstance(data.get("spec"), dict)
-                and isinstance(data.get("model_sha256"), str)):
-            return None
-        return cls(data["name"], data["spec"], data["model_sha256"])
+def _known_summary(data: Any) -> _Summary | None:
+    """The summary the manifest holds, or None where it holds none (or not one of these: the
+    record is decoded instead)."""
+    try:
+        return decode(_Summary, data)
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
     summaries: dict[str, _Summary] = {}
     bad: list[tuple[Path, Exception]] = []
     for name, digest in state.records.items():
-        summary = _Summary.from_json(known.get(digest))
+        summary = _known_summary(known.get(digest))
         if summary is not None and summary.name == name:
             summaries[name] = summary
             continue
@@ -196,7 +197,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
         path.unlink()
         state.digests.forget(path)
     if incremental:
-        state.save(units=units, summaries={state.records[n]: summaries[n].to_json()
+        state.save(units=units, summaries={state.records[n]: encode(summaries[n])
                                            for n in good}, clean=not bad)
     return ChangedRender(RenderResult(tuple(written), tuple(sorted(unchanged)), tuple(removed)),
                          tuple(bad))
