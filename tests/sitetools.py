@@ -277,6 +277,55 @@ def _get(obj: object, path: Path_) -> object:
     return obj
 
 
+def decoded(record: object) -> EngineRecord | None:
+    """``record`` as a record file would give it back, or None where the strict decoder
+    refuses it (a value of the wrong type). Pages show decoded records, or records trtdoc has
+    just built (typed by construction), so a value the decoder refuses reaches no page and
+    the renderer does not guard against it (issue 22)."""
+    import json
+    import warnings
+
+    from trtdoc.record.codec import record_from_json
+    from trtdoc.typed import encode
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydantic warns of each value of the wrong type
+            return record_from_json(json.dumps(encode(record)))
+    except Exception:  # noqa: BLE001 - any refusal: the encoder's, json's or the decoder's
+        return None
+
+
+def decodable(root: object, path: Path_, value: object) -> bool:
+    """Whether the record ``path`` leads into still decodes with ``value`` at ``path``.
+    ``root`` is a record, or a mapping of ``record`` and ``previous`` (records) and ``gate``
+    (which takes any value)."""
+    changed = substituted(root, path, value)
+    if isinstance(root, EngineRecord):
+        return decoded(changed) is not None
+    first = path[0][1]
+    return first not in ("record", "previous") or decoded(
+        changed[first]) is not None  # type: ignore[index]
+
+
+def replaced_where_decodable(root: object, value_for: object) -> object:
+    """:func:`everything_replaced`, at the fields a record file can hold the new value in:
+    one check per field (the items of a list share their fields' types; a pair's two do
+    not)."""
+    takes: dict[Path_, bool] = {}
+
+    def value(path: Path_) -> object:
+        old, new = _get(root, path), value_for(path)  # type: ignore[operator]
+        if new is old or new == old:
+            return new
+        field = (*((k, 0 if k == "index" else v) for k, v in path[:-1]), path[-1])
+        if field not in takes:
+            takes[field] = decodable(root, path, new)
+        return new if takes[field] else old
+
+    return everything_replaced(root, value)
+
+
 def everything_replaced(obj: object, value_for: object) -> object:
     """``obj`` with every leaf replaced by ``value_for(path)``: the all-at-once case."""
     out = obj
@@ -389,10 +438,16 @@ def hostile_site(root_dir: Path) -> Path:
                     return _get(_clean, path)
                 return PAYLOAD + _tag
 
-            root = everything_replaced(clean, value_for)
-            hostile = root["record"]  # type: ignore[index]
+            # Text only where a record file can hold it; names, which it cannot hold, unique.
+            root = replaced_where_decodable(clean, value_for)
+            for side in ("record", "previous"):
+                if _get(root, (("item", side), ("attr", "name"))) == record.name:
+                    root = substituted(root, (("item", side), ("attr", "name")),
+                                       f"{record.name}-{tag.strip()}")
+            hostile = decoded(root["record"])  # type: ignore[index]
+            assert hostile is not None, "the hostile record does not decode"
             records.append(hostile)
-            previous[hostile.name] = root["previous"]  # type: ignore[index]
+            previous[hostile.name] = decoded(root["previous"])  # type: ignore[index]
             gates[hostile.name] = root["gate"]  # type: ignore[index]
     render_site(records, site, previous=previous, gates=gates)
     return site
