@@ -227,6 +227,8 @@ def test_a_missing_schema_version(tmp_path):
      "inspection.layers[3].time_ms: expected a number, got '1.5' (a string)"),
     (("inspection", "layers", 3, "fused", 0), 3,
      "inspection.layers[3].fused[0]: expected a string, got 3 (an integer)"),
+    (("inspection", "layers", 3, "fused"), 7,
+     "inspection.layers[3].fused: expected a list, got 7 (an integer)"),
     (("inspection", "layers", 3, "name"), None,
      "inspection.layers[3].name: expected a string, got null"),
     (("inspection", "layers", 0), [], "inspection.layers[0]: expected an object, got a list"),

@@ -138,9 +138,9 @@ def _field_path(data: Any, err: Any) -> str:
     node = data
     loc = err["loc"]
     for i, item in enumerate(loc):
-        if isinstance(node, dict) and isinstance(item, str) and item in node:
-            node = node[item]
-        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+        inside = (item in node if isinstance(node, dict) and isinstance(item, str)
+                  else isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node))
+        if inside:
             node = node[item]
         elif not (i == len(loc) - 1 and err["type"] in _UNKNOWN + _MISSING):
             continue  # a union member's tag, not a key of the file
