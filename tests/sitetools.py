@@ -196,30 +196,6 @@ WRONG_TYPES: tuple[object, ...] = (None, PAYLOAD, 10**400, 10**5000, float("nan"
 
 Path_ = tuple[tuple[str, object], ...]  # ("attr", name) | ("item", key) | ("index", i)
 
-# Record parts the renderer trusts the decoder for (issue 22): the precision step's facts, the
-# accuracy figures and a failed gate. A wrong type there cannot come from a file (the decoder
-# refuses it), so the pages do not guard against it: a value set around the decoder may end
-# the render with one RenderError line, and payloads go only where a string is allowed.
-DECODER_TYPED_SECTIONS = frozenset({"precision", "accuracy"})
-
-
-def decoder_typed(path: Path_) -> bool:
-    """Whether ``path`` (from a record, or from the root ``{"record", "previous", "gate"}``)
-    lies in a part the renderer trusts the decoder for."""
-    if path[:1] == (("item", "gate"),):
-        return True
-    if path[:1] in ((("item", "record"),), (("item", "previous"),)):
-        path = path[1:]
-    return bool(path) and path[0][0] == "attr" and path[0][1] in DECODER_TYPED_SECTIONS
-
-
-def payload_for(root: object, path: Path_, payload: object) -> object:
-    """``payload``, or where a decoded record could not hold it (a field that is not a string,
-    in a part the renderer trusts the decoder for) the value that is there."""
-    current = _get(root, path)
-    return current if decoder_typed(path) and not isinstance(current, str) else payload
-
-
 def field_paths(obj: object, *, per_sequence: int = 2,
                 path: Path_ = ()) -> list[tuple[Path_, bool]]:
     """``(path, is_leaf)`` of every value in ``obj``: dataclass fields (recursively), mapping
@@ -300,6 +276,77 @@ def _get(obj: object, path: Path_) -> object:
     for kind, key in path:
         obj = getattr(obj, str(key)) if kind == "attr" else obj[key]  # type: ignore[index]
     return obj
+
+
+def decoded(record: object) -> EngineRecord | None:
+    """``record`` as a record file would give it back, or None where the strict decoder
+    refuses it (a value of the wrong type). Pages show decoded records, or records trtdoc has
+    just built (typed by construction), so a value the decoder refuses reaches no page and
+    the renderer does not guard against it (issue 22)."""
+    import json
+    import warnings
+
+    from trtdoc.record.codec import record_from_json
+    from trtdoc.typed import encode
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydantic warns of each value of the wrong type
+            return record_from_json(json.dumps(encode(record)))
+    except Exception:  # noqa: BLE001 - any refusal: the encoder's, json's or the decoder's
+        return None
+
+
+def decoded_gate(gate: object) -> FailedGate | None:
+    """A failed gate as its file would give it back (None: no gate), like :func:`decoded`."""
+    import json
+    import warnings
+
+    from trtdoc.typed import decode_json, encode
+
+    if gate is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return decode_json(FailedGate, json.dumps(encode(gate)))
+    except Exception:  # noqa: BLE001 - any refusal, as for a record
+        return None
+
+
+def decodable(root: object, path: Path_, value: object) -> bool:
+    """Whether the record (or gate) ``path`` leads into still decodes with ``value`` at
+    ``path``. ``root`` is a record, or a mapping of ``record`` and ``previous`` (records) and
+    ``gate`` (a failed gate, or None)."""
+    changed = substituted(root, path, value)
+    if isinstance(root, EngineRecord):
+        return decoded(changed) is not None
+    first = path[0][1]
+    if first == "gate":
+        return decoded_gate(changed[first]) is not None  # type: ignore[index]
+    return first not in ("record", "previous") or decoded(
+        changed[first]) is not None  # type: ignore[index]
+
+
+def replaced_where_decodable(root: object, value_for: object) -> object:
+    """:func:`everything_replaced`, at the fields a record file can hold the new value in:
+    one check per field (the items of a list share their fields' types; a pair's two do
+    not)."""
+    takes: dict[Path_, bool] = {}
+
+    def value(path: Path_) -> object:
+        old, new = _get(root, path), value_for(path)  # type: ignore[operator]
+        if new is old or new == old:
+            return new
+        field = (*((k, 0 if k == "index" else v) for k, v in path[:-1]), path[-1])
+        if field not in takes:
+            takes[field] = decodable(root, path, new)
+        return new if takes[field] else old
+
+    out = everything_replaced(root, value)
+    # As a record file gives it back: a value that decodes into another type (text into a
+    # path) reaches pages as that type.
+    return (decoded(out) or out) if isinstance(out, EngineRecord) else out
 
 
 def everything_replaced(obj: object, value_for: object) -> object:
@@ -418,12 +465,20 @@ def hostile_site(root_dir: Path) -> Path:
                           _clean: object = clean) -> object:
                 if _keep and path[-1][1] in BRANCH_FIELDS and path[-1][1] != "name":
                     return _get(_clean, path)
-                return payload_for(_clean, path, PAYLOAD + _tag)
+                return PAYLOAD + _tag
 
-            root = everything_replaced(clean, value_for)
-            hostile = root["record"]  # type: ignore[index]
+            # Text only where a record file can hold it; names, which it cannot hold, unique.
+            root = replaced_where_decodable(clean, value_for)
+            for side in ("record", "previous"):
+                if _get(root, (("item", side), ("attr", "name"))) == record.name:
+                    root = substituted(root, (("item", side), ("attr", "name")),
+                                       f"{record.name}-{tag.strip()}")
+            hostile = decoded(root["record"])  # type: ignore[index]
+            assert hostile is not None, "the hostile record does not decode"
             records.append(hostile)
-            previous[hostile.name] = root["previous"]  # type: ignore[index]
-            gates[hostile.name] = root["gate"]  # type: ignore[index]
+            previous[hostile.name] = decoded(root["previous"])  # type: ignore[index]
+            gate = decoded_gate(root["gate"])  # type: ignore[index]
+            if gate is not None:
+                gates[hostile.name] = gate
     render_site(records, site, previous=previous, gates=gates)
     return site

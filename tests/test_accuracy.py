@@ -24,7 +24,7 @@ from trtdoc.precision.accuracy import (
     compare_models,
 )
 from trtdoc.precision.samples import load_samples
-from trtdoc.record.parts import part_from_json, plain_data
+from trtdoc.typed import decode_json, encode
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +110,7 @@ def _report(**figures: float | None) -> AccuracyReport:
     out = {"name": "logits", "shape": [8, 10], "max_abs": 0.5, "mean_abs": 0.05,
            "cosine": 0.98, "top1_agreement": 0.875, "reference_mean_abs": 1.0, "nonfinite": 0}
     out.update(figures)
-    return part_from_json(AccuracyReport, json.dumps({
+    return decode_json(AccuracyReport, json.dumps({
         "reference": "m.onnx", "candidate": "m.int8.onnx", "outputs": [out], "samples": 4,
         "smoke": False, "seed": None, "runtime": "onnxruntime 1.32.0 CPU", "not_run": None}))
 
@@ -182,13 +182,13 @@ def test_held_out_data_of_another_dtype_is_cast(tmp_path: Path) -> None:
 
 def test_report_round_trips_through_json() -> None:
     report = compare_models(MOBILENET, MOBILENET, inputs=None, samples=1, shapes=IMAGE_OPT)
-    text = json.dumps(plain_data(report), sort_keys=True)
-    assert part_from_json(AccuracyReport, text) == report
-    assert list(plain_data(report)) == [
+    text = json.dumps(encode(report), sort_keys=True)
+    assert decode_json(AccuracyReport, text) == report
+    assert list(encode(report)) == [
         "reference", "candidate", "outputs", "samples", "batches", "smoke", "seed", "runtime",
         "not_run"]
-    assert list(plain_data(report)["outputs"][0]) == [
+    assert list(encode(report)["outputs"][0]) == [
         "name", "shape", "max_abs", "mean_abs", "cosine", "top1_agreement",
         "reference_mean_abs", "nonfinite"]
-    output = json.dumps(plain_data(report.outputs[0]))
-    assert part_from_json(OutputAccuracy, output) == report.outputs[0]
+    output = json.dumps(encode(report.outputs[0]))
+    assert decode_json(OutputAccuracy, output) == report.outputs[0]

@@ -21,11 +21,11 @@ import pytest
 from trtdoc.errors import BuildError
 from trtdoc.precision.accuracy import AccuracyReport, check_tolerance, compare_models, load_metric
 from trtdoc.precision.samples import batch_axes, held_out_batches, random_batches
-from trtdoc.record.parts import part_from_json, plain_data
 from trtdoc.spec.keys import spec_accuracy_key, spec_build_key
 from trtdoc.spec.load import load_specs
 from trtdoc.spec.section import encode_spec, spec_section_from_spec
 from trtdoc.spec.types import Accuracy, OutputTolerance, Tolerance
+from trtdoc.typed import decode_json, encode
 
 F = onnx.TensorProto.FLOAT
 
@@ -104,7 +104,7 @@ def test_per_output_limits_override_figure_by_figure_and_ignore_is_not_gated(
 def _report(shape: list[int], top1: float | None) -> AccuracyReport:
     out = {"name": "score", "shape": shape, "max_abs": 0.0, "mean_abs": 0.0, "cosine": 1.0,
            "top1_agreement": top1, "reference_mean_abs": 1.0}
-    return part_from_json(AccuracyReport, json.dumps({
+    return decode_json(AccuracyReport, json.dumps({
         "reference": "m.onnx", "candidate": "c.onnx", "outputs": [out], "samples": 4,
         "smoke": False, "seed": None, "runtime": "onnxruntime 1.32.0 CPU", "not_run": None}))
 
@@ -153,12 +153,12 @@ def test_the_metric_hook_gets_every_batch_and_its_figures_are_recorded_and_gated
     # Every sequence has flipped positions, so none matches exactly.
     # Figures are kept to six significant digits, like every other accuracy figure.
     assert report.metrics == (("batches_seen", 2.0), ("exact_match", 0.0), ("x_sum", 271.6))
-    d = plain_data(dataclasses.replace(report, gate_key="k"))
+    d = encode(dataclasses.replace(report, gate_key="k"))
     # The figures are flat metric.<figure> keys, after not_run and before gate_key.
     assert list(d)[-5:] == ["not_run", "metric.batches_seen", "metric.exact_match",
                             "metric.x_sum", "gate_key"]
     assert d["metric.exact_match"] == 0.0
-    assert part_from_json(AccuracyReport, json.dumps(d)) == dataclasses.replace(report,
+    assert decode_json(AccuracyReport, json.dumps(d)) == dataclasses.replace(report,
                                                                                 gate_key="k")
     assert check_tolerance(report, {}, metric_tolerance={"min_exact_match": 0.9,
                                                          "max_batches_seen": 2}) == [

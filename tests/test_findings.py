@@ -20,10 +20,11 @@ from onnx import numpy_helper as nh
 from trtdoc.cli.group import cli
 from trtdoc.findings.current import current_findings, fp32_variant
 from trtdoc.findings.rules import findings_from_record
-from trtdoc.findings.types import KINDS, finding_to_dict
+from trtdoc.findings.types import KINDS
 from trtdoc.record.codec import record_from_json
 from trtdoc.record.files import read_record
 from trtdoc.record.text import dumps
+from trtdoc.typed import encode
 
 pytest.importorskip("tensorrt_rtx")
 pytest.importorskip("onnxruntime")
@@ -327,7 +328,7 @@ def test_shipped_records_hold_what_findings_compute_now() -> None:
     records = [read_record(p) for p in sorted((REPO / "records").glob("*.json"))]
 
     def comparable(f: object) -> dict:
-        d = finding_to_dict(f)
+        d = encode(f)
         d.pop("onnx_ops")
         if d["kind"] == "precision-island":
             d["what"] = d["what"].split(" (ONNX ops")[0]

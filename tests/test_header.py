@@ -13,6 +13,7 @@ from conftest import MODELS
 from trtdoc.errors import InspectError
 from trtdoc.inspect.build_log import inspection_from_build_log
 from trtdoc.inspect.header import EngineFacts, engine_facts_from_header
+from trtdoc.typed import decode, encode
 
 DATA = Path(__file__).parent / "data"
 NASTY_INPUT = 'in, put: [x] {"q"}'  # the input of tests/data/nasty_names.onnx
@@ -108,7 +109,7 @@ def test_full_tensorrt_header():
 
 def test_round_trip(bert_plan):
     facts = engine_facts_from_header(bert_plan[0])
-    assert EngineFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
+    assert decode(EngineFacts, json.loads(json.dumps(encode(facts)))) == facts
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -19,9 +19,9 @@ from conftest import REPO, TREX
 import trtdoc.inspect.json_stream as json_stream
 from trtdoc.errors import InspectError
 from trtdoc.inspect.trtexec import inspection_from_trtexec
-from trtdoc.record.codec import record_to_dict
 from trtdoc.record.files import read_record
 from trtdoc.record.text import dumps
+from trtdoc.typed import encode
 
 sys.path.insert(0, str(REPO / "bench"))
 import import_scale  # noqa: E402
@@ -67,7 +67,7 @@ def test_a_200000_layer_import_is_bounded_and_decodes_with_every_layer(tmp_path)
                                   "resnet18-trtexec"])
 def test_dumps_writes_the_bytes_of_the_types_encoder(name):
     record = read_record(REPO / "tests" / "data" / "records" / f"{name}.json")
-    assert dumps(record) == json.dumps(record_to_dict(record), indent=1,
+    assert dumps(record) == json.dumps(encode(record), indent=1,
                                        ensure_ascii=False) + "\n"
 
 

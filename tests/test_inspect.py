@@ -41,6 +41,7 @@ from trtdoc.inspect.types import (
     normalise_dtype,
     output_type,
 )
+from trtdoc.typed import decode, encode
 
 DATA = Path(__file__).parent / "data"
 
@@ -143,13 +144,13 @@ def test_bert_log_io_and_memory(bert):
 
 
 def test_round_trip_is_exact_and_key_order_fixed(bert):
-    text = json.dumps(bert.to_dict())
-    again = Inspection.from_dict(json.loads(text))
+    text = json.dumps(encode(bert))
+    again = decode(Inspection, json.loads(text))
     assert again == bert
-    assert json.dumps(again.to_dict()) == text
-    assert list(bert.to_dict()) == ["source", "optimization_profile", "profile_count",
-                                    "memory", "io", "layers"]
-    assert list(bert.layers[3].to_dict()) == [
+    assert json.dumps(encode(again)) == text
+    assert list(encode(bert)) == ["source", "optimization_profile", "profile_count",
+                                  "memory", "io", "layers"]
+    assert list(encode(bert.layers[3])) == [
         "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
         "profile", "time_ms", "time_pct"]
 
@@ -349,9 +350,9 @@ def test_stored_precision_is_recomputed_on_read():
     stored = data["inspection"]["layers"][0]
     assert stored["type"] == "ShapeHostToDevice"
     stored = {**stored, "precision": "Int64"}  # what the old rule stored for this layer
-    layer = Layer.from_dict(stored)
+    layer = decode(Layer, stored)
     assert (layer.precision, layer.output_type) == ("", "Int64")
-    assert layer.to_dict()["precision"] == ""
+    assert encode(layer)["precision"] == ""
 
 
 # --------------------------------------------------------------------------------------------

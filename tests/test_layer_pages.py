@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from sitetools import PAYLOAD, REPO, active_html, fixed_records, markdown_active_html, mkdocs_build
 
-from trtdoc.inspect.types import Layer
 from trtdoc.render.layer_table import PAGE_ROWS, layer_text, paging_from_layers
 from trtdoc.render.write import plan_site, render_site
 
@@ -127,14 +126,6 @@ def test_a_shrunk_engine_loses_its_layer_pages(tmp_path: Path) -> None:
     result = render_site([big_engine(10)], site)
     assert sorted(p.name for p in result.removed) == ["big~layers-2.md", "big~layers-3.md"]
     assert not list((site / "engines").glob("big~*"))
-
-
-def test_wrong_typed_fused_nodes_and_times_are_shown_as_text() -> None:
-    (layer,) = big_engine(1).inspection.layers
-    odd = dataclasses.replace(layer, fused=10**5000, time_ms="<b>", time_pct=float("nan"))
-    text = layer_text([odd], 0, True)
-    assert "an integer of 16610 bits" in text and "<b>" in text
-    assert isinstance(odd, Layer)
 
 
 # --------------------------------------------------------------------------------------------

@@ -129,7 +129,6 @@ def test_no_module_name_is_private() -> None:
                                       for p in n.split("."))] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 wave 2 removes the last ones")
 def test_no_hand_written_field_by_field_serialisers() -> None:
     found = []
     for name, path in MODULES.items():

@@ -19,6 +19,7 @@ from trtdoc.model import (
     model_facts_from_onnx,
     model_files,
 )
+from trtdoc.typed import decode, encode
 
 MOBILENET = REPO / "models" / "mobilenet_v2_035.onnx"
 BERT = REPO / "models" / "bert_tiny.onnx"
@@ -64,7 +65,7 @@ def test_bert_facts() -> None:
 
 def test_facts_round_trip_through_json_data() -> None:
     facts = model_facts_from_onnx(BERT)
-    assert ModelFacts.from_dict(facts.to_dict()) == facts
+    assert decode(ModelFacts, encode(facts)) == facts
 
 
 def test_custom_domains_and_subgraph_nodes_are_counted(tmp_path: Path) -> None:

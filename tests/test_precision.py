@@ -25,7 +25,7 @@ from trtdoc.precision.checks import check_converted
 from trtdoc.precision.convert import convert_model
 from trtdoc.precision.result import Calibration, PrecisionResult
 from trtdoc.precision.samples import load_samples, random_samples
-from trtdoc.record.parts import part_from_json, plain_data
+from trtdoc.typed import decode_json, encode
 
 MOBILENET = MODELS / "mobilenet_v2_035.onnx"
 RESNET = MODELS / "resnet18.onnx"
@@ -191,7 +191,7 @@ def test_second_call_is_a_cache_hit(tmp_path_factory: pytest.TempPathFactory) ->
     assert time.perf_counter() - started < 1.0
     assert again.cache_hit
     assert again.model == first.model and again.cache_key == first.cache_key
-    assert plain_data(again) | {"cache_hit": False} == plain_data(first) | {"cache_hit": False}
+    assert encode(again) | {"cache_hit": False} == encode(first) | {"cache_hit": False}
     assert first.model.name == f"mobilenet_v2_035.int8.{first.cache_key[:16]}.onnx"
     assert sorted(p.name for p in first.model.parent.glob("mobilenet_v2_035.int8.*")) == [
         first.model.name, first.model.name + ".json"]
@@ -302,16 +302,16 @@ def test_unknown_precision(tmp_path: Path) -> None:
 
 def test_result_round_trips_through_json(tmp_path_factory: pytest.TempPathFactory) -> None:
     result = convert(tmp_path_factory, BERT, "int8")
-    text = json.dumps(plain_data(result), sort_keys=True)
-    back = part_from_json(PrecisionResult, text)
+    text = json.dumps(encode(result), sort_keys=True)
+    back = decode_json(PrecisionResult, text)
     assert back == result
-    assert json.dumps(plain_data(back), sort_keys=True) == text
-    assert "model_sha256" not in plain_data(result)  # the cache file's form
+    assert json.dumps(encode(back), sort_keys=True) == text
+    assert "model_sha256" not in encode(result)  # the cache file's form
     base = shared_cache(tmp_path_factory)
     relative = result.in_project(base)  # the record's form
-    assert plain_data(relative)["model"] == result.model.name
+    assert encode(relative)["model"] == result.model.name
     assert relative.model_sha256 == file_sha256(result.model)
-    assert list(plain_data(relative))[-4:] == ["notes", "calls", "checked", "model_sha256"]
+    assert list(encode(relative))[-4:] == ["notes", "calls", "checked", "model_sha256"]
 
 
 # --------------------------------------------------------------------------- converter bugs

@@ -17,12 +17,12 @@ from trtdoc.record.codec import (
     SCHEMA_COMMAND,
     SCHEMA_PATH,
     record_from_json,
-    record_to_dict,
     schema_text,
 )
 from trtdoc.record.files import read_record, read_records
 from trtdoc.record.text import dumps
 from trtdoc.record.types import EngineRecord
+from trtdoc.typed import encode
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 SHIPPED = sorted((REPO / "records").glob("*.json"))
@@ -128,7 +128,7 @@ def test_record_round_trips_byte_for_byte(mobilenet_build):
     text = record_path.read_text()
     record = read_record(record_path)
     assert dumps(record) == text
-    assert record_from_json(json.dumps(record_to_dict(record))) == record
+    assert record_from_json(json.dumps(encode(record))) == record
 
 
 def test_trtexec_import_matches_the_schema_and_carries_layer_times():
@@ -137,7 +137,7 @@ def test_trtexec_import_matches_the_schema_and_carries_layer_times():
                                  fp16 / "resnet.onnx.engine.profile.json",
                                  model=MODELS / "resnet18.onnx")
     assert isinstance(record, EngineRecord)
-    jsonschema.validate(record_to_dict(record), SCHEMA)
+    jsonschema.validate(encode(record), SCHEMA)
     assert record_from_json(dumps(record)) == record
     timed = [layer for layer in record.inspection.layers if layer.time_ms is not None]
     assert len(record.inspection.layers) == 36

@@ -334,3 +334,56 @@ def test_an_imported_spec_holds_only_its_own_keys(tmp_path):
     bad_list = {"name": "x", "description": "d", "imported_from": "a.json"}
     assert error_line(tmp_path, edited((("spec",), bad_list))) == (
         f"spec.imported_from: expected a list, got 'a.json' (a string); {FIX}")
+
+
+# The record parts that serialise themselves (trtdoc.typed): findings, inspection, the plan
+# header and the model facts. Each wrong type is one line naming the field.
+@pytest.mark.parametrize(("path", "value", "line"), [
+    (("findings", 0, "severity"), "fatal",
+     "findings[0].severity: expected one of 'info', 'warning' or 'error', got 'fatal' "
+     "(a string)"),
+    (("findings", 0, "numbers", "layers"), "8",
+     "findings[0].numbers.layers: expected an integer or a number, got '8' (a string)"),
+    (("findings", 0, "numbers"), [1], "findings[0].numbers: expected an object, got a list"),
+    (("findings", 0, "layers", 0), 7,
+     "findings[0].layers[0]: expected a string, got 7 (an integer)"),
+    (("findings", 0, "evil"), 1,
+     "findings[0].evil: unknown key (trtdoc writes no such field here)"),
+    (("findings", 0, "what"), _DELETE, "findings[0].what: missing"),
+    (("findings", 0), HTML,
+     "findings[0]: expected an object, got '<script>alert(1)</script>' (a string)"),
+    (("inspection", "layers", 3, "time_ms"), "1.5",
+     "inspection.layers[3].time_ms: expected a number, got '1.5' (a string)"),
+    (("inspection", "layers", 3, "fused", 0), 3,
+     "inspection.layers[3].fused[0]: expected a string, got 3 (an integer)"),
+    (("inspection", "layers", 3, "fused"), 7,
+     "inspection.layers[3].fused: expected a list, got 7 (an integer)"),
+    (("inspection", "layers", 3, "name"), None,
+     "inspection.layers[3].name: expected a string, got null"),
+    (("inspection", "layers", 0), [], "inspection.layers[0]: expected an object, got a list"),
+    (("inspection", "io", 0, "mode"), HTML,
+     "inspection.io[0].mode: expected a string matching '^(Input|Output)$', got "
+     "'<script>alert(1)</script>' (a string)"),
+    (("inspection", "io", 0, "profiles", 0, "min", 0), "1",
+     "inspection.io[0].profiles[0].min[0]: expected an integer, got '1' (a string)"),
+    (("inspection", "io", 0, "profiles", 0, "opt"), None,
+     "inspection.io[0].profiles[0].opt: expected a list, got null"),
+    (("engine", "header", "backend"), "tensorrt-llm",
+     "engine.header.backend: expected one of 'tensorrt' or 'tensorrt-rtx', got "
+     "'tensorrt-llm' (a string)"),
+    (("engine", "header", "compute_capabilities", 0), 86,
+     "engine.header.compute_capabilities[0]: expected a string, got 86 (an integer)"),
+    (("engine", "header", "version"), 1.7,
+     "engine.header.version: expected a string, got 1.7 (a number)"),
+    (("model", "facts", "external_data"), "no",
+     "model.facts.external_data: expected true or false, got 'no' (a string)"),
+    (("model", "facts", "inputs", 0, "name"), ["x"],
+     "model.facts.inputs[0].name: expected a string, got a list"),
+    # The facts trtdoc reads from the model but never stores are refused, not taken.
+    (("model", "facts", "node_names"), ["a"],
+     "model.facts.node_names: unknown key (trtdoc writes no such field here)"),
+    (("model", "facts", "qdq_pairs"), [["q", "dq"]],
+     "model.facts.qdq_pairs: unknown key (trtdoc writes no such field here)"),
+])
+def test_the_self_serialising_parts_refuse_wrong_types_in_one_line(tmp_path, path, value, line):
+    assert error_line(tmp_path, edited((path, value))) == f"{line}; {FIX}"

@@ -182,7 +182,7 @@ def test_the_deploy_schema_accepts_what_the_reader_accepts(tmp_path: Path,
 def test_a_gpu_name_is_left_to_the_reader() -> None:
     # Names match loosely ("NVIDIA A100-SXM4-80GB" is an A100), so the schema offers the known
     # models and takes any name; the reader says "'L44' is not a GPU trtdoc knows".
-    gpu = validator("deploy").schema["$defs"]["target"]["properties"]["gpu"]
+    gpu = validator("deploy").schema["$defs"]["Target"]["properties"]["gpu"]
     assert "L4" in gpu["anyOf"][0]["enum"]
     assert problems("deploy", {"targets": [{**TARGET, "gpu": "L44"}]}) == []
 

@@ -7,7 +7,6 @@ check, and ``onnx`` is not imported at all.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import mmap
@@ -20,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, PlainValidator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from trtdoc.errors import TrtdocError, display_path
 
@@ -67,6 +67,17 @@ class ModelTensor:
 _Count = Annotated[int, Field(ge=0)]
 
 
+def _not_in_records(value: Any) -> Any:
+    # A record never holds these keys, so one that does is refused like any unknown key.
+    raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+
+
+# A field of the facts read from the model that records do not store: left out of the
+# encoder and the JSON Schema, and refused by the decoder.
+_T = TypeVar("_T")
+_NotStored = Annotated[_T, Field(exclude=True), PlainValidator(_not_in_records), SkipJsonSchema()]
+
+
 @dataclass(frozen=True)
 class ModelFacts:
     """What a page shows about the ONNX model."""
@@ -87,34 +98,21 @@ class ModelFacts:
     outputs: tuple[ModelTensor, ...]
     custom_domains: tuple[str, ...] = ()
     # Not stored in records: only the log parser needs them, to split hostile node names.
-    node_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
+    node_names: _NotStored[frozenset[str]] = field(
         default=frozenset(), compare=False, repr=False)
     # Likewise every tensor name (node inputs and outputs, graph I/O, initializers).
-    tensor_names: Annotated[frozenset[str], Field(exclude=True), SkipJsonSchema()] = field(
+    tensor_names: _NotStored[frozenset[str]] = field(
         default=frozenset(), compare=False, repr=False)
     # Likewise each node's op type by node name, and each (QuantizeLinear, DequantizeLinear)
     # pair where the DQ reads the Q's output: the findings name the ONNX ops behind a layer.
-    node_ops: Annotated[tuple[tuple[str, str], ...], Field(exclude=True), SkipJsonSchema()] = (
+    node_ops: _NotStored[tuple[tuple[str, str], ...]] = (
         field(default=(), compare=False, repr=False))
-    qdq_pairs: Annotated[tuple[tuple[str, str], ...], Field(exclude=True), SkipJsonSchema()] = (
+    qdq_pairs: _NotStored[tuple[tuple[str, str], ...]] = (
         field(default=(), compare=False, repr=False))
 
     @property
     def default_opset(self) -> int | None:
         return dict(self.opset).get("")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, generated from the type (as a record stores it)."""
-        return _adapter(ModelFacts).dump_python(self, mode="json")
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelFacts:
-        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
-        decoded: ModelFacts = _adapter(cls).validate_json(json.dumps(d), strict=True)
-        return decoded
-
-
-_adapter = functools.cache(TypeAdapter)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,9 +464,6 @@ def _stat_key(path: Path) -> tuple[Any, ...] | None:
         return None
     return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
             st.st_ctime_ns)
-
-
-_T = TypeVar("_T")
 
 
 def _cached(cache: dict[tuple[Any, ...], _T], key: tuple[Any, ...] | None,

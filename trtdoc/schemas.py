@@ -2,8 +2,8 @@
 
 Each is generated from the code that validates that file, never kept by hand: a spec and the
 project file from their pydantic models (``spec.py``, ``project_file.py``), a build record from
-its typed classes (``record.py``), the deployment file from the keys, limits and patterns its
-reader checks with (``compat/deploy.py``). ``trtdoc schema KIND`` prints one; a test fails when
+its typed classes (``record.py``), the deployment file from the types that read it
+(``compat/deploy.py``). ``trtdoc schema KIND`` prints one; a test fails when
 a shipped file is not what this generates.
 """
 

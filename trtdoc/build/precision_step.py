@@ -17,11 +17,11 @@ from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.precision.result import PrecisionResult
 from trtdoc.project import project_path, project_root
 from trtdoc.record.files import write_atomic
-from trtdoc.record.parts import plain_data
 from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.spec.keys import spec_accuracy_key
 from trtdoc.spec.load import LoadedSpec
 from trtdoc.spec.types import EngineSpec
+from trtdoc.typed import encode
 
 
 def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
@@ -93,7 +93,7 @@ def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
     gate = FailedGate(name=item.spec.name, violations=exc.violations, accuracy=exc.report,
                       spec=spec_view(item.spec, paths))
     write_atomic(paths.gate(item.spec.name),
-                 json.dumps(plain_data(gate), indent=1, sort_keys=True) + "\n")
+                 json.dumps(encode(gate), indent=1, sort_keys=True) + "\n")
     return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
 
 

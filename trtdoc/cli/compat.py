@@ -52,9 +52,11 @@ def inspect(ui: Ui, engine: Path, as_json: bool, gpu: str | None, runtime: str |
         target = target_from_options(gpu, runtime, driver, cuda)
         verdict = evaluate(Plan.from_header(engine.name, facts), target)
     if as_json:
-        out: dict[str, Any] = facts.to_dict()
+        from trtdoc.typed import encode
+
+        out: dict[str, Any] = encode(facts)
         if verdict is not None:
-            out["deployment"] = verdict.to_dict()
+            out["deployment"] = encode(verdict)
         ui.out.print(json.dumps(out, indent=1), markup=False)
     else:
         rows = [("backend", facts.backend), ("version", facts.version),
@@ -105,7 +107,9 @@ def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> 
     for line in problems:
         ui.problem(line)
     if fmt == "json":
-        ui.out.print(json.dumps([v.to_dict() for v in verdicts], indent=1, ensure_ascii=False),
+        from trtdoc.typed import encode
+
+        ui.out.print(json.dumps([encode(v) for v in verdicts], indent=1, ensure_ascii=False),
                      markup=False, soft_wrap=True)
     else:
         _verdict_table(ui, verdicts)

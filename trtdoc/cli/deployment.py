@@ -71,7 +71,7 @@ def deployment_and_plans(deploy_file: Path, records: Path, deployment: Any = Non
             problems.append(f"{display_path(path)}: its engine cannot be read ({exc}); rebuild "
                             "it with `trtdoc build --force`")
             continue
-        if facts.to_dict() != record.header.to_dict():
+        if facts != record.header:
             problems.append(f"{display_path(path)}: engine.header differs from the header of "
                             f"{display_path(engine)} (the record was edited or the engine "
                             "replaced); the verdicts use the engine file. Rebuild with "

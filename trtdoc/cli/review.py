@@ -52,9 +52,9 @@ def diff(ui: Ui, files: tuple[Path, ...], base: str | None, records: Path, fmt: 
     if fmt == "json":
         import json
 
-        from trtdoc.diff.formats import diff_to_dict
+        from trtdoc.typed import encode
 
-        text = json.dumps(diff_to_dict(result), indent=1, ensure_ascii=False) + "\n"
+        text = json.dumps(encode(result), indent=1, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
         from trtdoc.render.site_pages import diff_markdown
 
@@ -88,8 +88,9 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path)
 
     from trtdoc.errors import RecordError
     from trtdoc.findings.current import current_findings, fp32_candidates, fp32_variant
-    from trtdoc.findings.types import finding_to_dict, severity_at_least
+    from trtdoc.findings.types import severity_at_least
     from trtdoc.record.files import read_record
+    from trtdoc.typed import encode
 
     files, problems = _lint_files(paths or (records,))
     out: list[dict[str, Any]] = []
@@ -114,7 +115,7 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path)
             if fmt == "text":
                 ui.out.print(one_line(f.line(record.name)), markup=False, soft_wrap=True)
         out.append({"engine": record.name, "record": display_path(path), "notes": list(notes),
-                    "findings": [finding_to_dict(f) for f in found]})
+                    "findings": [encode(f) for f in found]})
     if fmt == "json":
         ui.out.print(json.dumps(out, indent=1, ensure_ascii=False), markup=False,
                      soft_wrap=True)

@@ -12,7 +12,9 @@ targets:
 
 It is read like a spec (``spec.read_yaml_document``): every problem is one line with
 file:line:col and a fix, an unknown GPU suggests the nearest known one, and a file that is not
-a deployment file is named without its contents.
+a deployment file is named without its contents. The types that validate it (``_Deployment``,
+``_Target``: each key's parse function, with what it accepts as written) also give its JSON
+Schema (``trtdoc schema deploy``).
 """
 
 from __future__ import annotations
@@ -20,15 +22,24 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+)
 
 from trtdoc.compat.data import MIN_DRIVER_FOR_CUDA, version_parts
 from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, GPU_MODELS, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
-from trtdoc.spec.json_schema import SCHEMA_ID, any_case
+from trtdoc.spec.json_schema import SCHEMA_ID, JsonSchema, SchemaGenerator, any_case
 from trtdoc.spec.limits import EXCERPT_CHARS, MAX_PROBLEMS_PER_FILE
 from trtdoc.spec.locations import KeyPath, Location, Locator, MoreProblems
 from trtdoc.spec.names import NAME_SCHEMA, name_problem
@@ -36,8 +47,6 @@ from trtdoc.spec.text import excerpt
 from trtdoc.spec.yaml_source import read_yaml_document
 from trtdoc.values import FLAVOURS, RuntimeFlavour
 
-TOP_KEYS = ("targets",)
-TARGET_KEYS = ("name", "gpu", "driver", "runtime", "cuda", "engines", "description")
 MAX_TARGETS = 1_000
 MAX_PATTERNS = 1_000
 NOT_A_DEPLOYMENT = ("not a trtdoc deployment file (the top level must be a mapping with a "
@@ -48,8 +57,11 @@ _RUNTIME_EXAMPLE = "runtime: tensorrt-rtx 1.7.1"
 
 
 class _Bad(ValueError):
-    def __init__(self, message: str, hint: str = "") -> None:
-        self.message, self.hint = message, hint
+    """One value's problem: the message, the fix, and where inside the value (an index of a
+    list) it lies."""
+
+    def __init__(self, message: str, hint: str = "", at: tuple[int, ...] = ()) -> None:
+        self.message, self.hint, self.at = message, hint, at
         super().__init__(message)
 
 
@@ -224,8 +236,128 @@ def target_from_options(gpu: str, runtime: str, driver: str | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# The file
+# The file: the types that validate it, which also give its JSON Schema
 # --------------------------------------------------------------------------------------------
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"expected a string, got {excerpt(value)}", "write `name: edge-l4`")
+    problem = name_problem(value)
+    if problem is not None:
+        raise _Bad(problem)
+    return value
+
+
+def _optional(parse: Callable[[Any], str]) -> Callable[[Any], str | None]:
+    """``driver: null`` and ``cuda: null`` say nothing, as leaving the key out does."""
+    return lambda value: None if value is None else parse(value)
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _Bad(f"expected a list of engine names, globs or tags, got {excerpt(value)}",
+                   'write `engines: [mobilenet-*, "tag:vision"]`')
+    if len(value) > MAX_PATTERNS:
+        raise _Bad(f"{len(value):,} patterns, more than the {MAX_PATTERNS:,} a target may "
+                   "have", "use globs or tags")
+    for j, p in enumerate(value):
+        if not isinstance(p, str) or not p.strip() or len(p) > 256:
+            raise _Bad(f"expected an engine name, glob or tag:<tag>, got {excerpt(p)}",
+                       'quote it, as in `"tag:vision"`', at=(j,))
+        if p.startswith("tag:") and not p[4:]:
+            raise _Bad("`tag:` names no tag", 'write `"tag:vision"`', at=(j,))
+    return tuple(value)
+
+
+def _description(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"expected a string, got {excerpt(value)}", "quote it")
+    return value
+
+
+def _targets(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise _Bad(f"expected a list of targets, got {excerpt(value)}",
+                   "write one `- name: ...` item per place engines run")
+    if len(value) > MAX_TARGETS:
+        raise _Bad(f"{len(value):,} targets, more than the {MAX_TARGETS:,} a deployment file "
+                   "may have", "split the file")
+    return value
+
+
+def _not_integer(schema: dict[str, Any]) -> dict[str, Any]:
+    # A GPU written as a bare number is a compute capability (8.9), never an integer (89).
+    for option in schema["anyOf"]:
+        if option.get("type") == "number":
+            option["not"] = {"type": "integer"}
+    return schema
+
+
+# What each key may hold as written (its JSON Schema); the parse functions above check the
+# same and give the value its type. A GPU name is matched loosely (case, "NVIDIA",
+# nvidia-smi's memory suffix), so the schema offers the known models and accepts any name;
+# the reader says whether it knows it.
+# (Literal of the model names, built at run time: mypy wants literal values written out.)
+_GpuText = Literal[GPU_MODELS] | Annotated[str, Field(min_length=1)] | float  # type: ignore[valid-type]
+_DriverText = (Annotated[str, Field(pattern=_DRIVER_RE.pattern)]
+               | Annotated[int, Field(ge=100, le=9999)] | None)
+# parse_runtime turns `_` runs into `-` within the flavour word.
+_FLAVOUR_RE = "|".join(any_case(f).replace("\\-", "(?:-|_+)") for f in FLAVOURS)
+_VERSION_TEXT = _VERSION_RE.pattern.removeprefix("^").removesuffix("$")
+_RuntimeText = Annotated[str, Field(pattern=f"^\\s*(?:{_FLAVOUR_RE})\\s+v?{_VERSION_TEXT}\\s*$")]
+_CUDA_MAJORS = tuple(map(int, MIN_DRIVER_FOR_CUDA))
+_CudaText = (Annotated[str, Field(pattern=f"^\\s*(?:{'|'.join(MIN_DRIVER_FOR_CUDA)})"
+                                          "(?:\\.[0-9]{1,3}){0,2}\\s*$")]
+             | Annotated[float, Field(ge=min(_CUDA_MAJORS), lt=max(_CUDA_MAJORS) + 1)]
+             | None)
+_PatternText = Annotated[str, Field(
+    min_length=1, max_length=256, pattern="^(?!tag:$)[\\s\\S]*\\S[\\s\\S]*$",
+    description='an engine name, a glob (mobilenet-*) or "tag:<tag>"')]
+_PatternsText = _PatternText | Annotated[list[_PatternText],
+                                         Field(min_length=1, max_length=MAX_PATTERNS)]
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+
+# No docstrings on these models: pydantic would make them the schema's descriptions.
+class _Target(_File):
+    name: Annotated[str, PlainValidator(_name, json_schema_input_type=str),
+                    JsonSchema(lambda _: {**NAME_SCHEMA, "description": "unique"})]
+    gpu: Annotated[Gpu, PlainValidator(parse_gpu, json_schema_input_type=_GpuText),
+                   JsonSchema(_not_integer, description='a GPU model (L4, "RTX 4090") or a '
+                              'compute capability ("8.9", sm89)')]
+    driver: Annotated[str | None, PlainValidator(_optional(parse_driver),
+                                                 json_schema_input_type=_DriverText),
+                      JsonSchema(description='as nvidia-smi prints it, quoted: '
+                                 '"580.65.06"')] = None
+    runtime: Annotated[Runtime, PlainValidator(parse_runtime,
+                                               json_schema_input_type=_RuntimeText),
+                       JsonSchema(description="flavour and version: "
+                                  + ", ".join(f"{f} X.Y.Z" for f in FLAVOURS))]
+    cuda: Annotated[str | None, PlainValidator(_optional(parse_cuda),
+                                               json_schema_input_type=_CudaText),
+                    JsonSchema(description="the CUDA major of the runtime build installed "
+                               "there")] = None
+    engines: Annotated[tuple[str, ...], PlainValidator(
+        _patterns, json_schema_input_type=_PatternsText), JsonSchema(
+        description="names, globs or tags of the engines deployed there")]
+    description: Annotated[str, PlainValidator(_description, json_schema_input_type=str)] = ""
+
+
+class _Deployment(_File):
+    targets: Annotated[list[_Target], BeforeValidator(_targets),
+                       JsonSchema(minItems=1, maxItems=MAX_TARGETS)]
+
+
+TOP_KEYS = tuple(_Deployment.model_fields)
+TARGET_KEYS = tuple(_Target.model_fields)
+_EXAMPLES = {"name": "name: edge-l4", "gpu": "gpu: L4", "runtime": _RUNTIME_EXAMPLE,
+             "engines": 'engines: ["*"]'}
+
+
 def _looks_like(data: dict[Any, Any]) -> bool:
     return "targets" in data or any(
         isinstance(k, str) and difflib.get_close_matches(k[:EXCERPT_CHARS], TOP_KEYS, n=1,
@@ -234,6 +366,9 @@ def _looks_like(data: dict[Any, Any]) -> bool:
 
 
 class _Reader:
+    """The problems of one file, each a located line with a fix, in the order of the file's
+    targets and, within one, of its keys."""
+
     def __init__(self, path: Path, locator: Locator) -> None:
         self.path, self.loc = path, locator
         self.errors: list[SpecError] = []
@@ -246,88 +381,74 @@ class _Reader:
             return
         self.errors.append(self.loc.error(path, message, hint, at_key=at_key))
 
-    def unknown_keys(self, data: Mapping[Any, Any], allowed: tuple[str, ...], path: KeyPath
-                     ) -> None:
-        for key in data:
-            if key in allowed:
-                continue
-            close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], allowed, n=1,
-                                              cutoff=0.6)
-            self.problem((*path, str(key)), f"unknown key {excerpt(key)}",
-                         f"did you mean '{close[0]}'?" if close
-                         else f"valid keys here: {', '.join(allowed)}", at_key=True)
+    def report(self, found: list[_Found]) -> None:
+        """Report ``found`` in the order of the file's targets and, within one, of its keys
+        (unknown keys, then missing ones, then values), as far as MAX_PROBLEMS_PER_FILE."""
+        for _, args, at_key in sorted(found, key=lambda f: f[0]):
+            self.problem(*args, at_key=at_key)
 
-    def target(self, i: int, item: Any, names: dict[str, int]) -> Target | None:
-        here: KeyPath = ("targets", i)
-        if not isinstance(item, dict):
-            self.problem(here, f"expected a mapping, got {excerpt(item)}",
-                         "write each target as `- name: ...` with gpu, driver, runtime, engines")
-            return None
-        self.unknown_keys(item, TARGET_KEYS, here)
-        before = len(self.errors) + self.hidden
-        values: dict[str, Any] = {}
-        for key in ("name", "gpu", "runtime", "engines"):
-            if key not in item:
-                example = {"name": "name: edge-l4", "gpu": "gpu: L4",
-                           "runtime": _RUNTIME_EXAMPLE, "engines": 'engines: ["*"]'}[key]
-                self.problem(here, f"required key '{key}' is missing", f"add `{example}`")
-        name = item.get("name")
-        if "name" in item:
-            if not isinstance(name, str):
-                self.problem((*here, "name"), f"expected a string, got {excerpt(name)}",
-                             "write `name: edge-l4`")
-            elif (problem := name_problem(name)) is not None:
-                self.problem((*here, "name"), problem)
-            elif name.lower() in names:
-                first = self.loc.find(("targets", names[name.lower()], "name"))
-                self.problem((*here, "name"), f"{excerpt(name)} is also the name of the target "
-                             f"at line {first.line}", "give each target its own name")
-            else:
-                names[name.lower()] = i
-        for key, parse in (("gpu", parse_gpu), ("runtime", parse_runtime),
-                           ("driver", parse_driver), ("cuda", parse_cuda)):
-            if key in item and (item[key] is not None or key in ("gpu", "runtime")):
-                try:
-                    values[key] = parse(item[key])
-                except _Bad as exc:
-                    self.problem((*here, key), exc.message, exc.hint)
-        patterns = self.patterns(here, item.get("engines")) if "engines" in item else ()
-        description = item.get("description", "")
-        if not isinstance(description, str):
-            self.problem((*here, "description"), f"expected a string, got "
-                         f"{excerpt(description)}", "quote it")
-        if len(self.errors) + self.hidden > before or patterns is None or not isinstance(name, str):
-            return None  # (a name that is not a string is one of the errors counted)
-        return Target(name=name, gpu=values["gpu"], runtime=values["runtime"],
-                      driver=values.get("driver"), cuda=values.get("cuda"),
-                      engines=patterns, description=description,
-                      gpu_text=str(item["gpu"]), where=self.loc.find(here),
-                      pattern_where=tuple(self.loc.find((*here, "engines", j))
-                                          for j in range(len(patterns))))
 
-    def patterns(self, here: KeyPath, value: Any) -> tuple[str, ...] | None:
-        path = (*here, "engines")
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            self.problem(path, f"expected a list of engine names, globs or tags, got "
-                         f"{excerpt(value)}", 'write `engines: [mobilenet-*, "tag:vision"]`')
-            return None
-        if len(value) > MAX_PATTERNS:
-            self.problem(path, f"{len(value):,} patterns, more than the {MAX_PATTERNS:,} a "
-                         "target may have", "use globs or tags")
-            return None
-        out = []
-        for j, p in enumerate(value):
-            if not isinstance(p, str) or not p.strip() or len(p) > 256:
-                self.problem((*path, j), f"expected an engine name, glob or tag:<tag>, got "
-                             f"{excerpt(p)}", 'quote it, as in `"tag:vision"`')
-                return None
-            if p.startswith("tag:") and not p[4:]:
-                self.problem((*path, j), "`tag:` names no tag", 'write `"tag:vision"`')
-                return None
-            out.append(p)
-        return tuple(out)
+# (order, Reader.problem's arguments, at_key) of one problem
+_Found = tuple[tuple[int, ...], tuple[Any, ...], bool]
+_KEY_ORDER = ("name", "gpu", "runtime", "driver", "cuda", "engines", "description")
+
+
+def _validation_problem(err: Any) -> _Found:
+    """One of pydantic's errors as a problem: what the parse functions raised (``_Bad``), an
+    unknown or missing key, a target that is not a mapping."""
+    loc = tuple(err["loc"])
+    in_target = loc[:1] == ("targets",) and len(loc) > 2
+    keys = TARGET_KEYS if in_target else TOP_KEYS
+    where: KeyPath = loc[:2] if in_target else ()
+    order = loc[1] if in_target else -1
+    kind = err["type"]
+    key: Any = loc[len(where)] if len(loc) > len(where) else None
+    if kind in ("extra_forbidden", "invalid_key"):  # invalid: not a string (`1: x`)
+        close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], keys, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"valid keys here: {', '.join(keys)}"
+        return (order, 0), ((*where, str(key)), f"unknown key {excerpt(key)}", hint), True
+    if kind == "model_type":  # a target that is not a mapping
+        return (loc[1], 0), (loc, f"expected a mapping, got {excerpt(err['input'])}",
+                             "write each target as `- name: ...` with gpu, driver, runtime, "
+                             "engines"), False
+    rank = _KEY_ORDER.index(key) if in_target else 0
+    if kind == "missing" and in_target:
+        return (order, 1, rank), (where, f"required key '{key}' is missing",
+                                  f"add `{_EXAMPLES[key]}`"), False
+    if kind == "missing":
+        return (order, 1), ((), "required key 'targets' is missing",
+                            "add `targets:` with one `- name: ...` per place engines run"), False
+    bad = (err.get("ctx") or {}).get("error")
+    if not isinstance(bad, _Bad):  # the types raise nothing else: a bug, named as one
+        raise AssertionError(f"deploy.yaml: unexpected {kind} at {loc}")
+    return (order, 2, rank), ((*loc, *bad.at), bad.message, bad.hint), False
+
+
+def _same_names(items: list[Any], locator: Locator) -> list[_Found]:
+    """A problem for each target named like one before it (names become file names)."""
+    found: list[_Found] = []
+    names: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or name_problem(name) is not None:
+            continue
+        if name.lower() in names:
+            first = locator.find(("targets", names[name.lower()], "name"))
+            found.append(((i, 2, 0, 1), (("targets", i, "name"), f"{excerpt(name)} is also the "
+                          f"name of the target at line {first.line}",
+                          "give each target its own name"), False))
+        else:
+            names[name.lower()] = i
+    return found
+
+
+def _target(i: int, item: Mapping[str, Any], valid: _Target, locator: Locator) -> Target:
+    here: KeyPath = ("targets", i)
+    return Target(name=valid.name, gpu=valid.gpu, runtime=valid.runtime, driver=valid.driver,
+                  cuda=valid.cuda, engines=valid.engines, description=valid.description,
+                  gpu_text=str(item["gpu"]), where=locator.find(here),
+                  pattern_where=tuple(locator.find((*here, "engines", j))
+                                      for j in range(len(valid.engines))))
 
 
 def load_deployment(path: Path | str) -> Deployment:
@@ -341,90 +462,35 @@ def load_deployment(path: Path | str) -> Deployment:
     reader = _Reader(path, doc.locator)
     reader.errors.extend(errors)  # duplicate keys found while reading
     data = doc.data
-    reader.unknown_keys(data, TOP_KEYS, ())
-    targets: list[Target] = []
+    valid: _Deployment | None = None
+    problems: list[_Found] = []
+    try:
+        valid = _Deployment.model_validate(data)
+    except ValidationError as exc:
+        problems += map(_validation_problem, exc.errors(include_url=False))
     items = data.get("targets")
-    if "targets" not in data:
-        reader.problem((), "required key 'targets' is missing",
-                       "add `targets:` with one `- name: ...` per place engines run")
-    elif not isinstance(items, list) or not items:
-        reader.problem(("targets",), f"expected a list of targets, got {excerpt(items)}",
-                       "write one `- name: ...` item per place engines run")
-    elif len(items) > MAX_TARGETS:
-        reader.problem(("targets",), f"{len(items):,} targets, more than the {MAX_TARGETS:,} "
-                       "a deployment file may have", "split the file")
-    else:
-        names: dict[str, int] = {}
-        for i, item in enumerate(items):
-            target = reader.target(i, item, names)
-            if target is not None:
-                targets.append(target)
-    if reader.errors or reader.hidden:
+    if isinstance(items, list) and 0 < len(items) <= MAX_TARGETS:
+        problems += _same_names(items, doc.locator)
+    reader.report(problems)
+    if reader.errors or reader.hidden or valid is None:
         found = sorted(reader.errors, key=lambda e: (e.line or 0, e.col or 0))
         if reader.hidden:
             found.append(MoreProblems(path, reader.hidden))
         raise SpecErrors(found)
-    return Deployment(path, tuple(targets))
+    return Deployment(path, tuple(_target(i, item, t, doc.locator) for i, (item, t)
+                                  in enumerate(zip(items, valid.targets, strict=True))))
 
 
-# --------------------------------------------------------------------------------------------
-# Its JSON Schema, from the same constants and patterns the reader above checks with
-# --------------------------------------------------------------------------------------------
 def deployment_schema() -> dict[str, Any]:
-    """The JSON Schema of a deployment file (``trtdoc schema deploy``).
-
-    The reader is code, not a pydantic model (each value has its own message and hint), so
-    this is built from what it reads with: the keys, the required keys, the limits and the
-    version patterns. A GPU name is matched loosely (case, "NVIDIA", nvidia-smi's memory
-    suffix), so the schema offers the known models and accepts any name; the loader says
-    whether it knows it.
-    """
-    # parse_runtime turns `_` runs into `-` within the flavour word.
-    flavours = "|".join(any_case(f).replace("\\-", "(?:-|_+)") for f in FLAVOURS)
-    version = _VERSION_RE.pattern.removeprefix("^").removesuffix("$")
-    cuda = "|".join(MIN_DRIVER_FOR_CUDA)
-    pattern = {"type": "string", "minLength": 1, "maxLength": 256,
-               "pattern": "^(?!tag:$)[\\s\\S]*\\S[\\s\\S]*$",
-               "description": 'an engine name, a glob (mobilenet-*) or "tag:<tag>"'}
-    target = {
-        "type": "object", "additionalProperties": False,
-        "required": ["name", "gpu", "runtime", "engines"],
-        "properties": {
-            "name": {**NAME_SCHEMA, "description": "unique"},
-            "gpu": {"description": 'a GPU model (L4, "RTX 4090") or a compute capability '
-                                   '("8.9", sm89)',
-                    "anyOf": [{"enum": list(GPU_MODELS)},
-                              {"type": "string", "minLength": 1},
-                              {"type": "number", "not": {"type": "integer"}}]},
-            "driver": {"description": 'as nvidia-smi prints it, quoted: "580.65.06"',
-                       "anyOf": [{"type": "string", "pattern": _DRIVER_RE.pattern},
-                                 {"type": "integer", "minimum": 100, "maximum": 9999},
-                                 {"type": "null"}]},
-            "runtime": {"type": "string", "description": "flavour and version: "
-                        + ", ".join(f"{f} X.Y.Z" for f in FLAVOURS),
-                        "pattern": f"^\\s*(?:{flavours})\\s+v?{version}\\s*$"},
-            "cuda": {"description": "the CUDA major of the runtime build installed there",
-                     "anyOf": [{"type": "string",
-                                "pattern": f"^\\s*(?:{cuda})(?:\\.[0-9]{{1,3}}){{0,2}}\\s*$"},
-                               {"type": "number", "minimum": min(map(int, MIN_DRIVER_FOR_CUDA)),
-                                "exclusiveMaximum": max(map(int, MIN_DRIVER_FOR_CUDA)) + 1},
-                               {"type": "null"}]},
-            "engines": {"description": "names, globs or tags of the engines deployed there",
-                        "anyOf": [pattern, {"type": "array", "items": pattern, "minItems": 1,
-                                            "maxItems": MAX_PATTERNS}]},
-            "description": {"type": "string"},
-        },
-    }
-    assert tuple(target["properties"]) == TARGET_KEYS  # type: ignore[arg-type]
-    return {
+    """The JSON Schema of a deployment file (``trtdoc schema deploy``), generated from the
+    types that read it."""
+    body = _Deployment.model_json_schema(schema_generator=SchemaGenerator)
+    head = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID.format(kind="deploy"),
         "title": "trtdoc deployment file (deploy.yaml)",
         "description": "Where the engines run: `trtdoc compat` checks every deployed (engine, "
                        "target) pair. Generated from trtdoc/compat/deploy.py by `trtdoc schema "
                        "deploy`.",
-        "type": "object", "additionalProperties": False, "required": list(TOP_KEYS),
-        "properties": {"targets": {"type": "array", "minItems": 1, "maxItems": MAX_TARGETS,
-                                   "items": {"$ref": "#/$defs/target"}}},
-        "$defs": {"target": target},
     }
+    return {**head, **body}

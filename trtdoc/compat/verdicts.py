@@ -4,7 +4,8 @@ Each rule gives a :class:`Check`: ``runs``, ``fails`` or ``unknown``, with the r
 and the NVIDIA sources; a rule that does not apply gives none. The verdict is ``fails`` if any
 check fails, else ``unknown`` if any check cannot tell, else ``runs``. The deciding check is the
 first failing one (or the first unknown one): its rule, reason, fix and sources are the
-verdict's.
+verdict's. A :class:`Verdict` serialises itself (``trtdoc.typed.encode``: the JSON of
+``trtdoc compat --format json``), its keys in field order.
 
 The facts of a plan come from its record (what the build applied and read back) or, for any
 plan file, from its header alone (``Plan.from_header``); what neither says is unknown.
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
@@ -89,14 +92,11 @@ class Check:
     """One rule's answer for one pair."""
 
     rule: str
-    outcome: Outcome
+    # "verdict" in JSON (`trtdoc compat --format json`), as the pair's own outcome is.
+    outcome: Annotated[Outcome, Field(alias="verdict")]
     reason: str
     fix: str = ""
     sources: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "verdict": self.outcome, "reason": self.reason,
-                "fix": self.fix, "sources": list(self.sources)}
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,6 @@ class Verdict:
     @property
     def glyph(self) -> str:
         return GLYPHS[self.verdict]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "engine": self.engine, "verdict": self.verdict,
-                "rule": self.rule, "reason": self.reason, "fix": self.fix,
-                "sources": list(self.sources), "checks": [c.to_dict() for c in self.checks]}
 
 
 def _dotted(parts: Sequence[int]) -> str:

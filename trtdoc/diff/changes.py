@@ -1,5 +1,6 @@
 """The comparison's types: one :class:`Change`, a :class:`LayerChange`, an engine's
 :class:`Changes`, a :class:`Diff` of many engines, and the few phrases that headline them.
+A :class:`Diff` serialises itself (``trtdoc.typed.encode``: ``trtdoc diff --format json``).
 
 Build time and the engine's sha256 are shown but are not changes: the time varies from run to
 run and the bytes may too, while everything the record describes stays the same.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_serializer
 
 Status = Literal["changed", "unchanged", "new", "removed"]
 
@@ -79,7 +82,8 @@ class Changes:
     findings_removed: tuple[str, ...] = ()
     layers: tuple[LayerChange, ...] = ()
     renamed: int = 0  # aligned layers with a new name and nothing else new
-    status_override: Status | None = field(default=None, repr=False)
+    status_override: Annotated[Status | None, Field(exclude=True)] = field(default=None,
+                                                                          repr=False)
 
     @property
     def empty(self) -> bool:
@@ -119,6 +123,15 @@ class Changes:
             for c in layer.changes:
                 counts[c.what] += 1
         return tuple((k, counts[k]) for k in _LAYER_KINDS if counts[k])
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, fields: Any) -> dict[str, Any]:
+        # `trtdoc diff --format json`: every field, and after the engine's name what the
+        # terminal and Markdown show first (its status, headline and layer counts).
+        data = fields(self)
+        return {"engine": data.pop("engine"), "status": self.status,
+                "headline": list(self.headline), "layer_counts": dict(self.layer_counts()),
+                **data}
 
 
 _LAYER_KINDS = ("precision", "type", "tactic", "kernel", "nodes", "added", "removed")

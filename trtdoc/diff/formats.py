@@ -1,11 +1,11 @@
-"""A comparison as text for a terminal and as JSON for tools (Markdown: ``render.py``)."""
+"""A comparison as text for a terminal (JSON: the types' own encoder, ``trtdoc.typed``;
+Markdown: ``render.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from trtdoc.diff.changes import Change, Changes, Diff, LayerChange, change_phrase
+from trtdoc.diff.changes import Change, Diff, LayerChange, change_phrase
 
 
 def _nodes_text(nodes: Sequence[str]) -> str:
@@ -57,17 +57,3 @@ def diff_text(diff: Diff) -> str:
     if diff.unchanged:
         out += ["", one_line("unchanged: " + ", ".join(diff.unchanged))]
     return "\n".join(out) + "\n"
-
-
-def diff_to_dict(diff: Diff) -> dict[str, Any]:
-    """JSON-ready data: every field of each engine's :class:`Changes`, with its status."""
-    from pydantic import TypeAdapter
-
-    adapter = TypeAdapter(Changes)
-    engines = []
-    for c in diff.engines:
-        data = adapter.dump_python(c, mode="json", exclude={"status_override"})
-        engines.append({"engine": data.pop("engine"), "status": c.status,
-                        "headline": list(c.headline),
-                        "layer_counts": dict(c.layer_counts()), **data})
-    return {"old": diff.old, "new": diff.new, "engines": engines}

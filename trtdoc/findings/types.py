@@ -77,14 +77,6 @@ def _plain_name(name: str) -> bool:
     return bool(name) and not re.search(r"[\s,;'\"\\]|[^\x20-\x7e]", name)
 
 
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    """JSON-ready data, as a record stores it."""
-    from pydantic import TypeAdapter
-
-    data: dict[str, Any] = TypeAdapter(Finding).dump_python(finding, mode="json")
-    return data
-
-
 def severity_at_least(severity: str, floor: str) -> bool:
     """Whether ``severity`` is ``floor`` or worse (``SEVERITIES`` order)."""
     return SEVERITIES.index(severity) >= SEVERITIES.index(floor)

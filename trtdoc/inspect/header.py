@@ -25,15 +25,12 @@ Such a plan keeps its version at bytes 24..27, as NVIDIA suggested in NVIDIA/Ten
 
 from __future__ import annotations
 
-import functools
-import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from trtdoc.errors import InspectError
 from trtdoc.values import TARGETS, EngineBackend, Target
@@ -57,19 +54,6 @@ class EngineFacts:
     compute_capabilities: tuple[str, ...]  # ("sm86", "sm120") for TensorRT-RTX, else ()
     weights_bytes: Annotated[int, Field(ge=0)] | None  # TensorRT-RTX only
     size_bytes: Annotated[int, Field(ge=0)]  # the plan's size on disk / in memory
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, generated from the type (as a record stores it)."""
-        return _adapter(EngineFacts).dump_python(self, mode="json")
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> EngineFacts:
-        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
-        decoded: EngineFacts = _adapter(cls).validate_json(json.dumps(d), strict=True)
-        return decoded
-
-
-_adapter = functools.cache(TypeAdapter)
 
 
 def _u64(head: bytes, offset: int) -> int:

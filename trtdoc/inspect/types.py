@@ -7,14 +7,13 @@ they were read from (build log, inspector JSON, trtexec exports). It is also the
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 # TensorRT DataType names, spelled as the Python enum's members print them (DataType.HALF is
 # "Half"). Inspector JSON, trtexec and the RTX log use several spellings; these map onto one.
@@ -52,22 +51,12 @@ def normalise_dtype(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # The normalised model
 #
-# These frozen dataclasses are also the ``inspection`` part of a record: trtdoc/record.py
-# decodes, encodes and describes (JSON Schema) them with pydantic, strictly, with unknown keys
-# refused. Where the JSON key order differs from the constructor's argument order, the
-# class names its key order.
+# These frozen dataclasses are also the ``inspection`` part of a record: trtdoc.typed (and
+# trtdoc.record.codec for a whole record) decodes, encodes and describes (JSON Schema) them with
+# pydantic, strictly, with unknown keys refused. Where the JSON key order differs from the
+# constructor's argument order, the class names its key order.
 # --------------------------------------------------------------------------------------------
 _RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
-# One TypeAdapter per class, built on first use. A dict rather than functools.cache, whose
-# typing wants Hashable arguments, which mypy does not grant a class object.
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(cls)
-    if adapter is None:
-        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
-    return adapter
 
 
 def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None) -> Any:
@@ -84,24 +73,6 @@ def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | Non
         serialization=core_schema.wrap_serializer_function_ser_schema(ordered))
 
 
-class _FromRecord:
-    """``to_dict``/``from_dict`` of a record part, generated from its type."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, as a record stores it."""
-        out: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
-        return out
-
-    @classmethod
-    def from_dict(cls: type[_T], d: Mapping[str, Any]) -> _T:
-        """Decode ``d`` exactly as a record file is decoded (strict types, no unknown keys)."""
-        decoded: _T = _adapter(cls).validate_json(json.dumps(d), strict=True)
-        return decoded
-
-
-_T = TypeVar("_T")
-
-
 @dataclass(frozen=True)
 class TensorDesc:
     """One tensor at a layer boundary, as the engine stores it."""
@@ -116,7 +87,7 @@ class TensorDesc:
 
 
 @dataclass(frozen=True)
-class Layer(_FromRecord):
+class Layer:
     """One engine layer: a kernel (or a no-op, reformat or sync point) TensorRT will run."""
 
     __pydantic_config__ = _RECORD_CONFIG
@@ -274,7 +245,7 @@ _QDQ_NAME = re.compile(r"(?i)(?:de)?quantize(?:linear|_scale_node)")
 
 
 @dataclass(frozen=True)
-class Inspection(_FromRecord):
+class Inspection:
     """Everything trtdoc knows about an engine's insides, whichever source it came from."""
 
     __pydantic_config__ = _RECORD_CONFIG

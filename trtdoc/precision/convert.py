@@ -39,7 +39,7 @@ from trtdoc.precision.samples import (
     load_samples,
     random_samples,
 )
-from trtdoc.record.parts import part_from_json, plain_data
+from trtdoc.typed import decode_json, encode
 from trtdoc.values import PRECISIONS, QUANTIZED, Precision
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
     sidecar = out.with_name(out.name + ".json")
     if sidecar.is_file() and out.is_file():
         try:
-            cached = part_from_json(PrecisionResult, sidecar.read_bytes())
+            cached = decode_json(PrecisionResult, sidecar.read_bytes())
         except (OSError, ValueError):
             cached = None  # a damaged entry is rebuilt below, never trusted
         if cached is not None and cached.cache_key == key:
@@ -219,7 +219,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             if p.name.startswith(out.name):
                 os.replace(p, cache_dir / p.name)
         tmp = staging / sidecar.name
-        tmp.write_text(json.dumps(plain_data(result), indent=1, sort_keys=True) + "\n",
+        tmp.write_text(json.dumps(encode(result), indent=1, sort_keys=True) + "\n",
                        "utf-8")
         os.replace(tmp, sidecar)
     finally:

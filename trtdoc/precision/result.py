@@ -2,7 +2,7 @@
 
 The result is what a page shows and what the converted-model cache keeps beside each model. Its
 type is its encoding: the record's ``"precision"`` object and the cache file are both written and
-read through it (:mod:`trtdoc.record.parts`), the record's with project-relative paths
+read through it (:mod:`trtdoc.typed`), the record's with project-relative paths
 (:meth:`PrecisionResult.in_project`).
 """
 

@@ -5,6 +5,8 @@
   located line per bad record;
 * :mod:`~trtdoc.record.text`: the record's exact text, in pieces (records of 10^6 layers);
 * :mod:`~trtdoc.record.files`: reading and writing record files (and accuracy-gate files).
-* :mod:`~trtdoc.record.parts`: one record part on its own (the precision cache file, a
-  failed accuracy gate's file), encoded and decoded as the record encodes and decodes it.
+
+Every type serialises itself through :mod:`trtdoc.typed` (one ``TypeAdapter`` per type), so a
+record part on its own (the precision cache file, a failed gate's file) is encoded and decoded
+exactly as inside a record.
 """

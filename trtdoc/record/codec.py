@@ -5,14 +5,13 @@ record.
   integer belongs is refused, and so is a key this trtdoc does not write (a typo, or a field
   of another tool, would otherwise vanish on the next write). Each refusal is one
   :class:`RecordError` line naming the file, the field path and the fix;
-* encoding (:func:`record_to_dict`, and :mod:`trtdoc.record.text` for the file's text) writes
-  the keys in the order of the types' fields;
+* encoding (:func:`trtdoc.typed.encode`, and :mod:`trtdoc.record.text` for the file's text)
+  writes the keys in the order of the types' fields;
 * ``trtdoc/schema/record.schema.json`` is generated: ``python -m trtdoc.record --schema``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from trtdoc.errors import FutureRecordError, RecordError
 from trtdoc.record.types import SCHEMA_VERSION, EngineRecord
+from trtdoc.typed import adapter
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "record.schema.json"
 SCHEMA_COMMAND = "python -m trtdoc.record --schema > trtdoc/schema/record.schema.json"
@@ -29,16 +29,9 @@ FIX = "rebuild it with `trtdoc build --force`"
 _EXCERPT = 40  # characters of a bad value an error line quotes
 
 
-@functools.cache
 def record_adapter() -> TypeAdapter[EngineRecord]:
     """The one adapter of :class:`EngineRecord`: its decoder, encoder and JSON Schema."""
-    return TypeAdapter(EngineRecord)
-
-
-def record_to_dict(record: EngineRecord) -> dict[str, Any]:
-    """JSON-ready data with the file's key order (the types' field order)."""
-    data: dict[str, Any] = record_adapter().dump_python(record, mode="json", by_alias=True)
-    return data
+    return adapter(EngineRecord)
 
 
 def record_from_json(text: str | bytes, *, path: Path | None = None) -> EngineRecord:

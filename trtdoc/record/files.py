@@ -11,9 +11,9 @@ from pathlib import Path
 
 from trtdoc.errors import RecordError
 from trtdoc.record.codec import FIX, excerpt, record_from_json
-from trtdoc.record.parts import part_from_json
 from trtdoc.record.text import record_chunks
 from trtdoc.record.types import EngineRecord, FailedGate
+from trtdoc.typed import decode_json
 
 # The largest record read. A built engine's record is tens of kB to tens of MB; an import of
 # trtexec's export of 10^6 layers (bench/import_scale.py) writes about 1 GB, which renders
@@ -93,7 +93,7 @@ def read_gates(folder: Path) -> dict[str, FailedGate]:
         try:
             if not path.is_file() or path.stat().st_size > MAX_GATE_BYTES:
                 continue  # not one trtdoc wrote: a FIFO would hang, a huge one would fill RAM
-            gate = part_from_json(FailedGate, path.read_bytes())
+            gate = decode_json(FailedGate, path.read_bytes())
         except (OSError, ValueError, RecursionError):
             continue
         if gate.name == path.stem:

@@ -1,12 +1,13 @@
 """A record's text in pieces, so a record of 10^6 layers is written without one giant string.
 
-The text is exactly :func:`dumps`'s layout (``json.dumps(record_to_dict(r),
-indent=1, ensure_ascii=False)`` and a newline), made in two parts:
+The text is exactly :func:`dumps`'s layout (``json.dumps(encode(r), indent=1,
+ensure_ascii=False)`` and a newline, :func:`trtdoc.typed.encode` being the types' own
+encoder), made in two parts:
 
-* everything but the layers, by the types' own encoder (``record_to_dict`` and ``json``), with
+* everything but the layers, by the types' own encoder (``encode`` and ``json``), with
   the layer list left empty;
 * the layers, each written straight from its :class:`~trtdoc.inspect.Layer` in that same
-  layout. Going through ``record_to_dict`` and ``json.dumps(indent=...)`` (whose indenting
+  layout. Going through ``encode`` and ``json.dumps(indent=...)`` (whose indenting
   encoder is pure Python) took 35 s for 10^5 layers, and held a dict per layer and tensor
   plus the whole text.
 
@@ -38,15 +39,17 @@ _BATCH = 2000  # layers per piece
 
 def _slow_layer(layer: Layer) -> str:
     """One layer by the types' encoder, indented as it sits in the record."""
-    text = json.dumps(layer.to_dict(), indent=1, ensure_ascii=False)
+    from trtdoc.typed import encode
+
+    text = json.dumps(encode(layer), indent=1, ensure_ascii=False)
     pad = " " * _LAYER_INDENT
     return pad + text.replace("\n", "\n" + pad)
 
 
 def _slow(record: EngineRecord) -> str:
-    from trtdoc.record.codec import record_to_dict
+    from trtdoc.typed import encode
 
-    return json.dumps(record_to_dict(record), indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(encode(record), indent=1, ensure_ascii=False) + "\n"
 
 
 class _LayerWriter:

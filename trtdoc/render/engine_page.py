@@ -2,8 +2,11 @@
 record, its fp32 sibling, its failed gate and the deployment) into the values
 ``engine.md.j2`` shows, table by table.
 
-Every computation here is total: a wrong-typed value of a hand-edited record shows the raw
-values (or nothing) instead of failing the page (``tolerant``).
+The typed parts of a record (the inspection, the model facts, the plan header) are read as
+their types say: the decoder refuses a record holding anything else. Computations that also
+read its free-form parts (the spec, the precision and accuracy facts) are total: a
+wrong-typed value there shows the raw values (or nothing) instead of failing the page
+(``tolerant``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,7 @@ from trtdoc.diff.changes import Change, Changes
 from trtdoc.diff.compare import changes_between
 from trtdoc.findings import current as findings
 from trtdoc.findings import types as finding_types
-from trtdoc.inspect.header import EngineFacts
-from trtdoc.inspect.types import IOTensor, Layer, ProfileShape
-from trtdoc.model import ModelFacts
 from trtdoc.precision.accuracy import AccuracyReport
-from trtdoc.record.parts import plain_data
 from trtdoc.record.types import EngineRecord, FailedGate, ModelFile, NotRun
 from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
@@ -33,43 +32,33 @@ from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged laye
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
 from trtdoc.spec.section import ImportedSpec, SpecSection, encode_spec
+from trtdoc.typed import encode
 
 
-def _raw_io_rows(record: EngineRecord) -> list[dict[str, Any]]:
-    return [{"name": getattr(t, "name", t), "mode": getattr(t, "mode", ""),
-             "dtype": getattr(t, "dtype", ""), "dims": getattr(t, "dims", ""),
-             "onnx_dims": None, "onnx_dtype": None, "profiles": ()}
-            for t in as_tuple(getattr(record.inspection, "io", ()))]
-
-
-@tolerant(_raw_io_rows)
 def _io_rows(record: EngineRecord) -> list[dict[str, Any]]:
     rows = []
     model_io = {}
     if record.model is not None:
         model_io = {t.name: t for t in (*record.model.inputs, *record.model.outputs)}
-    for t in of_type(record.inspection.io, IOTensor):
+    for t in record.inspection.io:
         onnx_t = model_io.get(t.name)
         rows.append({
             "name": t.name, "mode": t.mode, "dtype": t.dtype, "dims": t.dims,
             "onnx_dims": onnx_t.dims if onnx_t is not None else None,
             "onnx_dtype": onnx_t.dtype if onnx_t is not None else None,
-            "profiles": of_type(t.profiles, ProfileShape),
+            "profiles": t.profiles,
         })
     return rows
 
 
-@tolerant(lambda record: [])
 def _profile_rows(record: EngineRecord) -> list[tuple[int, str, Any]]:
     """``(profile index, input name, ProfileShape)``, profile by profile, inputs in engine order."""
-    shapes = [(t, of_type(t.profiles, ProfileShape))
-              for t in of_type(record.inspection.io, IOTensor)]
+    shapes = [(t, t.profiles) for t in record.inspection.io]
     inputs = [(t, p) for t, p in shapes if p]
     count = max((len(p) for _, p in inputs), default=0)
     return [(i, t.name, p[i]) for i in range(count) for t, p in inputs if i < len(p)]
 
 
-@tolerant(lambda record: [])
 def _type_histogram(record: EngineRecord) -> list[tuple[str, int]]:
     counts = Counter(one_line(layer.type) or "(none)" for layer in record.inspection.layers)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -151,7 +140,6 @@ def _baseline_rows(record: EngineRecord, base: EngineRecord) -> list[tuple[str, 
     ]
 
 
-@tolerant(lambda record: "")
 def _layer_precision(record: EngineRecord) -> str:
     ops = [op for op, _ in record.model.op_histogram] if record.model is not None else []
     return record.inspection.precision_summary(ops)
@@ -192,12 +180,10 @@ changes_shown.__doc__ = """``diff.changes_between`` of two records; for a record
 the wrong type, one line that says they were not compared."""
 
 
-@tolerant(lambda record: ())
 def _fusions(record: EngineRecord) -> tuple[Any, ...]:
     return record.inspection.fusion_groups()
 
 
-@tolerant(lambda record: None)
 def _total_time(record: EngineRecord) -> Any:
     return record.inspection.total_time_ms
 
@@ -240,11 +226,11 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
     deploys it; without, the page is what it was before deployment files existed.
     """
     inspection = record.inspection
-    layers = of_type(inspection.layers, Layer)
+    layers = inspection.layers
     timed = [layer for layer in layers if layer.time_ms is not None]
     rows = compat_row(record)
-    precision_info = plain_data(record.precision) if record.precision is not None else {}
-    accuracy_info = plain_data(record.accuracy) if record.accuracy is not None else {}
+    precision_info = encode(record.precision) if record.precision is not None else {}
+    accuracy_info = encode(record.accuracy) if record.accuracy is not None else {}
     return {
         "r": record,
         # As the record's JSON has it: templates (the user's too) read it with .get().
@@ -252,15 +238,15 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "meta": _page_meta(record),
         "layers": layers,
         "model_files": of_type(record.model_files, ModelFile),
-        "model": record.model if isinstance(record.model, ModelFacts) else None,
-        "header": record.header if isinstance(record.header, EngineFacts) else None,
+        "model": record.model,
+        "header": record.header,
         # The sections as the record file holds them, key by key: the tables below list every
         # fact, and templates read these as they read the file.
         "precision_info": precision_info,
         "accuracy_info": accuracy_info,
         "imported": isinstance(record.spec, ImportedSpec),
         "layer_precision": _layer_precision(record),
-        "several_profiles": is_number(inspection.profile_count) and inspection.profile_count > 1,
+        "several_profiles": inspection.profile_count > 1,
         "parameters": _parameter_rows(record),
         "io": _io_rows(record),
         "profile_rows": _profile_rows(record),
@@ -279,7 +265,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
                            if k != "gate_key"],
         "accuracy_outputs": [{**o, "gate": _output_gate(record, o["name"])}
                              for o in _accuracy_outputs(record.accuracy)],
-        "gate": plain_data(gate) if gate is not None else None,  # as the gate file holds it
+        "gate": encode(gate) if gate is not None else None,  # as the gate file holds it
         "gate_samples": gate.accuracy.samples if gate is not None else "",
         "gate_outputs": _accuracy_outputs(gate.accuracy) if gate is not None else [],
         "compat": rows,

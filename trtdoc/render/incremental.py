@@ -6,7 +6,6 @@ render would.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
 from collections.abc import Iterator, Mapping
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.types import EngineRecord
@@ -25,6 +24,7 @@ from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages, write_changed
 from trtdoc.spec.section import RecordSpec
+from trtdoc.typed import decode, encode
 
 
 @dataclass(frozen=True)
@@ -43,20 +43,11 @@ class _Summary:
         return cls(record.name, record.spec, record.model_sha256)
 
 
-@functools.cache
-def _summary_adapter() -> TypeAdapter[_Summary]:
-    return TypeAdapter(_Summary)
-
-
-def _summary_json(summary: _Summary) -> Any:
-    """The manifest's copy of ``summary``: ``{"name", "spec", "model_sha256"}``."""
-    return _summary_adapter().dump_python(summary, mode="json")
-
-
-def _summary_from_json(data: Any) -> _Summary | None:
-    """A summary from the manifest; None for anything else (the record is decoded instead)."""
+def _known_summary(data: Any) -> _Summary | None:
+    """The summary the manifest holds, or None where it holds none (or not one of these: the
+    record is decoded instead)."""
     try:
-        return _summary_adapter().validate_python(data)
+        return decode(_Summary, data)
     except ValidationError:
         return None
 
@@ -122,7 +113,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
     summaries: dict[str, _Summary] = {}
     bad: list[tuple[Path, Exception]] = []
     for name, digest in state.records.items():
-        summary = _summary_from_json(known.get(digest))
+        summary = _known_summary(known.get(digest))
         if summary is not None and summary.name == name:
             summaries[name] = summary
             continue
@@ -209,7 +200,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
         path.unlink()
         state.digests.forget(path)
     if incremental:
-        state.save(units=units, summaries={state.records[n]: _summary_json(summaries[n])
+        state.save(units=units, summaries={state.records[n]: encode(summaries[n])
                                            for n in good}, clean=not bad)
     return ChangedRender(RenderResult(tuple(written), tuple(sorted(unchanged)), tuple(removed)),
                          tuple(bad))

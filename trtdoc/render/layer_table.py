@@ -39,10 +39,6 @@ PAGE_ROWS = 2000
 COLUMN_LIMIT = 60
 ENGINES_DIR = "engines"
 
-# What a hand-edited record's wrong-typed value raises (as in render._BAD_VALUE).
-_BAD_VALUE = (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError)
-
-
 @dataclass(frozen=True)
 class LayerPage:
     """One page of layer rows: ``layers[first:stop]``; page 1 is the engine page itself."""
@@ -109,21 +105,6 @@ def paging_from_layers(engine: str, layers: Sequence[Any], *, timed: bool,
     return LayerPaging(engine, layers, timed, tuple(pages))
 
 
-def _output_type(layer: Any) -> Any:
-    try:
-        return layer.output_type
-    except _BAD_VALUE:
-        return ""
-
-
-def _nodes(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(one_line(v) for v in value)
-    return one_line(value)
-
-
 def _percent(value: Any) -> str:
     return "" if value is None else shown(lambda v: f"{v:.1f}%", value, none=False)
 
@@ -132,17 +113,15 @@ def layer_row(index: int, layer: Any, timed: bool) -> tuple[str, ...]:
     """One layer's cells, as text: ``#``, type, precision, output type, [time, share], name,
     tactic, fused ONNX nodes. The short columns come first, so they line up on every row
     however long the names are (and stay in view when a code block scrolls sideways)."""
-    texts = (layer.type, layer.precision, _output_type(layer), layer.name, layer.tactic)
+    texts = (layer.type, layer.precision, layer.output_type, layer.name, layer.tactic)
     fused = layer.fused
-    if (all(type(t) is str for t in texts) and type(fused) is tuple
-            and all(type(n) is str for n in fused)
-            and is_one_line("".join((*texts, *fused)))):
+    if is_one_line("".join((*texts, *fused))):
         # The usual row: every name already on one line, checked in one search, not eight.
         kind, precision, output, name, tactic = texts
         nodes = ", ".join(fused)
     else:
         kind, precision, output, name, tactic = (one_line(t) for t in texts)
-        nodes = _nodes(fused)
+        nodes = ", ".join(one_line(n) for n in fused)
     cells = [str(index), kind, precision, output]
     if timed:
         cells += [shown(format_ms, layer.time_ms), _percent(layer.time_pct)]

@@ -155,7 +155,6 @@ def _wrapped(name: Any, width: int = FUSION_LINE, lines: int = 2) -> tuple[str, 
     return (*out, truncate(rest, width)) if rest else (*out,) or ("",)
 
 
-@tolerant(lambda record: None)
 def fusion_flow(record: EngineRecord) -> str | None:
     """The largest fusions (ONNX nodes → one engine layer) as a flowchart, or None."""
     groups = sorted(enumerate(record.inspection.fusion_groups()),
@@ -174,7 +173,6 @@ def fusion_flow(record: EngineRecord) -> str | None:
     return g.text()
 
 
-@tolerant(lambda record: None)
 def precision_pie(record: EngineRecord) -> str | None:
     """The precision mix of the engine's layers as a Mermaid pie, or None with no layers."""
     mix = record.inspection.precision_mix()

@@ -14,7 +14,6 @@ from trtdoc.compat import matrix as compat
 from trtdoc.compat.deploy import Deployment
 from trtdoc.diff.changes import Changes, Diff
 from trtdoc.errors import RenderError
-from trtdoc.record.parts import plain_data
 from trtdoc.record.types import EngineRecord, FailedGate
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
@@ -24,6 +23,7 @@ from trtdoc.render.escape import one_line, slug
 from trtdoc.render.layer_table import extra_pages  # issue 13: paged layer tables
 from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
 from trtdoc.spec.section import encode_spec
+from trtdoc.typed import encode
 
 ENGINES_DIR = "engines"
 
@@ -67,7 +67,7 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
     changes: list[Changes] = [changes_shown(previous[name_key(r)], r) for r in records
                               if name_key(r) in previous]
     # The template sees each failed gate as its file holds it.
-    gate_files = {name: plain_data(gate) for name, gate in gates.items()}
+    gate_files = {name: encode(gate) for name, gate in gates.items()}
     pages[f"{ENGINES_DIR}/index.md"] = render_template(
         env, "index.md.j2", records=records, compat=by_name, gates=gate_files,
         compat_of=lambda r: by_name[name_key(r)], failed=lambda r: name_key(r) in gates,
