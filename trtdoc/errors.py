@@ -1,6 +1,6 @@
 """The one exception hierarchy of trtdoc.
 
-The library raises these and never prints or exits; ``cli.py`` turns each into one line on
+The library raises these and never prints or exits; ``trtdoc.cli`` turns each into one line on
 stderr and exit code 1. Any other exception is a bug and keeps its traceback.
 """
 

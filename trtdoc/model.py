@@ -53,7 +53,7 @@ class ModelError(TrtdocError):
 class ModelTensor:
     """An ONNX graph input or output. Dimensions are ints, or names for dynamic axes."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record.py
+    __pydantic_config__ = {"extra": "forbid"}  # records are decoded strictly: see record/codec.py
 
     name: str
     dtype: str

@@ -1,8 +1,8 @@
 """The JSON Schemas trtdoc ships in ``trtdoc/schema/``, one per file it reads.
 
 Each is generated from the code that validates that file, never kept by hand: a spec and the
-project file from their pydantic models (``spec.py``, ``project_file.py``), a build record from
-its typed classes (``record.py``), the deployment file from the types that read it
+project file from their pydantic models (``spec/schema.py``, ``project_file.py``), a build
+record from its typed classes (``record/types.py``), the deployment file from the types that read it
 (``compat/deploy.py``). ``trtdoc schema KIND`` prints one; a test fails when
 a shipped file is not what this generates.
 """

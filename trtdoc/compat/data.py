@@ -208,8 +208,8 @@ TRT_LEAN_URL = "https://developer.nvidia.com/ja-jp/blog/tensorrt-hardware-versio
 TRT_DRIVE_EXACT_URL = ("https://developer.nvidia.com/docs/drive/drive-os/7.0.3/public/"
                        "drive-os-tensorrt-release-notes/release-properties.html")
 HEADER_MEASURED = ("measured: TensorRT-RTX 1.7.1.116 plans carry magic b'vtrt' and a "
-                   "compute-capability bitmask at byte 32 (trtdoc/header.py); TensorRT plans "
-                   "start with b'ftrt'")
+                   "compute-capability bitmask at byte 32 (trtdoc/inspect/header.py); TensorRT "
+                   "plans start with b'ftrt'")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,6 @@ may too, while everything the record describes stays the same.
 
 Where things are: ``changes.py`` (the types and their headline), ``compare.py`` (two records,
 two sets of records), ``layers.py`` (layer alignment), ``git.py`` (records at a git ref),
-``formats.py`` (text and JSON; Markdown is ``render.py``'s), ``history.py`` (the previous
-record of each engine).
+``formats.py`` (text and JSON; Markdown is :mod:`trtdoc.render.site_pages`'), ``history.py``
+(the previous record of each engine).
 """

@@ -18,6 +18,9 @@ module and converter into it:
   ``--exportProfile``, read as streams (:mod:`~trtdoc.inspect.json_stream`) within
   :mod:`~trtdoc.inspect.limits`.
 
+Beside the layers, :mod:`~trtdoc.inspect.header` reads a plan file's header (version, targets,
+weight bytes) with no GPU and no TensorRT import.
+
 Fused layers name their ONNX nodes in ``Metadata`` (:mod:`~trtdoc.inspect.fusion`), and every
 parser finishes its Inspection the same way (:mod:`~trtdoc.inspect.assemble`).
 

@@ -61,7 +61,7 @@ def record_schema() -> dict[str, Any]:
             "One engine: the spec it came from, the model, the backend, the effective builder "
             "settings, the engine file, its layers and I/O, and what was not run. Written by "
             "`trtdoc build` and `trtdoc import`; every page is rendered from it. Generated "
-            f"from trtdoc/record.py by `{SCHEMA_COMMAND}`."),
+            f"from trtdoc/record/types.py by `{SCHEMA_COMMAND}`."),
     }
     body.pop("title", None)
     body.pop("description", None)

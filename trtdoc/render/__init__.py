@@ -16,7 +16,12 @@ and lines end in ``\\n``. Where things are, in the order they depend on each oth
 - ``write.py``: :func:`plan_site` (the bytes of every page, nothing written; ``trtdoc build
   --check`` compares them with the files) and :func:`render_site` (writes only the files whose
   bytes differ, removes generated pages whose record is gone);
-- ``incremental.py``: :func:`render_changed`, rendering only the pages whose inputs changed.
+- ``incremental.py``: :func:`render_changed`, rendering only the pages whose inputs changed,
+  with ``cache.py``: what the last render read and wrote (imported without Jinja, so a
+  ``trtdoc render`` with nothing to do stays fast);
+- ``parameters.py``: **where a spec value becomes a table cell** (the parameter table);
+- ``layer_table.py``: the engine layer table, paged for huge engines;
+- ``escape.py``: escaping for table cells, inline code, Mermaid labels and code blocks.
 
 Untrusted names reach a page only through the filters in ``escape.py``: ``cell`` for table
 cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for

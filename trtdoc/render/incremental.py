@@ -1,6 +1,6 @@
 """Rendering only what changed: :func:`render_changed` renders the pages whose inputs changed
-since the render the manifest (``render_cache``) describes, and writes the same bytes a full
-render would.
+since the render the manifest (:mod:`trtdoc.render.cache`) describes, and writes the same
+bytes a full render would.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Paging: an engine of more than :data:`PAGE_ROWS` layers shows its first ``PAGE_R
 page, and the rest go, ``PAGE_ROWS`` at a time, to ``engines/<slug>~layers-<k>.md`` (``k``
 from 2). ``~`` is a character :func:`~trtdoc.render.escape.slug` never emits, so no engine's
 page can be another engine's layer page, and the pages sit beside the engine pages, where the site's
-stale-page sweep (``render._stale_pages``) finds them once an engine shrinks or goes.
+stale-page sweep (``render.write.orphan_pages``) finds them once an engine shrinks or goes.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def layer_text(layers: Sequence[Any], start: int, timed: bool) -> str:
 
 def extra_pages(context: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(path under the site, template context)`` of each layer page after the engine page,
-    for ``layers.md.j2``; ``context`` is the engine page's (``render.engine_context``)."""
+    for ``layers.md.j2``; ``context`` is the engine page's
+    (``render.engine_page.engine_context``)."""
     paging: LayerPaging = context["layer_paging"]
     for page in paging.more:
         before = paging.pages[page.number - 2]

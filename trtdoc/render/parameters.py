@@ -2,9 +2,9 @@
 
 Every builder setting gets one row: the value the spec asked for, the value the builder used
 (read back from the builder config), TensorRT's default (read from a fresh config), and one
-line on what the setting does and when to change it. ``builder_config.py`` is where the same
-values become builder calls; this module only words and formats them. Values come out as plain
-text; templates escape them for their context.
+line on what the setting does and when to change it. :mod:`trtdoc.builder.settings` is where
+the same values become builder calls; this module only words and formats them. Values come
+out as plain text; templates escape them for their context.
 """
 
 from __future__ import annotations

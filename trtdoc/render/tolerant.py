@@ -1,6 +1,6 @@
 """Reading record values defensively: what a page shows when a value has the wrong type.
 
-Records are decoded strictly (``record.py``), but pages are rendered from records built or
+Records are decoded strictly (``record/codec.py``), but pages are rendered from records built or
 edited around the decoder as well: every view computation falls back to showing what it can.
 """
 
@@ -24,7 +24,7 @@ BAD_VALUE = (TypeError, ValueError, AttributeError, KeyError, IndexError, Arithm
 def tolerant(fallback: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Run a view computation; on a wrong-typed record value, ``fallback(*args)`` instead.
 
-    Records are decoded strictly (``record.py``), so the fallbacks are for records built or
+    Records are decoded strictly (``record/codec.py``), so the fallbacks are for records built or
     edited around the decoder: the page still renders, showing what it can escaped.
     """
     def wrap(fn: Callable[..., T]) -> Callable[..., T]:

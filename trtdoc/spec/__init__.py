@@ -24,6 +24,6 @@ One module per concern, in import order (each imports only those above it):
 * ``load.py``: finding spec files, ``_defaults.yaml`` merging, ``load_specs``.
 
 The value lists (precisions, targets, ...) live in :mod:`trtdoc.values`. What a spec value
-does to the builder lives in ``builder_config.py``; how it reads on a page lives in
-``parameters.py``.
+does to the builder lives in :mod:`trtdoc.builder.settings`; how it reads on a page lives in
+:mod:`trtdoc.render.parameters`.
 """

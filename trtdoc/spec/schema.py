@@ -271,10 +271,8 @@ def spec_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID.format(kind="spec"),
         "title": "trtdoc engine spec",
-        # The shipped schema file keeps this text byte for byte (trtdoc/spec.py is now the
-        # package trtdoc/spec/); wave 2 may reword it together with the file.
         "description": "One engine (or one per variant) for `trtdoc build`; paths are "
-                       "relative to the spec file. Generated from trtdoc/spec.py by "
+                       "relative to the spec file. Generated from trtdoc/spec/schema.py by "
                        "`trtdoc schema spec`.",
     }
     return {**head, **body}
