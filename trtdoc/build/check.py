@@ -9,9 +9,8 @@ from pathlib import Path
 
 from trtdoc.build.orphans import orphans
 from trtdoc.build.outcome import Outcome, RunResult
-from trtdoc.build.plan import failed_outcome, plan_build, unknown_only
+from trtdoc.build.plan import failed_outcome, plan_build, select_specs
 from trtdoc.build.state import names_its_engine, record_state, spec_view
-from trtdoc.check import check_specs
 from trtdoc.errors import RecordError, TrtdocError, os_error_message
 from trtdoc.paths import OutputPaths
 from trtdoc.record.files import read_record
@@ -28,12 +27,9 @@ def check_records(spec_paths: Sequence[Path], paths: OutputPaths,
     Nothing is built, so this runs in CI without a GPU and in seconds. An engine whose backend
     is not installed here fails alone, with its reason; the others are still checked.
     """
-    good, spec_errors = check_specs(spec_paths)
-    every = good
-    outcomes: list[Outcome] = []
-    if only:
-        outcomes.extend(unknown_only(only, good, spec_errors))
-        good = [g for g in good if g.spec.name in only]
+    selection = select_specs(spec_paths, only)
+    every, good, spec_errors = selection.every, selection.chosen, selection.spec_errors
+    outcomes: list[Outcome] = list(selection.outcomes)
     changed: list[Path] = []
     rebuilt: list[str] = []
     replaced: dict[str, EngineRecord | None] = {}

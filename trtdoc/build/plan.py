@@ -16,6 +16,7 @@ from trtdoc.build.precision_step import gate_failed, recheck_accuracy
 from trtdoc.build.publish import commit_record
 from trtdoc.build.state import names_its_engine, previous_record, record_state, spec_view
 from trtdoc.build.store import engine_intact
+from trtdoc.check import check_specs
 from trtdoc.errors import GateError, SpecError, TrtdocError, display_path, os_error_message
 from trtdoc.model import model_digest
 from trtdoc.paths import OutputPaths
@@ -154,3 +155,26 @@ def unknown_only(only: Sequence[str], good: Sequence[LoadedSpec],
                           f"known: {known}")
     return [Outcome(n, "failed", 0.0, f"--only {n}: no spec that checks defines it (fix the "
                     f"spec problems above, or choose one of: {known})") for n in unknown]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The specs a run covers: every one that checks (``every``, for orphans), the ones
+    ``--only`` keeps (``chosen``), the spec errors, and a failed outcome per unknown name."""
+
+    every: list[LoadedSpec]
+    chosen: list[LoadedSpec]
+    spec_errors: list[SpecError]
+    outcomes: list[Outcome]
+
+
+def select_specs(spec_paths: Sequence[Path], only: Sequence[str]) -> Selection:
+    """Check the specs under ``spec_paths`` and keep the ones ``--only`` names (all without
+    it); shared by ``build`` and ``build --check`` so both select alike."""
+    good, spec_errors = check_specs(spec_paths)
+    outcomes: list[Outcome] = []
+    chosen = list(good)
+    if only:
+        outcomes.extend(unknown_only(only, good, spec_errors))
+        chosen = [g for g in good if g.spec.name in only]
+    return Selection(list(good), chosen, list(spec_errors), outcomes)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from trtdoc.build.orphans import remove_orphans
 from trtdoc.build.outcome import OnEvent, Outcome, RunResult
-from trtdoc.build.plan import Plan, decide, likely_backend, unknown_only
+from trtdoc.build.plan import Plan, decide, likely_backend, select_specs
 from trtdoc.build.store import collect_engines
 from trtdoc.build.workers import Workers, execute_locally
-from trtdoc.check import check_specs
 from trtdoc.lock import project_lock
 from trtdoc.model import digest_cache
 from trtdoc.paths import OutputPaths
@@ -43,12 +42,9 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
     Records of engines whose spec under ``spec_paths`` was deleted (or renamed) are removed,
     with a copy in history, so their pages go too.
     """
-    good, spec_errors = check_specs(spec_paths)
-    every = good
-    outcomes: list[Outcome] = []
-    if only:
-        outcomes.extend(unknown_only(only, good, spec_errors))
-        good = [g for g in good if g.spec.name in only]
+    selection = select_specs(spec_paths, only)
+    every, good, spec_errors = selection.every, selection.chosen, selection.spec_errors
+    outcomes: list[Outcome] = list(selection.outcomes)
     with build_lock(paths), digest_cache(paths.cache / "model-digests.json",
                                          trusted=not force):
         # Workers start now when --force means every engine builds (else only once planning
