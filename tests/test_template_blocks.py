@@ -127,11 +127,14 @@ def test_blocks_add_and_remove_not_a_byte(tmp_path: Path) -> None:
 
 
 def test_templates_from_trtdoc_yml_and_from_the_flag(tmp_path: Path) -> None:
-    """``templates:`` in trtdoc.yml and ``--templates`` (which wins) both reach the pages."""
+    """``templates:`` in trtdoc.yml and ``--templates`` (which wins) both reach the pages, and
+    the README's example does what it says."""
     project = tmp_path / "team"
     project.mkdir()
     shutil.copytree(RECORDS, project / "records", ignore=shutil.ignore_patterns("*.py"))
-    _folder(project, "ours", {"engine.md.j2": PROVENANCE_PLUS})
+    example = re.search(r"(?s)\n```jinja\n(.*?)```\n", (REPO / "README.md").read_text())
+    assert example is not None and TEAM_LINE in example.group(1)
+    _folder(project, "ours", {"engine.md.j2": example.group(1)})  # the README's own example
     _folder(project, "theirs", {"engine.md.j2": PROVENANCE_PLUS.replace(
         TEAM_LINE, "Owned by the platform team.")})
     (project / "trtdoc.yml").write_text("records: records/\nsite: site/\ntemplates: ours/\n")
