@@ -6,7 +6,11 @@ and lines end in ``\\n``. Where things are, in the order they depend on each oth
 
 - ``tolerant.py``: reading record values defensively (a wrong-typed value never fails a page);
 - ``filters.py``: the templates' filters, where a record value becomes the text of a cell;
-- ``environment.py``: the Jinja2 environment and rendering one template into a page's bytes;
+- ``environment.py``: the Jinja2 environment (``trtdoc/NAME`` is always the shipped template,
+  so a user's template can extend it and replace one block) and rendering one template into a
+  page's bytes;
+- ``template_docs.py``: every shipped template, its blocks and the variables it receives, as
+  data (the README's list is generated from it);
 - ``compatibility.py``: an engine's row of the architecture matrix, and its numbered notes;
 - ``mermaid.py``: the diagrams (build flow, fusions, precision pie);
 - ``deployment.py``: deployment verdicts (``--deploy``) as pages show them;

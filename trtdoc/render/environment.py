@@ -1,6 +1,12 @@
 """The Jinja2 environment of the pages (the user's templates first, then the shipped ones), and
 :func:`render_template`, which turns one template and its view data into a page's bytes.
 
+A user's template can extend a shipped one and replace one of its blocks: ``trtdoc/NAME``
+always names the shipped template ``NAME`` (:data:`SHIPPED_PREFIX`), even where the user's
+folder has a file ``NAME`` of its own, so ``engine.md.j2`` can start with
+``{% extends "trtdoc/engine.md.j2" %}``. The blocks and the variables each template receives
+are listed in ``template_docs.py``.
+
 Escaping is the default: the environment's ``finalize`` hook escapes every ``{{ }}`` output
 that is not :class:`~markupsafe.Markup` as Markdown text, so a number from a hand-edited record
 (an opset of ``<script>``) cannot reach a page raw even where a template prints it unfiltered.
@@ -12,11 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
+import jinja2.runtime
+from markupsafe import Markup
 
 from trtdoc.errors import RenderError
 from trtdoc.render import cache as render_cache
@@ -24,6 +33,47 @@ from trtdoc.render.filters import filters, finalize
 from trtdoc.render.tolerant import BAD_VALUE
 
 shipped_templates = render_cache.shipped_templates
+
+# The folder name under which the shipped templates stay reachable whatever the user's folder
+# holds: a user's `trtdoc/` subfolder is never read.
+SHIPPED_PREFIX = "trtdoc"
+
+
+class _ParentBlock(jinja2.runtime.BlockReference):
+    """``{{ super() }}`` in a block of a user's template: the shipped block's text, as Markup.
+
+    That text is the template's own output, each value in it already escaped as it rendered;
+    escaping it again as Markdown text (the finalize hook does that to any plain string) would
+    turn the whole section into one line of entities.
+    """
+
+    def __init__(self, name: str, context: jinja2.runtime.Context,
+                 stack: list[Callable[[jinja2.runtime.Context], Iterator[str]]],
+                 depth: int) -> None:
+        super().__init__(name, context, stack, depth)
+        self.parent_of = (name, context, stack, depth)
+
+    @property
+    def super(self) -> Any:
+        name, context, stack, depth = self.parent_of
+        if depth + 1 >= len(stack):
+            return super().super  # Jinja's "no parent block" undefined
+        return _ParentBlock(name, context, stack, depth + 1)
+
+    def __call__(self) -> Markup:
+        return Markup(super().__call__())
+
+
+class _PageContext(jinja2.runtime.Context):
+    """The render context of every page: ``super()`` gives a :class:`_ParentBlock`."""
+
+    def super(self, name: str,
+              current: Callable[[jinja2.runtime.Context], Iterator[str]]) -> Any:
+        ref = super().super(name, current)
+        if not isinstance(ref, jinja2.runtime.BlockReference):
+            return ref  # Jinja's "no parent block" undefined
+        blocks = self.blocks[name]
+        return _ParentBlock(name, self, blocks, blocks.index(current) + 1)
 
 
 def _bytecode_cache(filter_set: Mapping[str, Any]) -> jinja2.BytecodeCache | None:
@@ -74,14 +124,16 @@ def _folder_key(templates_dir: Path | None) -> Any:
 
 
 def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment: the user's templates first, then the shipped ones."""
-    loaders: list[jinja2.BaseLoader] = []
+    """The Jinja2 environment: ``trtdoc/NAME`` is always the shipped ``NAME``; any other name is
+    the user's template if their folder has it, else the shipped one."""
+    shipped = jinja2.FileSystemLoader(str(shipped_templates()))
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({SHIPPED_PREFIX: shipped})]
     if templates_dir is not None:
         if not Path(templates_dir).is_dir():
             raise RenderError("the folder does not exist; pass an existing folder to "
                               "--templates or leave it out", template=str(templates_dir))
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-    loaders.append(jinja2.FileSystemLoader(str(shipped_templates())))
+    loaders.append(shipped)
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,  # Markdown, not HTML: escaping is per context, via the filters
@@ -91,9 +143,26 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=finalize,  # escaping is the default; filters return Markup
     )
+    env.context_class = _PageContext
     env.filters.update(filters())
     env.bytecode_cache = _bytecode_cache(env.filters)
     return env
+
+
+def _self_references(env: jinja2.Environment) -> list[str]:
+    """The user's templates that extend or include their own name (the shipped ones never do)."""
+    found = []
+    for name in env.list_templates():
+        if name.startswith(f"{SHIPPED_PREFIX}/"):
+            continue
+        try:
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            referenced = jinja2.meta.find_referenced_templates(env.parse(source))
+        except (jinja2.TemplateError, OSError, UnicodeError):
+            continue  # not a template; the render error names it if a page uses it
+        if name in set(referenced):
+            found.append(name)
+    return found
 
 
 def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes:
@@ -108,6 +177,11 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
+    except RecursionError as exc:
+        loops = _self_references(env) or [name]
+        raise RenderError(f"extends or includes itself, so it never ends; to build on the shipped "
+                          f"template, extend \"{SHIPPED_PREFIX}/{loops[0]}\" instead",
+                          template=loops[0]) from exc
     except (jinja2.TemplateError, *BAD_VALUE) as exc:
         lineno = getattr(exc, "lineno", None)
         where = f"{name}:{lineno}" if lineno else name
