@@ -214,3 +214,18 @@ def test_a_bad_deployment_file_stops_an_import_before_any_work(
     assert result.output.splitlines()[0].startswith(
         "where.yaml:3:10: targets[0].gpu: 'RTX 3909' is not a GPU trtdoc knows.")
     assert not (root / "state").exists()
+
+
+def test_an_import_says_which_deployment_patterns_name_no_engine_as_build_and_render_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path / "repo")
+    write(root, "where.yaml", DEPLOY.format(target="lab").replace('["*"]', "[resnet-*, relu]"))
+    monkeypatch.chdir(root)
+
+    lines = []
+    for args in (["import", str(GRAPH), "--name", "resnet-trex"], ["render"]):
+        result = run(*args)
+        assert result.exit_code == 1, result.output
+        lines.append([line for line in result.output.splitlines() if "relu" in line])
+    assert lines[0] == lines[1] != []
+    assert "**lab** (RTX 3090" in (root / "docs" / "engines" / "resnet-trex.md").read_text()
