@@ -500,6 +500,7 @@ def test_an_unreadable_record_is_set_aside_not_lost_and_never_hangs(project, dam
 
 def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
     from trtdoc.build.run import build_all
+    from trtdoc.cli.options import PagePaths
     from trtdoc.cli.output import Ui
     from trtdoc.cli.pages import PagesFollow
     from trtdoc.paths import OutputPaths
@@ -507,7 +508,7 @@ def test_pages_follow_each_published_engine_during_a_run(project, monkeypatch):
     _spec(project, "c", target="sm89")
     monkeypatch.chdir(project)
     paths = OutputPaths(out=Path("build"), records=Path("records"))
-    follow = PagesFollow(Ui(-1), paths, Path("site"), None)
+    follow = PagesFollow(Ui(-1), PagePaths(records=Path("records"), site=Path("site")))
     follow.SHARE = 1e9  # always render: this test is about what a render then shows
     seen = []
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from trtdoc.cli.deployment import deployment_from_option, report_unmatched
+from trtdoc.cli.deployment import report_unmatched
 from trtdoc.cli.exit_codes import handle_errors, problem_count
 from trtdoc.cli.options import (
-    deploy_option,
+    PagePaths,
     from_project,
     from_the_project,
     site_options,
@@ -46,7 +46,6 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Engines, build logs and caches (not checked in) [default: trtdoc.yml's "
               "build, else build].")
-@site_options
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Build this many engines in parallel processes.")
 @click.option("--ray", "ray_address", metavar="ADDRESS",
@@ -56,15 +55,13 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these engines.")
 @click.option("--check", "check_only", is_flag=True,
               help="Build nothing; exit 1 and list the records and pages that would change.")
-@deploy_option
 @triton_option
 @click.pass_obj
 @handle_errors
-@from_project(paths="specs", out="build", records="records", site="site",
-               templates="templates", deploy_file="deploy", required=("paths",))
-def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
-          templates: Path | None, jobs: int, ray_address: str | None, force: bool,
-          only: tuple[str, ...], check_only: bool, deploy_file: Path | None,
+@from_project(paths="specs", out="build", required=("paths",))
+@site_options
+def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: int,
+          ray_address: str | None, force: bool, only: tuple[str, ...], check_only: bool,
           triton_repo: Path | None) -> None:
     """Build every engine from its spec, write its record and render the site.
 
@@ -73,6 +70,7 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
     from trtdoc.build.run import build_all
     from trtdoc.paths import OutputPaths
 
+    records, site = pages.records, pages.site
     outputs = OutputPaths(out=out, records=records)
     if ray_address is not None and jobs > 1:
         raise TrtdocError("--jobs and --ray: choose one; on Ray, the cluster's CPUs decide how "
@@ -83,7 +81,6 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
             raise TrtdocError("--triton writes a model repository, and --check writes "
                               "nothing; run `trtdoc triton` after the build instead")
         check_triton_repository(triton_repo, records=records, site=site, out=out)
-    deployment = deployment_from_option(deploy_file)
     if check_only:
         from trtdoc.render.escape import slug
         from trtdoc.render.site_pages import ENGINES_DIR
@@ -91,8 +88,8 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         result = check_records(paths, outputs, only)
         # The pages as the records a build would leave (documentation edits applied, removed
         # records gone), and the page of every engine a build would replace.
-        stale_pages = render_pages(ui, outputs, site, templates, dry_run=True, strict=False,
-                                   records=result.expected, deployment=deployment) or []
+        stale_pages = render_pages(ui, pages, dry_run=True, strict=False,
+                                   records=result.expected) or []
         stale_pages += [site / ENGINES_DIR / f"{slug(n)}.md" for n in result.rebuilt]
         if result.rebuilt:  # a new record is not known before the build: the pages of all
             stale_pages += [site / ENGINES_DIR / "index.md", site / "compatibility.md",
@@ -125,16 +122,14 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, records: Path, site: Path,
         with progress.progress:
             result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
                                on_event=progress,
-                               on_published=PagesFollow(ui, outputs, site, templates,
-                                                        deployment),
+                               on_published=PagesFollow(ui, pages),
                                publish_last=False,  # the render below follows it
                                ray=ray_address)
         _report_build(ui, result)
         if ui.verbosity >= 2:
             _show_logs(ui, outputs, result)
-        render_failed = render_pages(ui, outputs, site, templates, dry_run=False,
-                                     strict=False, deployment=deployment) is None
-    unmatched = report_unmatched(ui, deployment, records)
+        render_failed = render_pages(ui, pages, dry_run=False, strict=False) is None
+    unmatched = report_unmatched(ui, pages.deployment, records)
     triton_problems = (write_triton(ui, triton_repo, outputs) if triton_repo is not None
                        else 0)
     if result.failed or render_failed or unmatched or triton_problems:

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.cli.deployment import deployment_kwargs
+from trtdoc.cli.options import PagePaths
 from trtdoc.cli.output import Ui
 from trtdoc.errors import TrtdocError
 
 
-def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-                 dry_run: bool, strict: bool = True, quiet: bool = False,
-                 records: Any = None, deployment: Any = None,
+def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True,
+                 quiet: bool = False, records: Any = None,
                  fresh: Any = None) -> list[Path] | None:
-    """Render pages from every record; with ``dry_run`` only list the pages that would change.
+    """Render ``pages.site`` from every record in ``pages.records``, with ``pages.templates``
+    and ``pages.deployment``; with ``dry_run`` only list the pages that would change.
 
     A record that cannot be read is left out, with one line saying why, and its page stays as
     it was. With ``strict`` that is an error; otherwise the pages of the other records are
@@ -26,8 +27,7 @@ def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     from trtdoc.errors import RecordError, os_error_message
 
     if not dry_run and records is None:
-        return _render_changed(ui, outputs, site, templates, strict=strict, quiet=quiet,
-                               deployment=deployment, fresh=fresh)
+        return _render_changed(ui, pages, strict=strict, quiet=quiet, fresh=fresh)
     from trtdoc.diff.history import read_previous
     from trtdoc.record.files import read_gates, read_record
     from trtdoc.render.write import plan_site, render_site, stale_pages
@@ -37,10 +37,11 @@ def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     # allocations: that tripled the time to read such a set. Reading makes no cycles, so it
     # runs without the collector; rendering runs with it, but with the records frozen out of
     # its scans.
+    site, templates, deployment = pages.site, pages.templates, pages.deployment
     given, records, bad = records, [], []
     gc.disable()
     try:
-        for path in sorted(outputs.records.glob("*.json")) if outputs.records.is_dir() else ():
+        for path in sorted(pages.records.glob("*.json")) if pages.records.is_dir() else ():
             try:
                 records.append(read_record(path))
             except RecordError as exc:
@@ -48,8 +49,8 @@ def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
         if given is not None:
             records = list(given)
         records.sort(key=lambda r: r.name)
-        previous = read_previous(outputs.records)
-        gates = read_gates(outputs.records)
+        previous = read_previous(pages.records)
+        gates = read_gates(pages.records)
     finally:
         gc.enable()
     for _, error in bad if not quiet else ():
@@ -79,20 +80,20 @@ def render_pages(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
     return None if bad else list(result.written)
 
 
-def _render_changed(ui: Ui, outputs: Any, site: Path, templates: Path | None, *,
-                    strict: bool, quiet: bool, deployment: Any,
+def _render_changed(ui: Ui, pages: PagePaths, *, strict: bool, quiet: bool,
                     fresh: Any = None) -> list[Path] | None:
     """``render_pages`` of the records on disk, rendering only pages whose inputs changed
     (``render_cache``): with nothing changed no record is decoded and Jinja is not loaded."""
     from trtdoc.errors import os_error_message
     from trtdoc.render import cache as render_cache
 
+    site, templates, deployment = pages.site, pages.templates, pages.deployment
     state = render_cache.State.load(
-        outputs.records, site, templates=(templates, render_cache.shipped_templates()),
+        pages.records, site, templates=(templates, render_cache.shipped_templates()),
         deployment=deployment)
-    pages = state.up_to_date()
-    if pages is not None:
-        ui.debug(f"rendered 0 page(s), {len(pages)} unchanged (no input changed)")
+    current = state.up_to_date()
+    if current is not None:
+        ui.debug(f"rendered 0 page(s), {len(current)} unchanged (no input changed)")
         return []
     from trtdoc.render.incremental import render_changed
 
@@ -119,12 +120,10 @@ class PagesFollow:
 
     SHARE = 0.1
 
-    def __init__(self, ui: Ui, outputs: Any, site: Path, templates: Path | None,
-                 deployment: Any = None) -> None:
+    def __init__(self, ui: Ui, pages: PagePaths) -> None:
         import time
 
-        self.ui, self.outputs, self.site, self.templates = ui, outputs, site, templates
-        self.deployment = deployment
+        self.ui, self.pages = ui, pages
         self.started = time.perf_counter()
         self.spent = 0.0
 
@@ -135,6 +134,5 @@ class PagesFollow:
         if self.spent > self.SHARE * (now - self.started):
             return
         with contextlib.suppress(TrtdocError):  # the render at the end of the run reports it
-            render_pages(self.ui, self.outputs, self.site, self.templates, dry_run=False,
-                         strict=False, quiet=True, deployment=self.deployment)
+            render_pages(self.ui, self.pages, dry_run=False, strict=False, quiet=True)
         self.spent += time.perf_counter() - now

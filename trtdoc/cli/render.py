@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from trtdoc.cli.deployment import deployment_from_option, report_unmatched
+from trtdoc.cli.deployment import report_unmatched
 from trtdoc.cli.exit_codes import handle_errors
-from trtdoc.cli.options import deploy_option, from_project, site_options
+from trtdoc.cli.options import PagePaths, from_project, site_options
 from trtdoc.cli.output import Ui
 from trtdoc.cli.pages import render_pages
 from trtdoc.errors import TrtdocError, display_path
@@ -29,13 +29,12 @@ from trtdoc.errors import TrtdocError, display_path
               help="The engine file, for header facts and hashes.")
 @click.option("--force", is_flag=True,
               help="Replace an existing record of that name (kept in records/.history/).")
-@site_options
 @click.pass_obj
 @handle_errors
-@from_project(records="records", site="site", templates="templates")
+@from_project()
+@site_options
 def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
-            engine: Path | None, force: bool, records: Path, site: Path,
-            templates: Path | None) -> None:
+            engine: Path | None, force: bool, pages: PagePaths) -> None:
     """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files.
 
     Files over 2 GiB or with over 2,000,000 layers are refused.
@@ -52,6 +51,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
     from trtdoc.errors import os_error_message
     from trtdoc.lock import project_lock
 
+    records, site = pages.records, pages.site
     outputs = OutputPaths(records=records)
     twins = sorted(p.stem for p in records.glob("*.json")
                    if p.stem != name and p.stem.lower() == name.lower()) if records.is_dir() else []
@@ -75,32 +75,28 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
         timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
         ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
                 f"→ {outputs.record(name)}")
-        if render_pages(ui, outputs, site, templates, dry_run=False, strict=False,
-                        fresh={name: record}) is None:
+        if render_pages(ui, pages, dry_run=False, strict=False, fresh={name: record}) is None:
             sys.exit(1)
+    if report_unmatched(ui, pages.deployment, records):
+        sys.exit(1)
 
 
 @click.command()
-@site_options
-@deploy_option
 @click.pass_obj
 @handle_errors
-@from_project(records="records", site="site", templates="templates", deploy_file="deploy")
-def render(ui: Ui, records: Path, site: Path, templates: Path | None,
-           deploy_file: Path | None) -> None:
+@from_project()
+@site_options
+def render(ui: Ui, pages: PagePaths) -> None:
     """Re-render every page from the records, without building (no GPU, no TensorRT)."""
     from trtdoc.lock import project_lock
-    from trtdoc.paths import OutputPaths
 
-    deployment = deployment_from_option(deploy_file)
-
+    records, site = pages.records, pages.site
     if not records.is_dir():
         raise TrtdocError(f"{display_path(records)}: no such records folder; build first "
                           "(`trtdoc build specs/`) or pass --records to the folder you build "
                           "into (rendering an empty one would remove every engine page)")
     with project_lock((records, site), "render"):
-        written = render_pages(ui, OutputPaths(records=records), site, templates,
-                               dry_run=False, strict=False, deployment=deployment)
-    if written is None or report_unmatched(ui, deployment, records):
+        written = render_pages(ui, pages, dry_run=False, strict=False)
+    if written is None or report_unmatched(ui, pages.deployment, records):
         sys.exit(1)
     ui.info(f"{len(written)} page(s) written")
