@@ -157,7 +157,7 @@ def test_a_node_killed_mid_build_is_retried_and_the_records_equal_a_local_build(
     # contacted (nothing listens at this address).
     again = trtdoc(root, "build", "specs/", "--ray", "127.0.0.1:1")
     assert again.returncode == 0, again.stderr
-    assert "nothing to build: 4 engine(s) up to date" in again.stderr
+    assert "nothing to build: 4 engine(s) up to date" in again.stdout
 
 
 def test_a_spec_no_node_can_place_fails_in_one_line_and_the_others_build(

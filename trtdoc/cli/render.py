@@ -73,7 +73,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
             raise TrtdocError(f"{os_error_message(exc, records)}; nothing was imported"
                               ) from None
         timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
-        ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
+        ui.result(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
                 f"→ {outputs.record(name)}")
         if render_pages(ui, outputs, site, templates, dry_run=False, strict=False,
                         fresh={name: record}) is None:
@@ -103,4 +103,4 @@ def render(ui: Ui, records: Path, site: Path, templates: Path | None,
                                dry_run=False, strict=False, deployment=deployment)
     if written is None or report_unmatched(ui, deployment, records):
         sys.exit(1)
-    ui.info(f"{len(written)} page(s) written")
+    ui.result(f"{len(written)} page(s) written")
