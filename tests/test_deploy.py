@@ -392,7 +392,7 @@ def test_compat_gives_every_deployed_pair_its_verdict_and_exits_1(here: Path) ->
     assert lines[0].split() == ["target", "engine", "verdict", "why"]
     assert any(line.split()[:4] == ["not-a-target", "sm80-sm89", "✗", "fails"] for line in lines)
     assert "fix: add sm86 to targets" in table.stdout
-    assert "9 deployed pair(s): 2 run, 7 fail, 0 unknown" in table.stderr
+    assert "9 deployed pair(s): 2 run, 7 fail, 0 unknown" in table.stdout
 
 
 def test_unknown_passes_unless_strict(here: Path) -> None:
@@ -403,7 +403,7 @@ def test_unknown_passes_unless_strict(here: Path) -> None:
     assert run("compat", "--deploy", "vague.yaml").exit_code == 0  # no driver: unknown
     strict = run("compat", "--deploy", "vague.yaml", "--strict")
     assert strict.exit_code == 1
-    assert "1 deployed pair(s): 0 run, 0 fail, 1 unknown" in strict.stderr
+    assert "1 deployed pair(s): 0 run, 0 fail, 1 unknown" in strict.stdout
 
 
 def test_a_pattern_that_names_no_engine_is_a_located_error(here: Path) -> None:

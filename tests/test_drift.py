@@ -68,6 +68,6 @@ def test_second_build_says_nothing_was_rebuilt(tmp_path, monkeypatch):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "mobilenet.yaml").write_text(SPEC)
     assert _run("build", "specs")[0] == 0
-    code, _, err = _run("build", "specs")
+    code, out, _ = _run("build", "specs")
     assert code == 0
-    assert "nothing to build: 1 engine(s) up to date" in err
+    assert "nothing to build: 1 engine(s) up to date" in out

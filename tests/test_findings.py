@@ -393,9 +393,10 @@ def test_lint_prints_one_line_per_finding(built: Path) -> None:
         "keeps ops it cannot convert safely (Max, Min, TopK, Range, ...) in fp32 and casts "
         "around them; rewrite those ops in the model (for example a Relu or Clip for a Max "
         "with a constant), or keep them if their time is small")
-    assert len(out.splitlines()) == 3
-    assert err.strip() == ("3 finding(s) in 1 record(s): 0 error, 2 warning, 1 info "
-                           "(--fail-on error)")
+    assert len(out.splitlines()) == 4
+    assert out.splitlines()[-1] == ("3 finding(s) in 1 record(s): 0 error, 2 warning, 1 info "
+                                    "(--fail-on error)")
+    assert err == ""
 
 
 def test_lint_fails_at_the_chosen_severity(built: Path) -> None:
@@ -427,7 +428,8 @@ def test_lint_says_when_it_computed_the_findings(tmp_path: Path) -> None:
 def test_lint_bad_paths_and_records_are_one_line_each(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     code, out, err = _lint(str(tmp_path / "broken.json"), str(tmp_path / "missing"))
-    assert code == 1 and out == ""
+    assert code == 1 and out == ("0 finding(s) in 0 record(s): 0 error, 0 warning, 0 info "
+                                 "(--fail-on error)\n")
     lines = err.splitlines()
     assert lines[0] == (f"error: {tmp_path / 'missing'}: no such file or folder; name a record "
                         "file or a records folder")
@@ -487,7 +489,8 @@ def test_hostile_names_stay_on_one_line_in_lint(tmp_path: Path) -> None:
     record = dataclasses.replace(record, findings=findings_from_record(record))
     (tmp_path / "hostile-names.json").write_text(dumps(record), encoding="utf-8")
     code, out, _ = _lint(str(tmp_path))
-    lines = out.splitlines()
+    *lines, summary = out.splitlines()
+    assert summary.startswith("2 finding(s) in 1 record(s)")
     assert code == 0 and len(lines) == len(record.findings or ()) == 2
     assert all(line.startswith("hostile-names: ") for line in lines)
     assert "\\x1b[31mfake: error: x" in out and "\x1b" not in out

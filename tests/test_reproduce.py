@@ -69,7 +69,7 @@ def test_rebuilding_the_examples_leaves_records_and_pages_unchanged(examples) ->
         changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
         assert not changed, (f"a fresh build rewrote {folder}/{changed}; regenerate them with "
                              "`trtdoc build` in a fresh clone and commit")
-    assert "reproduced: rebuilt byte for byte as recorded" in run.stderr
+    assert "reproduced: rebuilt byte for byte as recorded" in run.stdout
 
 
 def _snippet(page: str) -> str:

@@ -46,7 +46,8 @@ def _limit_memory() -> None:
 
 
 def check(folder: Path, *paths: str) -> tuple[int, list[str], float]:
-    """Run `trtdoc check` in ``folder``: exit code, stderr lines, seconds."""
+    """Run `trtdoc check` in ``folder``: exit code, output lines (the result on stdout, then
+    the problems on stderr), seconds."""
     env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"} | {
         "NO_COLOR": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     start = time.monotonic()
@@ -56,7 +57,7 @@ def check(folder: Path, *paths: str) -> tuple[int, list[str], float]:
     seconds = time.monotonic() - start
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output and "hit a bug" not in output, output[-3000:]
-    return proc.returncode, proc.stderr.splitlines(), seconds
+    return proc.returncode, proc.stdout.splitlines() + proc.stderr.splitlines(), seconds
 
 
 def spec(extra: str = "", name: str = "s", model: str = MODEL) -> str:

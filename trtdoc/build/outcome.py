@@ -9,7 +9,10 @@ from pathlib import Path
 from trtdoc.errors import SpecError
 from trtdoc.record.types import EngineRecord
 
-Event = tuple[str, str, str, int, int]  # (engine, kind, text, step, total)
+# (engine, kind, text, step, total). Kinds: "phase" and "step" of one engine's build;
+# "planned" ("", "planned", "", 0, engines to build) once a run knows how many engines it
+# builds; "done" (engine, "done", status, 0, 0) when an engine's outcome is known.
+Event = tuple[str, str, str, int, int]
 OnEvent = Callable[[Event], None]
 
 # The statuses of an outcome that published a new record (the pages may follow it).
@@ -59,4 +62,11 @@ def notify_published(on_published: Callable[[], None] | None, outcome: Outcome) 
     """Call ``on_published`` if ``outcome`` published its engine; return ``outcome``."""
     if on_published is not None and outcome.published:
         on_published()
+    return outcome
+
+
+def notify_done(on_event: OnEvent | None, outcome: Outcome) -> Outcome:
+    """Send ``on_event`` the "done" event of ``outcome``'s engine; return ``outcome``."""
+    if on_event is not None:
+        on_event((outcome.name, "done", outcome.status, 0, 0))
     return outcome

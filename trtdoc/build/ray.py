@@ -326,7 +326,7 @@ def execute_on_ray(todo: Sequence[Plan], paths: OutputPaths, address: str,
     build does (:func:`trtdoc.build.one_engine.build_and_publish`)."""
     from trtdoc.build.deferred import Failing
     from trtdoc.build.one_engine import build_and_publish
-    from trtdoc.build.outcome import notify_published
+    from trtdoc.build.outcome import notify_done, notify_published
     from trtdoc.build.plan import longest_first
 
     if not todo:
@@ -334,7 +334,7 @@ def execute_on_ray(todo: Sequence[Plan], paths: OutputPaths, address: str,
     outcomes: list[Outcome] = []
 
     def published(outcome: Outcome) -> Outcome:
-        return notify_published(on_published, outcome)
+        return notify_published(on_published, notify_done(on_event, outcome))
 
     with connected(address) as ray:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -354,13 +354,14 @@ def execute_on_ray(todo: Sequence[Plan], paths: OutputPaths, address: str,
                 why, setting = unplaceable(placement(spec, p.choice.name), nodes)
                 if why:
                     loc = p.item.locator.find(tuple(setting.split(".")))
-                    outcomes.append(_failed_at(p.item, why, setting, loc.path, loc.line))
+                    outcomes.append(published(_failed_at(p.item, why, setting, loc.path,
+                                                         loc.line)))
                     continue
                 try:
                     key, model_sha = p.keys.result()
                 except Exception as exc:  # noqa: BLE001 - this engine's failure, as with --jobs
-                    outcomes.append(build_and_publish(p.item, paths, Failing(exc), "", p.choice,
-                                                      None))
+                    outcomes.append(published(build_and_publish(p.item, paths, Failing(exc), "",
+                                                                p.choice, None)))
                     continue
                 previous = ((p.previous.engine_sha256, p.previous.build_key)
                             if p.previous is not None else None)

@@ -59,6 +59,8 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
                     outcomes.append(outcome)
                 if plan is not None:
                     todo.append(plan)
+            if on_event is not None:
+                on_event(("", "planned", "", 0, len(todo)))
             if ray is not None:
                 from trtdoc.build.ray import execute_on_ray
 

@@ -14,7 +14,7 @@ from typing import Any
 from trtdoc.backends import BackendChoice, import_backend
 from trtdoc.build.deferred import Failing
 from trtdoc.build.one_engine import build_and_publish
-from trtdoc.build.outcome import OnEvent, Outcome, notify_published
+from trtdoc.build.outcome import OnEvent, Outcome, notify_done, notify_published
 from trtdoc.build.plan import Plan, longest_first
 from trtdoc.errors import display_path
 from trtdoc.paths import OutputPaths
@@ -133,7 +133,7 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         return []
 
     def published(outcome: Outcome) -> Outcome:
-        return notify_published(on_published, outcome)
+        return notify_published(on_published, notify_done(on_event, outcome))
 
     if jobs <= 1 or len(todo) == 1:
         # In-process: no interpreter start or TensorRT import beyond the one a bare script pays.
@@ -141,7 +141,8 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         out = []
         for i, p in enumerate(todo):
             outcome = build_and_publish(p.item, paths, p.keys, "", p.choice, on_event)
-            out.append(published(outcome) if publish_last or i < len(todo) - 1 else outcome)
+            out.append(published(outcome) if publish_last or i < len(todo) - 1
+                       else notify_done(on_event, outcome))
         return out
     import concurrent.futures as cf
 
@@ -152,7 +153,8 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         try:
             key, model_sha = p.keys.result()
         except Exception as exc:  # noqa: BLE001 - build_and_publish makes it this engine's failure
-            results.append(build_and_publish(p.item, paths, Failing(exc), "", p.choice, None))
+            results.append(published(build_and_publish(p.item, paths, Failing(exc), "",
+                                                       p.choice, None)))
             continue
         futures[workers.pool.submit(_worker, p.item, paths, key, model_sha, p.choice)] = p
     for fut in cf.as_completed(futures):
@@ -160,8 +162,8 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         try:
             results.append(published(fut.result()))
         except cf.process.BrokenProcessPool as exc:
-            results.append(Outcome(p.item.spec.name, "failed", 0.0,
-                                   f"{display_path(p.item.spec.source)}: the build "
-                                   f"process died ({exc}); run it alone with --jobs 1 "
-                                   "to see the builder's last words", p.item.spec.source))
+            results.append(published(Outcome(
+                p.item.spec.name, "failed", 0.0, f"{display_path(p.item.spec.source)}: the "
+                f"build process died ({exc}); run it alone with --jobs 1 to see the builder's "
+                "last words", p.item.spec.source)))
     return results

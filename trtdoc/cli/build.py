@@ -38,7 +38,7 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     good, errors = check_specs(paths)
     if errors:
         raise SpecErrors(errors)
-    ui.info(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
+    ui.result(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
 
 
 @click.command()
@@ -112,7 +112,7 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
                        + (f", {problems} problem(s)" if problems else "")
                        + f"; run `trtdoc build{again}` and commit the result")
             sys.exit(1)
-        ui.info("records and pages match the specs")
+        ui.result("records and pages match the specs")
         return
     from trtdoc.lock import project_lock
 
@@ -195,10 +195,10 @@ def _report_build(ui: Ui, result: Any) -> None:
     print_summary(ui, result.outcomes)
     built = sum(o.status in ("built", "reproduced") for o in result.outcomes)
     if built == 0 and not result.failed:
-        ui.info(f"nothing to build: {len(result.outcomes)} engine(s) up to date")
+        ui.result(f"nothing to build: {len(result.outcomes)} engine(s) up to date")
     reproduced = sum(o.status == "reproduced" for o in result.outcomes)
     if reproduced:
-        ui.info(f"{reproduced} engine(s) reproduced: rebuilt byte for byte as recorded")
+        ui.result(f"{reproduced} engine(s) reproduced: rebuilt byte for byte as recorded")
     retried = [o for o in result.outcomes if o.node_retries]
     if retried:
         ui.info(f"{len(retried)} engine(s) retried after a Ray node or worker failed mid-build: "
@@ -242,7 +242,7 @@ def _convert(ui: Ui, chosen: Any, outputs: Any) -> None:
     for item in chosen:
         spec = item.spec
         if spec.precision == "fp32" or spec.precision_method != "model":
-            ui.info(f"{spec.name}: no precision step (precision {spec.precision}, "
+            ui.result(f"{spec.name}: no precision step (precision {spec.precision}, "
                     f"method {spec.precision_method}); the engine is built from "
                     f"{display_path(spec.model)}")
             continue

@@ -114,9 +114,11 @@ def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> 
     else:
         _verdict_table(ui, verdicts)
     counts = {k: sum(v.verdict == k for v in verdicts) for k in ("runs", "fails", "unknown")}
-    ui.info(f"{len(verdicts)} deployed pair(s): {counts['runs']} run, {counts['fails']} fail, "
-            f"{counts['unknown']} unknown"
-            + (" (unknown fails with --strict)" if strict and counts["unknown"] else ""))
+    # With --format json, stdout is the JSON alone: its count goes with the logs.
+    (ui.info if fmt == "json" else ui.result)(
+        f"{len(verdicts)} deployed pair(s): {counts['runs']} run, {counts['fails']} fail, "
+        f"{counts['unknown']} unknown"
+        + (" (unknown fails with --strict)" if strict and counts["unknown"] else ""))
     if problems or counts["fails"] or (strict and counts["unknown"]):
         sys.exit(1)
 

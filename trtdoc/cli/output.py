@@ -25,6 +25,12 @@ class Ui:
         if self.verbosity >= 1:
             self.err.print(text, markup=False, style="dim")
 
+    def result(self, text: str) -> None:
+        """A result line (``3 spec(s) OK``, ``2 page(s) written``): stdout, which ``-q`` keeps
+        quiet as it does every success."""
+        if self.verbosity >= 0:
+            self.out.print(text, markup=False)
+
     def problem(self, text: str) -> None:
         self.err.print(one_line(text), markup=False, style="red")
 
@@ -50,41 +56,83 @@ _STATUS_STYLE = {"built": "green", "reproduced": "green", "up-to-date": "dim",
 
 
 def print_summary(ui: Ui, outcomes: Any) -> None:
-    """The table at the end of a build: each engine's status, time and detail (stderr)."""
+    """The table at the end of a build: each engine's status, time and detail (stdout). A
+    table on a terminal; in a pipe or a file, one plain line per engine, its columns aligned
+    with spaces and never wrapped, for grep, awk and CI logs."""
+    if ui.verbosity < 0:
+        return
+    rows = [(o.name, o.status, f"{o.seconds:.1f} s" if o.seconds else "",
+             o.message if o.status != "failed" else "see above") for o in outcomes]
+    if not ui.out.is_terminal:
+        if not rows:
+            return
+        table = [("engine", "status", "time", "detail"), *rows]
+        widths = [max(len(r[i]) for r in table) for i in range(3)]
+        for name, status, time, detail in table:
+            line = f"{name:<{widths[0]}}  {status:<{widths[1]}}  {time:>{widths[2]}}  {detail}"
+            ui.out.print(one_line(line.rstrip()), markup=False, soft_wrap=True)
+        return
     from rich.table import Table
 
-    table = Table(title=None, show_edge=False, pad_edge=False)
-    table.add_column("engine")
-    table.add_column("status")
-    table.add_column("time", justify="right")
-    table.add_column("detail", overflow="fold")
-    for o in outcomes:
-        table.add_row(o.name, f"[{_STATUS_STYLE.get(o.status, '')}]{o.status}[/]",
-                      f"{o.seconds:.1f} s" if o.seconds else "", o.message if o.status != "failed"
-                      else "see above")
-    if ui.verbosity >= 0:
-        ui.err.print(table)
+    grid = Table(title=None, show_edge=False, pad_edge=False)
+    grid.add_column("engine")
+    grid.add_column("status")
+    grid.add_column("time", justify="right")
+    grid.add_column("detail", overflow="fold")
+    for name, status, time, detail in rows:
+        grid.add_row(name, f"[{_STATUS_STYLE.get(status, '')}]{status}[/]", time, detail)
+    ui.out.print(grid)
 
 
 class BuildProgress:
-    """A rich progress bar per engine, driven by TensorRT's progress-monitor phases."""
+    """A rich progress bar per engine, driven by TensorRT's progress-monitor phases, under an
+    overall "N of M engines" line when more than one engine builds; a finished engine says
+    so. Events come from the build's own thread and from the thread that pumps the workers'."""
 
     def __init__(self, ui: Ui) -> None:
+        import threading
+
         self.ui = ui
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.fields[engine]}"),
                                  BarColumn(bar_width=24), TextColumn("{task.description}"),
                                  TimeElapsedColumn(), console=ui.err, transient=True,
-                                 disable=ui.verbosity < 0)
+                                 # Bars are for a terminal: a log gets no blank line.
+                                 disable=ui.verbosity < 0 or not ui.err.is_terminal)
         self.tasks: dict[str, Any] = {}
         self.logged: set[tuple[str, str]] = set()
+        self.finished: set[str] = set()
+        self.overall: Any = None
+        self.total = 0
+        self.lock = threading.Lock()
 
     def __call__(self, event: tuple[str, str, str, int, int]) -> None:
-        engine, kind, text, step, total = event
+        with self.lock:
+            self._event(*event)
+
+    def _event(self, engine: str, kind: str, text: str, step: int, total: int) -> None:
+        if kind == "planned":
+            self.total = total
+            if total > 1:
+                self.overall = self.progress.add_task(f"0 of {total} engines", engine="",
+                                                      total=total)
+            return
+        if engine in self.finished:
+            return  # a worker's last phases can arrive after its outcome
         task = self.tasks.get(engine)
         if task is None:
             task = self.tasks[engine] = self.progress.add_task(text, engine=engine, total=None)
+        if kind == "done":
+            self.finished.add(engine)
+            self.progress.update(task, description="failed" if text == "failed" else "done",
+                                 completed=1, total=1)
+            self.progress.stop_task(task)
+            if self.overall is not None:
+                self.progress.update(self.overall, completed=len(self.finished),
+                                     description=f"{len(self.finished)} of {self.total} "
+                                     "engines")
+            return
         if kind == "phase":
             # With -v, phases are also logged as lines: readable in CI logs with no terminal.
             # Once each: TensorRT repeats its phases for every profile and every reformat.

@@ -73,7 +73,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
             raise TrtdocError(f"{os_error_message(exc, records)}; nothing was imported"
                               ) from None
         timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
-        ui.info(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
+        ui.result(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
                 f"→ {outputs.record(name)}")
         if render_pages(ui, pages, dry_run=False, strict=False, fresh={name: record}) is None:
             sys.exit(1)
@@ -99,4 +99,4 @@ def render(ui: Ui, pages: PagePaths) -> None:
         written = render_pages(ui, pages, dry_run=False, strict=False)
     if written is None or report_unmatched(ui, pages.deployment, records):
         sys.exit(1)
-    ui.info(f"{len(written)} page(s) written")
+    ui.result(f"{len(written)} page(s) written")

@@ -119,9 +119,11 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path)
     if fmt == "json":
         ui.out.print(json.dumps(out, indent=1, ensure_ascii=False), markup=False,
                      soft_wrap=True)
-    ui.info(f"{sum(counts.values())} finding(s) in {len(out)} record(s): "
-            f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info "
-            f"(--fail-on {fail_on})")
+    # With --format json, stdout is the JSON alone: its count goes with the logs.
+    (ui.info if fmt == "json" else ui.result)(
+        f"{sum(counts.values())} finding(s) in {len(out)} record(s): "
+        f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info "
+        f"(--fail-on {fail_on})")
     if failed:
         sys.exit(1)
 

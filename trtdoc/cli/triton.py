@@ -61,7 +61,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
         ui.out.print(f"{display_path(repository / model.name)}: {CONFIG_NAME}, {files}",
                      markup=False)
     for name in result.removed:
-        ui.info(f"{display_path(repository / name)}: removed (no record is that model now)")
+        ui.result(f"{display_path(repository / name)}: removed (no record is that model now)")
     for line in (*problems, *result.problems):
         ui.problem(line)
     if any(p.rtx for m in result.written for p in m.plans):
