@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -264,3 +265,9 @@ def test_python_tags_inside_the_file_never_run(team: Path) -> None:
     result = run("render")
     assert result.exit_code == 0, result.stderr
     assert not (team / "PWNED").exists()
+
+
+def test_a_page_that_is_a_fifo_is_skipped_not_read(tmp_path: Path) -> None:
+    (tmp_path / "engines").mkdir()
+    os.mkfifo(tmp_path / "engines" / "a.md")
+    assert not pages_carry_tags(tmp_path)  # returns: nothing waits for a writer

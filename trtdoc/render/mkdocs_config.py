@@ -16,6 +16,7 @@ never imports or calls anything.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,12 @@ def pages_carry_tags(site: Path) -> bool:
     plugin then has something to show)."""
     folder = site / ENGINES_DIR
     for page in sorted(folder.glob("*.md")) if folder.is_dir() else ():
-        try:
-            with page.open(encoding="utf-8", errors="replace") as f:
-                head = f.read(8192)
+        try:  # never blocks: a page symlinked to a FIFO is skipped, not opened for reading
+            fd = os.open(page, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    continue
+                head = f.read(8192).decode("utf-8", errors="replace")
         except OSError:
             continue
         if not head.startswith("---\n"):
