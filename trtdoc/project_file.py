@@ -7,6 +7,7 @@ site: site/            # the mkdocs docs_dir (default: site/)
 build: build/          # engines, logs, caches; not checked in (default: build/)
 templates: templates/  # optional: your own templates
 deploy: deploy.yaml    # optional: where the engines run
+mkdocs: mkdocs.yml     # optional: the site's mkdocs.yml (default: the one beside this file)
 ```
 
 Paths are relative to the file. It is found by walking up from the working directory, as git
@@ -55,6 +56,7 @@ class Project:
     build: Path
     templates: Path | None = None
     deploy: Path | None = None
+    mkdocs: Path | None = None
 
     @property
     def root(self) -> Path:
@@ -83,6 +85,9 @@ class _Project(BaseModel):
                                        "overrides the shipped one.")
     deploy: PathText | None = Field(None, description="The deployment file (deploy.yaml): "
                                     "where the engines run.")
+    mkdocs: PathText | None = Field(None, description="The site's mkdocs.yml (default: the "
+                                    "one beside this file, if any); `check`, `build` and "
+                                    "`render` say what it lacks to show the pages.")
 
 
 _KEYS = tuple(_Project.model_fields)
@@ -119,7 +124,8 @@ def load_project(path: Path | str) -> Project:
                    records=resolve(parsed.records), site=resolve(parsed.site),
                    build=resolve(parsed.build),
                    templates=None if parsed.templates is None else resolve(parsed.templates),
-                   deploy=None if parsed.deploy is None else resolve(parsed.deploy))
+                   deploy=None if parsed.deploy is None else resolve(parsed.deploy),
+                   mkdocs=None if parsed.mkdocs is None else resolve(parsed.mkdocs))
 
 
 def _missing_inputs(doc: Any, root: Path, name: str) -> list[SpecError]:
@@ -130,7 +136,8 @@ def _missing_inputs(doc: Any, root: Path, name: str) -> list[SpecError]:
     named: list[tuple[tuple[str | int, ...], Any, bool | None]] = [
         (("specs", i), p, None) for i, p in enumerate(specs)] if isinstance(specs, list) else []
     named += [(("templates",), data.get("templates"), True),
-              (("deploy",), data.get("deploy"), False)]
+              (("deploy",), data.get("deploy"), False),
+              (("mkdocs",), data.get("mkdocs"), False)]
     out = []
     for key, value, folder in named:
         if not isinstance(value, str) or not value or "\0" in value:

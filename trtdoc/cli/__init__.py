@@ -7,7 +7,8 @@ one, and a user's input must never be able to print one).
 Where things are: ``group.py`` (the command group, global options, :func:`main`),
 ``exit_codes.py`` (errors → stderr lines and exit codes), ``output.py`` (stdout/stderr, the
 summary table, progress), ``options.py`` (shared options, defaults from trtdoc.yml),
-``pages.py`` (re-rendering the site), ``deployment.py`` (deploy.yaml as the commands read it),
+``pages.py`` (re-rendering the site), ``site_config.py`` (the project's mkdocs.yml,
+checked), ``deployment.py`` (deploy.yaml as the commands read it),
 and one module per command family: ``build.py`` (check, build, convert), ``render.py``
 (render, import), ``compat.py`` (compat, inspect), ``review.py`` (diff, lint), ``triton.py``,
 ``schema.py``.

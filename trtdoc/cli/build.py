@@ -20,6 +20,7 @@ from trtdoc.cli.options import (
 )
 from trtdoc.cli.output import BuildProgress, Ui, one_line, print_summary
 from trtdoc.cli.pages import PagesFollow, render_pages
+from trtdoc.cli.site_config import site_config_problems
 from trtdoc.cli.triton import check_triton_repository, write_triton
 from trtdoc.errors import SpecErrors, TrtdocError, display_path
 
@@ -36,6 +37,8 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     from trtdoc.check import check_specs
 
     good, errors = check_specs(paths)
+    # A spec's tags need the tags plugin even before its page is written.
+    errors += site_config_problems(needs_tags=any(g.spec.tags for g in good) or None)
     if errors:
         raise SpecErrors(errors)
     ui.result(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
@@ -104,10 +107,13 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
         changed = sorted({*map(str, result.would_change), *map(str, stale_pages)})
         for path in changed:
             ui.out.print(f"would change: {path}", markup=False)
-        if result.failed or changed:
+        site_problems = site_config_problems(site)
+        for e in site_problems:
+            ui.problem(str(e))
+        if result.failed or changed or site_problems:
             again = "" if from_the_project("paths") else " " + " ".join(map(str, paths))
             failed = sum(o.status == "failed" for o in result.outcomes)
-            problems = problem_count(result.spec_errors) + failed
+            problems = problem_count(result.spec_errors) + failed + len(site_problems)
             ui.problem(f"{len(changed)} file(s) would change"
                        + (f", {problems} problem(s)" if problems else "")
                        + f"; run `trtdoc build{again}` and commit the result")
@@ -132,9 +138,12 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
     unmatched = report_unmatched(ui, pages.deployment, records)
     triton_problems = (write_triton(ui, triton_repo, outputs) if triton_repo is not None
                        else 0)
-    if result.failed or render_failed or unmatched or triton_problems:
+    site_problems = site_config_problems(site)
+    for e in site_problems:
+        ui.problem(str(e))
+    if result.failed or render_failed or unmatched or triton_problems or site_problems:
         failed = (sum(o.status == "failed" for o in result.outcomes)
-                  + problem_count(result.spec_errors))
+                  + problem_count(result.spec_errors) + len(site_problems))
         ui.problem(f"{failed + render_failed + unmatched + triton_problems} problem(s); the "
                    "last good engines, records and pages were kept")
         sys.exit(1)

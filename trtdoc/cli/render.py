@@ -13,7 +13,8 @@ from trtdoc.cli.exit_codes import handle_errors
 from trtdoc.cli.options import PagePaths, from_project, site_options
 from trtdoc.cli.output import Ui
 from trtdoc.cli.pages import render_pages
-from trtdoc.errors import TrtdocError, display_path
+from trtdoc.cli.site_config import site_config_problems
+from trtdoc.errors import SpecErrors, TrtdocError, display_path
 
 
 @click.command("import")
@@ -100,3 +101,6 @@ def render(ui: Ui, pages: PagePaths) -> None:
     if written is None or report_unmatched(ui, pages.deployment, records):
         sys.exit(1)
     ui.result(f"{len(written)} page(s) written")
+    problems = site_config_problems(site)  # the pages are written: it is mkdocs.yml to fix
+    if problems:
+        raise SpecErrors(problems)

@@ -90,6 +90,10 @@ FILE_HINTS = {
                      "size": "a project file is a few lines: it names folders",
                      "encoding": "save the project file as UTF-8",
                      "depth": "a project file is one level deep; flatten it"},
+    "mkdocs.yml": {"missing": "create it, or name it with `mkdocs:` in trtdoc.yml",
+                   "size": "a mkdocs.yml is a few kilobytes",
+                   "encoding": "save mkdocs.yml as UTF-8",
+                   "depth": "a mkdocs.yml is a few levels deep; flatten it"},
 }
 
 

@@ -29,6 +29,7 @@ class Document:
 
     data: Any
     locator: Locator
+    last_line: int = 1  # where a missing key is reported (mkdocs.yml's checks)
 
 
 class _Refused(Exception):
@@ -71,10 +72,12 @@ def _compose(text: str, path: Path, kind: str = "spec") -> yaml.Node | None:
 
 def read_yaml_document(path: Path, errors: list[SpecError], *,
                        looks_like: Callable[[dict[Any, Any]], bool],
-                       not_this: str = NOT_A_SPEC, kind: str = "spec") -> Document | None:
+                       not_this: str = NOT_A_SPEC, kind: str = "spec",
+                       loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Document | None:
     """The file's data and the position of every value, or None with the problems in
     ``errors``. ``looks_like`` tells a file of this kind (a spec, a deployment file, ...) from
-    any other YAML, which is named with ``not_this`` and never listed."""
+    any other YAML, which is named with ``not_this`` and never listed. ``loader`` constructs
+    the values: a safe loader (mkdocs.yml's keeps tags it does not know as data)."""
     text = read_text(path, errors, kind)
     if text is None:
         return None
@@ -86,7 +89,7 @@ def read_yaml_document(path: Path, errors: list[SpecError], *,
             _Walker(path, locator, walk_errors, kind).walk(node, ())
             # The node graph is small and shared once walked; the constructor keeps aliases
             # shared, so the data is as small as the graph.
-            constructor = yaml.SafeLoader("")
+            constructor = loader("")
             try:
                 data = constructor.construct_document(node)
             except (ValueError, OverflowError):  # an int of more than 4300 digits
@@ -132,7 +135,7 @@ def read_yaml_document(path: Path, errors: list[SpecError], *,
         errors.append(SpecError(not_this, path=path))
         return None
     errors.extend(walk_errors)
-    return Document(data, locator)
+    return Document(data, locator, text.count("\n", 0, len(text.rstrip())) + 1)
 
 
 class _Walker:
