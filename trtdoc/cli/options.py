@@ -23,6 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _BUILT_IN: dict[str, Any] = {"specs": (), "records": Path("records"), "site": Path("site"),
                              "build": Path("build"), "templates": None, "deploy": None}
 _PROJECT_META = "trtdoc.project"
+_PROJECT_FILE_META = "trtdoc.project_file"
 _MISSING = {
     "specs": "Missing argument 'PATHS...': name spec files or folders, or name them {where} "
              "(`specs: [specs/]`).",
@@ -63,6 +64,7 @@ def from_project(*, required: tuple[str, ...] = (), **params: str) -> Callable[[
                         else "in a trtdoc.yml"), ctx=ctx)
                 kwargs[param] = value
             ctx.meta[_PROJECT_META] = filled
+            ctx.meta[_PROJECT_FILE_META] = found
             return func(*args, **kwargs)
 
         # click.option returns its own decorator type; the wrapper keeps func's signature
@@ -88,6 +90,14 @@ def _near(path: Path) -> Path:
 def from_the_project(param: str) -> bool:
     """Whether ``param`` of the running command came from trtdoc.yml."""
     return param in click.get_current_context().meta.get(_PROJECT_META, ())
+
+
+def project_folder() -> Path:
+    """The folder of the running command's trtdoc.yml; without one, the working directory
+    (where ``npm install`` put ``node_modules``, for the site's Mermaid)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.meta.get(_PROJECT_FILE_META) if ctx is not None else None
+    return Path(found).parent if found is not None else Path(".")
 
 
 def site_options(func: F) -> F:
