@@ -350,3 +350,45 @@ def _check_site(browser: object, base: str, public: Path, external: list[str]) -
             failures.append(f"tags/: no link to {engine} in {links}")
     context.close()
     return failures
+
+
+# --------------------------------------------------------------------------------------------
+# The site's assets, as render and build keep them (the checkout's trtdoc: no wheel needed)
+# --------------------------------------------------------------------------------------------
+def test_render_keeps_the_stylesheet_and_the_bundled_mermaid_current(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    stylesheet = tmp_path / "site" / "assets" / "stylesheets" / "trtdoc.css"
+    vendor = tmp_path / "site" / "assets" / "javascripts" / "vendor" / "mermaid.min.js"
+    shipped = (REPO / "trtdoc" / "assets" / "trtdoc.css").read_bytes()
+    write(tmp_path, "trtdoc.yml", "specs: [specs/]\n")
+    write(tmp_path, "specs/example.yaml", "# name: later\n")
+    (tmp_path / "records").mkdir()
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")  # node_modules is found beside trtdoc.yml
+
+    def run(*args: str) -> tuple[int, str]:
+        done = CliRunner().invoke(cli, list(args))
+        return done.exit_code, done.stdout
+
+    assert run("render")[0] == 0
+    assert stylesheet.read_bytes() == shipped and not vendor.exists()  # no npm: the CDN
+    written = stylesheet.stat().st_mtime_ns
+    assert run("render")[0] == 0 and stylesheet.stat().st_mtime_ns == written  # same bytes
+    stylesheet.write_text("/* edited by hand */\n")
+    assert run("build", "--check") == (1, "would change: ../site/assets/stylesheets/"
+                                          "trtdoc.css\n")
+    write(tmp_path, "node_modules/mermaid/dist/mermaid.min.js", "/* mermaid */\n")
+    assert run("render")[0] == 0
+    assert stylesheet.read_bytes() == shipped
+    assert vendor.read_text() == "/* mermaid */\n"
+    assert run("build", "--check")[0] == 0  # Mermaid is not checked in: never "would change"
+
+
+def test_this_repositorys_stylesheet_is_the_shipped_one() -> None:
+    """site/ here is a project like any other: its stylesheet is render's generated copy."""
+    assert (REPO / "site" / "assets" / "stylesheets" / "trtdoc.css").read_bytes() == (
+        REPO / "trtdoc" / "assets" / "trtdoc.css").read_bytes()
