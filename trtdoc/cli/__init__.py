@@ -10,5 +10,5 @@ summary table, progress), ``options.py`` (shared options, defaults from trtdoc.y
 ``pages.py`` (re-rendering the site), ``deployment.py`` (deploy.yaml as the commands read it),
 and one module per command family: ``build.py`` (check, build, convert), ``render.py``
 (render, import), ``compat.py`` (compat, inspect), ``review.py`` (diff, lint), ``triton.py``,
-``schema.py``.
+``schema.py``, ``init.py`` (a new project).
 """
