@@ -18,6 +18,7 @@ What a project needs, and why each file is here:
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +58,9 @@ def scaffold_text(name: str, folder: Path) -> str:
     """A scaffold file as it is written into ``folder``: the site named after the folder, the
     workflow pinned to this trtdoc."""
     text = (SCAFFOLD / name).read_text(encoding="utf-8")
-    site_name = f"{folder.name or 'TensorRT'} engines"
-    return (text.replace("__SITE_NAME__", '"' + site_name.replace("\\", "\\\\")
-                         .replace('"', '\\"') + '"')
+    # A JSON string is a YAML double-quoted scalar: any folder name reads back as written.
+    site_name = json.dumps(f"{folder.name or 'TensorRT'} engines", ensure_ascii=False)
+    return (text.replace("__SITE_NAME__", site_name)
             .replace("__TRTDOC_VERSION__", __version__))
 
 
