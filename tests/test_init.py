@@ -394,3 +394,20 @@ def test_this_repositorys_stylesheet_is_the_shipped_one() -> None:
     """site/ here is a project like any other: its stylesheet is render's generated copy."""
     assert (REPO / "site" / "assets" / "stylesheets" / "trtdoc.css").read_bytes() == (
         REPO / "trtdoc" / "assets" / "trtdoc.css").read_bytes()
+
+
+def test_the_example_spec_uncommented_is_a_valid_spec(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a team does first: uncomment the example (the lines below its `#` line) and put
+    a model where it says."""
+    from trtdoc.spec.load import load_specs
+
+    lines = (REPO / "trtdoc" / "scaffold" / "example.yaml").read_text().splitlines()
+    spec = [line.removeprefix("# ") for line in lines[lines.index("#") + 1:]]
+    write(tmp_path, "specs/my.yaml", "\n".join(spec) + "\n")
+    (tmp_path / "models").mkdir()
+    shutil.copy(MODELS / "mobilenet_v2_035.onnx", tmp_path / "models" / "my_model.onnx")
+    monkeypatch.chdir(tmp_path)
+    loaded, errors = load_specs(["specs"])
+    assert [str(e) for e in errors] == []
+    assert [s.spec.name for s in loaded] == ["my-model-fp32", "my-model-fp16"]

@@ -16,7 +16,9 @@ from trtdoc.cli.output import Ui
 @click.pass_obj
 @handle_errors
 def init(ui: Ui, folder: Path) -> None:
-    """Make a trtdoc project in DIR (default: here), new or existing; never overwrite a file.
+    """Start a project in DIR (default: here); never overwrites a file.
+
+    DIR may be new or an existing repository.
 
     Writes trtdoc.yml, a commented example spec, mkdocs.yml with the site's home and tags
     pages, package.json (Mermaid), .gitignore entries, .pre-commit-config.yaml, a GitHub
