@@ -32,7 +32,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Mermaid comes from the npm package at setup and is served from the site itself, so pages work
-# with no network at view time. It is never committed.
+# with no network at view time. It is never committed. `trtdoc render`/`build` copy the same
+# file (trtdoc/render/assets.py); this copy is for the tests, which build sites without them.
 $(MERMAID): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(dir $@)

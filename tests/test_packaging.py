@@ -22,6 +22,11 @@ def test_wheel_outside_the_checkout_renders_with_its_own_templates(tmp_path: Pat
     assert "trtdoc/_templates/engine.md.j2" in names
     assert "trtdoc/schema/record.schema.json" in names
     assert "trtdoc/py.typed" in names
+    # The site renders from the installed package: its stylesheet, and what `trtdoc init`
+    # writes (tests/test_init.py installs this wheel and uses them).
+    assert "trtdoc/assets/trtdoc.css" in names
+    assert {f"trtdoc/scaffold/{n}" for n in ("trtdoc.yml", "mkdocs.yml", "example.yaml",
+                                             "gitignore", "workflow.yml")} <= set(names)
     assert not any(n.startswith(("tests/", "templates/")) for n in names)
     (metadata,) = (n for n in names if n.endswith(".dist-info/METADATA"))
     meta = zipfile.ZipFile(wheel).read(metadata).decode()

@@ -48,7 +48,7 @@ def test_trtdoc_schema_prints_it() -> None:
         assert (result.exit_code, result.stdout) == (0, schema_path(kind).read_text()), kind
     bad = CliRunner().invoke(cli, ["schema", "specs"])
     assert bad.exit_code == 2
-    assert "Invalid value for '{spec|deploy|project|record}'" in bad.stderr
+    assert "Invalid value for '[spec|deploy|project|record]'" in bad.stderr
 
 
 def _examples() -> list[tuple[str, Path]]:
@@ -211,3 +211,28 @@ def test_the_project_schema_accepts_what_the_loader_accepts(tmp_path: Path, body
         loaded = False
     assert loaded is valid
     assert (not problems("project", yaml.safe_load(body))) is valid
+
+
+def test_schema_write_refreshes_a_projects_schemas(tmp_path: Path) -> None:
+    """`trtdoc schema --write` writes every schema beside trtdoc.yml (where the $schema lines
+    `trtdoc init` writes point), rewrites only what changed, and says which."""
+    write(tmp_path, "trtdoc.yml", "specs: [specs/]\n")
+    (tmp_path / "specs").mkdir()
+    write(tmp_path, "schema/spec.schema.json", "{}\n")  # from an older trtdoc
+    cwd = Path.cwd()
+    os.chdir(tmp_path / "specs")
+    try:
+        first = CliRunner().invoke(cli, ["schema", "--write"])
+        again = CliRunner().invoke(cli, ["schema", "--write"])
+    finally:
+        os.chdir(cwd)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines() == [f"wrote     ../schema/{k}.schema.json" for k in KINDS]
+    assert again.stdout.splitlines() == [f"unchanged ../schema/{k}.schema.json" for k in KINDS]
+    for kind in KINDS:
+        assert (tmp_path / "schema" / f"{kind}.schema.json").read_text() == schema_text(kind)
+    elsewhere = CliRunner().invoke(cli, ["schema", "--write", str(tmp_path / "out")])
+    assert elsewhere.exit_code == 0 and (tmp_path / "out" / "deploy.schema.json").is_file()
+    both = CliRunner().invoke(cli, ["schema", "spec", "--write"])
+    assert (both.exit_code, both.stderr.splitlines()[-1]) == (
+        2, "Error: --write writes every schema; leave out 'spec'")

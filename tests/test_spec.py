@@ -531,6 +531,23 @@ def test_missing_keys_and_non_mapping_files(here: Path) -> None:
     ]
 
 
+def test_a_commented_out_spec_is_skipped_and_an_empty_one_is_not(here: Path) -> None:
+    """`trtdoc init`'s example spec is every line a comment: skipped, so a new project checks
+    and builds before it has a model. An empty file is still reported (a write gone wrong)."""
+    write(here, "specs/example.yaml", """
+        # yaml-language-server: $schema=../schema/spec.schema.json
+
+        # name: my-model
+        #   model: ../models/my_model.onnx
+    """)
+    assert load_specs(["specs"]) == ([], [])
+    write(here, "specs/empty.yaml", "")
+    assert problems("specs") == [
+        "specs/empty.yaml:1:1: model: required key is missing. "
+        "Hint: add `model: ../models/resnet18.onnx`",
+        "specs/empty.yaml:1:1: name: required key is missing. Hint: add `name: resnet18-fp16`"]
+
+
 def test_nothing_to_load(here: Path) -> None:
     (here / "empty").mkdir()
     assert problems("nope") == [

@@ -48,7 +48,7 @@ KINDS = tuple(GENERATORS)
 
 def schema_path(kind: str) -> Path:
     """Where the shipped schema of ``kind`` is: ``trtdoc/schema/<kind>.schema.json``."""
-    return SCHEMA_DIR / f"{kind}.schema.json"
+    return SCHEMA_DIR / schema_file_name(kind)
 
 
 def schema_text(kind: str) -> str:
@@ -58,3 +58,28 @@ def schema_text(kind: str) -> str:
 
 def regenerate_command(kind: str) -> str:
     return f"trtdoc schema {kind} > trtdoc/schema/{kind}.schema.json"
+
+
+def schema_file_name(kind: str) -> str:
+    return f"{kind}.schema.json"
+
+
+def write_schemas(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Write every schema into ``folder`` (a team's ``schema/``, which the ``$schema`` lines
+    of its files name), each only if its bytes differ: the written and the unchanged."""
+    from trtdoc.record.files import write_atomic
+
+    written, unchanged = [], []
+    for kind in KINDS:
+        path = folder / schema_file_name(kind)
+        data = schema_text(kind).encode()
+        try:
+            same = path.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            unchanged.append(path)
+        else:
+            write_atomic(path, data)
+            written.append(path)
+    return written, unchanged

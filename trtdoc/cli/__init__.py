@@ -11,5 +11,5 @@ summary table, progress), ``options.py`` (shared options, defaults from trtdoc.y
 checked), ``deployment.py`` (deploy.yaml as the commands read it),
 and one module per command family: ``build.py`` (check, build, convert), ``render.py``
 (render, import), ``compat.py`` (compat, inspect), ``review.py`` (diff, lint), ``triton.py``,
-``schema.py``.
+``schema.py``, ``init.py`` (a new project).
 """

@@ -9,6 +9,7 @@ from trtdoc import __version__
 from trtdoc.cli.build import build, check, convert
 from trtdoc.cli.compat import compat, inspect
 from trtdoc.cli.completion import completion
+from trtdoc.cli.init import init
 from trtdoc.cli.output import Ui
 from trtdoc.cli.render import import_, render
 from trtdoc.cli.review import diff, lint
@@ -76,7 +77,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 # `trtdoc --help` lists them sorted by name, whatever the order here.
 for _command in (check, build, convert, inspect, compat, import_, render, diff, schema, lint,
-                 triton, completion):
+                 triton, completion, init):
     cli.add_command(_command)
 
 

@@ -145,6 +145,14 @@ _SITE_OPTIONS = (
 )
 
 
+def project_folder() -> Path:
+    """The folder of the running command's trtdoc.yml; without one, the working directory
+    (where ``npm install`` put ``node_modules``, for the site's Mermaid)."""
+    ctx = click.get_current_context(silent=True)
+    project = ctx.meta.get(_PROJECT) if ctx is not None else None
+    return Path(project.path).parent if project is not None else Path(".")
+
+
 def site_options(func: F) -> F:
     """--records, --site, --templates and --deploy, for a command that renders: the command
     receives them as one ``pages`` (:class:`PagePaths`), decided by :func:`page_paths`. Goes

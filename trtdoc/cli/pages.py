@@ -26,6 +26,7 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
     """
     from trtdoc.errors import RecordError, os_error_message
 
+    stale_assets = _site_assets(pages.site, write=not dry_run)
     if not dry_run and records is None:
         return _render_changed(ui, pages, strict=strict, quiet=quiet, fresh=fresh)
     from trtdoc.diff.history import read_previous
@@ -64,7 +65,7 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
             planned = plan_site(records, site, templates_dir=templates, previous=previous,
                                 gates=gates, **deployment_kwargs(deployment))
             # A record that cannot be read is a file the build would replace.
-            return [*(path for path, _ in bad),
+            return [*(path for path, _ in bad), *stale_assets,
                     *(p for p in stale_pages(site, planned)
                       if p.stem.split("~", 1)[0] not in keep)]
         try:
@@ -78,6 +79,25 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
         gc.unfreeze()
     ui.debug(f"rendered {len(result.written)} page(s), {len(result.unchanged)} unchanged")
     return None if bad else list(result.written)
+
+
+def _site_assets(site: Path, *, write: bool) -> list[Path]:
+    """Keep the site's stylesheet (and Mermaid, when npm bundled it) current: write those
+    that differ, or with ``write`` unset list the stylesheet if it would change (Mermaid is
+    never checked in, so ``build --check`` does not look at it)."""
+    from trtdoc.cli.options import project_folder
+    from trtdoc.errors import os_error_message
+    from trtdoc.render.assets import site_assets, stale_assets, write_assets
+
+    assets = site_assets(site, project_folder(), mermaid=write)
+    if not write:
+        return stale_assets(assets)
+    try:
+        return write_assets(assets)
+    except OSError as exc:
+        folder = Path(exc.filename).parent if exc.filename else site
+        raise TrtdocError(f"{os_error_message(exc, folder)}; the site's assets were not all "
+                          "written: run `trtdoc render` once it is fixed") from None
 
 
 def _render_changed(ui: Ui, pages: PagePaths, *, strict: bool, quiet: bool,

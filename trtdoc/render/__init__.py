@@ -27,6 +27,8 @@ and lines end in ``\\n``. Where things are, in the order they depend on each oth
 - ``layer_table.py``: the engine layer table, paged for huge engines;
 - ``escape.py``: escaping for table cells, inline code, Mermaid labels and code blocks;
 - ``mkdocs_config.py``: what a mkdocs.yml lacks to show the pages (one located line each).
+- ``assets.py``: the site's stylesheet (shipped in ``trtdoc/assets/``) and the Mermaid that
+  npm bundled, kept current in the site beside the pages.
 
 Untrusted names reach a page only through the filters in ``escape.py``: ``cell`` for table
 cells and text, ``code`` for inline code, ``mlabel`` for Mermaid labels, ``codeblock`` for

@@ -142,6 +142,8 @@ def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, Document | No
     if own is None:
         errors.extend(file_errors)
         return []
+    if not own.data and not file_errors and is_commented_out(path):
+        return []
     doc = own if doc is None else _merge(doc, own)
     out: list[LoadedSpec] = []
     for vdoc in expand_variants(doc, file_errors):
@@ -157,6 +159,18 @@ def _load_one(path: Path, roots: Sequence[Path], cache: dict[Path, Document | No
         out.append(LoadedSpec(engine_spec_from_model(parsed, path, variant), vdoc.locator))
     errors.extend(file_errors)
     return out if not file_errors else []
+
+
+def is_commented_out(path: Path) -> bool:
+    """Whether every line of the file is blank or a comment, and one is a comment: a spec not
+    written yet (``trtdoc init``'s commented example), skipped rather than reported. An empty
+    file is still reported: it is more often a write that went wrong."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return False
+    stripped = [line.strip() for line in lines]
+    return any(stripped) and all(not s or s.startswith("#") for s in stripped)
 
 
 def _duplicate_names(names: list[tuple[str, Locator, tuple[tuple[str, Any], ...]]]

@@ -1,0 +1,40 @@
+"""``trtdoc init [DIR]``: a working project in a new or existing folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from trtdoc.cli.exit_codes import handle_errors
+from trtdoc.cli.output import Ui
+
+
+@click.command()
+@click.argument("folder", required=False, default=".", metavar="[DIR]",
+                type=click.Path(path_type=Path))
+@click.pass_obj
+@handle_errors
+def init(ui: Ui, folder: Path) -> None:
+    """Start a project in DIR (default: here); never overwrites a file.
+
+    DIR may be new or an existing repository.
+
+    Writes trtdoc.yml, a commented example spec, mkdocs.yml with the site's home and tags
+    pages, package.json (Mermaid), .gitignore entries, .pre-commit-config.yaml, a GitHub
+    Actions workflow that checks the project and publishes the site, and the JSON Schemas
+    that the files' $schema lines name. Prints what it wrote and what it left.
+    """
+    from trtdoc.init import init_project
+
+    result = init_project(folder)
+    shown = "" if folder == Path(".") else f"{folder.as_posix().rstrip('/')}/"
+    for path in result.written:
+        click.echo(f"wrote     {shown}{path}")
+    for path, lines in result.appended:
+        click.echo(f"appended  {shown}{path}: {', '.join(lines)}")
+    for path in result.left:
+        click.echo(f"left      {shown}{path} (it exists; not changed)")
+    cd = f"cd {shown.rstrip('/')} && " if shown else ""
+    click.echo("next: " + cd + "edit specs/example.yaml (or add a spec), then `npm install` "
+               "(Mermaid, optional), `trtdoc build` and `mkdocs serve`")
