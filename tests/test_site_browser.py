@@ -404,41 +404,45 @@ def test_no_payload_in_any_field_ever_runs_in_the_browser(
 
 
 # The checks themselves, on pages made to fail them (and on pages that must pass them).
-WORD_CASES = {
+WORD_CASES = [
     # a narrow column with word-break: break-all splits short words anywhere
-    '<article style="width:3em;word-break:break-all">Workspace Calibration 580.65.06</article>':
-        True,
+    pytest.param('<article style="width:3em;word-break:break-all">Workspace Calibration '
+                 '580.65.06</article>', True, id="break-all"),
     # breaks after - _ . / are where a reader expects them
-    '<article style="width:4em">mobilenet-v2-fp16 a_b_c_d_e_f 580.65.06.11 x/y/z/w/v</article>':
-        False,
+    pytest.param('<article style="width:4em">mobilenet-v2-fp16 a_b_c_d_e_f 580.65.06.11 '
+                 'x/y/z/w/v</article>', False, id="after-punctuation"),
     # a hash of 30 characters or more may wrap anywhere
-    '<article style="width:5em;overflow-wrap:anywhere">'
-    '3f2a9c0d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f</article>': False,
+    pytest.param('<article style="width:5em;overflow-wrap:anywhere">'
+                 '3f2a9c0d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f</article>', False, id="long-hash"),
     # a word that fits is not broken, however narrow the rest
-    '<article style="width:12em">Workspace Calibration</article>': False,
-}
+    pytest.param('<article style="width:12em">Workspace Calibration</article>', False,
+                 id="fits"),
+]
 WIDE_ROW = "<tr>" + "<td>Workspace</td>" * 12 + "</tr>"
-CELL_CASES = {
-    f'<article style="width:200px;overflow:hidden"><table>{WIDE_ROW}</table></article>': True,
-    f'<article style="width:200px"><div style="overflow-x:hidden"><table>{WIDE_ROW}</table>'
-    '</div></article>': True,
-    f'<article style="width:200px"><table style="display:block;overflow:hidden">{WIDE_ROW}'
-    '</table></article>': True,
-    f'<article style="width:2000px"><table>{WIDE_ROW}</table></article>': True,  # off-screen
-    f'<article style="width:200px"><div style="overflow-x:auto"><table>{WIDE_ROW}</table>'
-    '</div></article>': False,
-    '<article style="width:200px"><table><tr><td style="overflow:hidden;max-width:2em;'
-    'white-space:nowrap">Calibration</td></tr></table></article>': True,
-}
+CELL_CASES = [
+    pytest.param(f'<article style="width:200px;overflow:hidden"><table>{WIDE_ROW}</table>'
+                 '</article>', True, id="clipped-by-page"),
+    pytest.param(f'<article style="width:200px"><div style="overflow-x:hidden"><table>'
+                 f'{WIDE_ROW}</table></div></article>', True, id="clipped-by-wrapper"),
+    pytest.param(f'<article style="width:200px"><table style="display:block;overflow:hidden">'
+                 f'{WIDE_ROW}</table></article>', True, id="table-clips"),
+    pytest.param(f'<article style="width:2000px"><table>{WIDE_ROW}</table></article>', True,
+                 id="past-the-window"),
+    pytest.param(f'<article style="width:200px"><div style="overflow-x:auto"><table>'
+                 f'{WIDE_ROW}</table></div></article>', False, id="scrolls"),
+    pytest.param('<article style="width:200px"><table><tr><td style="overflow:hidden;'
+                 'max-width:2em;white-space:nowrap">Calibration</td></tr></table></article>',
+                 True, id="cell-clips"),
+]
 
 
-@pytest.mark.parametrize(("html", "fails"), [*WORD_CASES.items()])
+@pytest.mark.parametrize(("html", "fails"), WORD_CASES)
 def test_the_word_check_finds_words_broken_inside(html: str, fails: bool) -> None:
     found = _evaluate_on(html, BROKEN_WORDS)
     assert bool(found) == fails, found
 
 
-@pytest.mark.parametrize(("html", "fails"), [*CELL_CASES.items()])
+@pytest.mark.parametrize(("html", "fails"), CELL_CASES)
 def test_the_cell_check_finds_cells_out_of_reach(html: str, fails: bool) -> None:
     found = _evaluate_on(html, CUT_OFF_CELLS)
     assert bool(found) == fails, found
