@@ -74,9 +74,12 @@ DIAGRAM_FONTS = """
 """
 
 # Header cells whose right edge is past the visible part of their table's scroll box: a
-# column the reader cannot see without knowing to scroll.
+# column the reader cannot see without knowing to scroll. A table holding a name of 30
+# characters or more (a kernel or layer name, a URL) may scroll: such a name wraps only at 30
+# characters, and two such columns can be wider than the column together.
 CLIPPED_COLUMNS = """
 () => [...document.querySelectorAll("article table")].flatMap(table => {
+  if (/[^\\s\\u200b]{30}/.test(table.textContent)) return [];
   const box = (table.closest(".md-typeset__scrollwrap") || table.parentElement)
     .getBoundingClientRect();
   return [...table.querySelectorAll("thead th")]
@@ -85,6 +88,109 @@ CLIPPED_COLUMNS = """
 })
 """
 MIN_LABEL_PX = 12.0  # below this a diagram label is hard to read on a laptop
+
+# Words broken inside, within the elements ``selector`` finds. Each word (a run of text
+# without spaces, in one text node) shorter than 30 characters is measured with a Range: if
+# its rects lie on two lines, each character is measured to find where the line breaks, and
+# a break is fine only right after a character that is not a letter or digit: after - _ . or
+# /, and after the other punctuation where browsers break any text (`)|<`, `?|y`, in names
+# from hostile models). Long hashes and kernel names may wrap anywhere. Collapsed <details>
+# are opened first: a reader opens them.
+BROKEN_WORDS = """
+(selector) => {
+  const SHORT = 30;
+  const out = [];
+  const lower = (a, b) => b.top >= a.bottom - Math.min(a.height, b.height) / 2;
+  const charRect = (node, i) => {
+    const r = document.createRange();
+    r.setStart(node, i);
+    r.setEnd(node, i + 1);
+    return r.getBoundingClientRect();
+  };
+  for (const root of document.querySelectorAll(selector)) {
+    root.querySelectorAll("details").forEach(d => { d.open = true; });
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest("script, style, .mermaid")) continue;
+      const words = /[^\\s\\u200b]+/g;
+      for (let m = words.exec(node.data); m; m = words.exec(node.data)) {
+        const word = m[0];
+        if (word.length < 2 || word.length >= SHORT) continue;
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + word.length);
+        const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+        if (rects.length < 2 || !rects.some(r => lower(rects[0], r))) continue;
+        let prev = charRect(node, m.index);
+        for (let i = 1; i < word.length; i++) {
+          const here = charRect(node, m.index + i);
+          if (here.height > 0 && prev.height > 0 && lower(prev, here)
+              && /[\\p{L}\\p{N}]/u.test(word[i - 1])) {
+            const where = parent.closest("td, th, li, p, h1, h2, h3, h4, h5, h6, a, code");
+            out.push(`${word.slice(0, i)}|${word.slice(i)} (in ${
+              (where || parent).tagName.toLowerCase()})`);
+          }
+          if (here.height > 0) prev = here;
+        }
+      }
+    }
+  }
+  return out;
+}
+"""
+
+# Table cells a reader cannot reach, within the elements ``selector`` finds: a table (or its
+# scroll wrapper) wider than its box that does not scroll, and each cell walked up to the
+# page: a box that clips (overflow hidden or clip) must hold it, a box that scrolls holds it
+# (the reader scrolls), and what is left must lie within the window.
+CUT_OFF_CELLS = """
+(selector) => {
+  const out = [];
+  const scrolls = v => v === "auto" || v === "scroll";
+  const clips = v => v === "hidden" || v === "clip";
+  const viewport = document.documentElement.clientWidth;
+  const label = el => el.textContent.trim().replace(/\\s+/g, " ").slice(0, 40);
+  for (const table of document.querySelectorAll(selector + " table")) {
+    const name = label(table.querySelector("th, td") || table);
+    const box = table.closest(".md-typeset__scrollwrap") || table.parentElement;
+    for (const el of [table, box]) {
+      if (el.scrollWidth > el.clientWidth + 1 && !scrolls(getComputedStyle(el).overflowX)) {
+        out.push(`table "${name}": ${el.scrollWidth} px wide in a ${el.clientWidth} px ` +
+                 `${el.tagName.toLowerCase()} that does not scroll`);
+      }
+    }
+    for (const cell of table.querySelectorAll("th, td")) {
+      const style = getComputedStyle(cell);
+      if (clips(style.overflowX) && cell.scrollWidth > cell.clientWidth + 1) {
+        out.push(`cell "${label(cell)}" of table "${name}": its text is clipped`);
+        continue;
+      }
+      let rect = cell.getBoundingClientRect();
+      if (rect.width === 0) continue;
+      for (let el = cell.parentElement; el && el !== document.documentElement;
+           el = el.parentElement) {
+        const ox = getComputedStyle(el).overflowX;
+        const r = el.getBoundingClientRect();
+        if (scrolls(ox)) {
+          rect = r;
+        } else if (clips(ox) && (rect.right > r.right + 1 || rect.left < r.left - 1)) {
+          out.push(`cell "${label(cell)}" of table "${name}": cut off by a ` +
+                   `${el.tagName.toLowerCase()}.${el.className} with overflow ${ox}`);
+          break;
+        }
+      }
+      if (rect.right > viewport + 1 || rect.left < -1) {
+        out.push(`cell "${label(cell)}" of table "${name}": past the edge of the window`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+"""
+CONTENT = "article"  # the page's own text: not the navigation, header or footer
+WIDTHS = (1280, 390)  # a laptop, a phone
+SCHEMES = {"light": "default", "dark": "slate"}  # mkdocs-material's data-md-color-scheme
 
 
 def _chromium_missing() -> str | None:
@@ -103,7 +209,7 @@ BUILDERS = {"mkdocs": mkdocs_build, "zensical": zensical_build}
 
 @pytest.fixture(scope="module", params=sorted(BUILDERS))
 def served(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     """The fixture site built by mkdocs-material, then by Zensical (its successor), served."""
     missing = _chromium_missing()
     if missing:
@@ -116,7 +222,7 @@ def served(request: pytest.FixtureRequest,
     result = BUILDERS[request.param](site, root / "public")
     assert result.returncode == 0, result.stdout + result.stderr
     with _serve(root / "public") as base:
-        yield base, root / "public"
+        yield request.param, base, root / "public"
 
 
 @pytest.fixture(scope="module")
@@ -156,13 +262,22 @@ def _pages(public: Path) -> list[str]:
                   for p in public.rglob("index.html") if "assets" not in p.parts)
 
 
-def _visit_all(browser: object, base: str, public: Path, scheme: str,
-               external: list[str]) -> tuple[list[str], int, int]:
-    """Open every page in one colour scheme; return failures, pages and diagrams seen."""
+def _screenshot_pages(pages: list[str]) -> list[str]:
+    """One page of each kind: every page but the engine pages, plus one engine page with
+    every section and the first layer page."""
+    layers = [p for p in pages if "~layers-" in p][:1]
+    return [p for p in pages if not p.startswith("engines/") or p == "engines/"] + [
+        "engines/bert-tiny/", *layers]
+
+
+def _visit_all(browser: object, base: str, public: Path, scheme: str, width: int,
+               external: list[str], builder: str) -> tuple[list[str], int, int]:
+    """Open every page in one colour scheme at one width; return failures, pages and
+    diagrams seen."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     context = browser.new_context(color_scheme=scheme,  # type: ignore[attr-defined]
-                                  viewport={"width": 1280, "height": 900})
+                                  viewport={"width": width, "height": 900})
     context.add_init_script(OPEN_SHADOW_ROOTS)
 
     def route(r: object) -> None:
@@ -179,7 +294,9 @@ def _visit_all(browser: object, base: str, public: Path, scheme: str,
     page.on("pageerror", lambda e: errors.append(str(e)))
     failures: list[str] = []
     pages = diagrams = 0
-    for rel in _pages(public):
+    at = f"{builder} {scheme} {width} px"
+    every = _pages(public)
+    for rel in every:
         expected = (public / rel / "index.html").read_text().count('class="mermaid"')
         page.goto(f"{base}/{rel}".replace("/./", "/"), wait_until="load")
         if expected:
@@ -189,43 +306,58 @@ def _visit_all(browser: object, base: str, public: Path, scheme: str,
                                        timeout=15000)
         state = page.evaluate(DIAGRAM_STATE)
         if state["rendered"] != expected or state["pending"] or state["errors"]:
-            failures.append(f"{scheme} {rel}: {state}, expected {expected}")
-        small = [round(px, 1) for px in page.evaluate(DIAGRAM_FONTS) if px < MIN_LABEL_PX]
-        if small:
-            failures.append(f"{scheme} {rel}: diagram labels drawn at {small} px at 1,280 px "
-                            f"wide (at least {MIN_LABEL_PX} px)")
-        clipped = page.evaluate(CLIPPED_COLUMNS)
-        if clipped:
-            failures.append(f"{scheme} {rel}: table columns cut off at 1,280 px: {clipped}")
+            failures.append(f"{at} {rel}: {state}, expected {expected}")
+        shown = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+        if shown != SCHEMES[scheme]:
+            failures.append(f"{at} {rel}: data-md-color-scheme is {shown!r}, not "
+                            f"{SCHEMES[scheme]!r}")
+        if width >= 1280:
+            small = [round(px, 1) for px in page.evaluate(DIAGRAM_FONTS) if px < MIN_LABEL_PX]
+            if small:
+                failures.append(f"{at} {rel}: diagram labels drawn at {small} px (at least "
+                                f"{MIN_LABEL_PX} px)")
+            clipped = page.evaluate(CLIPPED_COLUMNS)
+            if clipped:
+                failures.append(f"{at} {rel}: table columns out of view: {clipped}")
+        failures += [f"{at} {rel}: word broken inside: {w}"
+                     for w in page.evaluate(BROKEN_WORDS, CONTENT)]
+        failures += [f"{at} {rel}: {c}" for c in page.evaluate(CUT_OFF_CELLS, CONTENT)]
         pages += 1
         diagrams += state["rendered"]
-        if rel in ("engines/bert-tiny/", "compatibility/"):
+        if rel in _screenshot_pages(every):
             # Kept for a person to look at: the test's own folder, or TRTDOC_SCREENSHOTS.
             folder = Path(SCREENSHOTS or public.parent / "screenshots")
             folder.mkdir(parents=True, exist_ok=True)
-            name = rel.strip("/").replace("/", "_")
-            page.screenshot(path=f"{folder}/{name}-{scheme}-1280.png", full_page=True)
+            name = rel.strip("./").replace("/", "_").replace("~", "-") or "home"
+            page.screenshot(path=f"{folder}/{builder}-{name}-{scheme}-{width}.png",
+                            full_page=True)
     context.close()
-    return failures + [f"{scheme}: page error {e}" for e in errors], pages, diagrams
+    return failures + [f"{at}: page error {e}" for e in errors], pages, diagrams
 
 
-def test_every_page_renders_its_diagrams_offline(served: tuple[str, Path]) -> None:
+def test_every_page_renders_offline_and_reads_at_every_width(
+        served: tuple[str, str, Path]) -> None:
+    """Every page in both colour schemes at 1,280 and 390 px: its diagrams render with no
+    network, no short word is broken inside and no table cell is out of reach."""
     from playwright.sync_api import sync_playwright
 
-    base, public = served
+    builder, base, public = served
     external: list[str] = []
     failures: list[str] = []
     seen = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for scheme in ("light", "dark"):
-                failed, pages, diagrams = _visit_all(browser, base, public, scheme, external)
-                failures += failed
-                seen.append((scheme, pages, diagrams))
+            for scheme in SCHEMES:
+                for width in WIDTHS:
+                    failed, pages, diagrams = _visit_all(browser, base, public, scheme, width,
+                                                         external, builder)
+                    failures += failed
+                    seen.append((f"{scheme} {width} px", pages, diagrams))
         finally:
             browser.close()
-    print("browser: " + "; ".join(f"{s}: {p} pages, {d} diagrams rendered" for s, p, d in seen)
+    print(f"browser ({builder}): "
+          + "; ".join(f"{s}: {p} pages, {d} diagrams rendered" for s, p, d in seen)
           + f"; {len(external)} external requests")
     assert not external, f"requests left the host: {sorted(set(external))}"
     assert not failures, "\n".join(failures)
@@ -269,3 +401,92 @@ def test_no_payload_in_any_field_ever_runs_in_the_browser(
             browser.close()
     assert len(engines) == 6 and pages > 6, (engines, pages)  # two per hostile case
     assert not ran, ran
+
+
+# The checks themselves, on pages made to fail them (and on pages that must pass them).
+WORD_CASES = [
+    # a narrow column with word-break: break-all splits short words anywhere
+    pytest.param('<article style="width:3em;word-break:break-all">Workspace Calibration '
+                 '580.65.06</article>', True, id="break-all"),
+    # breaks after - _ . / are where a reader expects them
+    pytest.param('<article style="width:4em">mobilenet-v2-fp16 a_b_c_d_e_f 580.65.06.11 '
+                 'x/y/z/w/v</article>', False, id="after-punctuation"),
+    # a hash of 30 characters or more may wrap anywhere
+    pytest.param('<article style="width:5em;overflow-wrap:anywhere">'
+                 '3f2a9c0d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f</article>', False, id="long-hash"),
+    # a word that fits is not broken, however narrow the rest
+    pytest.param('<article style="width:12em">Workspace Calibration</article>', False,
+                 id="fits"),
+]
+WIDE_ROW = "<tr>" + "<td>Workspace</td>" * 12 + "</tr>"
+CELL_CASES = [
+    pytest.param(f'<article style="width:200px;overflow:hidden"><table>{WIDE_ROW}</table>'
+                 '</article>', True, id="clipped-by-page"),
+    pytest.param(f'<article style="width:200px"><div style="overflow-x:hidden"><table>'
+                 f'{WIDE_ROW}</table></div></article>', True, id="clipped-by-wrapper"),
+    pytest.param(f'<article style="width:200px"><table style="display:block;overflow:hidden">'
+                 f'{WIDE_ROW}</table></article>', True, id="table-clips"),
+    pytest.param(f'<article style="width:2000px"><table>{WIDE_ROW}</table></article>', True,
+                 id="past-the-window"),
+    pytest.param(f'<article style="width:200px"><div style="overflow-x:auto"><table>'
+                 f'{WIDE_ROW}</table></div></article>', False, id="scrolls"),
+    pytest.param('<article style="width:200px"><table><tr><td style="overflow:hidden;'
+                 'max-width:2em;white-space:nowrap">Calibration</td></tr></table></article>',
+                 True, id="cell-clips"),
+]
+
+
+@pytest.mark.parametrize(("html", "fails"), WORD_CASES)
+def test_the_word_check_finds_words_broken_inside(html: str, fails: bool) -> None:
+    found = _evaluate_on(html, BROKEN_WORDS)
+    assert bool(found) == fails, found
+
+
+@pytest.mark.parametrize(("html", "fails"), CELL_CASES)
+def test_the_cell_check_finds_cells_out_of_reach(html: str, fails: bool) -> None:
+    found = _evaluate_on(html, CUT_OFF_CELLS)
+    assert bool(found) == fails, found
+
+
+def _evaluate_on(html: str, check: str) -> list[str]:
+    from playwright.sync_api import sync_playwright
+
+    missing = _chromium_missing()
+    if missing:
+        pytest.skip(missing)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 900})
+            page.set_content(f"<!doctype html><body style='margin:0;font:16px sans-serif'>"
+                             f"{html}</body>")
+            found: list[str] = page.evaluate(check, CONTENT)
+        finally:
+            browser.close()
+    return found
+
+
+def test_the_checks_fail_a_built_page_that_breaks_words_and_hides_cells(
+        served: tuple[str, str, Path]) -> None:
+    """The engine page with every section, at 390 px, restyled as the broken stylesheet was
+    (words broken anywhere, tables clipped): both checks report it."""
+    from playwright.sync_api import sync_playwright
+
+    builder, base, _ = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 900})
+            page.route("**/*", lambda r: r.continue_() if urlsplit(
+                r.request.url).hostname == "127.0.0.1" else r.abort())
+            page.goto(f"{base}/engines/bert-tiny/", wait_until="load")
+            assert not page.evaluate(BROKEN_WORDS, CONTENT)
+            assert not page.evaluate(CUT_OFF_CELLS, CONTENT)
+            page.add_style_tag(content=".md-typeset * { word-break: break-all !important; }")
+            broken = page.evaluate(BROKEN_WORDS, CONTENT)
+            page.add_style_tag(content=".md-typeset__scrollwrap, .md-typeset table "
+                               "{ overflow: hidden !important; }")
+            cut = page.evaluate(CUT_OFF_CELLS, CONTENT)
+        finally:
+            browser.close()
+    assert len(broken) > 10 and len(cut) > 3, (builder, broken, cut)
