@@ -45,3 +45,11 @@ def test_the_workflow_runs_the_gates_and_the_diff_comment() -> None:
     diff = next(s for s in steps if "trtdoc diff" in s.get("run", ""))
     assert diff["env"]["BASE_REF"] == "${{ github.base_ref }}"
     assert "gh pr comment" in runs[5]
+
+
+def test_the_workflow_builds_the_site() -> None:
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["docs"]["steps"]
+    site = next(s for s in steps if s.get("name") == "Build the site")
+    assert site["run"].split("\n")[:3] == [
+        "npm ci --no-audit --no-fund", "trtdoc render", "mkdocs build --strict --site-dir public"]
+    assert steps.index(site) == len(steps) - 1  # after the gates: a broken site fails the run
