@@ -36,12 +36,21 @@ def fixed_previous() -> dict[str, EngineRecord]:
     return dict(read_previous(RECORDS))
 
 
-def render_fixture_site(root: Path) -> Path:
-    """Hand-written pages of the repository plus pages rendered from the fixed records."""
+def render_fixture_site(root: Path, *, layer_rows: int | None = None) -> Path:
+    """Hand-written pages of the repository plus pages rendered from the fixed records; with
+    ``layer_rows``, layer tables are paged at that many rows (so a small engine has layer
+    pages, as an engine of more than ``layer_table.PAGE_ROWS`` layers does)."""
+    from trtdoc.render import layer_table
+
     site = root / "site"
     shutil.copytree(REPO / "site", site, ignore=shutil.ignore_patterns("engines", "changes.md",
                                                                       "compatibility.md"))
-    render_site(fixed_records(), site, previous=fixed_previous())
+    shipped = layer_table.PAGE_ROWS
+    layer_table.PAGE_ROWS = layer_rows or shipped
+    try:
+        render_site(fixed_records(), site, previous=fixed_previous())
+    finally:
+        layer_table.PAGE_ROWS = shipped
     return site
 
 

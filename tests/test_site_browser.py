@@ -218,7 +218,9 @@ def served(request: pytest.FixtureRequest,
     if request.param == "zensical":
         assert ZENSICAL.is_file(), "zensical is missing; pip install -e '.[test]'"
     root = tmp_path_factory.mktemp(f"browser-{request.param}")
-    site = render_fixture_site(root)
+    # Layer tables paged at 20 rows, so the site has layer pages (bert-tiny's 36 layers make
+    # one), a page kind the reading checks cover like every other.
+    site = render_fixture_site(root, layer_rows=20)
     result = BUILDERS[request.param](site, root / "public")
     assert result.returncode == 0, result.stdout + result.stderr
     with _serve(root / "public") as base:
@@ -490,3 +492,12 @@ def test_the_checks_fail_a_built_page_that_breaks_words_and_hides_cells(
         finally:
             browser.close()
     assert len(broken) > 10 and len(cut) > 3, (builder, broken, cut)
+
+
+def test_the_checked_site_has_every_page_kind(served: tuple[str, str, Path]) -> None:
+    _, _, public = served
+    pages = _pages(public)
+    assert "engines/bert-tiny~layers-2/" in pages, pages
+    shots = _screenshot_pages(pages)
+    assert {"./", "engines/", "compatibility/", "changes/", "tags/", "engines/bert-tiny/",
+            "engines/bert-tiny~layers-2/"} <= set(shots), shots

@@ -94,10 +94,11 @@ def page_name(engine: str, number: int) -> str:
 
 
 def paging_from_layers(engine: str, layers: Sequence[Any], *, timed: bool,
-                       rows: int = PAGE_ROWS) -> LayerPaging:
-    """The pages of ``layers`` (engine order) for the engine whose slug is ``engine``."""
+                       rows: int | None = None) -> LayerPaging:
+    """The pages of ``layers`` (engine order) for the engine whose slug is ``engine``,
+    ``rows`` (None: :data:`PAGE_ROWS`, read at call time) to a page."""
     layers = tuple(layers)
-    rows = max(1, rows)
+    rows = max(1, PAGE_ROWS if rows is None else rows)
     pages = []
     for number, first in enumerate(range(0, max(len(layers), 1), rows), start=1):
         link = Markup(f"{engine}.md" if number == 1 else page_name(engine, number))
