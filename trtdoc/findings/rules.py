@@ -16,7 +16,9 @@ How layers are read (measured on TensorRT-RTX 1.7 builds of magika, mobilenet_v2
 graphs): TensorRT-RTX compiles almost everything through Myelin, so there are no ``Reformat``
 or ``Cast`` layers as in TensorRT 8-10. A Myelin kernel's name lists what it does,
 ``__myl_CastReplConc_myl0_1`` or ``__myl_Tran_myl0_54``; a kernel made only of data movement
-(Cast, Move, Tran, Resh, Repl, Conc, Slic, Copy) is a reformat or cast layer. A layer's
+(Cast, Move, Tran, Resh, Repl, Conc, Slic, Copy) is a reformat or cast layer, unless every
+ONNX node it implements is the model's own data movement (a YOLOv8 C2f's Split and Concat,
+its head's Concat and Reshape): those are what the model asked for. A layer's
 ``precision`` is the type of its inputs (see :func:`trtdoc.inspect.layer_precision`).
 """
 
