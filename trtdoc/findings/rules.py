@@ -16,7 +16,9 @@ How layers are read (measured on TensorRT-RTX 1.7 builds of magika, mobilenet_v2
 graphs): TensorRT-RTX compiles almost everything through Myelin, so there are no ``Reformat``
 or ``Cast`` layers as in TensorRT 8-10. A Myelin kernel's name lists what it does,
 ``__myl_CastReplConc_myl0_1`` or ``__myl_Tran_myl0_54``; a kernel made only of data movement
-(Cast, Move, Tran, Resh, Repl, Conc, Slic, Copy) is a reformat or cast layer. A layer's
+(Cast, Move, Tran, Resh, Repl, Conc, Slic, Copy) is a reformat or cast layer, unless every
+ONNX node it implements is the model's own data movement (a YOLOv8 C2f's Split and Concat,
+its head's Concat and Reshape): those are what the model asked for. A layer's
 ``precision`` is the type of its inputs (see :func:`trtdoc.inspect.layer_precision`).
 """
 
@@ -47,6 +49,16 @@ _LOW: dict[str, str] = {"fp16": "Half", "bf16": "BFloat16", "int8": "Int8", "fp8
 _QUANTIZED: dict[str, str] = {p: _LOW[p] for p in QUANTIZED}
 _MYELIN = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
 _MOVES = frozenset({"Cast", "Move", "Tran", "Resh", "Repl", "Conc", "Slic", "Copy", "Shuf"})
+# ONNX ops that only move data. A kernel implementing nothing but such nodes of the model is
+# the model's own Split/Concat/Reshape (YOLOv8's heads are full of them), not a copy TensorRT
+# inserted, so ``reformat-cast`` does not count it. Cast is left out: a type change is what the
+# finding is about, and the fp16 converter's casts are Cast nodes of the built model.
+MODEL_MOVES = frozenset({
+    "Concat", "DepthToSpace", "Expand", "Flatten", "Gather", "Identity", "Pad", "Reshape",
+    "Slice", "SpaceToDepth", "Split", "Squeeze", "Tile", "Transpose", "Unsqueeze"})
+# onnxruntime's fp16 converter names the casts it inserts so: Cast nodes even where the op
+# types are unknown (a record read without its model).
+_CONVERTER_CAST = re.compile(r"^graph_(input|output)_cast\d*$|_cast_to_fp(16|32)_node$")
 _MATH_TYPES = re.compile(r"conv|gemm|correlation|matrixmultiply|fullyconnected", re.I)
 _MATH_TOKENS = frozenset({"Fc", "Gemm", "Conv", "Matm"})
 
@@ -99,7 +111,18 @@ class _Ops:
         for suffix in ("DequantizeLinear", "QuantizeLinear"):  # onnxruntime's QDQ names
             if node.endswith("_" + suffix):
                 return suffix
-        return ""
+        return "Cast" if _CONVERTER_CAST.search(node) else ""
+
+    def model_moves(self, layer: Layer) -> bool | None:
+        """Whether a data-movement layer implements only the model's own data movement
+        (:data:`MODEL_MOVES`): True, False, or None where a fused node's op type is unknown
+        and the others move data."""
+        if not layer.fused:
+            return False  # no ONNX node behind it: TensorRT inserted it
+        found = [self.of(node) for node in layer.fused]
+        if any(op and op not in MODEL_MOVES for op in found):
+            return False
+        return None if "" in found else True
 
     def histogram(self, nodes: Iterable[str]) -> tuple[str, ...]:
         counts = Counter(op for op in map(self.of, nodes) if op)
@@ -230,8 +253,13 @@ def _fp16_kept_ops() -> frozenset[str]:
 
 def _movements(layers: Sequence[Layer], ops: _Ops) -> list[Finding]:
     found = [(la, kind) for la in layers if (kind := _movement(la)) is not None]
+    # What the model asked for (its own Split, Concat, Reshape...) is not counted: the advice
+    # below is about copies TensorRT inserted. Where op types are unknown, count and say so.
+    own = [la for la, _ in found if ops.model_moves(la) is True]
+    found = [(la, kind) for la, kind in found if la not in own]
     if not found:
         return []
+    unknown = [la for la, _ in found if ops.model_moves(la) is None]
     kinds = Counter(kind for _, kind in found)
     moved = [la for la, _ in found]
     numbers: dict[str, int | float] = {
@@ -248,6 +276,16 @@ def _movements(layers: Sequence[Layer], ops: _Ops) -> list[Finding]:
         time_share = spent / total if total else 0.0
         numbers.update(time_ms=round(spent, 6), time_pct=_pct(spent, total))
         text += f"; {spent:.4g} ms, {numbers['time_pct']}% of the measured time"
+    if own:
+        numbers["model_moves"] = len(own)
+        text += (f"; not counted: {len(own)} that implement the model's own "
+                 f"{', '.join(sorted({ops.of(n) for n in _nodes(own)}))}")
+    if unknown:
+        numbers["unknown_ops"] = len(unknown)
+        why_unknown = ("the record was read without its model" if not ops.known
+                       else "not in the model that was read")
+        text += (f"; counted, though they may be the model's own Split/Concat/Reshape: "
+                 f"{len(unknown)} whose ONNX nodes have unknown op types ({why_unknown})")
     warn = ((share >= RESHAPE_SHARE_WARNING and len(moved) >= RESHAPE_COUNT_WARNING)
             or time_share >= RESHAPE_TIME_WARNING)
     nodes = _nodes(moved)
@@ -258,6 +296,9 @@ def _movements(layers: Sequence[Layer], ops: _Ops) -> list[Finding]:
     if io_casts:
         fix += ("; the casts at the graph's inputs and outputs are the converter's "
                 "keep_io_types (I/O stays fp32), which the caller would otherwise do")
+    if unknown:
+        fix += ("; build, or import with --model, so that trtdoc reads the op types and "
+                "leaves the model's own data movement out")
     return [Finding(
         "reformat-cast", "warning" if warn else "info", text,
         "these layers do no math: each reads and writes a whole tensor to change its type or "
