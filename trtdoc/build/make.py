@@ -84,7 +84,8 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
             exc.trtdoc_stage = "conversion"  # type: ignore[attr-defined]
             raise
     try:
-        built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
+        built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains,
+                                 facts.op_histogram)
     except Exception as exc:
         # The gate passed, then the builder failed: its figures go with the failure.
         exc.trtdoc_figures = accuracy  # type: ignore[attr-defined]
