@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import MODELS, REPO
 
@@ -56,18 +57,23 @@ def test_every_failure_is_listed_until_it_is_fixed(tmp_path: Path) -> None:
         "accuracy: {tolerance: {max_abs: 1e-15}}\n")))
     (specs / "typo-file.yaml").write_text(_spec("typo", extra="precison: fp16\n"))
     (specs / "garbled.yaml").write_text("name: [unclosed\n")  # no name to read: its file's
+    # NaN calibration data passes the check; onnxruntime's quantiser then fails ("scale issue").
+    np.savez(specs / "nan.npz", input=np.full((2, 3, 224, 224), np.nan, dtype=np.float32))
+    (specs / "conv.yaml").write_text(_spec("conv", precision="int8", extra=(
+        "calibration: {data: nan.npz, batches: 2}\n")))
 
     run = _trtdoc(tmp_path, "build", "specs", "--site", "site")
     assert run.returncode == 1, run.stderr
     rows = {line.split()[0]: line for line in run.stdout.splitlines()[1:]}
     assert re.fullmatch(r"ok +built +\d+\.\d s +[\d,]+ bytes in .*", rows["ok"])
     for name, stage in (("ws", "build"), ("gate", "accuracy"), ("typo", "check"),
-                        ("garbled", "check")):
+                        ("garbled", "check"), ("conv", "conversion")):
         assert re.fullmatch(rf"{name} +failed +(\d+\.\d s)? +failed at {stage}; see above",
                             rows[name]), rows[name]
     failed = _failed(tmp_path)
     assert {n: f["stage"] for n, f in failed.items()} == {
-        "garbled": "check", "gate": "accuracy", "typo": "check", "ws": "build"}
+        "conv": "conversion", "garbled": "check", "gate": "accuracy", "typo": "check",
+        "ws": "build"}
     assert failed["typo"]["reason"] == ("specs/typo-file.yaml:8:1: precison: unknown key "
                                         "'precison'. Hint: did you mean 'precision'?")
     assert failed["typo"]["spec_path"] == "specs/typo-file.yaml"
@@ -79,14 +85,15 @@ def test_every_failure_is_listed_until_it_is_fixed(tmp_path: Path) -> None:
     assert failed["gate"]["accuracy"] is None  # the gate's own file has them
     assert (tmp_path / "records" / ".gates" / "gate.json").is_file()
     index = (tmp_path / "site" / "engines" / "index.md").read_text()
-    assert _failing_table(index) == ["| garbled | check |", "| gate | accuracy |",
-                                     "| typo | check |", "| ws | build |"]
+    assert _failing_table(index) == ["| conv | conversion |", "| garbled | check |",
+                                     "| gate | accuracy |", "| typo | check |", "| ws | build |"]
     assert "| [ok](ok.md) |  |" in index
 
     # ws is fixed, garbled is gone, ok now fails at check while its last good page stays.
     (specs / "ws.yaml").write_text(_spec("ws", precision="fp16", batch=32, extra=(
         "memory: {workspace: 1GiB}\naccuracy: {tolerance: {min_cosine: 0.9}}\n")))
     (specs / "garbled.yaml").unlink()
+    (specs / "conv.yaml").unlink()
     (specs / "ok.yaml").write_text(_spec("ok", extra="owner: [not, a, string]\n"))
     run = _trtdoc(tmp_path, "build", "specs", "--site", "site")
     assert run.returncode == 1, run.stderr
