@@ -79,6 +79,8 @@ def test_every_failure_is_listed_until_it_is_fixed(tmp_path: Path) -> None:
     assert failed["typo"]["spec_path"] == "specs/typo-file.yaml"
     assert str(failed["ws"]["reason"]).startswith("specs/ws.yaml:8: memory.workspace: the "
                                                   "builder failed: ")
+    assert str(failed["ws"]["reason"]).endswith(". No tactic fits in memory.workspace: raise "
+                                                "it (for example `memory: {workspace: 1GiB}`)")
     # The gate passed before the builder failed: its figures are kept with the failure.
     ws_accuracy = failed["ws"]["accuracy"]
     assert isinstance(ws_accuracy, dict) and ws_accuracy["outputs"][0]["cosine"] > 0.9
