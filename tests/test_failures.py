@@ -122,3 +122,26 @@ def test_every_failure_is_listed_until_it_is_fixed(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert _failed(tmp_path) == {}
     assert "Failing specs" not in (tmp_path / "site" / "engines" / "index.md").read_text()
+
+
+def test_a_refused_spec_goes_by_its_plain_name_else_its_file_name(tmp_path: Path) -> None:
+    """The file just failed the check, so it is read as text, never parsed again: a YAML
+    bomb costs one regular-expression scan, and a FIFO is never opened."""
+    import os
+
+    from trtdoc.build.failures import check_failure_name
+
+    cases = {
+        "plain.yaml": "name: resnet-int8  # the page slug\nmodel: m.onnx\nprecison: int8\n",
+        "variants.yaml": "name: resnet\nvariants: {precision: [fp32, fp16]}\n",
+        "unsafe.yaml": "name: ../../etc/passwd\n",
+        "bomb.yaml": "name: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n"
+                     + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                               for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+    }
+    for file, text in cases.items():
+        (tmp_path / file).write_text(text)
+    os.mkfifo(tmp_path / "fifo.yaml")
+    assert {f: check_failure_name(tmp_path / f) for f in [*cases, "fifo.yaml"]} == {
+        "plain.yaml": "resnet-int8", "variants.yaml": "variants", "unsafe.yaml": "unsafe",
+        "bomb.yaml": "bomb", "fifo.yaml": "fifo"}

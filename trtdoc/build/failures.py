@@ -18,22 +18,23 @@ from trtdoc.record.files import write_atomic
 from trtdoc.record.types import FailedBuild
 from trtdoc.typed import encode
 
-# A name that is safe as a file name: a spec's own name is used only when it is one.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# A top-level ``name:`` line with a name that is safe as a file name. The file is not parsed
+# again: it is untrusted, and it just failed the check (which bounds YAML aliases and depth).
+_NAME_LINE = re.compile(r"^name:[ \t]*([A-Za-z0-9_][A-Za-z0-9._-]{0,127})[ \t]*(?:#.*)?$", re.M)
+_VARIANTS_LINE = re.compile(r"^variants:", re.M)
+_MAX_SCAN = 1024 * 1024  # spec files are refused past 1 MiB anyway
 
 
 def check_failure_name(path: Path) -> str:
-    """The name a spec refused at check time goes by: its ``name:`` when the file has one
-    plain name and no variants, else its file name (without ``.yaml``)."""
-    import yaml
-
+    """The name a spec refused at check time goes by: its plain top-level ``name:`` when the
+    file has one and no variants, else its file name (without ``.yaml``)."""
     try:
-        if path.stat().st_size < 1024 * 1024:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            name = data.get("name") if isinstance(data, dict) and "variants" not in data else None
-            if isinstance(name, str) and _SAFE_NAME.fullmatch(name):
-                return name
-    except (OSError, ValueError, yaml.YAMLError, RecursionError):
+        if path.is_file() and path.stat().st_size <= _MAX_SCAN:  # never a FIFO
+            text = path.read_text(encoding="utf-8", errors="replace")
+            names = _NAME_LINE.findall(text)
+            if len(names) == 1 and not _VARIANTS_LINE.search(text):
+                return str(names[0])
+    except OSError:
         pass
     return path.stem
 
