@@ -23,6 +23,11 @@ from trtdoc.model import (
     model_facts_from_onnx,
     model_files,
 )
+from trtdoc.refusals import (
+    FROM_THE_FLOAT_MODEL,
+    dynamically_quantised,
+    refused_standard_ops,
+)
 from trtdoc.spec.files import path_problem
 from trtdoc.spec.load import LoadedSpec, load_specs
 from trtdoc.spec.locations import Locator, sort_errors
@@ -328,24 +333,33 @@ def _dim_names(model: Path) -> dict[str, tuple[str | None, ...]]:
 
 
 def _check_domains(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
-    """Ops from domains TensorRT's ONNX parser does not read fail the parse."""
+    """Ops the parser refuses fail the parse: those of domains it does not read, and the
+    standard ops it refuses (:data:`trtdoc.refusals.REFUSED_OPS`), every one named."""
     foreign: dict[str, list[str]] = {}
     for key, count in facts.op_histogram:
         domain, sep, op = key.rpartition("::")
         if sep and domain not in PARSER_DOMAINS:
             foreign.setdefault(domain, []).append(f"{op} x{count}" if count > 1 else op)
-    if not foreign:
+    standard = refused_standard_ops(facts.op_histogram)
+    if not foreign and not standard:
         return []
     listed = "; ".join(f"{d}: {', '.join(sorted(ops))}" for d, ops in sorted(foreign.items()))
-    hint = "export the model without them"
-    if "com.microsoft" in foreign:
-        hint += (" (ONNX Runtime's optimiser writes com.microsoft ops: save the model "
-                 "before optimising, or optimise with ORT_ENABLE_BASIC)")
-    hint += (", or implement them as TensorRT plugins (trtdoc loads no plugin libraries "
-             "yet)")
+    if dynamically_quantised(facts.op_histogram):
+        hint = FROM_THE_FLOAT_MODEL
+    else:
+        hint = "export the model without them"
+        if "com.microsoft" in foreign:
+            hint += (" (ONNX Runtime's optimiser writes com.microsoft ops: save the model "
+                     "before optimising, or optimise with ORT_ENABLE_BASIC)")
+        hint += (", or implement them as TensorRT plugins (trtdoc loads no plugin libraries "
+                 "yet)")
+    what = []
+    if foreign:
+        what.append(f"ops from domains TensorRT's ONNX parser does not read ({listed})")
+    if standard:
+        what.append(f"ops TensorRT's ONNX parser refuses ({', '.join(standard)})")
     return [item.locator.error(
-        ("model",), f"{display_path(item.spec.model)} uses ops from domains TensorRT's ONNX "
-        f"parser does not read ({listed})", hint)]
+        ("model",), f"{display_path(item.spec.model)} uses {' and '.join(what)}", hint)]
 
 
 def _check_accuracy_outputs(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GATES_DIR = ".gates"
+FAILED_DIR = ".failed"
 # Engine files by sha256. A record names its engine here; a new engine never replaces the file
 # the current record names, so a record and its engine always agree, whatever is interrupted.
 ENGINE_STORE = "by-sha256"
@@ -39,6 +40,10 @@ class OutputPaths:
     def gate(self, name: str) -> Path:
         """The figures of the latest failed accuracy gate, kept beside the last good record."""
         return self.records / GATES_DIR / f"{name}.json"
+
+    def failed(self, name: str) -> Path:
+        """The latest failure of a spec, kept until that spec builds again or is gone."""
+        return self.records / FAILED_DIR / f"{name}.json"
 
     @property
     def cache(self) -> Path:

@@ -16,7 +16,7 @@ from trtdoc.build.precision_step import precision_step
 from trtdoc.build.state import previous_record, spec_view
 from trtdoc.build.store import Store, store_engine
 from trtdoc.builder.settings import settings_table
-from trtdoc.errors import InspectError
+from trtdoc.errors import GateError, InspectError
 from trtdoc.findings.current import fp32_candidates, with_findings
 from trtdoc.model import model_facts_from_onnx, model_file_digests
 from trtdoc.paths import OutputPaths
@@ -75,8 +75,21 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     precision: PrecisionResult | None = None
     accuracy: AccuracyReport | None = None
     if spec.precision != "fp32" and spec.precision_method == "model":
-        model_path, precision, accuracy = precision_step(item, paths, facts, root, on_event)
-    built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains)
+        try:
+            model_path, precision, accuracy = precision_step(item, paths, facts, root,
+                                                             on_event)
+        except GateError:
+            raise
+        except Exception as exc:
+            exc.trtdoc_stage = "conversion"  # type: ignore[attr-defined]
+            raise
+    try:
+        built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains,
+                                 facts.op_histogram)
+    except Exception as exc:
+        # The gate passed, then the builder failed: its figures go with the failure.
+        exc.trtdoc_figures = accuracy  # type: ignore[attr-defined]
+        raise
     # Writing (and fsyncing) the plan overlaps reading the build log: the disk and the CPU.
     if store is None:
         def store(plan: memoryview, previous: str | None) -> tuple[Path, str]:

@@ -4,6 +4,7 @@ turned into this engine's failed :class:`~trtdoc.build.outcome.Outcome` (the oth
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,8 +46,14 @@ def build_and_publish(item: LoadedSpec, paths: OutputPaths, key: str | Keys, mod
     stored: list[str] = []
 
     def failed(message: str) -> Outcome:
+        # Called in the handlers below: the exception being handled says where it came from
+        # (make.py marks the precision step's own failures) and carries the accuracy figures
+        # measured before a later failure.
+        error = sys.exc_info()[1]
         return Outcome(name, "failed", time.perf_counter() - started, message, item.spec.source,
-                       released=tuple(stored))
+                       released=tuple(stored),
+                       stage=getattr(error, "trtdoc_stage", "build"),
+                       figures=getattr(error, "trtdoc_figures", None))
 
     try:
         return _make_and_publish(item, paths, key, model_sha, choice, on_event, started,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trtdoc.errors import SpecError
+from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.record.types import EngineRecord
 
 # (engine, kind, text, step, total). Kinds: "phase" and "step" of one engine's build;
@@ -33,6 +34,11 @@ class Outcome:
     released: tuple[str, ...] = ()
     # Times the build was run again because the machine building it failed (``--ray``).
     node_retries: int = 0
+    # A failed spec's stage (check | conversion | accuracy | build); empty for an outcome that
+    # is no spec's failure (``--only`` naming no engine, an orphaned record).
+    stage: str = ""
+    # Accuracy figures measured before a later stage failed (the builder, after the gate).
+    figures: AccuracyReport | None = None
 
     @property
     def published(self) -> bool:

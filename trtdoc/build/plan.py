@@ -69,7 +69,7 @@ def plan_build(item: LoadedSpec, paths: OutputPaths, *, later: bool = False) -> 
 def failed_outcome(item: LoadedSpec, message: str) -> Outcome:
     """``item`` failed before building: ``message`` prefixed with its spec file."""
     return Outcome(item.spec.name, "failed", 0.0, f"{display_path(item.spec.source)}: {message}",
-                   item.spec.source)
+                   item.spec.source, stage="build")
 
 
 def decide(item: LoadedSpec, paths: OutputPaths, force: bool

@@ -94,7 +94,8 @@ def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,
                       spec=spec_view(item.spec, paths))
     write_atomic(paths.gate(item.spec.name),
                  json.dumps(encode(gate), indent=1, sort_keys=True) + "\n")
-    return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source)
+    return Outcome(item.spec.name, "failed", seconds, str(exc), item.spec.source,
+                   stage="accuracy")
 
 
 def recheck_accuracy(item: LoadedSpec, paths: OutputPaths,

@@ -392,7 +392,7 @@ def _failed_at(item: LoadedSpec, message: str, setting: str, path: Path,
 
     error = BuildError(message, engine=item.spec.name, spec_path=path, setting=setting,
                        line=line)
-    return Outcome(item.spec.name, "failed", 0.0, str(error), item.spec.source)
+    return Outcome(item.spec.name, "failed", 0.0, str(error), item.spec.source, stage="build")
 
 
 def _pump(ray: Any, tracker: Any, on_event: OnEvent | None) -> None:

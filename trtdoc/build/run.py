@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from trtdoc.build.failures import record_failures
 from trtdoc.build.orphans import remove_orphans
 from trtdoc.build.outcome import OnEvent, Outcome, RunResult
 from trtdoc.build.plan import Plan, decide, likely_backend, select_specs
@@ -76,6 +77,7 @@ def build_all(spec_paths: Sequence[Path], paths: OutputPaths, *, jobs: int = 1,
         if not only:
             outcomes.extend(remove_orphans(spec_paths, every, spec_errors, paths))
         collect_engines(paths, {sha for o in outcomes for sha in o.released})
+        record_failures(outcomes, spec_errors, paths, whole_run=not only)
     order = {g.spec.name: i for i, g in enumerate(good)}
     outcomes.sort(key=lambda o: order.get(o.name, len(order)))
     return RunResult(tuple(outcomes), tuple(spec_errors))

@@ -201,7 +201,12 @@ def _report_build(ui: Ui, result: Any) -> None:
     for o in result.outcomes:
         if o.status == "failed":
             ui.problem(o.message)
-    print_summary(ui, result.outcomes)
+    # A spec refused at check time has a row too (its name, or its file's when unknown).
+    from trtdoc.build.failures import refused_at_check
+    from trtdoc.build.outcome import Outcome
+
+    print_summary(ui, [*result.outcomes, *(Outcome(n, "failed", spec_path=p, stage="check")
+                                           for n, p, _ in refused_at_check(result.spec_errors))])
     built = sum(o.status in ("built", "reproduced") for o in result.outcomes)
     if built == 0 and not result.failed:
         ui.result(f"nothing to build: {len(result.outcomes)} engine(s) up to date")

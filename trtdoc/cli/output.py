@@ -61,8 +61,11 @@ def print_summary(ui: Ui, outcomes: Any) -> None:
     with spaces and never wrapped, for grep, awk and CI logs."""
     if ui.verbosity < 0:
         return
+    # A failure's line was printed above; its row says at which stage it failed.
     rows = [(o.name, o.status, f"{o.seconds:.1f} s" if o.seconds else "",
-             o.message if o.status != "failed" else "see above") for o in outcomes]
+             o.message if o.status != "failed"
+             else f"failed at {o.stage}; see above" if getattr(o, "stage", "")
+             else "see above") for o in outcomes]
     if not ui.out.is_terminal:
         if not rows:
             return

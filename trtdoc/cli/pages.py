@@ -30,7 +30,7 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
     if not dry_run and records is None:
         return _render_changed(ui, pages, strict=strict, quiet=quiet, fresh=fresh)
     from trtdoc.diff.history import read_previous
-    from trtdoc.record.files import read_gates, read_record
+    from trtdoc.record.files import read_failures, read_gates, read_record
     from trtdoc.render.write import plan_site, render_site, stale_pages
 
     # Records are big trees of acyclic objects (200 records of 1,000 layers are ~10 million).
@@ -52,6 +52,7 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
         records.sort(key=lambda r: r.name)
         previous = read_previous(pages.records)
         gates = read_gates(pages.records)
+        failures = read_failures(pages.records)
     finally:
         gc.enable()
     for _, error in bad if not quiet else ():
@@ -63,14 +64,16 @@ def render_pages(ui: Ui, pages: PagePaths, *, dry_run: bool, strict: bool = True
     try:
         if dry_run:
             planned = plan_site(records, site, templates_dir=templates, previous=previous,
-                                gates=gates, **deployment_kwargs(deployment))
+                                gates=gates, failures=failures,
+                                **deployment_kwargs(deployment))
             # A record that cannot be read is a file the build would replace.
             return [*(path for path, _ in bad), *stale_assets,
                     *(p for p in stale_pages(site, planned)
                       if p.stem.split("~", 1)[0] not in keep)]
         try:
             result = render_site(records, site, templates_dir=templates, previous=previous,
-                                 gates=gates, keep=keep, **deployment_kwargs(deployment))
+                                 gates=gates, keep=keep, failures=failures,
+                                 **deployment_kwargs(deployment))
         except OSError as exc:
             folder = Path(exc.filename).parent if exc.filename else site
             raise TrtdocError(f"{os_error_message(exc, folder)}; the pages were not all "

@@ -12,7 +12,7 @@ from pathlib import Path
 from trtdoc.errors import RecordError
 from trtdoc.record.codec import FIX, excerpt, record_from_json
 from trtdoc.record.text import record_chunks
-from trtdoc.record.types import EngineRecord, FailedGate
+from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.typed import decode_json
 
 # The largest record read. A built engine's record is tens of kB to tens of MB; an import of
@@ -99,6 +99,28 @@ def read_gates(folder: Path) -> dict[str, FailedGate]:
         if gate.name == path.stem:
             gates[gate.name] = gate
     return gates
+
+
+def read_failures(folder: Path) -> dict[str, FailedBuild]:
+    """The latest failure of each spec that has not built since (``records/.failed/``).
+
+    Untrusted: a file that cannot be read, does not decode or names another engine is left
+    out, as a bad gate file is.
+    """
+    failures: dict[str, FailedBuild] = {}
+    failed_dir = folder / ".failed"
+    if not failed_dir.is_dir():
+        return failures
+    for path in sorted(failed_dir.glob("*.json")):
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_GATE_BYTES:
+                continue
+            failure = decode_json(FailedBuild, path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if failure.name == path.stem:
+            failures[failure.name] = failure
+    return failures
 
 
 def write_atomic(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:

@@ -345,3 +345,19 @@ class FailedGate:
     violations: tuple[str, ...]  # one line per limit that failed, as the build printed them
     accuracy: AccuracyReport  # the figures measured, with the key of the accuracy settings
     spec: SpecSection  # the spec as it was when the gate failed
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedBuild:
+    """The latest failure of a spec (``records/.failed/<name>.json``): written when a build
+    fails at check, conversion, accuracy or build, removed when that spec builds again or is
+    gone, so the summary and the engine index show it until it is fixed."""
+
+    __pydantic_config__ = _CONFIG
+
+    name: str  # the engine's name; a spec refused at check time: its file's name
+    stage: str  # check | conversion | accuracy | build
+    reason: str  # the one line the build printed
+    spec_path: str = ""  # the spec file, relative to the project root
+    # Accuracy figures measured before a later stage failed (the builder, after the gate passed).
+    accuracy: AccuracyReport | None = None

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trtdoc.paths import GATES_DIR
+from trtdoc.paths import FAILED_DIR, GATES_DIR
 
 FORMAT = 1
 # A file changed less than this before it was hashed may change again in the same timestamp
@@ -196,6 +196,9 @@ class State:
         history = _files(records_dir / HISTORY_DIR, digests)
         gates = _files(records_dir / GATES_DIR, digests)
         inputs = _sha(env, records, history, gates)
+        failed = _files(records_dir / FAILED_DIR, digests)
+        if failed:  # the index lists them (with none, the digest a site had before them)
+            inputs = _sha(inputs, failed)
         return cls(Path(site_dir), records_dir, path, digests, env, records, history, gates,
                    inputs, old)
 

@@ -105,7 +105,7 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
                     deployment: Deployment | None,
                     fresh: Mapping[str, EngineRecord]) -> ChangedRender:
     from trtdoc.errors import RecordError
-    from trtdoc.record.files import read_gates, read_record
+    from trtdoc.record.files import read_failures, read_gates, read_record
 
     records_dir, site_dir = state.records_dir, state.site_dir
     known = state.known_summaries()
@@ -176,7 +176,8 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
     gc.enable()
     pages = site_pages(chosen, env, previous, gates, deployment,
                         only=stale - {render_cache.SITE_UNIT},
-                        site=render_cache.SITE_UNIT in stale)
+                        site=render_cache.SITE_UNIT in stale,
+                        failures=read_failures(records_dir))
 
     gc.disable()
     written, unchanged = write_changed((site_dir / rel, data)

@@ -14,7 +14,7 @@ from trtdoc.compat import matrix as compat
 from trtdoc.compat.deploy import Deployment
 from trtdoc.diff.changes import Changes, Diff
 from trtdoc.errors import RenderError
-from trtdoc.record.types import EngineRecord, FailedGate
+from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
 from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
@@ -32,10 +32,12 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                previous: Mapping[str, EngineRecord],
                gates: Mapping[str, FailedGate],
                deployment: Deployment | None = None, *,
-               only: Collection[str] | None = None, site: bool = True) -> dict[str, bytes]:
+               only: Collection[str] | None = None, site: bool = True,
+               failures: Mapping[str, FailedBuild] | None = None) -> dict[str, bytes]:
     """Every page as ``{path under the site folder: bytes}``; with ``only``, just the pages of
     those engines, and with ``site=False`` not the pages that show every record
-    (``render_changed``)."""
+    (``render_changed``). ``failures`` (``record.files.read_failures``) are listed on the
+    index until they are fixed."""
     records = sorted(records, key=name_key)
     names = [name_key(r) for r in records]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -68,12 +70,19 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                               if name_key(r) in previous]
     # The template sees each failed gate as its file holds it.
     gate_files = {name: encode(gate) for name, gate in gates.items()}
+    # A failed build with a published page is marked on its row; the others (refused at check,
+    # failed before a first page) are listed below the table, each with its one-line reason.
+    failure_files = {name: encode(f) for name, f in (failures or {}).items()}
     pages[f"{ENGINES_DIR}/index.md"] = render_template(
         env, "index.md.j2", records=records, compat=by_name, gates=gate_files,
         compat_of=lambda r: by_name[name_key(r)], failed=lambda r: name_key(r) in gates,
         spec_of=lambda r: encode_spec(r.spec),
-        unpublished=sorted(((n, g) for n, g in gate_files.items() if n not in set(names)),
-                           key=lambda ng: text_key(ng[0])))
+        failure_of=lambda r: failure_files.get(name_key(r)),
+        unpublished=sorted(((n, g) for n, g in gate_files.items()
+                            if n not in set(names) and n not in failure_files),
+                           key=lambda ng: text_key(ng[0])),
+        failures=sorted(failure_files.items(), key=lambda nf: text_key(nf[0])),
+        published=set(names))
     pages["compatibility.md"] = render_template(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         notes=MatrixNotes.of(matrix),

@@ -151,6 +151,7 @@ INDEX = TemplateDoc(
         ("front_matter", "the YAML front matter"),
         ("title", "the page title"),
         ("engines", "the table of engines, one row each (or that there are none)"),
+        ("failures", 'the "Failing specs" section: each failure with its stage and reason'),
         ("unpublished", 'the "Failed before their first page" section'),
     ),
     variables=(
@@ -160,7 +161,14 @@ INDEX = TemplateDoc(
         ("spec_of", "a function: a record → its spec section as a dict (read with `.get()`)"),
         ("gates", "engine name → its failed accuracy gate (the gate file's JSON)"),
         ("failed", "a function: a record → whether its latest build failed its gate"),
-        ("unpublished", "(engine name, gate) of failed gates that have no record yet"),
+        ("failure_of", "a function: a record → its latest failure (the failure file's JSON), "
+         "or None"),
+        ("failures", "(name, failure) of every spec whose latest build failed, sorted: "
+         "`records/.failed/<name>.json` as JSON (`name`, `stage`, `reason`, `spec_path`, "
+         "`accuracy`)"),
+        ("published", "the names that have a record (and a page)"),
+        ("unpublished", "(engine name, gate) of failed gates that have no record yet and no "
+         "failure file"),
     ),
 )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.files import write_atomic
-from trtdoc.record.types import EngineRecord, FailedGate
+from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.render import cache as render_cache
 from trtdoc.render.environment import environment
 from trtdoc.render.site_pages import ENGINES_DIR, site_pages
@@ -35,7 +35,8 @@ def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
               templates_dir: Path | None = None,
               previous: Mapping[str, EngineRecord] | None = None,
               gates: Mapping[str, FailedGate] | None = None,
-              deployment: Deployment | None = None) -> dict[Path, bytes]:
+              deployment: Deployment | None = None,
+              failures: Mapping[str, FailedBuild] | None = None) -> dict[Path, bytes]:
     """Every generated page as ``{path under site_dir: bytes}``, without writing anything.
 
     ``gates`` maps engine names to their latest failed accuracy gate (``record.read_gates``).
@@ -44,7 +45,8 @@ def plan_site(records: Iterable[EngineRecord], site_dir: Path, *,
     they are without one.
     """
     env = environment(templates_dir)
-    pages = site_pages(list(records), env, previous or {}, gates or {}, deployment)
+    pages = site_pages(list(records), env, previous or {}, gates or {}, deployment,
+                       failures=failures)
     return {Path(site_dir) / rel: data for rel, data in sorted(pages.items())}
 
 
@@ -66,7 +68,8 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
                 previous: Mapping[str, EngineRecord] | None = None,
                 gates: Mapping[str, FailedGate] | None = None,
                 keep: Iterable[str] = (),
-                deployment: Deployment | None = None) -> RenderResult:
+                deployment: Deployment | None = None,
+                failures: Mapping[str, FailedBuild] | None = None) -> RenderResult:
     """Write every page whose bytes changed, and remove generated pages of vanished engines.
 
     The pages of the engines named in ``keep`` (whose records could not be read) stay as they
@@ -78,7 +81,7 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
     """
     site_dir = Path(site_dir)
     planned = plan_site(records, site_dir, templates_dir=templates_dir, previous=previous,
-                        gates=gates, deployment=deployment)
+                        gates=gates, deployment=deployment, failures=failures)
     written, unchanged = write_changed(planned.items())
     kept = set(keep)
     # A kept engine keeps its layer pages too (<slug>~layers-<k>.md).
