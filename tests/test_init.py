@@ -410,3 +410,28 @@ def test_the_example_spec_uncommented_is_a_valid_spec(tmp_path: Path,
     loaded, errors = load_specs(["specs"])
     assert [str(e) for e in errors] == []
     assert [s.spec.name for s in loaded] == ["my-model-fp32", "my-model-fp16"]
+
+
+def test_init_appends_to_a_gitignore_that_is_not_utf8(tmp_path: Path) -> None:
+    """git reads .gitignore as bytes; a Latin-1 comment of the team's is not a reason to fail
+    (it was a UnicodeDecodeError, reported as a trtdoc bug)."""
+    from trtdoc.init import init_project
+
+    (tmp_path / ".gitignore").write_bytes(b"# caf\xe9\nbuild/\n")
+    result = init_project(tmp_path)
+    assert result.appended[0][0] == ".gitignore"
+    assert "public/" in result.appended[0][1]
+    assert "build/" not in result.appended[0][1]
+    assert (tmp_path / ".gitignore").read_bytes().startswith(b"# caf\xe9\nbuild/\n# ")
+
+
+def test_init_says_when_a_folder_stands_where_a_file_belongs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    (tmp_path / "mkdocs.yml").mkdir()
+    done = CliRunner().invoke(cli, ["init", str(tmp_path)], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    assert (f"left      {tmp_path}/mkdocs.yml (a folder is there, not a file: move it and run "
+            "`trtdoc init` again)") in done.output.splitlines()

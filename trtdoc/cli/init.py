@@ -34,7 +34,10 @@ def init(ui: Ui, folder: Path) -> None:
     for path, lines in result.appended:
         click.echo(f"appended  {shown}{path}: {', '.join(lines)}")
     for path in result.left:
-        click.echo(f"left      {shown}{path} (it exists; not changed)")
+        # A folder where a file belongs is not "it exists": the project will not work.
+        why = ("a folder is there, not a file: move it and run `trtdoc init` again"
+               if (folder / path).is_dir() else "it exists; not changed")
+        click.echo(f"left      {shown}{path} ({why})")
     cd = f"cd {shown.rstrip('/')} && " if shown else ""
     click.echo("next: " + cd + "edit specs/example.yaml (or add a spec), then `npm install` "
                "(Mermaid, optional), `trtdoc build` and `mkdocs serve`")
