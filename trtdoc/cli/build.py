@@ -110,10 +110,13 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
         site_problems = site_config_problems(site)
         for e in site_problems:
             ui.problem(str(e))
-        if result.failed or changed or site_problems:
+        # The same gate a build ends with: a pattern that names no engine fails both.
+        unmatched = report_unmatched(ui, pages.deployment, records)
+        if result.failed or changed or site_problems or unmatched:
             again = "" if from_the_project("paths") else " " + " ".join(map(str, paths))
             failed = sum(o.status == "failed" for o in result.outcomes)
-            problems = problem_count(result.spec_errors) + failed + len(site_problems)
+            problems = (problem_count(result.spec_errors) + failed + len(site_problems)
+                        + unmatched)
             ui.problem(f"{len(changed)} file(s) would change"
                        + (f", {problems} problem(s)" if problems else "")
                        + f"; run `trtdoc build{again}` and commit the result")
