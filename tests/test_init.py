@@ -435,3 +435,28 @@ def test_init_says_when_a_folder_stands_where_a_file_belongs(tmp_path: Path) -> 
     assert done.exit_code == 0, done.output
     assert (f"left      {tmp_path}/mkdocs.yml (a folder is there, not a file: move it and run "
             "`trtdoc init` again)") in done.output.splitlines()
+
+
+def test_init_says_what_a_teams_own_mkdocs_yml_lacks(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mkdocs.yml that is there is left, and init says at once what the pages need of it
+    (it said nothing, and the next `trtdoc check` failed with seven lines)."""
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "mkdocs.yml", "site_name: Ours\ndocs_dir: docs\n")
+    done = CliRunner().invoke(cli, ["init"], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert "left      mkdocs.yml (it exists; not changed)" in lines
+    assert ("to do     your mkdocs.yml cannot show the pages yet (8 line(s) below; `trtdoc "
+            "check` checks them again):") in lines
+    assert ("          mkdocs.yml:2:1: docs_dir: docs, but trtdoc writes the pages to site: "
+            "mkdocs would not show them. Hint: set `docs_dir: site`") in lines
+    # The tags plugin too: the example spec has tags (check asks for it once a page has some).
+    assert sum(line.startswith("          mkdocs.yml:") for line in lines) == 8
+    check = CliRunner().invoke(cli, ["check"], prog_name="trtdoc")
+    assert check.exit_code == 1
+    assert "7 problem(s) found" in check.stderr

@@ -38,6 +38,21 @@ def init(ui: Ui, folder: Path) -> None:
         why = ("a folder is there, not a file: move it and run `trtdoc init` again"
                if (folder / path).is_dir() else "it exists; not changed")
         click.echo(f"left      {shown}{path} ({why})")
+    if "mkdocs.yml" in result.left:
+        _say_what_mkdocs_yml_lacks(folder)
     cd = f"cd {shown.rstrip('/')} && " if shown else ""
     click.echo("next: " + cd + "edit specs/example.yaml (or add a spec), then `npm install` "
                "(Mermaid, optional), `trtdoc build` and `mkdocs serve`")
+
+
+def _say_what_mkdocs_yml_lacks(folder: Path) -> None:
+    """A team's own mkdocs.yml is left as it is; say now, not at the first `trtdoc check`,
+    what it lacks for the pages (the scaffold's trtdoc.yml writes them to site/)."""
+    from trtdoc.render.mkdocs_config import mkdocs_problems
+
+    problems = mkdocs_problems(folder / "mkdocs.yml", site=folder / "site", needs_tags=True)
+    if problems:
+        click.echo(f"to do     your mkdocs.yml cannot show the pages yet ({len(problems)} "
+                   "line(s) below; `trtdoc check` checks them again):")
+    for problem in problems:
+        click.echo(f"          {problem}")
