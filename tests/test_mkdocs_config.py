@@ -271,3 +271,14 @@ def test_a_page_that_is_a_fifo_is_skipped_not_read(tmp_path: Path) -> None:
     (tmp_path / "engines").mkdir()
     os.mkfifo(tmp_path / "engines" / "a.md")
     assert not pages_carry_tags(tmp_path)  # returns: nothing waits for a writer
+
+
+def test_build_check_does_not_say_a_build_fixes_mkdocs_yml(team: Path) -> None:
+    """Nothing would change, so the advice is the problem count (as `check` ends), not "run
+    `trtdoc build` and commit the result", which changes nothing in mkdocs.yml."""
+    text, n = re.subn(PIECES["md_in_html"][0], "", CONFIG, count=1, flags=re.M)
+    assert n == 1
+    (team / "mkdocs.yml").write_text(text, encoding="utf-8")
+    result = run("build", "--check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "1 problem(s) found"

@@ -117,9 +117,12 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
             failed = sum(o.status == "failed" for o in result.outcomes)
             problems = (problem_count(result.spec_errors) + failed + len(site_problems)
                         + unmatched)
-            ui.problem(f"{len(changed)} file(s) would change"
-                       + (f", {problems} problem(s)" if problems else "")
-                       + f"; run `trtdoc build{again}` and commit the result")
+            if changed:
+                ui.problem(f"{len(changed)} file(s) would change"
+                           + (f", {problems} problem(s)" if problems else "")
+                           + f"; run `trtdoc build{again}` and commit the result")
+            else:  # a build would not fix these (mkdocs.yml, deploy.yaml, a spec): as `check`
+                ui.problem(f"{problems} problem(s) found")
             sys.exit(1)
         ui.result("records and pages match the specs")
         return
