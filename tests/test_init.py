@@ -460,3 +460,18 @@ def test_init_says_what_a_teams_own_mkdocs_yml_lacks(tmp_path: Path,
     check = CliRunner().invoke(cli, ["check"], prog_name="trtdoc")
     assert check.exit_code == 1
     assert "7 problem(s) found" in check.stderr
+
+
+def test_check_right_after_init_says_why_there_is_no_spec(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    assert CliRunner().invoke(cli, ["init"], prog_name="trtdoc").exit_code == 0
+    done = CliRunner().invoke(cli, ["check"], prog_name="trtdoc")
+    assert (done.exit_code, done.stdout) == (0, "0 spec(s) OK: no spec yet (a file of comments "
+                                             "only, such as init's specs/example.yaml, is "
+                                             "skipped)\n")

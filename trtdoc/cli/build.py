@@ -41,6 +41,10 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     errors += site_config_problems(needs_tags=any(g.spec.tags for g in good) or None)
     if errors:
         raise SpecErrors(errors)
+    if not good:  # right after `trtdoc init`: say why there is nothing, not "OK: "
+        ui.result("0 spec(s) OK: no spec yet (a file of comments only, such as init's "
+                  "specs/example.yaml, is skipped)")
+        return
     ui.result(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
 
 
