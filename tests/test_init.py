@@ -475,3 +475,15 @@ def test_check_right_after_init_says_why_there_is_no_spec(tmp_path: Path,
     assert (done.exit_code, done.stdout) == (0, "0 spec(s) OK: no spec yet (a file of comments "
                                              "only, such as init's specs/example.yaml, is "
                                              "skipped)\n")
+
+
+def test_the_next_step_line_can_be_pasted_into_a_shell(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(cli, ["init", "our engines"], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1].startswith("next: cd 'our engines' && edit ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -40,7 +41,8 @@ def init(ui: Ui, folder: Path) -> None:
         click.echo(f"left      {shown}{path} ({why})")
     if "mkdocs.yml" in result.left:
         _say_what_mkdocs_yml_lacks(folder)
-    cd = f"cd {shown.rstrip('/')} && " if shown else ""
+    # Quoted for the shell: the line is meant to be pasted, and a folder may have spaces.
+    cd = f"cd {shlex.quote(shown.rstrip('/'))} && " if shown else ""
     click.echo("next: " + cd + "edit specs/example.yaml (or add a spec), then `npm install` "
                "(Mermaid, optional), `trtdoc build` and `mkdocs serve`")
 
