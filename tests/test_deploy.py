@@ -532,3 +532,39 @@ def test_the_engine_file_wins_over_an_edited_record(here: Path) -> None:
     assert result.exit_code == 1
     assert "records/only-sm86.json: engine.header differs from the header of" in result.stderr
     assert json.loads(result.stdout)[0]["verdict"] == "fails"
+
+
+def test_build_check_fails_on_a_pattern_that_names_no_engine_as_build_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CI gate and the build agree: `build` exits 1 on a pattern that names no engine, so
+    `build --check` does too (it passed, and the team's next `trtdoc build` failed)."""
+    pytest.importorskip("tensorrt_rtx")
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "specs/edge.yaml", f"""
+        name: edge-net
+        model: {MODELS / 'mobilenet_v2_035.onnx'}
+        backend: tensorrt-rtx
+        profiles: [{{input: {{min: [1, 3, 224, 224], opt: [1, 3, 224, 224],
+                                                        max: [2, 3, 224, 224]}}}}]
+        targets: [sm89]
+        """)
+    good = f"""
+        targets:
+          - name: edge
+            gpu: L4
+            driver: "{NEW_DRIVER}"
+            runtime: {RTX}
+            engines: [edge-net{{}}]
+        """
+    write(tmp_path, "good.yaml", good.format(""))
+    write(tmp_path, "typo.yaml", good.format(", edge-nte"))
+    built = run("-q", "build", "specs", "--deploy", "good.yaml")
+    assert built.exit_code == 0, built.output
+    clean = run("build", "specs", "--check", "--deploy", "good.yaml")
+    assert clean.exit_code == 0, clean.output
+    for args in (("build", "specs", "--deploy", "typo.yaml"),
+                 ("build", "specs", "--check", "--deploy", "typo.yaml")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert ("typo.yaml:6:25: targets[0].engines[1]: 'edge-nte' names no engine in the "
+                "records. Hint: did you mean 'edge-net'?") in result.stderr.splitlines(), args

@@ -410,3 +410,80 @@ def test_the_example_spec_uncommented_is_a_valid_spec(tmp_path: Path,
     loaded, errors = load_specs(["specs"])
     assert [str(e) for e in errors] == []
     assert [s.spec.name for s in loaded] == ["my-model-fp32", "my-model-fp16"]
+
+
+def test_init_appends_to_a_gitignore_that_is_not_utf8(tmp_path: Path) -> None:
+    """git reads .gitignore as bytes; a Latin-1 comment of the team's is not a reason to fail
+    (it was a UnicodeDecodeError, reported as a trtdoc bug)."""
+    from trtdoc.init import init_project
+
+    (tmp_path / ".gitignore").write_bytes(b"# caf\xe9\nbuild/\n")
+    result = init_project(tmp_path)
+    assert result.appended[0][0] == ".gitignore"
+    assert "public/" in result.appended[0][1]
+    assert "build/" not in result.appended[0][1]
+    assert (tmp_path / ".gitignore").read_bytes().startswith(b"# caf\xe9\nbuild/\n# ")
+
+
+def test_init_says_when_a_folder_stands_where_a_file_belongs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    (tmp_path / "mkdocs.yml").mkdir()
+    done = CliRunner().invoke(cli, ["init", str(tmp_path)], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    assert (f"left      {tmp_path}/mkdocs.yml (a folder is there, not a file: move it and run "
+            "`trtdoc init` again)") in done.output.splitlines()
+
+
+def test_init_says_what_a_teams_own_mkdocs_yml_lacks(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mkdocs.yml that is there is left, and init says at once what the pages need of it
+    (it said nothing, and the next `trtdoc check` failed with seven lines)."""
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "mkdocs.yml", "site_name: Ours\ndocs_dir: docs\n")
+    done = CliRunner().invoke(cli, ["init"], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert "left      mkdocs.yml (it exists; not changed)" in lines
+    assert ("to do     your mkdocs.yml cannot show the pages yet (8 line(s) below; `trtdoc "
+            "check` checks them again):") in lines
+    assert ("          mkdocs.yml:2:1: docs_dir: docs, but trtdoc writes the pages to site: "
+            "mkdocs would not show them. Hint: set `docs_dir: site`") in lines
+    # The tags plugin too: the example spec has tags (check asks for it once a page has some).
+    assert sum(line.startswith("          mkdocs.yml:") for line in lines) == 8
+    check = CliRunner().invoke(cli, ["check"], prog_name="trtdoc")
+    assert check.exit_code == 1
+    assert "7 problem(s) found" in check.stderr
+
+
+def test_check_right_after_init_says_why_there_is_no_spec(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    assert CliRunner().invoke(cli, ["init"], prog_name="trtdoc").exit_code == 0
+    done = CliRunner().invoke(cli, ["check"], prog_name="trtdoc")
+    assert (done.exit_code, done.stdout) == (0, "0 spec(s) OK: no spec yet (a file of comments "
+                                             "only, such as init's specs/example.yaml, is "
+                                             "skipped)\n")
+
+
+def test_the_next_step_line_can_be_pasted_into_a_shell(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from trtdoc.cli.group import cli
+
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(cli, ["init", "our engines"], prog_name="trtdoc")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1].startswith("next: cd 'our engines' && edit ")

@@ -271,3 +271,31 @@ def test_a_page_that_is_a_fifo_is_skipped_not_read(tmp_path: Path) -> None:
     (tmp_path / "engines").mkdir()
     os.mkfifo(tmp_path / "engines" / "a.md")
     assert not pages_carry_tags(tmp_path)  # returns: nothing waits for a writer
+
+
+def test_build_check_does_not_say_a_build_fixes_mkdocs_yml(team: Path) -> None:
+    """Nothing would change, so the advice is the problem count (as `check` ends), not "run
+    `trtdoc build` and commit the result", which changes nothing in mkdocs.yml."""
+    text, n = re.subn(PIECES["md_in_html"][0], "", CONFIG, count=1, flags=re.M)
+    assert n == 1
+    (team / "mkdocs.yml").write_text(text, encoding="utf-8")
+    result = run("build", "--check")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "1 problem(s) found"
+
+
+def test_without_the_key_every_hint_adds_it_once(team: Path) -> None:
+    """Each missing extension's hint used to add `markdown_extensions: [X]` for its own X: done
+    as told, the file had the key five times. Now every hint is the same one key; done once,
+    nothing about extensions is left."""
+    (team / "mkdocs.yml").write_text(CONFIG.split("markdown_extensions:")[0]
+                                     + "extra_css: [assets/stylesheets/trtdoc.css]\n",
+                                     encoding="utf-8")
+    lines = [line for line in config_lines(run("render")) if "markdown_extensions:" in line]
+    hints = {line.split("Hint: add `")[1] for line in lines}
+    assert len(lines) == 5 and len(hints) == 1, lines
+    (key,) = hints
+    assert key.endswith("` (one key for all 5)")
+    with (team / "mkdocs.yml").open("a", encoding="utf-8") as f:
+        f.write(key.removesuffix("` (one key for all 5)") + "\n")
+    assert config_lines(run("render")) == []

@@ -282,3 +282,16 @@ def test_the_command_writes_and_checks_the_section(tmp_path: Path) -> None:
     assert (missing.returncode, missing.stderr) == (
         1, f"{readme}: the README has no <!-- templates:begin ... <!-- templates:end --> "
            "markers; add them where the section belongs\n")
+
+
+def test_a_block_the_shipped_template_lacks_is_one_located_line(tmp_path: Path) -> None:
+    """Jinja ignores a block its parent has not got: `provenence` for `provenance` left the
+    page as shipped, with no word, and the team looked for their line in vain."""
+    own = _folder(tmp_path, "tpl", {"engine.md.j2": PROVENANCE_PLUS.replace(
+        "block provenance", "block provenence")})
+    with pytest.raises(RenderError) as exc:
+        _site(tmp_path, own)
+    message = str(exc.value)
+    assert message.startswith("engine.md.j2: block 'provenence' is not a block of "
+                              "'trtdoc/engine.md.j2', so it would change nothing; its blocks: ")
+    assert "provenance, " in message

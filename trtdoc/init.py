@@ -113,7 +113,9 @@ def _append_missing(path: Path, text: str) -> list[str] | None:
     explain); None if ``path`` was new and got all of ``text``."""
     if _write_new(path, text):
         return None
-    have = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+    # git reads .gitignore as bytes: a line in another encoding is the team's, not an error.
+    have = {line.strip().decode("utf-8", "surrogateescape")
+            for line in path.read_bytes().splitlines()}
     lines = text.splitlines()
     missing = [line for line in lines if line and not line.startswith("#")
                and line.strip() not in have]

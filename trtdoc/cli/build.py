@@ -41,6 +41,10 @@ def check(ui: Ui, paths: tuple[Path, ...]) -> None:
     errors += site_config_problems(needs_tags=any(g.spec.tags for g in good) or None)
     if errors:
         raise SpecErrors(errors)
+    if not good:  # right after `trtdoc init`: say why there is nothing, not "OK: "
+        ui.result("0 spec(s) OK: no spec yet (a file of comments only, such as init's "
+                  "specs/example.yaml, is skipped)")
+        return
     ui.result(f"{len(good)} spec(s) OK: {', '.join(s.spec.name for s in good)}")
 
 
@@ -110,13 +114,19 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
         site_problems = site_config_problems(site)
         for e in site_problems:
             ui.problem(str(e))
-        if result.failed or changed or site_problems:
+        # The same gate a build ends with: a pattern that names no engine fails both.
+        unmatched = report_unmatched(ui, pages.deployment, records)
+        if result.failed or changed or site_problems or unmatched:
             again = "" if from_the_project("paths") else " " + " ".join(map(str, paths))
             failed = sum(o.status == "failed" for o in result.outcomes)
-            problems = problem_count(result.spec_errors) + failed + len(site_problems)
-            ui.problem(f"{len(changed)} file(s) would change"
-                       + (f", {problems} problem(s)" if problems else "")
-                       + f"; run `trtdoc build{again}` and commit the result")
+            problems = (problem_count(result.spec_errors) + failed + len(site_problems)
+                        + unmatched)
+            if changed:
+                ui.problem(f"{len(changed)} file(s) would change"
+                           + (f", {problems} problem(s)" if problems else "")
+                           + f"; run `trtdoc build{again}` and commit the result")
+            else:  # a build would not fix these (mkdocs.yml, deploy.yaml, a spec): as `check`
+                ui.problem(f"{problems} problem(s) found")
             sys.exit(1)
         ui.result("records and pages match the specs")
         return

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 import jinja2.runtime
 from markupsafe import Markup
 
@@ -165,6 +167,50 @@ def _self_references(env: jinja2.Environment) -> list[str]:
     return found
 
 
+_BLOCKS_CHECKED: weakref.WeakSet[jinja2.Template] = weakref.WeakSet()
+
+
+def _check_blocks(env: jinja2.Environment, template: jinja2.Template) -> None:
+    """A user's template that extends another may only fill blocks that one has: Jinja
+    ignores any other block, so a misspelt name would leave the shipped text with no word."""
+    if template in _BLOCKS_CHECKED:
+        return
+    shipped = os.path.realpath(shipped_templates())
+    own = template.filename and not os.path.realpath(template.filename).startswith(
+        shipped + os.sep)
+    parent = _extended(env, template) if own else None
+    if parent is not None:
+        known: set[str] = set()
+        # By the names asked for: a shipped template loaded as trtdoc/NAME calls itself NAME.
+        seen = {template.name}
+        above: str | None = parent
+        while above is not None and above not in seen:  # a loop is render's own error
+            seen.add(above)
+            chain = env.get_template(above)
+            known.update(chain.blocks)
+            above = _extended(env, chain, above)
+        if not known:
+            return
+        unknown = sorted(set(template.blocks) - known)
+        if unknown:
+            raise RenderError(f"block {unknown[0]!r} is not a block of {parent!r}, so it would "
+                              f"change nothing; its blocks: {', '.join(sorted(known))}",
+                              template=template.name or "")
+    _BLOCKS_CHECKED.add(template)
+
+
+def _extended(env: jinja2.Environment, template: jinja2.Template,
+              name: str | None = None) -> str | None:
+    """The name a template (loaded as ``name``) extends, if a plain string, else None."""
+    name = name or template.name
+    if env.loader is None or name is None:
+        return None
+    tree = env.parse(env.loader.get_source(env, name)[0])
+    extends = tree.find(jinja2.nodes.Extends)
+    target = extends.template if extends is not None else None
+    return target.value if isinstance(target, jinja2.nodes.Const) else None
+
+
 def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes:
     """Template ``name`` rendered with ``context``, as the bytes of a page: one trailing
     newline, ``\\n`` endings, no trailing spaces, never two blank lines in a row.
@@ -173,7 +219,9 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
     :class:`~trtdoc.errors.RenderError` naming the template (and its line where known).
     """
     try:
-        text = env.get_template(name).render(**context)
+        template = env.get_template(name)
+        _check_blocks(env, template)
+        text = template.render(**context)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc

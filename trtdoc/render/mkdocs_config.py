@@ -109,6 +109,7 @@ def mkdocs_problems(path: Path, *, site: Path, needs_tags: bool) -> list[SpecErr
     check = _Check(path, doc.data, doc.locator, doc.last_line)
     check.extensions()
     check.mermaid_fence()
+    check.absent_extensions()
     if needs_tags:
         check.tags_plugin()
     check.docs_dir(site)
@@ -142,6 +143,9 @@ class _Check:
                  last_line: int) -> None:
         self.path, self.data, self.locator, self.last_line = path, data, locator, last_line
         self.errors: list[SpecError] = []
+        # Without a markdown_extensions key, every missing extension's hint adds the same one
+        # key with all of them: a hint per extension would each add the key, a duplicate.
+        self.absent: list[tuple[str, str, str]] = []  # (name, loss, entry)
 
     def problem(self, key: str, message: str, hint: str, at: KeyPath | None = None) -> None:
         """A line at ``at`` (a key path), else at the top-level ``key``, else (the key is
@@ -165,10 +169,18 @@ class _Check:
 
     def _missing_extension(self, name: str, loss: str, entry: str) -> None:
         if "markdown_extensions" in self.data:
-            hint = f"add `{entry}` under markdown_extensions:"
+            self.problem("markdown_extensions", f"{name} is not enabled: {loss}",
+                         f"add `{entry}` under markdown_extensions:")
         else:
-            hint = f"add `markdown_extensions: [{entry[2:]}]`"
-        self.problem("markdown_extensions", f"{name} is not enabled: {loss}", hint)
+            self.absent.append((name, loss, entry))
+
+    def absent_extensions(self) -> None:
+        """The extensions missing for want of the key, each with the one key that adds all."""
+        key = f"markdown_extensions: [{', '.join(entry[2:] for _, _, entry in self.absent)}]"
+        for name, loss, _ in self.absent:
+            self.problem("markdown_extensions", f"{name} is not enabled: {loss}",
+                         f"add `{key}`" + (f" (one key for all {len(self.absent)})"
+                                           if len(self.absent) > 1 else ""))
 
     def mermaid_fence(self) -> None:
         value = self.data.get("markdown_extensions")
