@@ -151,7 +151,8 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         dtypes = {name: dtype for name, dtype, _ in input_specs(model)}
         if calibration is not None:
             samples = load_samples(calibration.data, list(dtypes), calibration.batches,
-                                   dtypes=dtypes, engine=engine, axes=batch_axes(model))
+                                   dtypes=dtypes, engine=engine, axes=batch_axes(model),
+                                   model=model)
             source_kind = "data"
         else:
             samples = random_samples(model, profile_shapes, count=RANDOM_CALIBRATION_BATCHES,
