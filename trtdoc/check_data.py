@@ -308,8 +308,8 @@ def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
             "give the array one axis per model dimension (samples along the batch axis), or "
             "one more in front (a leading sample axis, each slice one complete input)")], None
     if layout == "ambiguous":
-        message, _, hint = ambiguous_layout(where, name, list(header.shape), dims,
-                                            ".".join(str(k) for k in setting)
+        message, _, hint = ambiguous_layout(where, name, shape, dims,
+                                            ".".join(str(k) for k in setting), sep=","
                                             ).partition(". Save it")
         return [loc.error(setting, message.replace(f"{where}: array {name!r}",
                                                    f"{where}: array '{name}'", 1),

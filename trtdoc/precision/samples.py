@@ -197,7 +197,8 @@ def _layout(where: str, arrays: dict[str, np.ndarray], axes: Mapping[str, int | 
                 sliced.add(name)
             elif kind == "ambiguous":
                 shown = ", ".join(str(d) for d in model_dims)
-                raise fail(ambiguous_layout(where, name, list(arr.shape), shown, setting))
+                raise fail(ambiguous_layout(where, name, ", ".join(str(d) for d in arr.shape),
+                                            shown, setting))
             else:
                 axis_of[name] = axis
         axis = axis_of[name]
@@ -247,13 +248,15 @@ def sample_layout(shape: Sequence[int], dims: Sequence[int | str], axis: int | N
     return "ambiguous", None
 
 
-def ambiguous_layout(where: str, name: str, shape: list[int], dims: str, setting: str) -> str:
-    """The message for an array whose sample axis trtdoc will not guess."""
+def ambiguous_layout(where: str, name: str, shape: str, dims: str, setting: str,
+                     sep: str = ", ") -> str:
+    """The message for an array whose sample axis trtdoc will not guess (``shape`` and
+    ``dims`` as the caller writes them, without brackets, joined by ``sep``)."""
     block = setting.split(".", 1)[0]
-    return (f"{where}: array {name!r} has shape {shape}, the rank of model input {name!r} "
+    return (f"{where}: array {name!r} has shape [{shape}], the rank of model input {name!r} "
             f"[{dims}], which has no dimension trtdoc can take as the batch axis (a symbolic "
             "dimension named as a batch, or dimension 0 symbolic or fixed at 1). Save it "
-            f"with a leading sample axis, [N, {dims}] (each slice one complete input), or "
+            f"with a leading sample axis, [N{sep}{dims}] (each slice one complete input), or "
             f"set {block}.sample_axis: {{{name}: AXIS}}")
 
 
