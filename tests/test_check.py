@@ -559,6 +559,7 @@ class _AccuracyWithOutputs:
     data: Path | None = None
     samples: int = 4
     tolerance: Any = None
+    sample_axis: Any = ()
 
 
 @pytest.mark.parametrize("outputs", [

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import pytest
 from conftest import REPO, write
 from onnx import TensorProto
@@ -107,10 +108,11 @@ def test_ocr_data_is_read_image_by_image(ocr_model: Path, tmp_path: Path) -> Non
 
 
 def _fixed_width_model(path: Path) -> Path:
-    """Input x [3, width]: no dimension is certainly a batch."""
+    """Input x [3, width], mixed by a 3 x 3 MatMul: no dimension is certainly a batch."""
     x = oh.make_tensor_value_info("x", TensorProto.FLOAT, [3, "width"])
     y = oh.make_tensor_value_info("y", TensorProto.FLOAT, [3, "width"])
-    graph = oh.make_graph([oh.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
+    w = onnx.numpy_helper.from_array(np.eye(3, dtype=np.float32) * 0.5, "w")
+    graph = oh.make_graph([oh.make_node("MatMul", ["w", "x"], ["y"])], "g", [x], [y], [w])
     onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
     return path
 
@@ -216,3 +218,39 @@ def test_the_ocr_model_builds_int8_from_whole_images(ocr_model: Path, tmp_path: 
     # The same images calibrate the same: one quantised model, whichever file held them.
     npz, pg = (records[n].precision for n in ("ocr-npz", "ocr-polygraphy"))
     assert npz is not None and pg is not None and npz.qdq_nodes == pg.qdq_nodes
+
+
+def test_sample_axis_says_it_for_one_input(tmp_path: Path) -> None:
+    """``sample_axis: {x: 1}`` stacks [3, N] data along the width; a wrong name or axis is a
+    located line."""
+    from trtdoc.build.precision_step import convert_for_spec
+    from trtdoc.paths import OutputPaths
+    from trtdoc.spec.load import load_specs
+
+    model = _fixed_width_model(tmp_path / "m.onnx")
+    np.savez(tmp_path / "held.npz", x=np.arange(30, dtype=np.float32).reshape(3, 10))
+    spec = write(tmp_path, "s.yaml", """\
+        name: s
+        model: m.onnx
+        precision: int8
+        calibration: {data: held.npz, batches: 2, sample_axis: {x: 1}}
+        profiles:
+          - x: {min: [3, 1], opt: [3, 5], max: [3, 16]}
+        accuracy: {data: held.npz, samples: 10, sample_axis: {x: 1}}
+        """)
+    assert check_specs([spec])[1] == []
+    batches = held_out_batches(tmp_path / "held.npz", model, samples=10,
+                               shapes={"x": (3, 5)}, sample_axis={"x": 1})
+    assert [b["x"].shape for b in batches] == [(3, 5), (3, 5)]
+    assert batches[1]["x"][0].tolist() == [5.0, 6.0, 7.0, 8.0, 9.0]
+    item = load_specs([spec])[0][0]
+    result = convert_for_spec(item.spec, OutputPaths(out=tmp_path / "b", records=tmp_path / "r"))
+    assert (result.calibration_batches, result.calibration_samples) == (2, 10)
+
+    spec.write_text(spec.read_text().replace("2, sample_axis: {x: 1}", "2, sample_axis: {y: 1}")
+                    .replace("10, sample_axis: {x: 1}", "10, sample_axis: {x: 2}"))
+    assert [str(e) for e in check_specs([spec])[1]] == [
+        f"{spec}:4:57: calibration.sample_axis.y: 'y' is not a model input. Hint: name one "
+        "of x",
+        f"{spec}:7:58: accuracy.sample_axis.x: model input 'x' has 2 dimensions, so it has no "
+        "axis 2. Hint: give an axis from 0 to 1"]

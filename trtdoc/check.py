@@ -135,12 +135,17 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_domains(item, facts))
     errors.extend(_check_accuracy_outputs(item, facts))
     errors.extend(_check_input_bytes(item, facts))
+    axis_errors = _check_sample_axis(item, facts)
+    errors.extend(axis_errors)
+    if axis_errors:  # the data is read by those axes: check it once they are right
+        calibration_ok = accuracy_ok = False
     if spec.calibration is not None and calibration_ok:
         from trtdoc.precision.samples import batch_axes
 
         errors.extend(check_data(loc, ("calibration", "data"), spec.calibration.data,
                                   spec.calibration.batches, "calibration.batches", facts,
-                                  axes=batch_axes(spec.model)))
+                                  axes=batch_axes(spec.model,
+                                                  dict(spec.calibration.sample_axis))))
     if spec.accuracy is not None and spec.accuracy.data is not None and accuracy_ok:
         from trtdoc.precision.samples import batch_axes
 
@@ -148,7 +153,8 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
         # (``state [2, B, 128]`` along axis 1, scalars whole), summed over a folder's files.
         errors.extend(check_data(loc, ("accuracy", "data"), spec.accuracy.data,
                                   spec.accuracy.samples, "accuracy.samples", facts,
-                                  axes=batch_axes(spec.model)))
+                                  axes=batch_axes(spec.model,
+                                                  dict(spec.accuracy.sample_axis))))
     return errors
 
 
@@ -206,6 +212,28 @@ def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
                 ("accuracy", "samples"), f"{accuracy.samples} random samples are "
                 f"{bytes_words(total)} of inputs, more than the {limit} trtdoc draws",
                 "lower accuracy.samples, or give held-out data in accuracy.data"))
+    return errors
+
+
+def _check_sample_axis(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """Each ``sample_axis`` entry names a model input and one of its axes."""
+    spec, loc = item.spec, item.locator
+    ranks = {t.name: len(t.dims) for t in facts.inputs}
+    errors: list[SpecError] = []
+    for block, pairs in (("calibration", spec.calibration.sample_axis if spec.calibration
+                          else ()),
+                         ("accuracy", spec.accuracy.sample_axis if spec.accuracy else ())):
+        for name, axis in pairs:
+            where = (block, "sample_axis", name)
+            if name not in ranks:
+                errors.append(loc.error(
+                    where, f"'{name}' is not a model input",
+                    f"name one of {', '.join(sorted(ranks))}", at_key=True))
+            elif axis >= ranks[name]:
+                errors.append(loc.error(
+                    where, f"model input '{name}' has {ranks[name]} dimensions, so it has no "
+                    f"axis {axis}", f"give an axis from 0 to {ranks[name] - 1}"
+                    if ranks[name] else "remove it: a scalar input feeds every batch"))
     return errors
 
 
