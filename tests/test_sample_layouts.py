@@ -10,6 +10,7 @@ PIL is not available to render text. Stacked, they are the natural [N, 1, 64, W]
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import sys
@@ -254,3 +255,69 @@ def test_sample_axis_says_it_for_one_input(tmp_path: Path) -> None:
         "of x",
         f"{spec}:7:58: accuracy.sample_axis.x: model input 'x' has 2 dimensions, so it has no "
         "axis 2. Hint: give an axis from 0 to 1"]
+
+
+VAD = REPO / "models" / "silero_vad_16k_sequence.onnx"
+VAD_SPEC = """\
+name: vad-fp16
+model: {model}
+backend: tensorrt-rtx
+precision: fp16
+profiles:
+  - input: {{min: [1, 576], opt: [8, 576], max: [32, 576]}}
+targets: [sm89]
+accuracy:
+  data: held.npz
+  samples: 6
+  tolerance: {{min_cosine: 0.99}}
+"""
+
+
+def vad_sequences(count: int, chunks: int = 8) -> dict[str, np.ndarray]:
+    """``count`` sequences of 16 kHz audio (a tone after 0.1 s in seeded noise, a different
+    pitch each) cut in 576-sample chunks, with zero states: [N, T, 576] and [N, 1, 128]."""
+    rng = np.random.default_rng(0)
+    t = np.arange(chunks * 576) / 16000
+    audio = np.stack([0.02 * rng.standard_normal(t.size)
+                      + 0.3 * np.sin(2 * np.pi * (200 + 50 * i) * t) * (t > 0.1)
+                      for i in range(count)]).astype(np.float32)
+    zeros = np.zeros((count, 1, 128), np.float32)
+    return {"input": audio.reshape(count, chunks, 576), "h": zeros, "c": zeros}
+
+
+def test_the_checked_in_vad_model_is_the_pinned_file() -> None:
+    import fetch_silero_vad as fs
+
+    data = VAD.read_bytes()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (fs.MODEL_BYTES, fs.MODEL_SHA256)
+    assert batch_axes(VAD) == {"input": 0, "h": 0, "c": 0}
+
+
+def test_a_sequence_model_builds_from_n_sequences_and_n_states(tmp_path: Path) -> None:
+    """silero-vad's sequence model: states [1, 1, 128] take [N, 1, 128] data (N states, one per
+    sequence), and [N, T, 576] is N whole sequences (a leading sample axis), not N x T chunks."""
+    pytest.importorskip("tensorrt_rtx")
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
+    from trtdoc.record.files import read_record
+
+    data = vad_sequences(6)
+    batches = held_out_batches(_savez(tmp_path / "held.npz", data), VAD, samples=6,
+                               shapes={"input": (8, 576)})
+    assert [(b["input"].shape, b["h"].shape) for b in batches] == [((8, 576), (1, 1, 128))] * 6
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    _savez(specs / "held.npz", data)
+    (specs / "vad.yaml").write_text(VAD_SPEC.format(model=VAD))
+    paths = OutputPaths(out=tmp_path / "build", records=tmp_path / "records")
+    result = build_all([specs], paths)
+    assert [o.status for o in result.outcomes] == ["built"], result.outcomes
+    acc = read_record(paths.record("vad-fp16")).accuracy
+    assert acc is not None and (acc.samples, acc.batches, acc.smoke) == (6, 6, False)
+    assert {o.name: o.shape for o in acc.outputs} == {
+        "cn": (1, 1, 128), "hn": (1, 1, 128), "speech_probs": (8,)}
+
+
+def _savez(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    return path

@@ -326,7 +326,7 @@ def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
                 f"give the array the model input's shape in dimension {d}"
                 + (" (after the leading sample axis)" if lead else ""))], None
     if layout == "leading":
-        count: int | None = header.shape[0] * (header.shape[1 + axis] if axis is not None else 1)
+        count: int | None = header.shape[0]  # one complete input per slice
     elif layout == "batch" and axis is not None:
         count = header.shape[axis]
     else:

@@ -176,7 +176,6 @@ def _layout(where: str, arrays: dict[str, np.ndarray], axes: Mapping[str, int | 
             dims: Mapping[str, tuple[int | str, ...]], fail: Any, setting: str
             ) -> tuple[dict[str, np.ndarray], dict[str, int | None], frozenset[str]]:
     """Where each array stacks its samples, by the rules of :func:`sample_layout`."""
-    import numpy as np
 
     axis_of: dict[str, int | None] = {}
     sliced: set[str] = set()
@@ -187,12 +186,9 @@ def _layout(where: str, arrays: dict[str, np.ndarray], axes: Mapping[str, int | 
             axis_of[name] = certain
         else:
             kind, axis = sample_layout(arr.shape, model_dims, certain)
-            if kind == "leading" and certain is not None:
-                # Each slice is one complete input: join them along the batch axis.
-                arrays[name] = np.concatenate(list(arr), axis=certain) if len(arr) \
-                    else arr[0:0].reshape(arr.shape[1:])
-                axis_of[name] = certain
-            elif kind == "leading":
+            if kind == "leading":
+                # Each slice is one complete input, fed as it is (never joined along a batch
+                # axis: dimension 0 of a sequence model's input can be its time axis).
                 axis_of[name] = 0
                 sliced.add(name)
             elif kind == "ambiguous":
