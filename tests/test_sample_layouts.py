@@ -321,3 +321,27 @@ def test_a_sequence_model_builds_from_n_sequences_and_n_states(tmp_path: Path) -
 def _savez(path: Path, arrays: dict[str, np.ndarray]) -> Path:
     np.savez(path, **arrays)  # type: ignore[arg-type]
     return path
+
+
+def test_a_bad_polygraphy_file_is_a_located_line_at_check(tmp_path: Path) -> None:
+    model = _fixed_width_model(tmp_path / "m.onnx")
+    assert model.is_file()
+    (tmp_path / "inputs.json").write_text('{"x": 1}')
+    spec = write(tmp_path, "s.yaml", """\
+        name: s
+        model: m.onnx
+        precision: int8
+        calibration: {data: inputs.json, batches: 1}
+        profiles:
+          - x: {min: [3, 1], opt: [3, 5], max: [3, 16]}
+        """)
+    assert [str(e) for e in check_specs([spec])[1]] == [
+        f"{spec}:4:21: calibration.data: {tmp_path / 'inputs.json'} is not a Polygraphy inputs "
+        "file (a JSON list of feed dicts). Hint: save it with polygraphy run --save-inputs, or "
+        "as an .npz: numpy.savez(file, **{input_name: array})"]
+    # A feed dict is one batch as Polygraphy ran it, so [3, 5] needs no sample_axis here.
+    polygraphy_inputs(tmp_path / "inputs.json", [{"x": np.ones((3, 5), np.float32)}])
+    assert check_specs([spec])[1] == []
+    batches = load_samples(tmp_path / "inputs.json", ["x"], 1, axes=batch_axes(model),
+                           model=model)
+    assert [b["x"].shape for b in batches] == [(3, 5)]

@@ -168,6 +168,8 @@ def check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
     for file in files:
         if file.suffix == ".json":
             feeds = _json_feeds(loc, setting, file, errors)
+            if not feeds:  # unreadable, said once: counting its batches would say it again
+                return errors
             entries += [(file, f"{display_path(file)} feed {i}", f)
                         for i, f in enumerate(feeds)]
             continue
@@ -307,6 +309,8 @@ def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
             f"input '{name}' has rank {len(tensor.dims)} [{dims}]",
             "give the array one axis per model dimension (samples along the batch axis), or "
             "one more in front (a leading sample axis, each slice one complete input)")], None
+    if layout == "ambiguous" and file.suffix == ".json":
+        return [], None  # a Polygraphy feed dict is one batch, fed as it is
     if layout == "ambiguous":
         message, _, hint = ambiguous_layout(where, name, shape, dims,
                                             ".".join(str(k) for k in setting), sep=","

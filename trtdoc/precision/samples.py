@@ -169,13 +169,17 @@ def _read_source(where: str, raw: Any, names: list[str], dtypes: Mapping[str, An
                        f"(it holds: {', '.join(sorted(raw)) or 'nothing'}). Name each array "
                        "after the model input it feeds")
         arrays = {n: _cast(where, n, raw[n], dtypes, fail) for n in names}
+        # A feed dict is one batch as Polygraphy ran it: fed as it is, whatever its layout.
+        return _layout(where, arrays, axes, dims, fail, setting, feed=True)
     return _layout(where, arrays, axes, dims, fail, setting)
 
 
 def _layout(where: str, arrays: dict[str, np.ndarray], axes: Mapping[str, int | None] | None,
-            dims: Mapping[str, tuple[int | str, ...]], fail: Any, setting: str
+            dims: Mapping[str, tuple[int | str, ...]], fail: Any, setting: str,
+            feed: bool = False
             ) -> tuple[dict[str, np.ndarray], dict[str, int | None], frozenset[str]]:
-    """Where each array stacks its samples, by the rules of :func:`sample_layout`."""
+    """Where each array stacks its samples, by the rules of :func:`sample_layout`; in a
+    Polygraphy ``feed`` an array with no certain batch axis is one whole input."""
 
     axis_of: dict[str, int | None] = {}
     sliced: set[str] = set()
@@ -191,6 +195,8 @@ def _layout(where: str, arrays: dict[str, np.ndarray], axes: Mapping[str, int | 
                 # axis: dimension 0 of a sequence model's input can be its time axis).
                 axis_of[name] = 0
                 sliced.add(name)
+            elif kind == "ambiguous" and feed:
+                axis_of[name] = None
             elif kind == "ambiguous":
                 shown = ", ".join(str(d) for d in model_dims)
                 raise fail(ambiguous_layout(where, name, ", ".join(str(d) for d in arr.shape),
