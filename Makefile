@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MERMAID := site/assets/javascripts/vendor/mermaid.min.js
+# ddddocr's OCR model (54 MB, MIT): fetched once from its pinned PyPI wheel for the tests.
+DDDDOCR := build/downloads/ddddocr_common.onnx
 
 .PHONY: demo test lint setup browser serve clean magika
 
@@ -23,7 +25,7 @@ lint: setup ## mypy and ruff, as CI runs them
 serve: setup
 	$(BIN)/mkdocs serve
 
-setup: $(STAMP) $(MERMAID)
+setup: $(STAMP) $(MERMAID) $(DDDDOCR)
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,3 +54,6 @@ magika: setup
 
 clean:
 	rm -rf $(VENV) node_modules build public
+
+$(DDDDOCR): models/fetch_ddddocr.py | $(STAMP)
+	$(BIN)/python models/fetch_ddddocr.py

@@ -441,8 +441,9 @@ def test_data_ranks_shapes_dtypes_and_counts(here: Path) -> None:
         "bert.yaml:5:18: accuracy.data: few.npz holds 4 samples, but accuracy.samples is 8. "
         "Hint: add samples, or lower accuracy.samples",
         "rank.yaml:4:21: calibration.data: rank.npy: array 'x' has rank 3 [4,3,8] but model "
-        "input 'x' has rank 4 [1,3,8,8]. Hint: the first axis is the model's batch axis; "
-        "give the array one axis per model dimension",
+        "input 'x' has rank 4 [1,3,8,8]. Hint: give the array one axis per model dimension "
+        "(samples along the batch axis), or one more in front (a leading sample axis, each "
+        "slice one complete input)",
         "rank.yaml:5:18: accuracy.data: shape.npy: array 'x' has shape [4,3,8,9] but model "
         "input 'x' fixes dimension 3 at 8 [1,3,8,8]. Hint: give the array the model input's "
         "shape in dimension 3",
@@ -558,6 +559,7 @@ class _AccuracyWithOutputs:
     data: Path | None = None
     samples: int = 4
     tolerance: Any = None
+    sample_axis: Any = ()
 
 
 @pytest.mark.parametrize("outputs", [

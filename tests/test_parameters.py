@@ -142,3 +142,15 @@ def test_a_tolerance_without_a_precision_step_is_not_shown_as_checked() -> None:
     int8 = read_record(root / "records" / "magika-int8.json")
     rows = {r.key: r for r in parameter_rows(int8)}
     assert "top-1 agreement ≥ 0.95" in rows["accuracy.tolerance"].effective
+
+
+def test_the_calibration_row_says_a_sample_axis() -> None:
+    from dataclasses import replace
+
+    from trtdoc.spec.types import Calibration
+
+    record = _record("bert-tiny")
+    calibration = Calibration(Path("data/calib.npz"), 4, (("x", 1),))
+    record = replace(record, spec=replace(record.spec, calibration=calibration))
+    rows = {r.key: r for r in parameter_rows(record)}
+    assert rows["calibration"].spec == "data/calib.npz, 4 batches, x samples along axis 1"

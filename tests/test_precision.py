@@ -657,8 +657,8 @@ def test_sample_errors_say_how_to_fix_them(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert _fail(empty, ["x"], 1) == (
-        f"e: calibration.data: {empty} holds no .npz or .npy files. Save one array per model "
-        "input with numpy.savez")
+        f"e: calibration.data: {empty} holds no .npz, .npy or .json files. Save one array per "
+        "model input with numpy.savez")
     np.save(empty / "a.npy", np.zeros((1, 2)))
     assert _fail(empty, ["x"], 3) == (
         f"e: calibration.data: {empty} holds 1 files, one batch each, but 3 batches were asked "
@@ -666,7 +666,7 @@ def test_sample_errors_say_how_to_fix_them(tmp_path: Path) -> None:
     missing = tmp_path / "nope.npz"
     assert _fail(missing, ["x"], 1) == (
         f"e: calibration.data: {missing} does not exist. Point calibration.data at an .npz, "
-        "an .npy, or a folder of them")
+        "an .npy, a Polygraphy inputs .json, or a folder of them")
 
 
 def test_random_inputs_stay_valid_for_token_models() -> None:
@@ -708,7 +708,7 @@ def test_calibration_batches_follow_each_inputs_batch_axis(tmp_path: Path) -> No
     data = tmp_path / "calib.npz"
     np.savez(data, x=np.zeros((6, 4), np.float32), state=np.zeros((2, 6, 8), np.float32),
              h=np.ones((1, 1, 8), np.float32))
-    batches = load_samples(data, ["x", "state", "h"], 3, axes=batch_axes(model))
+    batches = load_samples(data, ["x", "state", "h"], 3, axes=batch_axes(model), model=model)
     assert [b["state"].shape for b in batches] == [(2, 2, 8)] * 3
     assert [b["x"].shape for b in batches] == [(2, 4)] * 3
     assert all(b["h"].shape == (1, 1, 8) for b in batches)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from trtdoc.check_data import bytes_words, check_data
 from trtdoc.errors import SpecError, display_path
 from trtdoc.model import (
     ModelError,
     ModelFacts,
-    ModelTensor,
     input_dim_names_from_onnx,
     model_facts_from_onnx,
     model_files,
@@ -46,10 +43,7 @@ PARSER_DOMAINS = ("", "ai.onnx", "trt", "trt.plugins")
 # at a profile's opt shape; these bound what one spec makes it hold. Sizes come from the .npy
 # headers (an .npz member's header is read from its stream, never the data), so a 10 GB array,
 # or a small .npz that inflates to one, is refused without being loaded.
-MAX_DATA_BYTES = 2 << 30
 MAX_INPUT_BYTES = 2 << 30
-MAX_DATA_FILES = 10_000  # files in a data folder
-MAX_DATA_ARRAYS = 1_000  # members of one .npz
 
 
 def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError]
@@ -146,20 +140,26 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_domains(item, facts))
     errors.extend(_check_accuracy_outputs(item, facts))
     errors.extend(_check_input_bytes(item, facts))
+    axis_errors = _check_sample_axis(item, facts)
+    errors.extend(axis_errors)
+    if axis_errors:  # the data is read by those axes: check it once they are right
+        calibration_ok = accuracy_ok = False
     if spec.calibration is not None and calibration_ok:
         from trtdoc.precision.samples import batch_axes
 
-        errors.extend(_check_data(loc, ("calibration", "data"), spec.calibration.data,
+        errors.extend(check_data(loc, ("calibration", "data"), spec.calibration.data,
                                   spec.calibration.batches, "calibration.batches", facts,
-                                  axes=batch_axes(spec.model)))
+                                  axes=batch_axes(spec.model,
+                                                  dict(spec.calibration.sample_axis))))
     if spec.accuracy is not None and spec.accuracy.data is not None and accuracy_ok:
         from trtdoc.precision.samples import batch_axes
 
         # Held-out data is read as the build reads it: samples along each input's batch axis
         # (``state [2, B, 128]`` along axis 1, scalars whole), summed over a folder's files.
-        errors.extend(_check_data(loc, ("accuracy", "data"), spec.accuracy.data,
+        errors.extend(check_data(loc, ("accuracy", "data"), spec.accuracy.data,
                                   spec.accuracy.samples, "accuracy.samples", facts,
-                                  axes=batch_axes(spec.model)))
+                                  axes=batch_axes(spec.model,
+                                                  dict(spec.accuracy.sample_axis))))
     return errors
 
 
@@ -197,7 +197,7 @@ def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
         if total > MAX_INPUT_BYTES:
             errors.append(loc.error(
                 ("profiles", i), f"one batch at this profile's opt shapes is "
-                f"{_bytes_words(total)}, more than the {limit} trtdoc draws as random inputs",
+                f"{bytes_words(total)}, more than the {limit} trtdoc draws as random inputs",
                 "make opt a shape you run (min and max may be wider)"))
             return errors
     accuracy = spec.accuracy
@@ -215,16 +215,31 @@ def _check_input_bytes(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
         if total > MAX_INPUT_BYTES:
             errors.append(loc.error(
                 ("accuracy", "samples"), f"{accuracy.samples} random samples are "
-                f"{_bytes_words(total)} of inputs, more than the {limit} trtdoc draws",
+                f"{bytes_words(total)} of inputs, more than the {limit} trtdoc draws",
                 "lower accuracy.samples, or give held-out data in accuracy.data"))
     return errors
 
 
-def _bytes_words(n: int) -> str:
-    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
+def _check_sample_axis(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """Each ``sample_axis`` entry names a model input and one of its axes."""
+    spec, loc = item.spec, item.locator
+    ranks = {t.name: len(t.dims) for t in facts.inputs}
+    errors: list[SpecError] = []
+    for block, pairs in (("calibration", spec.calibration.sample_axis if spec.calibration
+                          else ()),
+                         ("accuracy", spec.accuracy.sample_axis if spec.accuracy else ())):
+        for name, axis in pairs:
+            where = (block, "sample_axis", name)
+            if name not in ranks:
+                errors.append(loc.error(
+                    where, f"'{name}' is not a model input",
+                    f"name one of {', '.join(sorted(ranks))}", at_key=True))
+            elif axis >= ranks[name]:
+                errors.append(loc.error(
+                    where, f"model input '{name}' has {ranks[name]} dimensions, so it has no "
+                    f"axis {axis}", f"give an axis from 0 to {ranks[name] - 1}"
+                    if ranks[name] else "remove it: a scalar input feeds every batch"))
+    return errors
 
 
 def _check_profiles(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
@@ -416,250 +431,3 @@ def check_specs(paths: Iterable[Path | str]) -> tuple[list[LoadedSpec], list[Spe
 # --------------------------------------------------------------------------------------------
 # Calibration and held-out data: names, ranks, dtypes and counts, read from the array headers
 # --------------------------------------------------------------------------------------------
-_INTEGER_INPUTS = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
-                   "uint64", "int4", "uint4")
-_FIX_KEYS = "name each array after the model input it feeds: numpy.savez(file, **{input: array})"
-
-
-@dataclass(frozen=True)
-class _Header:
-    shape: tuple[int, ...]
-    dtype: Any  # numpy dtype
-
-
-
-def _npy_header(fp: Any) -> tuple[tuple[int, ...], Any]:
-    """Shape and dtype from an .npy stream's header; the data stays unread."""
-    import numpy as np
-
-    version = np.lib.format.read_magic(fp)
-    if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-    else:
-        shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-    return shape, dtype
-
-
-def _headers(path: Path) -> dict[str, _Header] | None:
-    """Each array's shape and dtype in an .npz or .npy, from its header; None if unreadable.
-
-    Only the headers are read: an .npz member is a plain .npy file inside a zip, so its
-    header is read from the member's stream and its data never decompressed.
-    """
-
-    def one(fp: Any) -> _Header:
-        shape, dtype = _npy_header(fp)
-        return _Header(tuple(shape), dtype)
-
-    try:
-        if path.suffix == ".npy":
-            with path.open("rb") as f:
-                return {"": one(f)}
-        if _zip_members(path) > MAX_DATA_ARRAYS:
-            return None
-        with zipfile.ZipFile(path) as z:
-            found = {}
-            for member in z.namelist():
-                if member.endswith(".npy"):
-                    with z.open(member) as stream:
-                        found[member[:-4]] = one(stream)
-            return found
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-        return None
-
-
-def _zip_members(path: Path) -> int:
-    """How many members the zip's end record lists, read before the central directory (which
-    zipfile reads whole, one object per member)."""
-    try:
-        with path.open("rb") as f:
-            # zipfile's private reader of the end record: typeshed leaves it (and
-            # _ECD_ENTRIES_TOTAL) out; AttributeError below covers a Python without them.
-            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]
-    except (OSError, AttributeError):
-        return 0
-    return int(end[zipfile._ECD_ENTRIES_TOTAL]) if end else 0  # type: ignore[attr-defined]
-
-
-def _has_fractions(path: Path, key: str) -> bool:
-    """Whether float array ``key`` of ``path`` holds values an integer cast would change.
-
-    The array is streamed in chunks of about 8 MiB (an .npz member is decompressed as it is
-    read), so checking it never holds the whole array.
-    """
-    import numpy as np
-
-    def chunks(fp: Any) -> Any:
-        shape, dtype = _npy_header(fp)
-        left = math.prod(shape)
-        step = max(1, (8 << 20) // max(dtype.itemsize, 1))
-        while left > 0:
-            n = min(step, left)
-            raw = fp.read(n * dtype.itemsize)
-            if len(raw) < n * dtype.itemsize:
-                return
-            yield np.frombuffer(raw, dtype=dtype)
-            left -= n
-
-    def fractional(fp: Any) -> bool:
-        for part in chunks(fp):
-            if not (np.isfinite(part).all() and np.array_equal(part, np.round(part))):
-                return True
-        return False
-
-    try:
-        if path.suffix == ".npy":
-            with path.open("rb") as f:
-                return fractional(f)
-        with zipfile.ZipFile(path) as z, z.open(f"{key}.npy") as stream:
-            return fractional(stream)
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile):
-        return False
-
-
-def _check_data(loc: Locator, setting: tuple[str, str], data: Path, wanted: int,
-                wanted_by: str, facts: ModelFacts,
-                axes: dict[str, int | None] | None = None) -> list[SpecError]:
-    """``axes`` (input -> batch axis) is given for held-out data; calibration data stacks its
-    samples along the first axis and a folder holds one batch per file."""
-    errors: list[SpecError] = []
-    total = 0
-    inputs = {t.name: t for t in facts.inputs}
-    if data.is_dir():
-        files = sorted(p for p in data.iterdir() if p.suffix in (".npz", ".npy") and p.is_file())
-        if not files:
-            return [loc.error(setting, f"{display_path(data)} holds no .npz or .npy files",
-                              "save one array per model input with numpy.savez")]
-    elif data.suffix in (".npz", ".npy"):
-        files = [data]
-    else:
-        return [loc.error(setting, f"{display_path(data)} is not an .npz or .npy file",
-                          "save the inputs with numpy.savez (one array per input name) or "
-                          "numpy.save (single-input models)")]
-    if len(files) > MAX_DATA_FILES:
-        return [loc.error(setting, f"{display_path(data)} holds {len(files)} data files, more "
-                          f"than the {MAX_DATA_FILES} trtdoc reads from a folder",
-                          "merge them into fewer .npz files, or keep only those you use")]
-    counts: set[int] = set()
-    read_bytes = 0  # what the build loads whole, from the headers
-    limit = f"{MAX_DATA_BYTES >> 30} GiB"
-    for index, file in enumerate(files):
-        where = display_path(file)
-        if file.suffix == ".npz" and _zip_members(file) > MAX_DATA_ARRAYS:
-            errors.append(loc.error(
-                setting, f"{where} holds more than {MAX_DATA_ARRAYS} arrays",
-                "save one array per model input"))
-            continue
-        headers = _headers(file)
-        if headers is None:
-            errors.append(loc.error(setting, f"{where} is not a readable numpy file",
-                                    "save it again with numpy.savez or numpy.save"))
-            continue
-        # Calibration loads a file whole, or a folder's first `batches` files; held-out
-        # data is read file by file until it has `samples` samples.
-        if data.is_dir() and setting[0] == "calibration":
-            read = index < wanted
-        else:
-            read = setting[0] != "accuracy" or total < wanted
-        if read:
-            read_bytes += sum(math.prod(h.shape) * h.dtype.itemsize for h in headers.values())
-        if read_bytes > MAX_DATA_BYTES:
-            errors.append(loc.error(
-                setting, f"{display_path(data)}: the arrays the build would load come to "
-                f"{_bytes_words(read_bytes)} (from the .npy headers, up to {where}), more "
-                f"than the {limit} trtdoc loads", f"use fewer or smaller samples, or lower "
-                f"{wanted_by}"))
-            return errors
-        if file.suffix == ".npy":
-            if len(inputs) != 1:
-                errors.append(loc.error(
-                    setting, f"{where} is an .npy file with one array, but the model has "
-                    f"{len(inputs)} inputs ({', '.join(sorted(inputs))})",
-                    "save an .npz with one array per input name: "
-                    "numpy.savez(file, **{input: array})"))
-                continue
-            headers = {next(iter(inputs)): headers[""]}
-        extra = sorted(set(headers) - set(inputs))
-        suggested: set[str] = set()
-        for name in sorted(set(inputs) - set(headers)):
-            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.5)
-            suggested.update(close)
-            errors.append(loc.error(
-                setting, f"{where} has no array for model input '{name}'",
-                f"rename array '{close[0]}' to '{name}'" if close else
-                f"it holds: {', '.join(sorted(headers)) or 'nothing'}; {_FIX_KEYS}"))
-        for key in extra:
-            if key not in suggested:
-                errors.append(loc.error(
-                    setting, f"{where} holds array '{key}', which is not a model input",
-                    f"remove it, or name it after a model input "
-                    f"({', '.join(sorted(inputs))})"))
-        lengths: dict[str, int] = {}
-        for name in sorted(set(headers) & set(inputs)):
-            header, tensor = headers[name], inputs[name]
-            axis = 0 if axes is None else axes.get(name, 0)
-            errors.extend(_check_array(loc, setting, file, name, header, tensor, axis))
-            if axis is not None and len(header.shape) > axis:
-                lengths[name] = header.shape[axis]
-        if len(set(lengths.values())) > 1:
-            sizes = ", ".join(f"{n}: {c}" for n, c in lengths.items())
-            along = "the first axis" if axes is None else "their batch axes"
-            errors.append(loc.error(
-                setting, f"{where}: arrays have different sample counts along {along} "
-                f"({sizes})", "give every input the same number of samples"))
-        counts.update(lengths.values())
-        total += max(lengths.values(), default=0)
-    if data.is_dir() and setting[0] == "calibration":
-        if len(files) < wanted:
-            errors.append(loc.error(
-                setting, f"{display_path(data)} holds {len(files)} files, one batch each, but "
-                f"{wanted_by} is {wanted}", f"add files, or lower {wanted_by}"))
-    elif axes is not None:
-        if counts and total < wanted:
-            errors.append(loc.error(
-                setting, f"{display_path(data)} holds {total} samples, but {wanted_by} is "
-                f"{wanted}", f"add samples, or lower {wanted_by}"))
-    elif data.is_dir():
-        if len(files) < wanted:
-            errors.append(loc.error(
-                setting, f"{display_path(data)} holds {len(files)} files, one batch each, but "
-                f"{wanted_by} is {wanted}", f"add files, or lower {wanted_by}"))
-    elif len(counts) == 1 and min(counts) < wanted:
-        errors.append(loc.error(
-            setting, f"{display_path(data)} holds {min(counts)} samples along the first axis, "
-            f"but {wanted_by} is {wanted}", f"add samples, or lower {wanted_by}"))
-    return errors
-
-
-def _check_array(loc: Locator, setting: tuple[str, str], file: Path, name: str,
-                 header: _Header, tensor: ModelTensor, axis: int | None = 0) -> list[SpecError]:
-    where = display_path(file)
-    dims = ",".join(str(d) for d in tensor.dims)
-    shape = ",".join(str(d) for d in header.shape)
-    if len(header.shape) != len(tensor.dims):
-        return [loc.error(
-            setting, f"{where}: array '{name}' has rank {len(header.shape)} [{shape}] but model "
-            f"input '{name}' has rank {len(tensor.dims)} [{dims}]",
-            "the first axis is the model's batch axis; give the array one axis per model "
-            "dimension")]
-    for d in range(len(tensor.dims)):
-        if d == axis:
-            continue  # the sample axis: any length
-        fixed = tensor.dims[d]
-        if isinstance(fixed, int) and fixed >= 0 and header.shape[d] != fixed:
-            return [loc.error(
-                setting, f"{where}: array '{name}' has shape [{shape}] but model input "
-                f"'{name}' fixes dimension {d} at {fixed} [{dims}]",
-                f"give the array the model input's shape in dimension {d}")]
-    kind = header.dtype.kind
-    if kind not in "iubf":
-        return [loc.error(
-            setting, f"{where}: array '{name}' holds {header.dtype} values, which cannot feed "
-            f"model input '{name}' ({tensor.dtype})", f"save {tensor.dtype} data for it")]
-    # Integers feed float inputs, and narrower integers wider ones, without loss; whole
-    # numbers saved as floats (numpy.ones makes float64) cast losslessly too.
-    if tensor.dtype in _INTEGER_INPUTS and kind == "f" and _has_fractions(file, name):
-        return [loc.error(
-            setting, f"{where}: array '{name}' holds fractional {header.dtype} values, but "
-            f"model input '{name}' is {tensor.dtype}", f"save {tensor.dtype} data for it")]
-    return []

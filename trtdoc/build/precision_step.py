@@ -36,8 +36,8 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> PrecisionResult:
     from trtdoc.precision.convert import convert_model
     from trtdoc.precision.result import Calibration
 
-    calibration = (Calibration(spec.calibration.data, spec.calibration.batches)
-                   if spec.calibration else None)
+    calibration = (Calibration(spec.calibration.data, spec.calibration.batches,
+                               spec.calibration.sample_axis) if spec.calibration else None)
     return convert_model(spec.model, spec.precision, calibration=calibration,
                          cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec))
 
@@ -63,12 +63,14 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
     samples = accuracy.samples if accuracy else 4  # input samples, not batches
     if accuracy is not None and accuracy.data is not None:
         held_out = held_out_batches(accuracy.data, spec.model, samples=samples,
-                                    shapes=opt_shapes, engine=spec.name)
+                                    shapes=opt_shapes, engine=spec.name,
+                                    sample_axis=dict(accuracy.sample_axis))
     metric = (load_metric(accuracy.metric, engine=spec.name)
               if accuracy is not None and accuracy.metric else None)
     report = compare_models(spec.model, result.model, inputs=held_out, samples=samples,
                             shapes=opt_shapes, engine=spec.name, metric=metric,
-                            metric_name=(accuracy.metric or "") if accuracy else "")
+                            metric_name=(accuracy.metric or "") if accuracy else "",
+                            sample_axis=dict(accuracy.sample_axis) if accuracy else None)
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
     figures = dataclasses.replace(report, reference=project_path(report.reference, root),
                                   candidate=project_path(report.candidate, root),

@@ -300,7 +300,8 @@ def compare_models(reference: Path, candidate: Path, *,
                    inputs: Sequence[Mapping[str, np.ndarray]] | None, seed: int = 0,
                    samples: int = 4, shapes: Mapping[str, Sequence[int]] | None = None,
                    engine: str = "", metric: MetricFunction | None = None,
-                   metric_name: str = "") -> AccuracyReport:
+                   metric_name: str = "", sample_axis: Mapping[str, int] | None = None
+                   ) -> AccuracyReport:
     """Run both models on the same inputs in onnxruntime (CPU) and measure the difference.
 
     ``inputs`` are held-out batches (see :func:`trtdoc.precision.held_out_batches`). Without
@@ -377,7 +378,7 @@ def compare_models(reference: Path, candidate: Path, *,
             kept[0].append(ref_out)
             kept[1].append({r: cand_out[c] for r, c in pairs})
             kept[2].append(dict(ref_feed))
-    axes = batch_axes(reference)
+    axes = batch_axes(reference, sample_axis)
     return AccuracyReport(
         reference=str(reference), candidate=str(candidate),
         outputs=tuple(stats[n].result() for n in sorted(stats)),

@@ -151,7 +151,9 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         dtypes = {name: dtype for name, dtype, _ in input_specs(model)}
         if calibration is not None:
             samples = load_samples(calibration.data, list(dtypes), calibration.batches,
-                                   dtypes=dtypes, engine=engine, axes=batch_axes(model))
+                                   dtypes=dtypes, engine=engine,
+                                   axes=batch_axes(model, dict(calibration.sample_axis)),
+                                   model=model)
             source_kind = "data"
         else:
             samples = random_samples(model, profile_shapes, count=RANDOM_CALIBRATION_BATCHES,
@@ -207,7 +209,8 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             source=model, model=out, precision=precision, method=done.method or method,
             tool=tool, tool_version=tool_version, calibration=source_kind,
             calibration_batches=len(samples) if samples else None,
-            calibration_samples=(sum(count_samples(b, batch_axes(model)) for b in samples)
+            calibration_samples=(sum(count_samples(b, batch_axes(
+                model, dict(calibration.sample_axis) if calibration else None)) for b in samples)
                                  if samples else None),
             cache_key=key, cache_hit=False, seconds=time.perf_counter() - started,
             nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],

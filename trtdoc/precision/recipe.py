@@ -88,6 +88,8 @@ def cache_key(model: Path, precision: str, calibration: Calibration | None,
     if precision in QUANTIZED:
         if calibration is not None:
             h.update(f"\ncalibration batches={calibration.batches}\n".encode())
+            if calibration.sample_axis:  # only when set: older cache keys stay valid
+                h.update(f"sample_axis={json.dumps(calibration.sample_axis)}\n".encode())
             _hash_files(h, _calibration_files(calibration.data))
         else:
             shapes = sorted((k, [int(d) for d in v]) for k, v in (profile_shapes or {}).items())

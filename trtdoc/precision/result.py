@@ -27,6 +27,7 @@ class Calibration:
 
     data: Path
     batches: int
+    sample_axis: tuple[tuple[str, int], ...] = ()  # input -> axis, where the model does not say
 
 
 @dataclass(frozen=True)

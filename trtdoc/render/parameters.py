@@ -212,7 +212,8 @@ def _spec_value(record: EngineRecord, key: str) -> str:
         cal = spec.calibration
         if cal is None:
             return NOT_SET
-        return f"{cal.data}, {cal.batches} batches"
+        axes = "".join(f", {name} samples along axis {axis}" for name, axis in cal.sample_axis)
+        return f"{cal.data}, {cal.batches} batches{axes}"
     if key == "accuracy.tolerance":
         return _spec_tolerance(spec)
     if key == "hardware_compatibility" and spec.hardware_compatibility == "none":

@@ -43,7 +43,8 @@ def engine_spec_from_model(spec: SpecModel, source: Path,
         precision=spec.precision,
         precision_method=spec.precision_method,
         calibration=None if spec.calibration is None else Calibration(
-            resolve(spec.calibration.data), spec.calibration.batches),
+            resolve(spec.calibration.data), spec.calibration.batches,
+            tuple(sorted(spec.calibration.sample_axis.items()))),
         profiles=tuple(
             Profile(tuple(sorted(
                 (n, ShapeRange(tuple(r.min), tuple(r.opt), tuple(r.max))) for n, r in p.items()
@@ -68,6 +69,7 @@ def engine_spec_from_model(spec: SpecModel, source: Path,
                 for name, limits in sorted(spec.accuracy.outputs.items())),
             metric=spec.accuracy.metric,
             metric_tolerance=tuple(sorted(spec.accuracy.metric_tolerance.items())),
+            sample_axis=tuple(sorted(spec.accuracy.sample_axis.items())),
         ),
         variant=variant,
         triton_model=spec.triton.model if spec.triton is not None else None,

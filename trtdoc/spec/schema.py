@@ -84,9 +84,13 @@ class _ShapeRange(_Model):
     # reported together with every other problem in the same file.
 
 
+_SampleAxis = dict[str, Annotated[int, Field(ge=0, le=64)]]
+
+
 class _Calibration(_Model):
     data: PathText
     batches: _CalibrationBatches = Field(8, ge=1)
+    sample_axis: _SampleAxis = {}
 
 
 class _Memory(_Model):
@@ -145,6 +149,7 @@ class _Accuracy(_Model):
     metric_tolerance: Annotated[dict[Annotated[str, AfterValidator(_metric_key),
                                                JsonSchema(pattern="^(?:min|max)_.")], Float],
                                 JsonSchema(additionalProperties=False)] = {}
+    sample_axis: _SampleAxis = {}
 
 
 class _Triton(_Model):

@@ -55,6 +55,15 @@ def _empty(value: Any) -> bool:
     return not value
 
 
+def _calibration_json(value: Calibration) -> dict[str, Any]:
+    # sample_axis came later: written only when set, so older records stay as they were.
+    out: dict[str, Any] = {"data": value.data.as_posix(), "batches": value.batches}
+    if value.sample_axis:
+        out["sample_axis"] = [list(pair) for pair in value.sample_axis]
+    return out
+
+
+_Calibration = Annotated[Calibration, PlainSerializer(_calibration_json)]
 # Tolerance and BuildOn as a record writes them: the fields that are set.
 _Limits = Annotated[Tolerance, PlainSerializer(_set_only)]
 _Place = Annotated[BuildOn, PlainSerializer(_set_only)]
@@ -84,6 +93,8 @@ class AccuracySection:
     metric: Annotated[str | None, Field(exclude_if=_unset)] = None
     metric_tolerance: Annotated[Mapping[str, float],
                                 Field(exclude_if=_empty)] = field(default_factory=dict)
+    sample_axis: Annotated[Mapping[str, int],
+                           Field(exclude_if=_empty)] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +122,7 @@ class SpecSection:
     backend: Backend
     precision: Precision
     precision_method: PrecisionMethod
-    calibration: Calibration | None
+    calibration: _Calibration | None
     profiles: tuple[Mapping[str, ShapeRange], ...]
     memory: MemorySection
     optimization_level: int | None
@@ -187,7 +198,7 @@ def spec_section_from_spec(spec: EngineSpec, base: Path | None = None) -> SpecSe
         backend=spec.backend, precision=spec.precision,
         precision_method=spec.precision_method,
         calibration=None if spec.calibration is None else Calibration(
-            rel(spec.calibration.data), spec.calibration.batches),
+            rel(spec.calibration.data), spec.calibration.batches, spec.calibration.sample_axis),
         profiles=tuple(dict(p.shapes) for p in spec.profiles),
         memory=MemorySection(workspace=spec.workspace,
                              tactic_shared_memory=spec.tactic_shared_memory),
@@ -199,7 +210,8 @@ def spec_section_from_spec(spec: EngineSpec, base: Path | None = None) -> SpecSe
             samples=acc.samples,
             outputs={o.name: "ignore" if o.tolerance is None else o.tolerance
                      for o in acc.outputs},
-            metric=acc.metric, metric_tolerance=dict(acc.metric_tolerance)),
+            metric=acc.metric, metric_tolerance=dict(acc.metric_tolerance),
+            sample_axis=dict(acc.sample_axis)),
         variant=dict(spec.variant),
         triton=None if spec.triton_model is None else TritonSection(model=spec.triton_model),
         build_on=spec.build_on,

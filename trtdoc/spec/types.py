@@ -44,12 +44,15 @@ class Profile:
 @dataclass(frozen=True)
 class Calibration:
     """The ``calibration:`` block: its data and how many batches to read. ``data`` is resolved
-    in an ``EngineSpec`` and relative to the project root in a record."""
+    in an ``EngineSpec`` and relative to the project root in a record. ``sample_axis``
+    (input, axis), sorted, says where samples of an input's own rank are stacked where the
+    model does not (trtdoc.precision.samples.batch_axes)."""
 
     __pydantic_config__ = _RECORD_CONFIG
 
     data: Path
     batches: int
+    sample_axis: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Accuracy:
     outputs: tuple[OutputTolerance, ...] = ()
     metric: str | None = None
     metric_tolerance: tuple[tuple[str, float], ...] = ()
+    sample_axis: tuple[tuple[str, int], ...] = ()  # as Calibration.sample_axis
 
     def output_limits(self) -> dict[str, dict[str, float] | None]:
         """Output name -> its own limits, or None for an ignored output."""
