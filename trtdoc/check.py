@@ -387,15 +387,40 @@ def _check_accuracy_outputs(item: LoadedSpec, facts: ModelFacts) -> list[SpecErr
     else:  # a tuple of (name, setting) pairs, or of objects with a name
         names = [str(getattr(o, "name", None) or o[0]) for o in outputs]
     known = [t.name for t in facts.outputs]
+    dims = {t.name: t.dims for t in facts.outputs}
     errors: list[SpecError] = []
     for name in names:
         if name in known:
+            errors.extend(_check_slices(item, name, dims[name]))
             continue
         close = difflib.get_close_matches(name[:200], known, n=1, cutoff=0.5)
         errors.append(item.locator.error(
             ("accuracy", "outputs", name), f"the model has no output {excerpt(name)}",
             f"did you mean '{close[0]}'?" if close else
             f"model outputs are: {', '.join(sorted(known))}", at_key=True))
+    return errors
+
+
+def _check_slices(item: LoadedSpec, name: str, dims: tuple[int | str, ...]) -> list[SpecError]:
+    """Slices of ``name`` whose axis or range the output's shape does not have."""
+    accuracy = item.spec.accuracy
+    own = next((o for o in getattr(accuracy, "outputs", ())
+                if getattr(o, "name", None) == name), None)
+    errors: list[SpecError] = []
+    for i, cut in enumerate(getattr(own, "slices", ())):
+        where = ("accuracy", "outputs", name, i)
+        if cut.axis >= len(dims):
+            errors.append(item.locator.error(
+                (*where, "axis"), f"output {excerpt(name)} has {len(dims)} axes "
+                f"{list(dims)}, so it has no axis {cut.axis}",
+                f"choose an axis from 0 to {len(dims) - 1}"))
+            continue
+        size = dims[cut.axis]
+        if isinstance(size, int) and size >= 0 and cut.stop > size:
+            errors.append(item.locator.error(
+                (*where, "stop"), f"slice {cut.label!r} stops at {cut.stop}, but axis "
+                f"{cut.axis} of output {excerpt(name)} {list(dims)} has {size} entries",
+                f"make stop at most {size}"))
     return errors
 
 

@@ -70,7 +70,8 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
     report = compare_models(spec.model, result.model, inputs=held_out, samples=samples,
                             shapes=opt_shapes, engine=spec.name, metric=metric,
                             metric_name=(accuracy.metric or "") if accuracy else "",
-                            sample_axis=dict(accuracy.sample_axis) if accuracy else None)
+                            sample_axis=dict(accuracy.sample_axis) if accuracy else None,
+                            slices=accuracy.output_slices() if accuracy else None)
     # Records are checked in: keep paths relative, so they do not depend on the checkout.
     figures = dataclasses.replace(report, reference=project_path(report.reference, root),
                                   candidate=project_path(report.candidate, root),

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from trtdoc.errors import BuildError
+from trtdoc.spec.types import OutputSlice, slice_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,11 +52,15 @@ METRIC_PREFIX = "metric."  # a task-metric figure's key in the record: metric.<f
 
 @dataclass(frozen=True)
 class OutputAccuracy:
-    """Errors of one model output over every sample.
+    """Errors of one model output, or of one slice of it (``output0[scores]``), over every
+    sample.
 
-    ``top1_agreement`` is the fraction of positions whose arg-max along the last (class) axis
-    agrees: per row for [batch, classes], per position for [batch, time, classes]. Outputs of
-    rank 0 or 1, or with a single class, have none (``None``).
+    ``top1_agreement`` is the fraction of positions whose arg-max along the class axis agrees:
+    per row for [batch, classes], per position for [batch, time, classes]. The class axis is
+    the last one for a whole output that has no slices; an output cut into slices has none
+    as a whole, and a slice has one along its own axis only if it says ``classes: true``, so
+    a detection head's [N, 4+C, anchors] output gets it over its score slice, never over
+    its anchors. Outputs of rank 0 or 1, or with a single class, have none (``None``).
     """
 
     __pydantic_config__ = _CONFIG
@@ -160,8 +165,9 @@ def _figure(x: float) -> float:
 class _Stats:
     """Running error figures for one output, so samples of different shapes can be mixed."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, class_axis: int | None = -1) -> None:
         self.name = name
+        self.class_axis = class_axis
         self.shape: tuple[int, ...] = ()
         self.count = 0
         self.max_abs = 0.0
@@ -194,11 +200,12 @@ class _Stats:
         self.dot += float(np.dot(r, c))
         self.ref_sq += float(np.dot(r, r))
         self.cand_sq += float(np.dot(c, c))
-        # Class scores along the last axis, more than one class: [B, C], [B, T, C], ...
-        if ref.ndim >= 2 and ref.shape[-1] > 1:
-            self.rows += int(np.prod(ref.shape[:-1]))
-            self.agree += int((np.argmax(ref, axis=-1) == np.argmax(
-                np.asarray(cand).reshape(ref.shape), axis=-1)).sum())
+        # Class scores along the class axis, more than one class: [B, C], [B, T, C], ...
+        axis = self.class_axis
+        if axis is not None and ref.ndim >= 2 and ref.shape[axis] > 1:
+            self.rows += int(ref.size // ref.shape[axis])
+            self.agree += int((np.argmax(ref, axis=axis) == np.argmax(
+                np.asarray(cand).reshape(ref.shape), axis=axis)).sum())
         else:
             self.top1 = False
 
@@ -216,6 +223,16 @@ class _Stats:
             top1_agreement=(_figure(self.agree / self.rows) if self.top1 and self.rows
                             else None),
             reference_mean_abs=_figure(self.sum_ref_abs / n), nonfinite=self.nonfinite)
+
+
+def _slice(array: np.ndarray, cut: OutputSlice, engine: str) -> np.ndarray:
+    if array.ndim <= cut.axis or array.shape[cut.axis] < cut.stop:
+        raise BuildError(f"slice {cut.label!r} takes {cut.start}:{cut.stop} along axis "
+                         f"{cut.axis}, but the output has shape {list(array.shape)}; make "
+                         "the slice fit the output", engine=engine, setting="accuracy.outputs")
+    index = [slice(None)] * array.ndim
+    index[cut.axis] = slice(cut.start, cut.stop)
+    return array[tuple(index)]
 
 
 def _session(path: Path) -> Any:
@@ -300,7 +317,8 @@ def compare_models(reference: Path, candidate: Path, *,
                    inputs: Sequence[Mapping[str, np.ndarray]] | None, seed: int = 0,
                    samples: int = 4, shapes: Mapping[str, Sequence[int]] | None = None,
                    engine: str = "", metric: MetricFunction | None = None,
-                   metric_name: str = "", sample_axis: Mapping[str, int] | None = None
+                   metric_name: str = "", sample_axis: Mapping[str, int] | None = None,
+                   slices: Mapping[str, Sequence[OutputSlice]] | None = None
                    ) -> AccuracyReport:
     """Run both models on the same inputs in onnxruntime (CPU) and measure the difference.
 
@@ -309,9 +327,10 @@ def compare_models(reference: Path, candidate: Path, *,
     (:func:`trtdoc.precision.random_batches`, dynamic axes from ``shapes``) and the report is
     a smoke check. Per output it records max and mean absolute error, cosine similarity over
     all values, and top-1 agreement along the last axis for outputs of rank >= 2. ``metric``
-    (see :func:`load_metric`) adds task figures. A candidate onnxruntime cannot run on the CPU
-    (bf16 convolutions, for one) gives a report with ``not_run`` set and no outputs; a broken
-    reference raises :class:`BuildError`.
+    (see :func:`load_metric`) adds task figures. ``slices`` maps an output name to slices of
+    it, each measured as one more output named ``output[label]``, listed after its output. A
+    candidate onnxruntime cannot run on the CPU (bf16 convolutions, for one) gives a report
+    with ``not_run`` set and no outputs; a broken reference raises :class:`BuildError`.
     """
     import onnxruntime as ort
 
@@ -354,6 +373,11 @@ def compare_models(reference: Path, candidate: Path, *,
     cand_types = {i.name: _ORT_NUMPY.get(i.type) for i in cand.get_inputs()}
     ref_inputs = list(ref_types)
     stats = {name: _Stats(name) for name in ref_names}
+    cut = [(name, x, slice_name(name, x.label)) for name, xs in sorted((slices or {}).items())
+           if name in stats for x in xs]
+    stats.update((key, _Stats(key, x.axis if x.classes else None)) for _, x, key in cut)
+    for name, _, _ in cut:  # the slices say where the classes are, if anywhere
+        stats[name].class_axis = None
     kept: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for batch in feeds:
         missing = [n for n in ref_inputs if n not in batch]
@@ -372,8 +396,12 @@ def compare_models(reference: Path, candidate: Path, *,
                              "the data matches the model's input shapes and types",
                              engine=engine, setting="accuracy.data" if not smoke
                              else "profiles") from exc
+        named = {rname: cname for rname, cname in pairs}
         for rname, cname in pairs:
             stats[rname].add(ref_out[rname], cand_out[cname])
+        for rname, x, key in cut:
+            stats[key].add(*(_slice(out, x, engine) for out in (
+                ref_out[rname], cand_out[named[rname]])))
         if metric is not None:
             kept[0].append(ref_out)
             kept[1].append({r: cand_out[c] for r, c in pairs})
@@ -381,7 +409,8 @@ def compare_models(reference: Path, candidate: Path, *,
     axes = batch_axes(reference, sample_axis)
     return AccuracyReport(
         reference=str(reference), candidate=str(candidate),
-        outputs=tuple(stats[n].result() for n in sorted(stats)),
+        outputs=tuple(stats[n].result() for n in sorted(
+            stats, key=lambda n: (n.partition("[")[0], n) if n not in ref_names else (n, ""))),
         samples=sum(count_samples({n: b[n] for n in ref_inputs}, axes) for b in feeds),
         batches=len(feeds), smoke=smoke, seed=seed if smoke else None, runtime=runtime,
         metrics=() if metric is None else _metric_figures(metric, metric_name, engine, kept))

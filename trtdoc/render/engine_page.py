@@ -91,6 +91,12 @@ def _output_gate(record: EngineRecord, name: str) -> str:
         return "not gated"
     # The name comes from the record's free-form accuracy figures, not from the spec.
     own = accuracy.outputs.get(name) if isinstance(name, str) else None
+    output, _, label = name.partition("[") if isinstance(name, str) else ("", "", "")
+    cuts = accuracy.outputs.get(output) if label else None
+    if isinstance(cuts, tuple):  # a slice, output0[scores]: its own limits
+        own = next((c.limits for c in cuts if f"{c.label}]" == label), None)
+    if isinstance(own, tuple):  # a sliced output as a whole: accuracy.tolerance
+        own = None
     if own == "ignore":
         return "ignored: measured, not gated"
     limits = {**dict(accuracy.tolerance.items() if accuracy.tolerance else ()),

@@ -80,6 +80,9 @@ def _key_path(loc: Sequence[str | int], data: Any) -> KeyPath:
             here = here[part]
         elif isinstance(part, str) and "[" in part:
             continue
+        elif part in ("limits", "slices") and out[:2] == ["accuracy", "outputs"] \
+                and len(out) == 3:
+            continue  # the tag of accuracy.outputs.<name>'s two forms, not a spec key
         else:
             here = None
         out.append(part)
@@ -95,6 +98,8 @@ def _spec_error(path: KeyPath, err: Any, doc: Document,
         level = ("profile" if parent and parent[0] == "profiles" and len(parent) == 3
                  else "accuracy.outputs.*" if parent[:2] == ("accuracy", "outputs")
                  and len(parent) == 3
+                 else "accuracy.outputs.*[]" if parent[:2] == ("accuracy", "outputs")
+                 and len(parent) == 4
                  else format_key(tuple(p for p in parent if not isinstance(p, int))))
         allowed = keys_at.get(level, ())
         close = difflib.get_close_matches(str(key)[:EXCERPT_CHARS], allowed, n=1, cutoff=0.6)

@@ -15,6 +15,7 @@ from trtdoc.spec.types import (
     BuildOn,
     Calibration,
     EngineSpec,
+    OutputSlice,
     OutputTolerance,
     Profile,
     ShapeRange,
@@ -64,6 +65,11 @@ def engine_spec_from_model(spec: SpecModel, source: Path,
             data=None if spec.accuracy.data is None else resolve(spec.accuracy.data),
             samples=spec.accuracy.samples,
             outputs=tuple(
+                OutputTolerance(name, None, tuple(OutputSlice(
+                    s.label, s.axis, s.start, s.stop, Tolerance(**s.model_dump(
+                        exclude={"label", "axis", "start", "stop", "classes"})), s.classes)
+                    for s in limits))
+                if isinstance(limits, list) else
                 OutputTolerance(name, None if limits.ignore else Tolerance(
                     **limits.model_dump(exclude={"ignore"})))
                 for name, limits in sorted(spec.accuracy.outputs.items())),

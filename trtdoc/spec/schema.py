@@ -16,7 +16,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -109,9 +111,49 @@ class _OutputTolerance(_Tolerance):
     ignore: bool = False  # what `name: ignore` becomes
 
 
+_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
+
+class _Slice(_Tolerance):
+    """One slice of an output, ``start:stop`` along ``axis``, gated as ``output[label]``."""
+
+    axis: int = Field(ge=0, le=64)
+    start: int = Field(ge=0)
+    stop: int = Field(ge=1)
+    label: Annotated[str, Field(pattern=_LABEL_RE.pattern)]
+    classes: bool = False  # the axis holds classes: top-1 agreement is taken along it
+
+    @model_validator(mode="after")
+    def _range(self) -> _Slice:
+        if self.stop <= self.start:
+            raise ValueError(f"stop {self.stop} is not after start {self.start}; a slice takes "
+                             "indices start .. stop-1, so make stop > start")
+        if self.min_top1 is not None and not self.classes:
+            raise ValueError("min_top1 needs `classes: true`: top-1 agreement is taken only "
+                             "along an axis that holds classes; add `classes: true` if axis "
+                             f"{self.axis} of slice {self.label!r} does, or remove min_top1")
+        return self
+
+
+def _unique_labels(value: list[_Slice]) -> list[_Slice]:
+    labels = [s.label for s in value]
+    twice = sorted({x for x in labels if labels.count(x) > 1})
+    if twice:
+        raise ValueError(f"label {twice[0]!r} names two slices; give each slice its own label")
+    if not value:
+        raise ValueError("an empty list of slices; list at least one slice, or write limits")
+    return value
+
+
+def _limits_or_slices(value: Any) -> str:
+    return "slices" if isinstance(value, list) else "limits"
+
+
 def _output_limits(value: Any) -> Any:
     if value == "ignore":
         return {"ignore": True}
+    if isinstance(value, list):
+        return value
     if isinstance(value, str) or value is None:
         raise ValueError(f"{excerpt(value)} is neither 'ignore' nor a mapping of limits; write "
                          "`ignore` (measured and shown, not gated) or limits such as "
@@ -142,8 +184,12 @@ class _Accuracy(_Model):
     tolerance: _Tolerance | None = None
     data: PathText | None = None
     samples: _AccuracySamples = Field(4, ge=1)
-    outputs: dict[str, Annotated[_OutputTolerance, BeforeValidator(_output_limits), JsonSchema(
-        lambda limits: {"anyOf": [{"const": "ignore"}, limits]})]] = {}
+    outputs: dict[str, Annotated[
+        Annotated[Annotated[_OutputTolerance, Tag("limits")]
+                  | Annotated[list[_Slice], AfterValidator(_unique_labels), Tag("slices")],
+                  Discriminator(_limits_or_slices)],
+        BeforeValidator(_output_limits), JsonSchema(
+            lambda limits: {"anyOf": [{"const": "ignore"}, *limits["oneOf"]]})]] = {}
     metric: Annotated[str, AfterValidator(_metric_target),
                       JsonSchema(pattern=_METRIC_RE.pattern)] | None = None
     metric_tolerance: Annotated[dict[Annotated[str, AfterValidator(_metric_key),
@@ -291,6 +337,7 @@ KEYS_AT: dict[str, tuple[str, ...]] = {
     "accuracy": _fields(_Accuracy),
     "accuracy.tolerance": _fields(_Tolerance),
     "accuracy.outputs.*": _fields(_Tolerance),
+    "accuracy.outputs.*[]": _fields(_Slice),
     "triton": _fields(_Triton),
     "profile": _fields(_ShapeRange),
     "build_on": _fields(_BuildOn),

@@ -80,6 +80,21 @@ class MemorySection:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SliceSection:
+    """One slice of ``accuracy.outputs.<name>``: indices ``start`` .. ``stop - 1`` along
+    ``axis``, gated as ``<name>[<label>]`` by ``limits``; ``classes``: top-1 along the axis."""
+
+    __pydantic_config__ = _RECORD_CONFIG
+
+    label: str
+    axis: int
+    start: int
+    stop: int
+    limits: _Limits
+    classes: Annotated[bool, Field(exclude_if=_empty)] = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class AccuracySection:
     """``accuracy:``; ``outputs`` maps an output to its own limits or ``"ignore"``."""
 
@@ -88,7 +103,7 @@ class AccuracySection:
     tolerance: _Limits | None
     data: Path | None
     samples: int
-    outputs: Annotated[Mapping[str, _Limits | Literal["ignore"]],
+    outputs: Annotated[Mapping[str, _Limits | Literal["ignore"] | tuple[SliceSection, ...]],
                        Field(exclude_if=_empty)] = field(default_factory=dict)
     metric: Annotated[str | None, Field(exclude_if=_unset)] = None
     metric_tolerance: Annotated[Mapping[str, float],
@@ -208,8 +223,11 @@ def spec_section_from_spec(spec: EngineSpec, base: Path | None = None) -> SpecSe
         accuracy=None if acc is None else AccuracySection(
             tolerance=acc.tolerance, data=None if acc.data is None else rel(acc.data),
             samples=acc.samples,
-            outputs={o.name: "ignore" if o.tolerance is None else o.tolerance
-                     for o in acc.outputs},
+            outputs={o.name: tuple(SliceSection(
+                label=x.label, axis=x.axis, start=x.start, stop=x.stop, limits=x.tolerance,
+                classes=x.classes)
+                for x in o.slices) if o.slices else "ignore" if o.tolerance is None
+                else o.tolerance for o in acc.outputs},
             metric=acc.metric, metric_tolerance=dict(acc.metric_tolerance),
             sample_axis=dict(acc.sample_axis)),
         variant=dict(spec.variant),

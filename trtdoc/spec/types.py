@@ -72,16 +72,33 @@ class Tolerance:
 
 
 @dataclass(frozen=True)
+class OutputSlice:
+    """Indices ``start`` .. ``stop - 1`` along ``axis`` of an output, measured and gated as
+    ``output[label]`` with its own ``tolerance``. ``classes``: the axis holds classes, so
+    top-1 agreement is taken along it (and only then)."""
+
+    label: str
+    axis: int
+    start: int
+    stop: int
+    tolerance: Tolerance
+    classes: bool = False
+
+
+@dataclass(frozen=True)
 class OutputTolerance:
-    """One output's own limits (``accuracy.outputs.<name>``); ``tolerance`` None: ``ignore``."""
+    """One output's own limits (``accuracy.outputs.<name>``); ``tolerance`` None: ``ignore``,
+    unless ``slices`` is set: then the whole output keeps ``accuracy.tolerance`` and each
+    slice has its own limits."""
 
     name: str
     tolerance: Tolerance | None
+    slices: tuple[OutputSlice, ...] = ()
 
     @property
     def ignore(self) -> bool:
         """Measured and shown, not gated."""
-        return self.tolerance is None
+        return self.tolerance is None and not self.slices
 
 
 @dataclass(frozen=True)
@@ -104,9 +121,25 @@ class Accuracy:
     sample_axis: tuple[tuple[str, int], ...] = ()  # as Calibration.sample_axis
 
     def output_limits(self) -> dict[str, dict[str, float] | None]:
-        """Output name -> its own limits, or None for an ignored output."""
-        return {o.name: None if o.tolerance is None else dict(o.tolerance.items())
-                for o in self.outputs}
+        """Output name -> its own limits, or None for an ignored output; a slice is named
+        ``output[label]`` (:func:`slice_name`), and its whole output keeps ``tolerance``."""
+        out: dict[str, dict[str, float] | None] = {}
+        for o in self.outputs:
+            if o.slices:
+                out.update((slice_name(o.name, s.label), dict(s.tolerance.items()))
+                           for s in o.slices)
+            else:
+                out[o.name] = None if o.tolerance is None else dict(o.tolerance.items())
+        return out
+
+    def output_slices(self) -> dict[str, tuple[OutputSlice, ...]]:
+        """Output name -> its slices, for the outputs that have any."""
+        return {o.name: o.slices for o in self.outputs if o.slices}
+
+
+def slice_name(output: str, label: str) -> str:
+    """How a slice of an output is named in records, pages, ``lint`` and ``diff``."""
+    return f"{output}[{label}]"
 
 
 @dataclass(frozen=True)
