@@ -18,7 +18,10 @@ import pytest
 from conftest import write
 
 from trtdoc.check import check_specs
+from trtdoc.diff.compare import changes_between
 from trtdoc.precision.accuracy import compare_models
+from trtdoc.record.files import read_gates, read_record
+from trtdoc.render.write import render_site
 from trtdoc.spec.load import load_specs
 from trtdoc.spec.section import spec_section_from_spec
 from trtdoc.spec.types import OutputSlice, Tolerance
@@ -87,8 +90,23 @@ def test_the_score_slice_fails_where_the_whole_output_passes(project: Path) -> N
     from trtdoc.build.run import build_all
     from trtdoc.paths import OutputPaths
 
-    spec = write(project, "head.yaml", SPEC % SLICES)
+    # First a plain gate on the whole output, which passes; then the slices, which do not.
+    spec = write(project, "head.yaml", SPEC % "      min_cosine: 0.99")
     paths = OutputPaths(out=project / "build", records=project / "records")
+    (outcome,) = build_all([spec], paths).outcomes
+    assert outcome.status == "built", outcome.message
+    plain = read_record(paths.record("head"))
+    spec = write(project, "head.yaml", SPEC % SLICES.replace(
+        "classes: true, min_cosine: 0.99", "classes: true, min_cosine: 0.9"))
+    (outcome,) = build_all([spec], paths).outcomes
+    assert outcome.status == "re-checked", outcome.message  # the engine is the same
+    sliced = read_record(paths.record("head"))
+    # diff and the page name a slice as output0[scores].
+    changes = {c.what: (c.old, c.new) for c in changes_between(plain, sliced).accuracy}
+    assert changes["accuracy output0[scores] cosine"][0] == "none"
+    assert float(changes["accuracy output0[scores] cosine"][1]) < 0.99
+    assert changes["accuracy output0 top1_agreement"][1] == "none"
+    spec = write(project, "head.yaml", SPEC % SLICES)
     (outcome,) = build_all([spec], paths).outcomes
     assert outcome.status == "failed"
     assert outcome.message.startswith(
@@ -108,6 +126,14 @@ def test_the_score_slice_fails_where_the_whole_output_passes(project: Path) -> N
     assert outs["output0"]["top1_agreement"] is None
     assert outs["output0[boxes]"]["top1_agreement"] is None
     assert 0 < outs["output0[scores]"]["top1_agreement"] < 1
+
+    site = project / "site"
+    render_site([sliced], site, gates=read_gates(paths.records))
+    page = (site / "engines" / "head.md").read_text()
+    row = next(line for line in page.splitlines() if line.startswith("| `output0[scores]`"))
+    assert row.endswith("| cosine ≥ 0.9 |"), row  # its own limit, not accuracy.tolerance's
+    assert "    | `output0[scores]` |" in page  # the failed gate's figures
+    assert page.count("the axis of a slice marked `classes: true`") == 2
 
 
 def test_slices_measure_their_own_part_and_take_top1_along_their_axis(project: Path) -> None:
