@@ -9,6 +9,7 @@ the boxes. Over the whole output the cosine stays above 0.99; over the scores it
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from conftest import write
 
 from trtdoc.check import check_specs
 from trtdoc.diff.compare import changes_between
-from trtdoc.precision.accuracy import compare_models
+from trtdoc.precision.accuracy import compare_models, load_metric
 from trtdoc.record.files import read_gates, read_record
 from trtdoc.render.write import render_site
 from trtdoc.spec.load import load_specs
@@ -36,6 +37,7 @@ def detection_head(path: Path, *, box: float = 40.0, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((4 + CLASSES, 8)).astype(np.float32)
     w[:4] *= box
+    w[2:4] *= 0.25  # widths and heights stay positive
     graph = oh.make_graph(
         [oh.make_node("MatMul", ["w", "images"], ["feat"]),
          oh.make_node("Split", ["feat", "split"], ["box_raw", "logits"], axis=1),
@@ -205,3 +207,43 @@ def test_bad_slices_are_one_located_line(project: Path, slices: str, line: str) 
     assert len(errors) == 1, [str(e) for e in errors]
     assert str(errors[0]).startswith(f"{project / 'head.yaml'}:1"), str(errors[0])
     assert line in str(errors[0])
+
+
+def readme_metric() -> str:
+    """The detection metric the README shows under accuracy.metric, as it is there."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n# detection_metric.py", 1)[1].split("```", 1)[0]
+    return "# detection_metric.py" + block
+
+
+def test_the_readme_detection_metric_sees_what_the_cosine_hides(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tensorrt_rtx")
+    from trtdoc.build.run import build_all
+    from trtdoc.paths import OutputPaths
+
+    (project / "detection_metric.py").write_text(readme_metric())
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delitem(sys.modules, "detection_metric", raising=False)
+    # The fp32 model against itself finds every detection again.
+    held = np.load(project / "held.npz")["images"]
+    same = compare_models(project / "head.onnx", project / "head.onnx",
+                          inputs=[{"images": held[:4]}, {"images": held[4:]}],
+                          metric=load_metric("detection_metric:matched_detections"),
+                          metric_name="detection_metric:matched_detections")
+    assert dict(same.metrics)["matched_detections"] == 1.0
+    assert dict(same.metrics)["detections"] > 100
+    spec = write(project, "head.yaml", SPEC.replace("  outputs:\n    output0:\n%s\n", (
+        "  metric: detection_metric:matched_detections\n"
+        "  metric_tolerance: {min_matched_detections: 0.95}\n")))
+    paths = OutputPaths(out=project / "build", records=project / "records")
+    (outcome,) = build_all([spec], paths).outcomes
+    assert outcome.status == "failed"
+    gate = json.loads(paths.gate("head").read_text())
+    assert gate["accuracy"]["outputs"][0]["cosine"] > 0.999
+    assert gate["accuracy"]["metric.matched_detections"] < 0.95, gate["accuracy"]
+    assert gate["accuracy"]["metric.matched_detections"] < 0.6  # the README says 0.54
+    assert gate["violations"] == [
+        f"metric 'matched_detections': {gate['accuracy']['metric.matched_detections']:.6g} is "
+        "below accuracy.metric_tolerance.min_matched_detections 0.95; loosen "
+        "accuracy.metric_tolerance.min_matched_detections or choose a higher precision"]
