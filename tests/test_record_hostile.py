@@ -301,7 +301,8 @@ MAGIKA = json.loads((REPO / "records" / "magika-int8.json").read_text(encoding="
     (("spec", "memory", "workspace"), "1GiB",
      "spec.memory.workspace: expected an integer, got '1GiB' (a string)"),
     (("spec", "accuracy", "outputs"), {"x": "ign"},
-     "spec.accuracy.outputs.x: expected an object or one of 'ignore', got 'ign' (a string)"),
+     "spec.accuracy.outputs.x: expected an object or one of 'ignore' or a list, got 'ign' "
+     "(a string)"),
     (("spec", "accuracy", "tolerance", "min_cosine"), "0.9",
      "spec.accuracy.tolerance.min_cosine: expected a number, got '0.9' (a string)"),
     (("spec", "tags"), "a", "spec.tags: expected a list, got 'a' (a string)"),
