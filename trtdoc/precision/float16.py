@@ -35,6 +35,9 @@ def to_fp16(model: Path, out: Path, external: bool) -> Conversion:
     OnnxModel(proto).topological_sort()
     moved = sort_with_subgraph_inputs(proto.graph)
     converted = {i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
+    converted |= {n.output[0] for n in proto.graph.node if n.op_type == "Constant"
+                  and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT16
+                          for a in n.attribute)}
     note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
     save_model(proto, out, external)
     calls: tuple[str, ...] = (
@@ -96,7 +99,7 @@ def sort_with_subgraph_inputs(graph: Any) -> bool:
 
 
 def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
-    """Per float initializer: how many values fp16 cannot hold, and the clamping it gets.
+    """Per float weight (initializer or Constant): the values fp16 cannot hold, and their clamp.
 
     Read one tensor at a time (external data too), so it costs no more memory than the
     largest weight.
@@ -109,7 +112,12 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
 
     proto = onnx.load(str(model), load_external_data=False)
     report: dict[str, tuple[int, tuple[str, ...]]] = {}
-    for init in proto.graph.initializer:
+    # Weights live in initializers or, in PaddlePaddle exports, in Constant nodes' values;
+    # both are keyed by the tensor they hold.
+    tensors = [(init.name, init) for init in proto.graph.initializer]
+    tensors += [(node.output[0], a.t) for node in proto.graph.node if node.op_type == "Constant"
+                for a in node.attribute if a.name == "value" and node.output]
+    for name, init in tensors:
         if init.data_type != onnx.TensorProto.FLOAT:
             continue
         values = numpy_helper.to_array(init, base_dir=str(model.parent)).ravel()
@@ -125,7 +133,7 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
             if mask.any():
                 v = float(values[mask][pick(magnitude[mask])])
                 examples.append(f"{v:.3g} -> {math.copysign(bound, v):.3g}")
-        report[init.name] = (count, tuple(examples))
+        report[name] = (count, tuple(examples))
     return report
 
 
