@@ -38,8 +38,11 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> PrecisionResult:
 
     calibration = (Calibration(spec.calibration.data, spec.calibration.batches,
                                spec.calibration.sample_axis) if spec.calibration else None)
+    keep = ((tuple(sorted(set(spec.keep_fp32.ops))), tuple(sorted(set(spec.keep_fp32.nodes))))
+            if spec.keep_fp32 else ((), ()))
     return convert_model(spec.model, spec.precision, calibration=calibration,
-                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec))
+                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec),
+                         keep_fp32=keep)
 
 
 def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
