@@ -70,6 +70,13 @@ def test_fp16_passes_its_gate_with_the_clamped_node_kept_in_fp32(tmp_path: Path)
 
     status = {o.name: o.status for o in result.outcomes}
     assert status == {"det-fp16": "failed", "det-fp16-kept": "built"}, result.outcomes
+    # Without it the gate fails, and its line names the node and the fix.
+    (failed,) = (o for o in result.outcomes if o.name == "det-fp16")
+    assert failed.stage == "accuracy"
+    assert failed.message.endswith(
+        "; loosen accuracy.tolerance.min_cosine or choose a higher precision. The fp16 "
+        f"conversion clamped weights to 65,504 that node(s) {CLAMPED_BN} read; keep them in "
+        f"fp32 with `keep_fp32: {{nodes: [{CLAMPED_BN}]}}`"), failed.message
     record = read_record(paths.record("det-fp16-kept"))
     assert record.accuracy is not None and record.precision is not None
     assert record.accuracy.outputs[0].cosine is not None

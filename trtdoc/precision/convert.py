@@ -218,7 +218,8 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],
             cast_nodes=after["cast"], low_precision_ops=after["low_ops"],
             fp32_ops=after["fp32_ops"], untouched_inputs=after["untouched"],
-            notes=tuple(notes), calls=done.calls, checked=checked)
+            notes=tuple(notes), calls=done.calls, checked=checked,
+            clamped_nodes=done.clamped_nodes)
         # Data files first and the model next, then the sidecar: a sidecar marks a whole entry.
         for p in sorted(staging.iterdir(), key=lambda p: p.name == staged.name):
             if p.name.startswith(out.name):

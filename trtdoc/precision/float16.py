@@ -55,7 +55,12 @@ def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -
     converted |= {n.output[0] for n in proto.graph.node if n.op_type == "Constant"
                   and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT16
                           for a in n.attribute)}
-    note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
+    clamped = {k: v for k, v in ranges.items() if k in converted}
+    note = _clamp_note(clamped)
+    # The nodes reading a weight clamped to the largest fp16 value: that changes what the
+    # layer computes by orders of magnitude (tiny values flushed to 6e-8 rarely matter).
+    huge = {k for k, (_, _, above) in clamped.items() if above}
+    readers = tuple(sorted({n.name for n in proto.graph.node if huge & set(n.input)}))
     save_model(proto, out, external)
     calls += (
         python_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
@@ -64,7 +69,8 @@ def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -
     # The name trtdoc.precision re-exports it under: the line a page prints to reproduce this.
     if moved:
         calls += ("trtdoc.precision.sort_with_subgraph_inputs(model.graph)",)
-    return Conversion(calls=calls, notes=tuple(n for n in (note, kept_note(keep)) if n))
+    return Conversion(calls=calls, notes=tuple(n for n in (note, kept_note(keep)) if n),
+                      clamped_nodes=readers)
 
 
 def kept_note(keep: KeepFp32) -> str | None:
@@ -146,7 +152,7 @@ def sort_with_subgraph_inputs(graph: Any) -> bool:
     return True
 
 
-def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
+def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...], int]]:
     """Per float weight (initializer or Constant): the values fp16 cannot hold, and their clamp.
 
     Read one tensor at a time (external data too), so it costs no more memory than the
@@ -159,7 +165,7 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
     from onnx import numpy_helper
 
     proto = onnx.load(str(model), load_external_data=False)
-    report: dict[str, tuple[int, tuple[str, ...]]] = {}
+    report: dict[str, tuple[int, tuple[str, ...], int]] = {}
     # Weights live in initializers or, in PaddlePaddle exports, in Constant nodes' values;
     # both are keyed by the tensor they hold.
     tensors = [(init.name, init) for init in proto.graph.initializer]
@@ -181,17 +187,17 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
             if mask.any():
                 v = float(values[mask][pick(magnitude[mask])])
                 examples.append(f"{v:.3g} -> {math.copysign(bound, v):.3g}")
-        report[name] = (count, tuple(examples))
+        report[name] = (count, tuple(examples), int(huge.sum()))
     return report
 
 
-def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...]]]) -> str | None:
+def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...], int]]) -> str | None:
     """One line for the weight values the fp16 conversion clamped, or None."""
     if not report:
         return None
-    examples = sorted({e for _, ex in report.values() for e in ex})
+    examples = sorted({e for _, ex, _ in report.values() for e in ex})
     shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
-    count = sum(n for n, _ in report.values())
+    count = sum(n for n, _, _ in report.values())
     return (f"{count} fp32 weight value(s) in {len(report)} tensor(s) outside the fp16 range "
             f"were clamped ({shown})")
 
