@@ -45,6 +45,13 @@ def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -
     # would still read a clamped variance.
     if keep != ((), ()) and not external and constants_to_initializers(loaded.graph):
         calls += ("trtdoc.precision.float16.constants_to_initializers(model.graph)",)
+    why: dict[str, str] = {}  # a kept node -> the out-of-range weight it reads, for the page
+    if not external:
+        for node in loaded.graph.node:
+            if node.name in nodes or node.op_type in ops:
+                past = [ranges[i][1][-1] for i in node.input if i in ranges]
+                if past:
+                    why[node.name or node.op_type] = past[0]
     proto = convert_float_to_float16(loaded, **options)
     # The converter appends every Cast it inserts at the end of the graph, so a model with an
     # op it keeps in fp32 (Max, Min, TopK, Range...) comes out unsorted; the ONNX checker and
@@ -69,19 +76,22 @@ def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -
     # The name trtdoc.precision re-exports it under: the line a page prints to reproduce this.
     if moved:
         calls += ("trtdoc.precision.sort_with_subgraph_inputs(model.graph)",)
-    return Conversion(calls=calls, notes=tuple(n for n in (note, kept_note(keep)) if n),
+    return Conversion(calls=calls, notes=tuple(n for n in (note, kept_note(keep, why)) if n),
                       clamped_nodes=readers)
 
 
-def kept_note(keep: KeepFp32) -> str | None:
-    """The page's line for what ``keep_fp32`` kept, or None."""
+def kept_note(keep: KeepFp32, why: Mapping[str, str] | None = None) -> str | None:
+    """The page's line for what ``keep_fp32`` kept, or None; ``why``: per kept node, the
+    out-of-range weight value it reads (as "9.79e+07 -> 6.55e+04")."""
     ops, nodes = keep
     if not ops and not nodes:
         return None
     what = [f"op type(s) {', '.join(ops)}" if ops else "", f"node(s) {', '.join(nodes)}"
             if nodes else ""]
+    reasons = "; ".join(f"{n} reads a weight the conversion would clamp ({v})"
+                        for n, v in sorted((why or {}).items()))
     return (f"kept in fp32 by the spec's keep_fp32: {' and '.join(w for w in what if w)} "
-            "(their values stay out of the low precision)")
+            f"({reasons or 'their values stay out of the low precision'})")
 
 
 def constants_to_initializers(graph: Any) -> bool:
