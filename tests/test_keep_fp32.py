@@ -87,3 +87,22 @@ def test_fp16_passes_its_gate_with_the_clamped_node_kept_in_fp32(tmp_path: Path)
     assert (f"kept in fp32 by the spec's keep_fp32: node(s) {CLAMPED_BN} "
             "(p2o.BatchNormalization.1 reads a weight the conversion would clamp "
             "(9.79e+07 -> 6.55e+04))") in record.precision.notes
+
+
+def test_int8_leaves_kept_nodes_unquantized(tmp_path: Path) -> None:
+    import onnx
+
+    from trtdoc.precision.convert import convert_model
+
+    first = "/features/features.0/features.0.0/Conv"
+    result = convert_model(REPO / "models" / "mobilenet_v2_035.onnx", "int8", calibration=None,
+                           cache_dir=tmp_path, profile_shapes={"input": (1, 3, 224, 224)},
+                           keep_fp32=((), (first,)))
+    graph = onnx.load(str(result.model)).graph
+    dq = {o for n in graph.node if n.op_type == "DequantizeLinear" for o in n.output}
+    convs = {n.name: any(i in dq for i in n.input) for n in graph.node if n.op_type == "Conv"}
+    assert convs[first] is False
+    assert sum(convs.values()) == len(convs) - 1
+    assert f"nodes_to_exclude=['{first}']" in result.calls[-1]
+    assert f"kept in fp32 by the spec's keep_fp32: node(s) {first} " \
+           "(their values stay out of the low precision)" in result.notes
