@@ -142,3 +142,29 @@ def test_model_digest_follows_external_data(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as missing:
         model_digest(path)
     assert missing.value.reason == "external data file ext.weights is missing"
+
+
+def test_paddle_weights_in_constant_nodes_are_counted() -> None:
+    # PaddlePaddle exports keep every weight in a Constant node: the page must count them.
+    facts = model_facts_from_onnx(REPO / "models" / "ppocr_v4_det.onnx")
+
+    assert dict(facts.op_histogram)["Constant"] == 342
+    assert (facts.parameters, facts.parameter_bytes) == (1_171_640, 4_686_560)
+
+
+def test_constant_scalars_and_shapes_are_not_weights(tmp_path: Path) -> None:
+    graph = oh.make_graph(
+        [oh.make_node("Constant", [], ["w"], value=numpy_helper.from_array(
+             np.ones((2, 3), np.float32), "w")),
+         oh.make_node("Constant", [], ["lo"], value_float=0.0),
+         oh.make_node("Constant", [], ["shape"], value=numpy_helper.from_array(
+             np.array([1, 6], np.int64), "shape")),
+         oh.make_node("Add", ["x", "w"], ["s"]),
+         oh.make_node("Reshape", ["s", "shape"], ["y"])],
+        "g", [oh.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [oh.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])])
+    path = tmp_path / "m.onnx"
+    onnx.save(oh.make_model(graph), str(path))
+
+    assert (model_facts_from_onnx(path).parameters,
+            model_facts_from_onnx(path).parameter_bytes) == (6, 24)

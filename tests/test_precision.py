@@ -556,7 +556,7 @@ def test_an_invalid_conversion_is_never_cached_or_built(tmp_path: Path,
     float16 = pytest.importorskip("onnxconverter_common.float16")
     model = one_hot_model(tmp_path)
 
-    def old_converter(source: Path, out: Path, external: bool) -> Any:
+    def old_converter(source: Path, out: Path, external: bool, keep: Any = ()) -> Any:
         onnx.save(float16.convert_float_to_float16(onnx.load(str(source)),
                                                    keep_io_types=True), str(out))
         return Conversion(calls=(_FP16_OLD,))

@@ -433,7 +433,7 @@ def test_unknown_keys_suggest_the_nearest_valid_one(here: Path) -> None:
         "m.yaml:7:1: colour: unknown key 'colour'. Hint: valid keys here: name, description, "
         "owner, tags, model, backend, precision, precision_method, calibration, profiles, "
         "memory, optimization_level, targets, hardware_compatibility, version_compatible, "
-        "flags, accuracy, triton, build_on, variants",
+        "flags, accuracy, triton, build_on, keep_fp32, variants",
     ]
 
 

@@ -153,7 +153,7 @@ def test_100k_unknown_keys_at_the_limit_give_20_lines_in_seconds(here: Path) -> 
                         "description, owner, tags, model, backend, precision, "
                         "precision_method, calibration, profiles, memory, optimization_level, "
                         "targets, hardware_compatibility, version_compatible, flags, accuracy, "
-                        "triton, build_on, variants")
+                        "triton, build_on, keep_fp32, variants")
     assert len(lines) == 22
     assert [x.split(": ")[1] for x in lines[:20]] == sorted(
         (f"k{i}" for i in range(20)), key=lambda k: int(k[1:]))
@@ -402,12 +402,12 @@ def test_unknown_keys_and_bad_values_show_short_escaped_excerpts(here: Path) -> 
         "'evil\\nkey\\u202e\\x1b[31m'. Hint: valid keys here: name, description, owner, tags, "
         "model, backend, precision, precision_method, calibration, profiles, memory, "
         "optimization_level, targets, hardware_compatibility, version_compatible, flags, "
-        "accuracy, triton, build_on, variants",
+        "accuracy, triton, build_on, keep_fp32, variants",
         "spec.yaml:6:1: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'...: unknown key "
         "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'.... Hint: valid keys here: name, description, "
         "owner, tags, model, backend, precision, precision_method, calibration, profiles, "
         "memory, optimization_level, targets, hardware_compatibility, version_compatible, "
-        "flags, accuracy, triton, build_on, variants",
+        "flags, accuracy, triton, build_on, keep_fp32, variants",
         "spec.yaml:7:10: backend: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... is not one of auto, "
         "tensorrt, tensorrt-rtx. Hint: use one of: auto, tensorrt, tensorrt-rtx",
         "spec.yaml:8:9: flags[0]: unknown builder flag '\\rxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'.... "

@@ -139,6 +139,7 @@ def check_spec(item: LoadedSpec, facts_cache: dict[Path, ModelFacts | ModelError
     errors.extend(_check_dim_names(item, facts))
     errors.extend(_check_domains(item, facts))
     errors.extend(_check_accuracy_outputs(item, facts))
+    errors.extend(_check_keep_fp32(item, facts))
     errors.extend(_check_input_bytes(item, facts))
     axis_errors = _check_sample_axis(item, facts)
     errors.extend(axis_errors)
@@ -421,6 +422,27 @@ def _check_slices(item: LoadedSpec, name: str, dims: tuple[int | str, ...]) -> l
                 (*where, "stop"), f"slice {cut.label!r} stops at {cut.stop}, but axis "
                 f"{cut.axis} of output {excerpt(name)} {list(dims)} has {size} entries",
                 f"make stop at most {size}"))
+    return errors
+
+
+def _check_keep_fp32(item: LoadedSpec, facts: ModelFacts) -> list[SpecError]:
+    """``keep_fp32`` op types and node names that the model does not have."""
+    keep = item.spec.keep_fp32
+    if keep is None:
+        return []
+    errors: list[SpecError] = []
+    for what, names, known in (("ops", keep.ops, sorted(dict(facts.op_histogram))),
+                               ("nodes", keep.nodes, sorted(facts.node_names))):
+        for i, name in enumerate(names):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name[:200], known, n=1, cutoff=0.5)
+            kind = "op type" if what == "ops" else "node named"
+            errors.append(item.locator.error(
+                ("keep_fp32", what, i), f"the model has no {kind} {excerpt(name)}",
+                f"did you mean '{close[0]}'?" if close else
+                f"name one of its {len(known)} {'op types' if what == 'ops' else 'nodes'} "
+                "(the page's op histogram, or Netron)"))
     return errors
 
 

@@ -229,6 +229,54 @@ def _submessage(buf: Any, ranges: _Ranges, number: int) -> _Ranges | None:
     return spans or None
 
 
+def _tensor_header(buf: Any, ranges: _Ranges) -> tuple[int, int, int, str, list[_Ranges]]:
+    """A TensorProto's element count, data_type, data_location, name and external_data.
+
+    TensorProto: dims=1, data_type=2, name=8, external_data=13, data_location=14.
+    """
+    count, data_type, location, name = 1, 0, 0, ""
+    entries: list[_Ranges] = []
+    for n, w, v in _fields(buf, ranges):
+        if n == 1 and w == 0:
+            count *= _signed(v)
+        elif n == 1 and w == 2:  # packed dims
+            pos, end = v
+            while pos < end:
+                d, pos = _varint(buf, pos)
+                count *= _signed(d)
+        elif n == 2 and w == 0:
+            data_type = _signed(v)
+        elif n == 8 and w == 2:
+            name = _text(buf, v)
+        elif n == 13 and w == 2:
+            entries.append([v])
+        elif n == 14 and w == 0:
+            location = _signed(v)
+    return count, data_type, location, name, entries
+
+
+def _constant_weights(buf: Any, attributes: list[_Ranges]) -> tuple[int, int]:
+    """Values and bytes of the weight a Constant node holds (PaddlePaddle exports keep every
+    weight there): a float tensor of two or more values. Scalars and integer tensors (shapes,
+    axes, Clip bounds, which PyTorch exports as Constants) are operands, not weights.
+
+    AttributeProto: name=1, t=5, floats=7.
+    """
+    values = size = 0
+    for attr in attributes:
+        fields = list(_fields(buf, attr))
+        name = next((_text(buf, v) for n, w, v in fields if n == 1 and w == 2), "")
+        for n, w, v in fields:
+            if n == 5 and w == 2 and name == "value":
+                count, data_type, *_ = _tensor_header(buf, [v])
+                dtype = _DTYPES.get(data_type, "")
+                if count >= 2 and dtype.startswith(("float", "bfloat")):
+                    values, size = values + count, size + count * _ITEMSIZE.get(dtype, 0)
+            elif n == 7 and w == 2 and name == "value_floats" and v[1] - v[0] >= 8:
+                values, size = values + (v[1] - v[0]) // 4, size + v[1] - v[0]  # packed fixed32
+    return values, size
+
+
 def _tensor_from_wire(buf: Any, ranges: _Ranges) -> ModelTensor:
     """A ValueInfoProto: name=1, type=2 → TypeProto.tensor_type=1 → elem_type=1, shape=2."""
     name = ""
@@ -311,25 +359,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
     external = False
     initializer_names: set[str] = set()
     locations: set[str] = set()
-    for init in initializers:  # TensorProto: dims=1, data_type=2, name=8, external_data=13,
-        count, data_type, location, name = 1, 0, 0, ""  # data_location=14
-        entries: list[_Ranges] = []
-        for n, w, v in _fields(buf, init):
-            if n == 1 and w == 0:
-                count *= _signed(v)
-            elif n == 1 and w == 2:  # packed dims
-                pos, end = v
-                while pos < end:
-                    d, pos = _varint(buf, pos)
-                    count *= _signed(d)
-            elif n == 2 and w == 0:
-                data_type = _signed(v)
-            elif n == 8 and w == 2:
-                name = _text(buf, v)
-            elif n == 13 and w == 2:
-                entries.append([v])
-            elif n == 14 and w == 0:
-                location = _signed(v)
+    for init in initializers:
+        count, data_type, location, name, entries = _tensor_header(buf, init)
         initializer_names.add(name)
         params += count
         param_bytes += count * _ITEMSIZE.get(_DTYPES.get(data_type, ""), 0)
@@ -353,6 +384,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
     quantized: dict[str, str] = {}  # a QuantizeLinear's output tensor → its node
     dequantizing: list[tuple[str, str]] = []  # (a DequantizeLinear, its input tensor)
 
+    weights = [params, param_bytes]  # Constant nodes' values join the initializers'
+
     def count_nodes(node_list: list[_Ranges]) -> None:
         for node in node_list:  # NodeProto: name=3, op_type=4, attribute=5, domain=7
             name = op_type = domain = ""
@@ -375,6 +408,10 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
                     domain = _text(buf, v)
             names.add(name)
             key = f"{domain}::{op_type}" if domain not in ("", "ai.onnx") else op_type
+            if key == "Constant":
+                values, size = _constant_weights(buf, attributes)
+                weights[0] += values
+                weights[1] += size
             ops[key] += 1
             node_ops.setdefault(name, key)
             if key == "QuantizeLinear" and 2 in first:
@@ -398,8 +435,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
         producer_version=producer_version,
         nodes=sum(ops.values()),
         op_histogram=tuple(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
-        parameters=params,
-        parameter_bytes=param_bytes,
+        parameters=weights[0],
+        parameter_bytes=weights[1],
         external_data=external,
         inputs=tuple(t for t in (_tensor_from_wire(buf, i) for i in inputs)
                      if t.name not in initializer_names),

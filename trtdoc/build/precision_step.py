@@ -38,8 +38,11 @@ def convert_for_spec(spec: EngineSpec, paths: OutputPaths) -> PrecisionResult:
 
     calibration = (Calibration(spec.calibration.data, spec.calibration.batches,
                                spec.calibration.sample_axis) if spec.calibration else None)
+    keep = ((tuple(sorted(set(spec.keep_fp32.ops))), tuple(sorted(set(spec.keep_fp32.nodes))))
+            if spec.keep_fp32 else ((), ()))
     return convert_model(spec.model, spec.precision, calibration=calibration,
-                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec))
+                         cache_dir=paths.cache / "precision", profile_shapes=_opt_shapes(spec),
+                         keep_fp32=keep)
 
 
 def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root: Path,
@@ -84,7 +87,13 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
             setting = next((s for s in ("accuracy.outputs", "accuracy.metric_tolerance")
                             if f"{s}." in violations[0]), "accuracy.tolerance")
             loc = item.locator.find(tuple(setting.split(".")))
-            raise GateError("; ".join(violations), engine=spec.name, spec_path=loc.path,
+            message = "; ".join(violations)
+            if result.clamped_nodes:
+                names = ", ".join(result.clamped_nodes)
+                message += (f". The {spec.precision} conversion clamped weights to 65,504 that "
+                            f"node(s) {names} read; keep them in fp32 with "
+                            f"`keep_fp32: {{nodes: [{names}]}}`")
+            raise GateError(message, engine=spec.name, spec_path=loc.path,
                             setting=setting, line=loc.line, report=figures,
                             violations=violations)
     return result.model, result.in_project(root), figures

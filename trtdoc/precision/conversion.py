@@ -17,6 +17,8 @@ class Conversion:
     calls: tuple[str, ...]
     notes: tuple[str, ...] = ()
     method: str | None = None  # None: the precision's usual method
+    # Nodes reading weights the conversion clamped past the target's largest value.
+    clamped_nodes: tuple[str, ...] = ()
 
 
 def _literal(value: Any) -> str:

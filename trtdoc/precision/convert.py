@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from trtdoc.errors import BuildError, display_path
 from trtdoc.precision.checks import check_converted
-from trtdoc.precision.float16 import to_bf16, to_fp16
+from trtdoc.precision.float16 import KeepFp32, to_bf16, to_fp16
 from trtdoc.precision.graph import graph_summary
 from trtdoc.precision.quantize import quantize
 from trtdoc.precision.recipe import (
@@ -94,7 +94,8 @@ def _external(model: Path) -> bool:
 
 def convert_model(model: Path, precision: str, *, calibration: Calibration | None,
                   cache_dir: Path, profile_shapes: Mapping[str, Sequence[int]] | None = None,
-                  engine: str = "", seed: int = 0) -> PrecisionResult:
+                  engine: str = "", seed: int = 0,
+                  keep_fp32: KeepFp32 = ((), ())) -> PrecisionResult:
     """Convert the fp32 ONNX ``model`` to ``precision`` and return where the result is.
 
     fp32 returns the model unchanged. fp16/bf16 convert with keep_io_types, so the engine's
@@ -132,7 +133,7 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         raise BuildError(f"{display_path(calibration.data)} does not exist. Point "
                          "calibration.data at an .npz, an .npy, or a folder of them",
                          engine=engine, setting="calibration.data")
-    key = cache_key(model, precision, calibration, profile_shapes, tool_version)
+    key = cache_key(model, precision, calibration, profile_shapes, tool_version, keep_fp32)
     cache_dir.mkdir(parents=True, exist_ok=True)
     out = cache_dir / f"{model.stem}.{precision}.{key[:16]}.onnx"
     sidecar = out.with_name(out.name + ".json")
@@ -170,11 +171,12 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
         with _quiet():
             try:
                 if precision == "fp16":
-                    done = to_fp16(model, staged, external)
+                    done = to_fp16(model, staged, external, keep_fp32)
                 elif precision == "bf16":
-                    done = to_bf16(model, staged, external)
+                    done = to_bf16(model, staged, external, keep_fp32)
                 else:
-                    done = quantize(model, staged, precision, samples, external, staging)
+                    done = quantize(model, staged, precision, samples, external, staging,
+                                    keep_fp32)
             except ImportError as exc:
                 # The distribution is installed (checked above), so a part of it or one of its
                 # dependencies does not fit: onnxruntime 1.23 (the last for Python 3.10)
@@ -216,7 +218,8 @@ def convert_model(model: Path, precision: str, *, calibration: Calibration | Non
             nodes_before=before["nodes"], nodes_after=after["nodes"], qdq_nodes=after["qdq"],
             cast_nodes=after["cast"], low_precision_ops=after["low_ops"],
             fp32_ops=after["fp32_ops"], untouched_inputs=after["untouched"],
-            notes=tuple(notes), calls=done.calls, checked=checked)
+            notes=tuple(notes), calls=done.calls, checked=checked,
+            clamped_nodes=done.clamped_nodes)
         # Data files first and the model next, then the sidecar: a sidecar marks a whole entry.
         for p in sorted(staging.iterdir(), key=lambda p: p.name == staged.name):
             if p.name.startswith(out.name):

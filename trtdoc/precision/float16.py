@@ -12,39 +12,106 @@ from typing import Any
 
 from trtdoc.precision.conversion import Conversion, python_call, save_model
 
+# (op types, node names) kept in fp32: the spec's keep_fp32, sorted.
+KeepFp32 = tuple[tuple[str, ...], tuple[str, ...]]
+
 # The fp16 converter's range (onnxruntime.transformers.float16 defaults): smaller magnitudes
 # become the smallest fp16 subnormal, larger ones the largest finite fp16.
 _FP16_MIN_POSITIVE = 5.96e-08
 _FP16_MAX_FINITE = 65504.0
 
 
-def to_fp16(model: Path, out: Path, external: bool) -> Conversion:
-    """Convert ``model`` to fp16 at ``out`` (graph inputs and outputs stay fp32), in order."""
+def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -> Conversion:
+    """Convert ``model`` to fp16 at ``out`` (graph inputs and outputs stay fp32), in order.
+
+    ``keep`` (op types, node names) stay fp32: the converter's block lists.
+    """
     import onnx
-    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
     from onnxruntime.transformers.onnx_model import OnnxModel
 
     options: dict[str, Any] = {"keep_io_types": True}
+    ops, nodes = keep
+    calls: tuple[str, ...] = ()
+    if ops:  # the list replaces the converter's own, which must stay blocked too
+        options["op_block_list"] = sorted(set(DEFAULT_OP_BLOCK_LIST) | set(ops))
+    if nodes:
+        options["node_block_list"] = list(nodes)
     ranges = _fp16_range_report(model)
     # A path lets the converter run shape inference on disk, past protobuf's 2 GB limit.
-    proto = convert_float_to_float16(str(model) if external else onnx.load(str(model)),
-                                     **options)
+    loaded: Any = str(model) if external else onnx.load(str(model))
+    # The converter keeps an initializer fp32 when only blocked nodes read it, but it converts
+    # every Constant node (PaddlePaddle keeps all weights there): a blocked BatchNormalization
+    # would still read a clamped variance.
+    if keep != ((), ()) and not external and constants_to_initializers(loaded.graph):
+        calls += ("trtdoc.precision.float16.constants_to_initializers(model.graph)",)
+    why: dict[str, str] = {}  # a kept node -> the out-of-range weight it reads, for the page
+    if not external:
+        for node in loaded.graph.node:
+            if node.name in nodes or node.op_type in ops:
+                past = [ranges[i][1][-1] for i in node.input if i in ranges]
+                if past:
+                    why[node.name or node.op_type] = past[0]
+    proto = convert_float_to_float16(loaded, **options)
     # The converter appends every Cast it inserts at the end of the graph, so a model with an
     # op it keeps in fp32 (Max, Min, TopK, Range...) comes out unsorted; the ONNX checker and
     # the onnx-tensorrt parser require topological order.
     OnnxModel(proto).topological_sort()
     moved = sort_with_subgraph_inputs(proto.graph)
     converted = {i.name for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
-    note = _clamp_note({k: v for k, v in ranges.items() if k in converted})
+    converted |= {n.output[0] for n in proto.graph.node if n.op_type == "Constant"
+                  and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT16
+                          for a in n.attribute)}
+    clamped = {k: v for k, v in ranges.items() if k in converted}
+    note = _clamp_note(clamped)
+    # The nodes reading a weight clamped to the largest fp16 value: that changes what the
+    # layer computes by orders of magnitude (tiny values flushed to 6e-8 rarely matter).
+    huge = {k for k, (_, _, above) in clamped.items() if above}
+    readers = tuple(sorted({n.name for n in proto.graph.node if huge & set(n.input)}))
     save_model(proto, out, external)
-    calls: tuple[str, ...] = (
+    calls += (
         python_call("onnxruntime.transformers.float16.convert_float_to_float16", "model",
                     **options),
         "onnxruntime.transformers.onnx_model.OnnxModel(model).topological_sort()")
     # The name trtdoc.precision re-exports it under: the line a page prints to reproduce this.
     if moved:
         calls += ("trtdoc.precision.sort_with_subgraph_inputs(model.graph)",)
-    return Conversion(calls=calls, notes=(note,) if note else ())
+    return Conversion(calls=calls, notes=tuple(n for n in (note, kept_note(keep, why)) if n),
+                      clamped_nodes=readers)
+
+
+def kept_note(keep: KeepFp32, why: Mapping[str, str] | None = None) -> str | None:
+    """The page's line for what ``keep_fp32`` kept, or None; ``why``: per kept node, the
+    out-of-range weight value it reads (as "9.79e+07 -> 6.55e+04")."""
+    ops, nodes = keep
+    if not ops and not nodes:
+        return None
+    what = [f"op type(s) {', '.join(ops)}" if ops else "", f"node(s) {', '.join(nodes)}"
+            if nodes else ""]
+    reasons = "; ".join(f"{n} reads a weight the conversion would clamp ({v})"
+                        for n, v in sorted((why or {}).items()))
+    return (f"kept in fp32 by the spec's keep_fp32: {' and '.join(w for w in what if w)} "
+            f"({reasons or 'their values stay out of the low precision'})")
+
+
+def constants_to_initializers(graph: Any) -> bool:
+    """Move each Constant node's ``value`` tensor of ``graph`` into its initializers, so the
+    fp16 converter treats it as a weight; True if any moved."""
+    kept = []
+    moved = False
+    for node in graph.node:
+        if node.op_type == "Constant" and len(node.attribute) == 1 \
+                and node.attribute[0].name == "value" and node.output:
+            tensor = graph.initializer.add()
+            tensor.CopyFrom(node.attribute[0].t)
+            tensor.name = node.output[0]
+            moved = True
+        else:
+            kept.append(node)
+    if moved:
+        graph.ClearField("node")
+        graph.node.extend(kept)
+    return moved
 
 
 def sort_with_subgraph_inputs(graph: Any) -> bool:
@@ -95,8 +162,8 @@ def sort_with_subgraph_inputs(graph: Any) -> bool:
     return True
 
 
-def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
-    """Per float initializer: how many values fp16 cannot hold, and the clamping it gets.
+def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...], int]]:
+    """Per float weight (initializer or Constant): the values fp16 cannot hold, and their clamp.
 
     Read one tensor at a time (external data too), so it costs no more memory than the
     largest weight.
@@ -108,8 +175,13 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
     from onnx import numpy_helper
 
     proto = onnx.load(str(model), load_external_data=False)
-    report: dict[str, tuple[int, tuple[str, ...]]] = {}
-    for init in proto.graph.initializer:
+    report: dict[str, tuple[int, tuple[str, ...], int]] = {}
+    # Weights live in initializers or, in PaddlePaddle exports, in Constant nodes' values;
+    # both are keyed by the tensor they hold.
+    tensors = [(init.name, init) for init in proto.graph.initializer]
+    tensors += [(node.output[0], a.t) for node in proto.graph.node if node.op_type == "Constant"
+                for a in node.attribute if a.name == "value" and node.output]
+    for name, init in tensors:
         if init.data_type != onnx.TensorProto.FLOAT:
             continue
         values = numpy_helper.to_array(init, base_dir=str(model.parent)).ravel()
@@ -125,27 +197,36 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
             if mask.any():
                 v = float(values[mask][pick(magnitude[mask])])
                 examples.append(f"{v:.3g} -> {math.copysign(bound, v):.3g}")
-        report[init.name] = (count, tuple(examples))
+        report[name] = (count, tuple(examples), int(huge.sum()))
     return report
 
 
-def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...]]]) -> str | None:
+def _clamp_note(report: Mapping[str, tuple[int, tuple[str, ...], int]]) -> str | None:
     """One line for the weight values the fp16 conversion clamped, or None."""
     if not report:
         return None
-    examples = sorted({e for _, ex in report.values() for e in ex})
+    examples = sorted({e for _, ex, _ in report.values() for e in ex})
     shown = ", ".join(examples[:3]) + (", ..." if len(examples) > 3 else "")
-    count = sum(n for n, _ in report.values())
+    count = sum(n for n, _, _ in report.values())
     return (f"{count} fp32 weight value(s) in {len(report)} tensor(s) outside the fp16 range "
             f"were clamped ({shown})")
 
 
-def to_bf16(model: Path, out: Path, external: bool) -> Conversion:
-    """Convert ``model`` to bf16 at ``out`` with ModelOpt AutoCast (inputs and outputs fp32)."""
+def to_bf16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -> Conversion:
+    """Convert ``model`` to bf16 at ``out`` with ModelOpt AutoCast (inputs and outputs fp32);
+    ``keep`` (op types, node names) stay fp32: AutoCast's exclusions."""
+    import re
+
     from modelopt.onnx.autocast import convert_to_mixed_precision
 
     options: dict[str, Any] = {"low_precision_type": "bf16", "keep_io_types": True}
+    if keep[0]:
+        options["op_types_to_exclude"] = list(keep[0])
+    if keep[1]:  # AutoCast matches node names as regular expressions
+        options["nodes_to_exclude"] = [f"^{re.escape(n)}$" for n in keep[1]]
     proto = convert_to_mixed_precision(onnx_path=str(model), **options)
     save_model(proto, out, external)
+    note = kept_note(keep)
     return Conversion(calls=(python_call("modelopt.onnx.autocast.convert_to_mixed_precision",
-                                         "onnx_path=model", **options),))
+                                         "onnx_path=model", **options),),
+                      notes=(note,) if note else ())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trtdoc.precision.conversion import Conversion, python_call, save_model
+from trtdoc.precision.float16 import KeepFp32, kept_note
 from trtdoc.precision.graph import opset_of
 from trtdoc.precision.recipe import METHODS, PER_CHANNEL_MIN_OPSET, QUANTIZED_OP_TYPES
 from trtdoc.values import QuantizedPrecision
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
 
 def quantize(model: Path, out: Path, precision: QuantizedPrecision,
              samples: Sequence[Mapping[str, np.ndarray]], external: bool,
-             workdir: Path) -> Conversion:
+             workdir: Path, keep: KeepFp32 = ((), ())) -> Conversion:
     """Insert int8 or fp8 Q/DQ into ``model`` at ``out``, calibrated on ``samples``.
 
-    Models below opset 13 are upgraded first for per-channel weights, or quantized per tensor
-    if they cannot be; ``workdir`` holds the intermediate files.
+    ``keep`` (op types, node names) are not quantized: left out of the op types, and the
+    nodes passed as ``nodes_to_exclude``. Models below opset 13 are upgraded first for
+    per-channel weights, or quantized per tensor if they cannot be; ``workdir`` holds the
+    intermediate files.
     """
     import onnx
     from onnxruntime.quantization import (
@@ -89,7 +92,7 @@ def quantize(model: Path, out: Path, precision: QuantizedPrecision,
     qtype = QuantType.QFLOAT8E4M3FN if fp8 else QuantType.QInt8
     options: dict[str, Any] = {
         "quant_format": QuantFormat.QDQ,
-        "op_types_to_quantize": list(QUANTIZED_OP_TYPES),
+        "op_types_to_quantize": [t for t in QUANTIZED_OP_TYPES if t not in keep[0]],
         "per_channel": per_channel,
         "activation_type": qtype,
         "weight_type": qtype,
@@ -110,7 +113,11 @@ def quantize(model: Path, out: Path, precision: QuantizedPrecision,
             "QDQDisableWeightAdjustForInt32Bias": True,
         },
     }
+    if keep[1]:
+        options["nodes_to_exclude"] = list(keep[1])
     quantize_static(str(pre), str(out), _Reader(), **options)
     calls.append(python_call("onnxruntime.quantization.quantize_static", "model",
                              "output_path", "calibration_reader", **options))
-    return Conversion(calls=tuple(calls), notes=tuple(notes), method=method)
+    note = kept_note(keep)
+    return Conversion(calls=tuple(calls), notes=tuple(notes) + ((note,) if note else ()),
+                      method=method)

@@ -76,7 +76,8 @@ def _calibration_files(path: Path) -> list[Path]:
 
 
 def cache_key(model: Path, precision: str, calibration: Calibration | None,
-              profile_shapes: Mapping[str, Sequence[int]] | None, tool_version: str) -> str:
+              profile_shapes: Mapping[str, Sequence[int]] | None, tool_version: str,
+              keep_fp32: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> str:
     """The key a converted model is cached under: the model bytes (external data too), the
     precision, the calibration bytes and batch count (or the random-calibration shapes), the
     recipe version and ``tool_version``."""
@@ -85,6 +86,8 @@ def cache_key(model: Path, precision: str, calibration: Calibration | None,
     h = hashlib.sha256()
     h.update(f"trtdoc-precision/{RECIPE_VERSION}/{precision}/{tool_version}\n".encode())
     h.update(model_digest(model).encode())
+    if keep_fp32 != ((), ()):  # only when set: older cache keys stay valid
+        h.update(f"\nkeep_fp32={json.dumps(keep_fp32)}\n".encode())
     if precision in QUANTIZED:
         if calibration is not None:
             h.update(f"\ncalibration batches={calibration.batches}\n".encode())

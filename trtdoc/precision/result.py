@@ -68,6 +68,9 @@ class PrecisionResult:
     # before that call): what a page prints to reproduce the converted model.
     calls: tuple[str, ...] = ()
     checked: str = ""  # the checks the converted model passed before it was built
+    # Nodes that read weights the conversion clamped to the largest fp16 value: what a failed
+    # gate names, with keep_fp32 (only when there are some, so older records stay as they are).
+    clamped_nodes: Annotated[tuple[str, ...], Field(exclude_if=lambda v: not v)] = ()
 
     # The sha256 of ``model`` as sha256sum prints it, so the page's reproduce snippet can be
     # checked; set by the build (:meth:`in_project`), left out of the cache file.

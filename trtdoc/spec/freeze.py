@@ -15,6 +15,7 @@ from trtdoc.spec.types import (
     BuildOn,
     Calibration,
     EngineSpec,
+    KeepFp32,
     OutputSlice,
     OutputTolerance,
     Profile,
@@ -46,6 +47,8 @@ def engine_spec_from_model(spec: SpecModel, source: Path,
         calibration=None if spec.calibration is None else Calibration(
             resolve(spec.calibration.data), spec.calibration.batches,
             tuple(sorted(spec.calibration.sample_axis.items()))),
+        keep_fp32=None if spec.keep_fp32 is None else KeepFp32(
+            tuple(spec.keep_fp32.ops), tuple(spec.keep_fp32.nodes)),
         profiles=tuple(
             Profile(tuple(sorted(
                 (n, ShapeRange(tuple(r.min), tuple(r.opt), tuple(r.max))) for n, r in p.items()

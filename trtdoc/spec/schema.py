@@ -95,6 +95,11 @@ class _Calibration(_Model):
     sample_axis: _SampleAxis = {}
 
 
+class _KeepFp32(_Model):
+    ops: list[str] = []
+    nodes: list[str] = []
+
+
 class _Memory(_Model):
     workspace: Size | None = None
     tactic_shared_memory: Size | None = None
@@ -287,6 +292,7 @@ class SpecModel(_Model):
     accuracy: _Accuracy | None = None
     triton: _Triton | None = None
     build_on: _BuildOn | None = None
+    keep_fp32: _KeepFp32 | None = None
 
     @field_validator("name")
     @classmethod
@@ -333,6 +339,7 @@ def spec_schema() -> dict[str, Any]:
 KEYS_AT: dict[str, tuple[str, ...]] = {
     "": (*_fields(SpecModel), "variants"),
     "calibration": _fields(_Calibration),
+    "keep_fp32": _fields(_KeepFp32),
     "memory": _fields(_Memory),
     "accuracy": _fields(_Accuracy),
     "accuracy.tolerance": _fields(_Tolerance),

@@ -25,7 +25,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, PlainSerializer, Tag, TypeAdapter
 
 from trtdoc.project import project_path
-from trtdoc.spec.types import BuildOn, Calibration, EngineSpec, ShapeRange, Tolerance
+from trtdoc.spec.types import (
+    BuildOn,
+    Calibration,
+    EngineSpec,
+    KeepFp32,
+    ShapeRange,
+    Tolerance,
+)
 from trtdoc.values import Backend, HardwareCompatibility, Precision, PrecisionMethod, Target
 
 _RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
@@ -154,6 +161,8 @@ class SpecSection:
     build_on: Annotated[_Place | None, NotInBuildKey(
         "where the engine is built, not what: the same engine anywhere"),
         Field(exclude_if=_unset)] = None
+    # Only when set, so the records of specs without it stay as they were.
+    keep_fp32: Annotated[KeepFp32 | None, Field(exclude_if=_unset)] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,4 +242,5 @@ def spec_section_from_spec(spec: EngineSpec, base: Path | None = None) -> SpecSe
         variant=dict(spec.variant),
         triton=None if spec.triton_model is None else TritonSection(model=spec.triton_model),
         build_on=spec.build_on,
+        keep_fp32=spec.keep_fp32,
     )

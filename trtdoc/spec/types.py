@@ -56,6 +56,18 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class KeepFp32:
+    """The ``keep_fp32:`` block: op types and node names kept in fp32 through fp16/bf16
+    conversion and left out of int8/fp8 quantization; as written, so check can point at each
+    (the converters get them sorted)."""
+
+    __pydantic_config__ = _RECORD_CONFIG
+
+    ops: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Tolerance:
     """How far the converted model's outputs may drift from the original's; None: no limit."""
 
@@ -169,6 +181,7 @@ class EngineSpec:
     precision: Precision = "fp32"
     precision_method: PrecisionMethod = "model"
     calibration: Calibration | None = None
+    keep_fp32: KeepFp32 | None = None
     profiles: tuple[Profile, ...] = ()
     workspace: int | None = None
     tactic_shared_memory: int | None = None
