@@ -67,19 +67,7 @@ def schema_file_name(kind: str) -> str:
 def write_schemas(folder: Path) -> tuple[list[Path], list[Path]]:
     """Write every schema into ``folder`` (a team's ``schema/``, which the ``$schema`` lines
     of its files name), each only if its bytes differ: the written and the unchanged."""
-    from trtdoc.record.files import write_atomic
+    from trtdoc.record.files import write_changed
 
-    written, unchanged = [], []
-    for kind in KINDS:
-        path = folder / schema_file_name(kind)
-        data = schema_text(kind).encode()
-        try:
-            same = path.read_bytes() == data
-        except OSError:
-            same = False
-        if same:
-            unchanged.append(path)
-        else:
-            write_atomic(path, data)
-            written.append(path)
-    return written, unchanged
+    return write_changed((folder / schema_file_name(kind), schema_text(kind).encode())
+                         for kind in KINDS)

@@ -148,3 +148,23 @@ def write_atomic(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
 
 def python_version() -> str:
     return sys.version.split()[0]
+
+
+def holds_bytes(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` already holds exactly ``data`` (False if unreadable)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def write_changed(files: Iterable[tuple[Path, bytes]]) -> tuple[list[Path], list[Path]]:
+    """Write each file whose bytes differ (atomically); the paths written and unchanged."""
+    written, unchanged = [], []
+    for path, data in files:
+        if holds_bytes(path, data):
+            unchanged.append(path)
+        else:
+            write_atomic(path, data)
+            written.append(path)
+    return written, unchanged

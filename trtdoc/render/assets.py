@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trtdoc.record.files import write_atomic
+from trtdoc.record.files import holds_bytes, write_atomic
 
 PACKAGE_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 STYLESHEET = "assets/stylesheets/trtdoc.css"  # under the site; mkdocs.yml's extra_css
@@ -33,7 +33,8 @@ def site_assets(site: Path, project_root: Path | None, *,
 
 def stale_assets(assets: dict[Path, Path]) -> list[Path]:
     """The assets whose file in the site is missing or differs from its source."""
-    return [target for target, source in assets.items() if not _same(target, source.read_bytes())]
+    return [target for target, source in assets.items()
+            if not holds_bytes(target, source.read_bytes())]
 
 
 def write_assets(assets: dict[Path, Path]) -> list[Path]:
@@ -41,14 +42,7 @@ def write_assets(assets: dict[Path, Path]) -> list[Path]:
     written = []
     for target, source in assets.items():
         data = source.read_bytes()
-        if not _same(target, data):
+        if not holds_bytes(target, data):
             write_atomic(target, data)
             written.append(target)
     return written
-
-
-def _same(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False

@@ -16,13 +16,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from trtdoc.compat.deploy import Deployment
+from trtdoc.record.files import write_changed
 from trtdoc.record.types import EngineRecord
 from trtdoc.render import cache as render_cache
 from trtdoc.render.engine_page import fp32_baseline
 from trtdoc.render.environment import environment, shipped_templates
 from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
-from trtdoc.render.write import RenderResult, orphan_pages, write_changed
+from trtdoc.render.write import RenderResult, orphan_pages
 from trtdoc.spec.section import RecordSpec
 from trtdoc.typed import decode, encode
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trtdoc.compat.deploy import Deployment
-from trtdoc.record.files import write_atomic
+from trtdoc.record.files import holds_bytes, write_changed
 from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.render import cache as render_cache
 from trtdoc.render.environment import environment
@@ -91,24 +91,8 @@ def render_site(records: Iterable[EngineRecord], site_dir: Path, *,
     return RenderResult(tuple(written), tuple(unchanged), tuple(removed))
 
 
-def write_changed(pages: Iterable[tuple[Path, bytes]]) -> tuple[list[Path], list[Path]]:
-    """Write each page whose bytes differ from the file's; the written and the unchanged."""
-    written, unchanged = [], []
-    for path, data in pages:
-        try:
-            same = path.read_bytes() == data
-        except OSError:
-            same = False
-        if same:
-            unchanged.append(path)
-        else:
-            write_atomic(path, data)
-            written.append(path)
-    return written, unchanged
-
-
 def stale_pages(site_dir: Path, planned: Mapping[Path, bytes]) -> list[Path]:
     """Files ``render_site`` would change or remove: for ``trtdoc build --check``."""
-    changed = [p for p, data in planned.items() if not p.is_file() or p.read_bytes() != data]
+    changed = [p for p, data in planned.items() if not holds_bytes(p, data)]
     return sorted([*changed, *orphan_pages(Path(site_dir), planned)])
 
