@@ -55,5 +55,5 @@ magika: setup
 clean:
 	rm -rf $(VENV) node_modules build public
 
-$(DDDDOCR): models/fetch_ddddocr.py | $(STAMP)
+$(DDDDOCR): models/fetch_ddddocr.py models/pinned_wheel.py | $(STAMP)
 	$(BIN)/python models/fetch_ddddocr.py

@@ -14,11 +14,10 @@ wheel (sha256-checked) into build/downloads/.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
+
+from pinned_wheel import file_sha256, member_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 DOWNLOADS = REPO / "build" / "downloads"
@@ -30,34 +29,19 @@ MODEL_SHA256 = "33b5cd351ee94e73a6bf8fa18c415ed8b819b3ffd342e267c30d8ad8334e34e8
 MODEL_BYTES = 54_088_400
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def is_fetched(model: Path = MODEL) -> bool:
     """Whether ``model`` is the pinned file (size first: hashing 54 MB takes a moment)."""
     return model.is_file() and model.stat().st_size == MODEL_BYTES \
-        and sha256(model) == MODEL_SHA256
+        and file_sha256(model) == MODEL_SHA256
 
 
 def fetch(model: Path = MODEL, downloads: Path = DOWNLOADS) -> Path:
     """The pinned model at ``model``, downloaded and extracted once."""
     if is_fetched(model):
         return model
-    wheel = downloads / WHEEL
-    if not wheel.is_file():
-        downloads.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--only-binary=:all:", "--dest", str(downloads), "ddddocr==1.6.1"],
-                       check=True)
-    if sha256(wheel) != WHEEL_SHA256:
-        sys.exit(f"{wheel}: sha256 is not {WHEEL_SHA256}. Delete it and run again")
-    with zipfile.ZipFile(wheel) as z:
-        model.write_bytes(z.read(MEMBER))
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_bytes(member_bytes("ddddocr==1.6.1", WHEEL, WHEEL_SHA256, MEMBER, MODEL_SHA256,
+                                   downloads))
     if not is_fetched(model):
         sys.exit(f"{MEMBER} in {WHEEL} is not the pinned file (sha256 {MODEL_SHA256})")
     return model

@@ -13,11 +13,10 @@ build/downloads/.
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
+
+from pinned_wheel import member_bytes
 
 HERE = Path(__file__).resolve().parent
 DOWNLOADS = HERE.parent / "build" / "downloads"
@@ -30,19 +29,8 @@ MODEL_SHA256 = "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9
 
 def pinned_bytes() -> bytes:
     """The model's bytes from the pinned wheel, downloaded once."""
-    wheel = DOWNLOADS / WHEEL
-    if not wheel.is_file():
-        DOWNLOADS.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--only-binary=:all:", "--dest", str(DOWNLOADS),
-                        "rapidocr-onnxruntime==1.4.4"], check=True)
-    if hashlib.sha256(wheel.read_bytes()).hexdigest() != WHEEL_SHA256:
-        sys.exit(f"{wheel}: sha256 is not {WHEEL_SHA256}. Delete it and run again")
-    with zipfile.ZipFile(wheel) as z:
-        data = z.read(MEMBER)
-    if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        sys.exit(f"{MEMBER} in {WHEEL} is not the pinned file (sha256 {MODEL_SHA256})")
-    return data
+    return member_bytes("rapidocr-onnxruntime==1.4.4", WHEEL, WHEEL_SHA256, MEMBER,
+                        MODEL_SHA256, DOWNLOADS)
 
 
 def main() -> int:

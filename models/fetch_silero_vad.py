@@ -13,12 +13,11 @@ tests/test_sample_layouts.py builds it from [N, T, 576] chunks and [N, 1, 128] s
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
+
+from pinned_wheel import member_bytes
 
 HERE = Path(__file__).resolve().parent
 MODEL = HERE / "silero_vad_16k_sequence.onnx"
@@ -31,18 +30,9 @@ MODEL_BYTES = 1_246_165
 
 def model_bytes(downloads: Path) -> bytes:
     """The member of the pinned wheel, downloaded with pip and checked by sha256."""
-    wheel = downloads / WHEEL
-    if not wheel.is_file():
-        downloads.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--only-binary=:all:", "--dest", str(downloads), "silero-vad==6.2.3"],
-                       check=True)
-    if hashlib.sha256(wheel.read_bytes()).hexdigest() != WHEEL_SHA256:
-        sys.exit(f"{wheel}: sha256 is not {WHEEL_SHA256}. Delete it and run again")
-    with zipfile.ZipFile(wheel) as z:
-        data = z.read(MEMBER)
-    if (len(data), hashlib.sha256(data).hexdigest()) != (MODEL_BYTES, MODEL_SHA256):
-        sys.exit(f"{MEMBER} in {WHEEL} is not the pinned file (sha256 {MODEL_SHA256})")
+    data = member_bytes("silero-vad==6.2.3", WHEEL, WHEEL_SHA256, MEMBER, MODEL_SHA256,
+                        downloads)
+    assert len(data) == MODEL_BYTES  # the sha256 says so; the size is documentation
     return data
 
 
