@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from conftest import REPO, write
 
@@ -114,6 +116,14 @@ def test_int8_fails_its_gate_on_the_score_slice_the_whole_output_hides(project: 
         outcome.message
     assert "is below accuracy.outputs.output[scores].min_cosine 0.996" in outcome.message
     assert "[boxes]" not in outcome.message
+    # int8 clamps no weight; the first node whose output falls below 0.996 is named instead.
+    named = re.search(r"\. The first node whose output diverges from fp32 in the int8 model is "
+                      r"'([^']+)' \((\w+); cosine (0\.\d+) < 0\.996 on one sample, onnxruntime "
+                      r"CPU\); keep it in fp32 with `keep_fp32: \{nodes: \[\1\]\}`$",
+                      outcome.message)
+    assert named is not None, outcome.message
+    nodes = {n.name: n.op_type for n in onnx.load(str(fd.DET_MODEL)).graph.node}
+    assert nodes[named[1]] == named[2] and float(named[3]) < 0.996
     gate = json.loads(paths.gate("det-int8").read_text())
     report = decode(AccuracyReport, gate["accuracy"])
     outs = {o.name: o for o in report.outputs}
