@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MERMAID := site/assets/javascripts/vendor/mermaid.min.js
-# ddddocr's OCR model (54 MB, MIT): fetched once from its pinned PyPI wheel for the tests.
-DDDDOCR := build/downloads/ddddocr_common.onnx
+# ddddocr's OCR model (54 MB), detector (20 MB) and logo (MIT): fetched once from its pinned
+# PyPI wheel for the tests.
+DDDDOCR := build/downloads/ddddocr_common.onnx build/downloads/ddddocr_det.onnx \
+	build/downloads/ddddocr_logo.png
 
 .PHONY: demo test lint setup browser serve clean magika
 
@@ -55,5 +57,5 @@ magika: setup
 clean:
 	rm -rf $(VENV) node_modules build public
 
-$(DDDDOCR): models/fetch_ddddocr.py models/pinned_wheel.py | $(STAMP)
+$(DDDDOCR) &: models/fetch_ddddocr.py models/pinned_wheel.py | $(STAMP)
 	$(BIN)/python models/fetch_ddddocr.py

@@ -86,10 +86,11 @@ def test_bert_fp16_on_random_tokens(tmp_path_factory: pytest.TempPathFactory) ->
     report = compare_models(BERT, convert(tmp_path_factory, BERT, "fp16").model, inputs=None,
                             samples=8, shapes=TEXT_OPT)
     (out,) = report.outputs
-    # measured: max_abs 0.005, cosine 1.0; arg-max per position of [batch, seq, hidden]
+    # measured: max_abs 0.005, cosine 1.0. [batch, seq, hidden] holds no classes: an arg-max
+    # over hidden units means nothing, so there is no top-1 agreement.
     assert out.name == "last_hidden_state" and out.shape == (4, 64, 128)
     assert (report.samples, report.batches) == (8, 2)
-    assert out.top1_agreement is not None and out.top1_agreement > 0.9
+    assert out.top1_agreement is None
     assert out.cosine > 0.9999 and out.max_abs < 0.05
 
 

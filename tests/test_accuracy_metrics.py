@@ -24,7 +24,7 @@ from trtdoc.precision.samples import batch_axes, held_out_batches, random_batche
 from trtdoc.spec.keys import spec_accuracy_key, spec_build_key
 from trtdoc.spec.load import load_specs
 from trtdoc.spec.section import encode_spec, spec_section_from_spec
-from trtdoc.spec.types import Accuracy, OutputTolerance, Tolerance
+from trtdoc.spec.types import Accuracy, OutputSlice, OutputTolerance, Tolerance
 from trtdoc.typed import decode_json, encode
 
 F = onnx.TensorProto.FLOAT
@@ -67,35 +67,52 @@ def ctc(tmp_path: Path) -> tuple[Path, Path]:
             _ctc(tmp_path / "cand.onnx", [0.0, 0.125, 0.0], hn_bias=-3.0))
 
 
-def test_sequence_outputs_get_top1_per_position(ctc: tuple[Path, Path]) -> None:
-    report = compare_models(*ctc, inputs=_sequence_batches())
+CLASSES = OutputSlice("classes", 2, 0, 3, Tolerance(), classes=True)
+
+
+def test_sequence_outputs_get_top1_per_position_from_a_classes_slice(
+        ctc: tuple[Path, Path]) -> None:
+    report = compare_models(*ctc, inputs=_sequence_batches(),
+                            slices={"speech_probs": (CLASSES,)})
     outs = {o.name: o for o in report.outputs}
-    probs = outs["speech_probs"]
+    probs, cut = outs["speech_probs"], outs["speech_probs[classes]"]
+    # Rank 3: trtdoc does not guess that the last axis holds classes; the slice says so.
+    assert probs.shape == (2, 8, 3) and probs.top1_agreement is None
     # 4 of 16 positions per batch flip; the scores barely move, so cosine stays high.
-    assert probs.shape == (2, 8, 3) and probs.top1_agreement == 0.75
+    assert cut.shape == (2, 8, 3) and cut.top1_agreement == 0.75
     assert probs.cosine > 0.999 and probs.max_abs == 0.125
     assert (report.samples, report.batches) == (4, 2)
     assert check_tolerance(report, {"min_cosine": 0.99, "min_top1": 0.9},
                            outputs={"hn": None}) == [
-        "output 'speech_probs': top-1 agreement 0.75 is below accuracy.tolerance.min_top1 0.9; "
-        "loosen accuracy.tolerance.min_top1 or choose a higher precision"]
+        "output 'speech_probs[classes]': top-1 agreement 0.75 is below "
+        "accuracy.tolerance.min_top1 0.9; loosen accuracy.tolerance.min_top1 or choose a "
+        "higher precision"]
+    # Without the slice, nothing has a class axis, and a min_top1 says so.
+    plain = compare_models(*ctc, inputs=_sequence_batches())
+    assert check_tolerance(plain, {"min_top1": 0.9}, outputs={"hn": None}) == [
+        "accuracy.tolerance.min_top1 is set, but no gated output has a class axis (a [batch, "
+        "classes] output or a slice marked `classes: true`, with more than one class); remove "
+        "accuracy.tolerance.min_top1"]
 
 
 def test_per_output_limits_override_figure_by_figure_and_ignore_is_not_gated(
         ctc: tuple[Path, Path]) -> None:
-    report = compare_models(*ctc, inputs=_sequence_batches())
+    report = compare_models(*ctc, inputs=_sequence_batches(),
+                            slices={"speech_probs": (CLASSES,)})
     hn = next(o for o in report.outputs if o.name == "hn")
     assert hn.cosine < 0.5  # measured and kept for the page, though ignored below
-    outputs = {"speech_probs": {"max_abs": 0.05, "min_top1": 0.98}, "hn": None}
+    outputs = {"speech_probs": {"max_abs": 0.05}, "speech_probs[classes]": {"min_top1": 0.98},
+               "hn": None}
     assert check_tolerance(report, {"min_cosine": 0.99}, outputs=outputs) == [
         "output 'speech_probs': max abs error 0.125 exceeds accuracy.outputs.speech_probs.max_abs "
         "0.05; loosen accuracy.outputs.speech_probs.max_abs or choose a higher precision",
-        "output 'speech_probs': top-1 agreement 0.75 is below "
-        "accuracy.outputs.speech_probs.min_top1 0.98; loosen "
-        "accuracy.outputs.speech_probs.min_top1 or choose a higher precision"]
+        "output 'speech_probs[classes]': top-1 agreement 0.75 is below "
+        "accuracy.outputs.speech_probs[classes].min_top1 0.98; loosen "
+        "accuracy.outputs.speech_probs[classes].min_top1 or choose a higher precision"]
     # Not ignored, hn fails the shared min_cosine; the override keeps the rest of tolerance.
     tight = check_tolerance(report, {"min_cosine": 0.99, "mean_abs": 1e-9},
-                            outputs={"speech_probs": {"min_top1": 0.5}})
+                            outputs={"speech_probs": {"max_abs": 1.0},
+                                     "speech_probs[classes]": None})
     assert [v.split(":")[0] for v in tight] == ["output 'hn'"] * 2 + ["output 'speech_probs'"]
     assert "accuracy.tolerance.min_cosine 0.99" in tight[1]
     assert "mean abs error 0.0416667 exceeds accuracy.tolerance.mean_abs" in tight[2]
@@ -112,11 +129,12 @@ def _report(shape: list[int], top1: float | None) -> AccuracyReport:
 def test_min_top1_on_an_output_without_a_class_axis_says_so() -> None:
     assert check_tolerance(_report([4], None), {}, outputs={"score": {"min_top1": 0.9}}) == [
         "output 'score': accuracy.outputs.score.min_top1 is set, but the output has shape [4], "
-        "so it has no top-1 agreement (that needs rank 2 or more and more than one class on the "
-        "last axis); remove accuracy.outputs.score.min_top1"]
+        "so it has no top-1 agreement (that needs a [batch, classes] output or a slice marked "
+        "`classes: true`, with more than one class); remove accuracy.outputs.score.min_top1"]
     assert check_tolerance(_report([], None), {"min_top1": 0.9}) == [
-        "accuracy.tolerance.min_top1 is set, but no gated output has class scores on its last "
-        "axis (rank 2 or more, more than one class); remove accuracy.tolerance.min_top1"]
+        "accuracy.tolerance.min_top1 is set, but no gated output has a class axis (a [batch, "
+        "classes] output or a slice marked `classes: true`, with more than one class); remove "
+        "accuracy.tolerance.min_top1"]
     assert check_tolerance(_report([4, 7, 3], 0.95), {"min_top1": 0.9}) == []
 
 

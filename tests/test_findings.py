@@ -508,7 +508,10 @@ def test_lint_prints_one_line_per_finding(built: Path) -> None:
         "keeps ops it cannot convert safely (Max, Min, TopK, Range, ...) in fp32 and casts "
         "around them; rewrite those ops in the model (for example a Relu or Clip for a Max "
         "with a constant), or keep them if their time is small")
-    assert len(out.splitlines()) == 4
+    # Three findings, then the accuracy figures per output, as the page shows them.
+    assert len(out.splitlines()) == 5
+    assert out.splitlines()[3].startswith("topk-fp16: accuracy y: cosine ")
+    assert out.splitlines()[3].endswith(" (smoke check on seeded random inputs)")
     assert out.splitlines()[-1] == ("3 finding(s) in 1 record(s): 0 error, 2 warning, 1 info "
                                     "(--fail-on error)")
     assert err == ""

@@ -2,7 +2,8 @@
 
 The protobuf is read field by field from a memory map: weight bytes, inside the file or in
 external data, are skipped by offset and never copied, so a model of several GB stays cheap to
-check, and ``onnx`` is not imported at all.
+check, and ``onnx`` is not imported at all, but for a model with a constant subgraph, whose
+weights constant_folding.py computes (bounded) so that the parameter count includes them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ from pydantic import Field, PlainValidator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from trtdoc.constant_folding import NOT_FOLDED
 from trtdoc.errors import TrtdocError, display_path
 
 # ONNX TensorProto element types as words a reader knows.
@@ -310,6 +312,7 @@ def _tensor_from_wire(buf: Any, ranges: _Ranges) -> ModelTensor:
 class _Summary:
     facts: ModelFacts
     external_locations: tuple[str, ...]  # sorted, each once
+    folds: bool = False  # a node computes from constants only: constant_folding counts it
 
 
 def _summary_from_wire(buf: Any) -> _Summary | None:
@@ -386,11 +389,15 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
 
     weights = [params, param_bytes]  # Constant nodes' values join the initializers'
 
-    def count_nodes(node_list: list[_Ranges]) -> None:
+    constants = set(initializer_names)  # tensors a top-level Constant or folded node makes
+    folds = [False]  # whether a top-level node computes from constants only (constant_folding)
+
+    def count_nodes(node_list: list[_Ranges], top: bool = False) -> None:
         for node in node_list:  # NodeProto: name=3, op_type=4, attribute=5, domain=7
             name = op_type = domain = ""
             attributes: list[_Ranges] = []
             first: dict[int, str] = {}
+            ends: dict[int, list[str]] = {1: [], 2: []}
             for n, w, v in _fields(buf, node):
                 if w != 2:
                     continue
@@ -398,6 +405,7 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
                     tensor = _text(buf, v)
                     tensors.add(tensor)
                     first.setdefault(n, tensor)
+                    ends[n].append(tensor)
                 elif n == 3:
                     name = _text(buf, v)
                 elif n == 4:
@@ -412,6 +420,11 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
                 values, size = _constant_weights(buf, attributes)
                 weights[0] += values
                 weights[1] += size
+            inputs = [i for i in ends[1] if i]
+            if top and (key == "Constant" or inputs and constants.issuperset(inputs)
+                        and key not in NOT_FOLDED):
+                folds[0] = folds[0] or key != "Constant"
+                constants.update(ends[2])
             ops[key] += 1
             node_ops.setdefault(name, key)
             if key == "QuantizeLinear" and 2 in first:
@@ -426,7 +439,7 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
                 if sub:
                     count_nodes(_submessages(buf, sub, 1))
 
-    count_nodes(nodes)
+    count_nodes(nodes, top=True)
     pairs = sorted((quantized[t], dq) for dq, t in dequantizing if t in quantized)
     facts = ModelFacts(
         ir_version=ir_version,
@@ -448,7 +461,7 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
         node_ops=tuple(sorted(node_ops.items())),
         qdq_pairs=tuple(pairs),
     )
-    return _Summary(facts, tuple(sorted(locations)))
+    return _Summary(facts, tuple(sorted(locations)), folds[0])
 
 
 def _read_summary(path: Path) -> _Summary:
@@ -481,6 +494,14 @@ def _read_summary(path: Path) -> _Summary:
     # An empty file (or a few stray bytes) is a well-formed but empty ModelProto.
     if summary is None:
         raise ModelError(unreadable, path=path)
+    from trtdoc.constant_folding import weight_change  # weights that constant subgraphs make
+
+    change = weight_change(path) if summary.folds and mapped is not None else None
+    if change:
+        facts = summary.facts
+        summary = replace(summary, facts=replace(
+            facts, parameters=max(0, facts.parameters + change[0]),
+            parameter_bytes=max(0, facts.parameter_bytes + change[1])))
     return summary
 
 

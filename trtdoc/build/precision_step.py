@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trtdoc.build.outcome import OnEvent, Outcome
 from trtdoc.build.state import spec_view
@@ -14,6 +16,7 @@ from trtdoc.errors import GateError
 from trtdoc.model import ModelFacts, model_facts_from_onnx
 from trtdoc.paths import OutputPaths
 from trtdoc.precision.accuracy import AccuracyReport
+from trtdoc.precision.divergence import Divergence
 from trtdoc.precision.result import PrecisionResult
 from trtdoc.project import project_path, project_root
 from trtdoc.record.files import write_atomic
@@ -22,6 +25,9 @@ from trtdoc.spec.keys import spec_accuracy_key
 from trtdoc.spec.load import LoadedSpec
 from trtdoc.spec.types import EngineSpec
 from trtdoc.typed import encode
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _opt_shapes(spec: EngineSpec) -> dict[str, tuple[int, ...]] | None:
@@ -93,10 +99,40 @@ def precision_step(item: LoadedSpec, paths: OutputPaths, facts: ModelFacts, root
                 message += (f". The {spec.precision} conversion clamped weights to 65,504 that "
                             f"node(s) {names} read; keep them in fp32 with "
                             f"`keep_fp32: {{nodes: [{names}]}}`")
+            # The search compares cosines: it runs when a cosine (or NaN/inf) failed the gate.
+            diverging = _first_divergence(spec, result.model, held_out) if any(
+                "cosine similarity" in v or "NaN or infinite" in v for v in violations) else None
+            if diverging is not None:
+                message += ". " + diverging.sentence(spec.precision, result.clamped_nodes)
             raise GateError(message, engine=spec.name, spec_path=loc.path,
                             setting=setting, line=loc.line, report=figures,
                             violations=violations)
     return result.model, result.in_project(root), figures
+
+
+def _first_divergence(spec: EngineSpec, converted: Path,
+                      held_out: Sequence[Mapping[str, np.ndarray]] | None) -> Divergence | None:
+    """The first node whose output diverges, on one sample (held-out, else seeded random),
+    below the loosest ``min_cosine`` the gate sets; None when it sets none."""
+    from trtdoc.precision.divergence import first_divergence
+    from trtdoc.precision.samples import batch_axes, random_batches
+
+    accuracy = spec.accuracy
+    bounds = [accuracy.tolerance.min_cosine] if accuracy and accuracy.tolerance else []
+    bounds += [limits.get("min_cosine") for limits in (
+        accuracy.output_limits().values() if accuracy else ()) if limits]
+    set_bounds = [b for b in bounds if b is not None]
+    if not set_bounds:  # the search measures cosines: a gate on other figures has no bound
+        return None
+    bound = min(set_bounds)
+    feeds = held_out or random_batches(spec.model, _opt_shapes(spec), samples=1, seed=0,
+                                       engine=spec.name)
+    axes = batch_axes(spec.model, dict(accuracy.sample_axis) if accuracy else None)
+    feed: dict[str, np.ndarray] = {}
+    for name, array in feeds[0].items():
+        axis = axes.get(name)
+        feed[name] = array if axis is None else array.take(range(1), axis=axis)
+    return first_divergence(spec.model, converted, feed, min_cosine=bound)
 
 
 def gate_failed(item: LoadedSpec, paths: OutputPaths, exc: GateError,

@@ -83,12 +83,14 @@ def diff(ui: Ui, files: tuple[Path, ...], base: str | None, records: Path, fmt: 
 @from_project(records="records")
 def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path) -> None:
     """What each engine's build tells you: the findings of record files or folders
-    (default: records/), one line each. Exit 1 at --fail-on or worse, or on a bad record."""
+    (default: records/), one line each, then the accuracy figures against fp32 per output and
+    slice. Exit 1 at --fail-on or worse, or on a bad record."""
     import json
 
     from trtdoc.errors import RecordError
     from trtdoc.findings.current import current_findings, fp32_candidates, fp32_variant
     from trtdoc.findings.types import severity_at_least
+    from trtdoc.precision.accuracy import accuracy_lines
     from trtdoc.record.files import read_record
     from trtdoc.typed import encode
 
@@ -114,8 +116,14 @@ def lint(ui: Ui, paths: tuple[Path, ...], fail_on: str, fmt: str, records: Path)
             failed = failed or severity_at_least(f.severity, fail_on)
             if fmt == "text":
                 ui.out.print(one_line(f.line(record.name)), markup=False, soft_wrap=True)
+        # Accuracy against fp32 per output and slice (output0[scores]), as the page shows it.
+        accuracy = accuracy_lines(record.accuracy) if record.accuracy else []
+        if fmt == "text":
+            for line in accuracy:
+                ui.out.print(one_line(f"{record.name}: accuracy {line}"), markup=False,
+                             soft_wrap=True)
         out.append({"engine": record.name, "record": display_path(path), "notes": list(notes),
-                    "findings": [encode(f) for f in found]})
+                    "findings": [encode(f) for f in found], "accuracy": accuracy})
     if fmt == "json":
         ui.out.print(json.dumps(out, indent=1, ensure_ascii=False), markup=False,
                      soft_wrap=True)

@@ -22,7 +22,8 @@ with their options, are kept in the result (``calls``) so a page can show how to
 The step is split by concern: ``samples`` (calibration and held-out data), ``float16`` (fp16,
 bf16), ``quantize`` (int8, fp8), ``checks``, ``graph`` (node counts, precision mix), ``recipe``
 (tools, options and the keys they give), ``result`` and ``convert`` (:func:`convert_model`);
-``accuracy`` measures the converted model against the fp32 one, for the spec's gate.
+``accuracy`` measures the converted model against the fp32 one, for the spec's gate, and
+``divergence`` finds the first node whose output diverges when that gate fails.
 
 Converted models are cached by content: the same model, precision, calibration data and recipe
 give the same file without converting again. Every conversion library is imported inside the

@@ -55,12 +55,12 @@ class OutputAccuracy:
     """Errors of one model output, or of one slice of it (``output0[scores]``), over every
     sample.
 
-    ``top1_agreement`` is the fraction of positions whose arg-max along the class axis agrees:
-    per row for [batch, classes], per position for [batch, time, classes]. The class axis is
-    the last one for a whole output that has no slices; an output cut into slices has none
-    as a whole, and a slice has one along its own axis only if it says ``classes: true``, so
-    a detection head's [N, 4+C, anchors] output gets it over its score slice, never over
-    its anchors. Outputs of rank 0 or 1, or with a single class, have none (``None``).
+    ``top1_agreement`` is the fraction of positions whose arg-max along the class axis agrees.
+    Only two kinds of output have a class axis (the rule the page states, TOP1_RULE): a whole
+    output of rank 2, [batch, classes], along its last axis, one row per sample; and a slice
+    marked ``classes: true``, along its own axis. Anything else ([N, 3549, 6] anchors, pixel
+    maps, [batch, time, classes] sequences, an output cut into slices as a whole, a single
+    class) has none (``None``): an arg-max over anchors or pixels means nothing.
     """
 
     __pydantic_config__ = _CONFIG
@@ -165,9 +165,10 @@ def _figure(x: float) -> float:
 class _Stats:
     """Running error figures for one output, so samples of different shapes can be mixed."""
 
-    def __init__(self, name: str, class_axis: int | None = -1) -> None:
+    def __init__(self, name: str, class_axis: int | None = -1, *, sliced: bool = False) -> None:
         self.name = name
         self.class_axis = class_axis
+        self.sliced = sliced  # a slice says its class axis; a whole output needs rank 2
         self.shape: tuple[int, ...] = ()
         self.count = 0
         self.max_abs = 0.0
@@ -200,9 +201,11 @@ class _Stats:
         self.dot += float(np.dot(r, c))
         self.ref_sq += float(np.dot(r, r))
         self.cand_sq += float(np.dot(c, c))
-        # Class scores along the class axis, more than one class: [B, C], [B, T, C], ...
+        # Class scores along the class axis, more than one class: a whole [B, C] output, or a
+        # slice that says ``classes: true``.
         axis = self.class_axis
-        if axis is not None and ref.ndim >= 2 and ref.shape[axis] > 1:
+        if axis is not None and ref.ndim >= 2 and ref.shape[axis] > 1 \
+                and (self.sliced or ref.ndim == 2):
             self.rows += int(ref.size // ref.shape[axis])
             self.agree += int((np.argmax(ref, axis=axis) == np.argmax(
                 np.asarray(cand).reshape(ref.shape), axis=axis)).sum())
@@ -326,7 +329,7 @@ def compare_models(reference: Path, candidate: Path, *,
     them, ``samples`` seeded random samples are drawn in opt-shape batches
     (:func:`trtdoc.precision.random_batches`, dynamic axes from ``shapes``) and the report is
     a smoke check. Per output it records max and mean absolute error, cosine similarity over
-    all values, and top-1 agreement along the last axis for outputs of rank >= 2. ``metric``
+    all values, and top-1 agreement along a class axis (see :class:`OutputAccuracy`). ``metric``
     (see :func:`load_metric`) adds task figures. ``slices`` maps an output name to slices of
     it, each measured as one more output named ``output[label]``, listed after its output. A
     candidate onnxruntime cannot run on the CPU (bf16 convolutions, for one) gives a report
@@ -375,7 +378,8 @@ def compare_models(reference: Path, candidate: Path, *,
     stats = {name: _Stats(name) for name in ref_names}
     cut = [(name, x, slice_name(name, x.label)) for name, xs in sorted((slices or {}).items())
            if name in stats for x in xs]
-    stats.update((key, _Stats(key, x.axis if x.classes else None)) for _, x, key in cut)
+    stats.update((key, _Stats(key, x.axis if x.classes else None, sliced=True))
+                 for _, x, key in cut)
     for name, _, _ in cut:  # the slices say where the classes are, if anywhere
         stats[name].class_axis = None
     kept: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
@@ -414,6 +418,26 @@ def compare_models(reference: Path, candidate: Path, *,
         samples=sum(count_samples({n: b[n] for n in ref_inputs}, axes) for b in feeds),
         batches=len(feeds), smoke=smoke, seed=seed if smoke else None, runtime=runtime,
         metrics=() if metric is None else _metric_figures(metric, metric_name, engine, kept))
+
+
+def accuracy_lines(report: AccuracyReport) -> list[str]:
+    """The figures of each output and slice (``output0[scores]``), one line each, as ``trtdoc
+    lint`` prints them; the page's accuracy table shows the same figures."""
+    if report.not_run is not None:
+        return [f"not measured: {report.not_run}"]
+    where = ("smoke check on seeded random inputs" if report.smoke
+             else f"{report.samples} held-out sample(s)")
+    lines = []
+    for out in report.outputs:
+        figures = [f"cosine {out.cosine:.6g}", f"mean abs error {out.mean_abs:.6g}",
+                   f"max abs error {out.max_abs:.6g}"]
+        if out.top1_agreement is not None:
+            figures.append(f"top-1 agreement {out.top1_agreement:.6g}")
+        if out.nonfinite:
+            figures.append(f"{out.nonfinite} NaN/inf value(s)")
+        lines.append(f"{out.name}: {', '.join(figures)} ({where})")
+    lines += [f"metric {name}: {value:.6g}" for name, value in report.metrics]
+    return lines
 
 
 def _tolerance_items(tolerance: Mapping[str, float | None] | Any) -> list[tuple[str, float]]:
@@ -484,8 +508,9 @@ def check_tolerance(report: AccuracyReport, tolerance: Mapping[str, float | None
                 if setting.startswith("accuracy.outputs."):
                     violations.append(
                         f"output {out.name!r}: {setting} is set, but the output has shape "
-                        f"{list(out.shape)}, so it has no top-1 agreement (that needs rank 2 or "
-                        f"more and more than one class on the last axis); remove {setting}")
+                        f"{list(out.shape)}, so it has no top-1 agreement (that needs a "
+                        "[batch, classes] output or a slice marked `classes: true`, with more "
+                        f"than one class); remove {setting}")
                 continue
             if key == "min_top1" and setting.startswith("accuracy.tolerance."):
                 base_top1_used = True
@@ -497,9 +522,9 @@ def check_tolerance(report: AccuracyReport, tolerance: Mapping[str, float | None
                 violations.append(f"output {out.name!r}: {words} {measured:.6g} is below "
                                   f"{setting} {allowed:.6g}; {hint}")
     if any(k == "min_top1" for k, _ in base) and not base_top1_used and report.outputs:
-        violations.append("accuracy.tolerance.min_top1 is set, but no gated output has class "
-                          "scores on its last axis (rank 2 or more, more than one class); "
-                          "remove accuracy.tolerance.min_top1")
+        violations.append("accuracy.tolerance.min_top1 is set, but no gated output has a "
+                          "class axis (a [batch, classes] output or a slice marked `classes: "
+                          "true`, with more than one class); remove accuracy.tolerance.min_top1")
     figures = dict(report.metrics)
     for key, allowed in metric_limits:
         kind, _, figure = key.partition("_")

@@ -62,6 +62,10 @@ def to_fp16(model: Path, out: Path, external: bool, keep: KeepFp32 = ((), ())) -
     converted |= {n.output[0] for n in proto.graph.node if n.op_type == "Constant"
                   and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT16
                           for a in n.attribute)}
+    # A weight a constant subgraph computes is fp16 too, unless the node making it stays fp32.
+    blocked = set(DEFAULT_OP_BLOCK_LIST) | set(ops)
+    converted |= {n.output[0] for n in proto.graph.node if n.output and n.output[0] in ranges
+                  and n.op_type != "Constant" and n.name not in nodes and n.op_type not in blocked}
     clamped = {k: v for k, v in ranges.items() if k in converted}
     note = _clamp_note(clamped)
     # The nodes reading a weight clamped to the largest fp16 value: that changes what the
@@ -163,7 +167,8 @@ def sort_with_subgraph_inputs(graph: Any) -> bool:
 
 
 def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...], int]]:
-    """Per float weight (initializer or Constant): the values fp16 cannot hold, and their clamp.
+    """Per float weight (initializer, Constant, or a constant subgraph's output): the values
+    fp16 cannot hold, and their clamp.
 
     Read one tensor at a time (external data too), so it costs no more memory than the
     largest weight.
@@ -174,17 +179,24 @@ def _fp16_range_report(model: Path) -> dict[str, tuple[int, tuple[str, ...], int
     import onnx
     from onnx import numpy_helper
 
+    from trtdoc.constant_folding import fold_constants
+
     proto = onnx.load(str(model), load_external_data=False)
     report: dict[str, tuple[int, tuple[str, ...], int]] = {}
     # Weights live in initializers or, in PaddlePaddle exports, in Constant nodes' values;
-    # both are keyed by the tensor they hold.
-    tensors = [(init.name, init) for init in proto.graph.initializer]
+    # both are keyed by the tensor they hold. Constant subgraphs compute more (folded, bounded).
+    tensors: list[tuple[str, Any]] = [
+        (init.name, init) for init in proto.graph.initializer
+        if init.data_type == onnx.TensorProto.FLOAT]
     tensors += [(node.output[0], a.t) for node in proto.graph.node if node.op_type == "Constant"
-                for a in node.attribute if a.name == "value" and node.output]
+                for a in node.attribute if a.name == "value" and node.output
+                and a.t.data_type == onnx.TensorProto.FLOAT]
+    folded = fold_constants(model, proto)
+    tensors += [(name, array) for name, array in (folded.values if folded else {}).items()
+                if array.dtype == np.float32]
     for name, init in tensors:
-        if init.data_type != onnx.TensorProto.FLOAT:
-            continue
-        values = numpy_helper.to_array(init, base_dir=str(model.parent)).ravel()
+        values = (init if isinstance(init, np.ndarray)
+                  else numpy_helper.to_array(init, base_dir=str(model.parent))).ravel()
         magnitude = np.abs(values)
         tiny = (magnitude > 0) & (magnitude < _FP16_MIN_POSITIVE)
         huge = np.isfinite(values) & (magnitude > _FP16_MAX_FINITE)
