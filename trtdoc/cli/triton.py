@@ -53,7 +53,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
             records.append(read_record(path))
         except RecordError as exc:
             problems.append(f"{exc} (its Triton model was left as it was)")
-    with project_lock((repository,), "triton"):
+    with project_lock((repository,), "triton", sweep=False):
         # A record that cannot be read may be of any model folder: none is removed then.
         result = write_repository(records, repository, outputs, remove_stale=not problems)
     for model in result.written:
