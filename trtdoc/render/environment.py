@@ -63,6 +63,16 @@ _WITHHELD = sorted(set(jinja2.defaults.DEFAULT_NAMESPACE) - set(GLOBALS))
 _SANDBOX_RULE = "(templates may read the values they are given and use the filters, nothing else)"
 
 
+class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, where a name templates are not given stays undefined: its
+    error names it (``'cycler' is undefined``), not an unsafe attribute of an undefined."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        if isinstance(obj, jinja2.Undefined):
+            return obj
+        return super().unsafe_undefined(obj, attribute)
+
+
 class _ParentBlock(jinja2.runtime.BlockReference):
     """``{{ super() }}`` in a block of a user's template: the shipped block's text, as Markup.
 
@@ -159,7 +169,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
                               "--templates or leave it out", template=str(templates_dir))
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(shipped)
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,  # Markdown, not HTML: escaping is per context, via the filters
         undefined=jinja2.StrictUndefined,
