@@ -84,6 +84,20 @@ def test_a_path_outside_the_repository_is_one_located_line(
     assert not (tmp.parent / "b").exists()
 
 
+def test_a_default_folder_that_is_a_link_out_is_refused(tree: Path) -> None:
+    """records/ left out of trtdoc.yml is still records/; committed as a link, it leads out."""
+    (tree / "records").symlink_to(tree.parent / "outside")
+    write(tree, "trtdoc.yml", "specs: [specs/]\n")
+    before = _tree(tree.parent / "outside")
+    result = run("build")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"trtdoc.yml:1:1: records: 'records/' leads outside the repository (the folder of "
+        f"trtdoc.yml), to {tree.parent / 'outside'}. Hint: name a path inside it, or "
+        f"{FIX['records']}", "1 problem(s) found"]
+    assert _tree(tree.parent / "outside") == before
+
+
 @pytest.mark.parametrize("key, value, holds", [
     ("site", "specs/", "specs: specs/"),
     ("records", "specs", "specs: specs/"),

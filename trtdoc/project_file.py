@@ -156,7 +156,9 @@ _ON_THE_COMMAND_LINE = {
 
 def _named_paths(doc: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """Each path the file names, with its key (``("specs", 1)``), if it is a usable string."""
-    data = doc.data
+    # A key left out means its default folder (records/...), which a link may lead out too.
+    data = {k: f.default for k, f in _Project.model_fields.items()} | (
+        doc.data if isinstance(doc.data, dict) else {})
     specs = _one_or_more(data.get("specs"))
     named: list[tuple[tuple[str | int, ...], Any]] = [
         (("specs", i), p) for i, p in enumerate(specs)] if isinstance(specs, list) else []
