@@ -299,7 +299,11 @@ def _failing_line(exc: BaseException, name: str) -> str:
         frame = tb.tb_frame
         if "__jinja_exception__" in frame.f_globals:  # a frame of Jinja's rewritten traceback
             filename = frame.f_code.co_filename
-            shown = name if filename.startswith("<") else display_path(filename)
+            shipped = os.path.realpath(shipped_templates())
+            real = os.path.realpath(filename)
+            shown = (name if filename.startswith("<") else  # a template made from a string
+                     os.path.relpath(real, shipped) if real.startswith(shipped + os.sep) else
+                     display_path(filename))
             where = f"{shown}:{tb.tb_lineno}"
         tb = tb.tb_next
     return where
