@@ -98,6 +98,23 @@ def test_a_default_folder_that_is_a_link_out_is_refused(tree: Path) -> None:
     assert _tree(tree.parent / "outside") == before
 
 
+@pytest.mark.parametrize("link", ["site/engines", "records/.history", "build/logs"])
+def test_a_folder_link_below_an_output_that_leads_out_is_refused(tree: Path, link: str) -> None:
+    (tree / link).parent.mkdir(parents=True)
+    (tree / link).symlink_to(tree.parent / "outside")
+    write(tree, "trtdoc.yml", "specs: [specs/]\n")
+    before = _tree(tree.parent / "outside")
+    key = link.split("/")[0]
+    result = run("build")
+    assert result.exit_code == 1
+    flag = {"build": "out"}.get(key, key)
+    assert result.stderr.splitlines() == [
+        f"trtdoc.yml:1:1: {key}: {link!r} below '{key}/' is a link that leads outside the "
+        f"repository (the folder of trtdoc.yml), and trtdoc writes there. Hint: make it a "
+        f"folder, or pass --{flag} DIR on the command line instead", "1 problem(s) found"]
+    assert _tree(tree.parent / "outside") == before
+
+
 @pytest.mark.parametrize("key, value, holds", [
     ("site", "specs/", "specs: specs/"),
     ("records", "specs", "specs: specs/"),

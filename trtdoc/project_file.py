@@ -122,6 +122,7 @@ def load_project(path: Path | str) -> Project:
         errors.extend(located_errors(exc, doc, {"": _KEYS}))
     root = Path(os.path.abspath(path)).parent
     outside = _outside_the_repository(doc, root, path.name)
+    outside += [] if outside or parsed is None else _links_out(doc, root, parsed, path.name)
     errors.extend(outside)
     if not outside:
         errors.extend(_missing_inputs(doc, root, path.name))
@@ -190,6 +191,37 @@ def _outside_the_repository(doc: Any, root: Path, name: str) -> list[SpecError]:
 
 
 _OUTPUTS = ("records", "site", "build")
+_MOST_FOLDERS = 10_000  # walked below records/ and site/ (checked in); a site has dozens
+
+
+def _links_out(doc: Any, root: Path, parsed: _Project, name: str) -> list[SpecError]:
+    """A line for an output folder with a folder link below it that leads outside the
+    repository (``site/engines`` committed as a link to ``/etc``): trtdoc would write its files
+    there. Below records/ and site/, which a pull request can change, every folder is looked
+    at; below build/, the folders trtdoc writes in."""
+    top = os.path.realpath(root)
+    out = []
+    for key in _OUTPUTS:
+        value = getattr(parsed, key)
+        folder = root / value
+        if key == "build":
+            below = [folder / n for n in ("engines", "engines/by-sha256", "logs", "cache")]
+        else:
+            below = []
+            for count, (dirpath, dirnames, _) in enumerate(os.walk(folder)):
+                below += [Path(dirpath) / d for d in dirnames]
+                if count >= _MOST_FOLDERS:
+                    break
+        for link in below:
+            if link.is_symlink() and not _inside(os.path.realpath(link), top):
+                rel = os.path.relpath(link, root)
+                out.append(doc.locator.error(
+                    (key,), f"{excerpt(rel)} below {excerpt(value)} is a link that leads "
+                    f"outside the repository (the folder of {name}), and trtdoc writes there",
+                    f"make it a folder, or {_ON_THE_COMMAND_LINE[key]}"))
+                break
+    return out
+
 
 
 def _outputs_holding_inputs(doc: Any, root: Path, parsed: _Project) -> list[SpecError]:
