@@ -40,11 +40,13 @@ def _key(folder: Path) -> str:
 
 
 @contextmanager
-def project_lock(folders: Sequence[Path], command: str) -> Iterator[None]:
+def project_lock(folders: Sequence[Path], command: str, *, sweep: bool = True
+                 ) -> Iterator[None]:
     """Hold the lock of every folder in ``folders`` (created if missing) for the block.
 
     Another trtdoc command holding any of them is a :class:`TrtdocError` naming it; nothing is
-    written then. Stale temporaries in the newly locked folders are removed.
+    written then. Stale temporaries in the newly locked folders are removed (unless not
+    ``sweep``: a Triton repository is shared, and its manifest says what is trtdoc's).
     """
     from filelock import FileLock, Timeout
 
@@ -57,6 +59,9 @@ def project_lock(folders: Sequence[Path], command: str) -> Iterator[None]:
                 continue
             try:
                 folder.mkdir(parents=True, exist_ok=True)
+                # filelock reports a lock file it cannot create as held by someone (Timeout):
+                # create it first, so /proc/self or a read-only folder gets its true reason.
+                os.close(os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644))
                 lock = FileLock(str(folder / LOCK_NAME), timeout=0, is_singleton=False)
                 lock.acquire()
             except Timeout:
@@ -70,7 +75,8 @@ def project_lock(folders: Sequence[Path], command: str) -> Iterator[None]:
             stack.callback(_release_count, key)
             _write_owner(folder, command)
             stack.callback(_clear_owner, folder)
-            remove_stale_temporaries(folder)
+            if sweep:
+                remove_stale_temporaries(folder)
         yield
 
 

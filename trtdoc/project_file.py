@@ -63,6 +63,15 @@ class Project:
         """The folder the project file is in; its paths are relative to it."""
         return self.path.parent
 
+    def inputs(self) -> tuple[tuple[str, Path], ...]:
+        """What the project reads, which no command may write into, each with its key as
+        trtdoc.yml says it (``trtdoc.yml's specs``): the specs, templates, deployment file."""
+        named = [("specs", p) for p in self.specs] + [
+            (k, p) for k in ("templates", "deploy", "mkdocs")
+            if (p := getattr(self, k)) is not None]
+        return (("the project file", self.path),
+                *((f"{self.path.name}'s {k}", p) for k, p in named))
+
 
 def _one_or_more(value: Any) -> Any:
     # `specs: specs/` reads as well as `specs: [specs/]`.
@@ -112,7 +121,13 @@ def load_project(path: Path | str) -> Project:
     except ValidationError as exc:
         errors.extend(located_errors(exc, doc, {"": _KEYS}))
     root = Path(os.path.abspath(path)).parent
-    errors.extend(_missing_inputs(doc, root, path.name))
+    outside = _outside_the_repository(doc, root, path.name)
+    outside += [] if outside or parsed is None else _links_out(doc, root, parsed, path.name)
+    errors.extend(outside)
+    if not outside:
+        errors.extend(_missing_inputs(doc, root, path.name))
+        if parsed is not None:
+            errors.extend(_outputs_holding_inputs(doc, root, parsed))
     if errors or parsed is None:
         raise SpecErrors(sorted(errors, key=lambda e: (e.line or 0, e.col or 0)))
 
@@ -126,6 +141,112 @@ def load_project(path: Path | str) -> Project:
                    templates=None if parsed.templates is None else resolve(parsed.templates),
                    deploy=None if parsed.deploy is None else resolve(parsed.deploy),
                    mkdocs=None if parsed.mkdocs is None else resolve(parsed.mkdocs))
+
+
+# How to use a path outside the repository anyway: on the command line, where it is seen.
+_ON_THE_COMMAND_LINE = {
+    "specs": "name it on the command line instead (`trtdoc build PATH`)",
+    "records": "pass --records DIR on the command line instead",
+    "site": "pass --site DIR on the command line instead",
+    "build": "pass --out DIR on the command line instead",
+    "templates": "pass --templates DIR on the command line instead",
+    "deploy": "pass --deploy FILE on the command line instead",
+    "mkdocs": "keep the site's mkdocs.yml in the repository",
+}
+
+
+def _named_paths(doc: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each path the file names, with its key (``("specs", 1)``), if it is a usable string."""
+    # A key left out means its default folder (records/...), which a link may lead out too.
+    data = {k: f.default for k, f in _Project.model_fields.items()} | (
+        doc.data if isinstance(doc.data, dict) else {})
+    specs = _one_or_more(data.get("specs"))
+    named: list[tuple[tuple[str | int, ...], Any]] = [
+        (("specs", i), p) for i, p in enumerate(specs)] if isinstance(specs, list) else []
+    named += [((key,), data.get(key)) for key in _KEYS if key != "specs"]
+    return [(k, v) for k, v in named if isinstance(v, str) and v and "\0" not in v]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _outside_the_repository(doc: Any, root: Path, name: str) -> list[SpecError]:
+    """A line for each path the file names that leads outside its folder (the repository),
+    symbolic links followed: a pull request must not make `trtdoc build` write /etc/ or read
+    templates from anywhere. Someone who means it says so on the command line."""
+    top = os.path.realpath(root)
+    out = []
+    for key, value in _named_paths(doc):
+        try:
+            real = os.path.realpath(root / value)
+        except (OSError, ValueError):
+            continue  # the missing-path check names it
+        if not _inside(real, top):
+            shown = real if len(real) <= 200 else real[:199] + "…"
+            out.append(doc.locator.error(
+                key, f"{excerpt(value)} leads outside the repository (the folder of {name}), "
+                f"to {shown}", f"name a path inside it, or {_ON_THE_COMMAND_LINE[str(key[0])]}"))
+    return out
+
+
+_OUTPUTS = ("records", "site", "build")
+_MOST_FOLDERS = 10_000  # walked below records/ and site/ (checked in); a site has dozens
+
+
+def _links_out(doc: Any, root: Path, parsed: _Project, name: str) -> list[SpecError]:
+    """A line for an output folder with a folder link below it that leads outside the
+    repository (``site/engines`` committed as a link to ``/etc``): trtdoc would write its files
+    there. Below records/ and site/, which a pull request can change, every folder is looked
+    at; below build/, the folders trtdoc writes in."""
+    top = os.path.realpath(root)
+    out = []
+    for key in _OUTPUTS:
+        value = getattr(parsed, key)
+        folder = root / value
+        if key == "build":
+            below = [folder / n for n in ("engines", "engines/by-sha256", "logs", "cache")]
+        else:
+            below = []
+            for count, (dirpath, dirnames, _) in enumerate(os.walk(folder)):
+                below += [Path(dirpath) / d for d in dirnames]
+                if count >= _MOST_FOLDERS:
+                    break
+        for link in below:
+            if link.is_symlink() and not _inside(os.path.realpath(link), top):
+                rel = os.path.relpath(link, root)
+                out.append(doc.locator.error(
+                    (key,), f"{excerpt(rel)} below {excerpt(value)} is a link that leads "
+                    f"outside the repository (the folder of {name}), and trtdoc writes there",
+                    f"make it a folder, or {_ON_THE_COMMAND_LINE[key]}"))
+                break
+    return out
+
+
+
+def _outputs_holding_inputs(doc: Any, root: Path, parsed: _Project) -> list[SpecError]:
+    """A line for each output folder (records, site, build) that is, or holds, an input: a spec
+    folder, the templates, the deployment file, mkdocs.yml; the records (for the site and the
+    build folder), the site (for the build folder). A command writes and removes files there;
+    its inputs are not its to change."""
+    inputs: list[tuple[str, str]] = [(f"specs: {s}", s) for s in parsed.specs]
+    inputs += [(f"{k}: {v}", v) for k in ("templates", "deploy", "mkdocs")
+               if (v := getattr(parsed, k)) is not None]
+    out = []
+    for key in _OUTPUTS:
+        value = getattr(parsed, key)
+        folder = os.path.realpath(root / value)
+        # The records are the site's input; the build folder holds neither them nor the site.
+        held = [*inputs, *[(f"{k}: {getattr(parsed, k)}", getattr(parsed, k))
+                           for k in {"site": ("records",), "build": ("records", "site")}.get(
+                               key, ())]]
+        for shown, path in held:
+            if _inside(os.path.realpath(root / path), folder):
+                out.append(doc.locator.error(
+                    (key,), f"{excerpt(value)} holds {excerpt(shown)}, an input; trtdoc writes "
+                    f"and removes files in {key}", f"give {key} a folder of its own"))
+                break
+    return out
 
 
 def _missing_inputs(doc: Any, root: Path, name: str) -> list[SpecError]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -401,32 +400,55 @@ def triton_models(records: Iterable[EngineRecord]) -> tuple[list[TritonModel], l
 
 def write_repository(records: Iterable[EngineRecord], repository: Path,
                      paths: OutputPaths | None = None, *,
-                     remove_stale: bool = True) -> RepositoryResult:
+                     remove_stale: bool = True, project: str | None = None) -> RepositoryResult:
     """Write ``repository/<model>/config.pbtxt`` and ``repository/<model>/1/<plan>`` for every
     Triton model of ``records``, each engine taken from ``paths``' engine store (None: the
-    default ``build/``).
+    default ``build/``), for ``project`` (the key of its entry in the repository's manifest;
+    None: its records folder, :func:`~trtdoc.triton_manifest.project_key`).
 
-    Each model is assembled in a temporary folder beside it and renamed into place, so a model
-    folder is either the old one or the new one, complete. A plan is a hard link to the stored
-    engine (a copy across file systems), after its sha256 is checked against the record's: a
-    missing or damaged engine is one line naming it, and that model keeps its old folder while
-    the others are written. When every model was written (and ``remove_stale``: the caller read
-    every record), the model folders trtdoc wrote whose model is gone are removed; nothing else
-    in ``repository`` is touched.
+    Each model is assembled in a scratch folder beside it, whose random name the manifest
+    records before it is made, and renamed into place, so a model folder is either the old one
+    or the new one, complete. A plan is a hard link to the stored engine (a copy across file
+    systems), after its sha256 is checked against the record's: a missing or damaged engine is
+    one line naming it, and that model keeps its old folder while the others are written. When
+    every model was written (and ``remove_stale``: the caller read every record), the model
+    folders the manifest says this project wrote whose model is gone are removed; nothing else
+    in ``repository`` is touched (see ``triton_manifest.py``).
     """
+    from trtdoc import triton_manifest as tm
+
     paths = paths if paths is not None else OutputPaths()
+    key = project if project is not None else tm.project_key(paths.records)
     models, problems = triton_models(records)
     repository = Path(repository)
     try:
         repository.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(repository)
+    except OSError as exc:
+        raise TrtdocError(os_error_message(exc, repository)) from None
+    manifest = tm.read_manifest(repository)  # before anything is removed
+    others = manifest.others(key)
+    own = set(manifest.projects.get(key, ()))
+    mine = []
+    for model in models:
+        if model.name in others:
+            problems.append(f"{model.name}: {display_path(repository / model.name)} is the "
+                            f"model of another project (records {others[model.name]}); give "
+                            "this one another name (triton: {model: NAME} in its spec), or "
+                            "write this project's repository to another folder")
+        else:
+            mine.append(model)
+    scratch = {m.name: (tm.scratch_name(m.name), tm.scratch_name(m.name)) for m in mine}
+    try:
+        _remove_pending(repository, manifest.pending)
+        tm.write_manifest(repository, tm.with_pending(
+            tm.with_models(manifest, key, own), [n for pair in scratch.values() for n in pair]))
     except OSError as exc:
         raise TrtdocError(os_error_message(exc, repository)) from None
     written: list[TritonModel] = []
-    for model in models:
+    for model in mine:
         try:
             sources = [_verified_engine(paths, model, plan) for plan in model.plans]
-            _publish(repository, model, sources)
+            _publish(repository, model, sources, scratch[model.name])
         except TritonError as exc:
             problems.append(str(exc))
             continue
@@ -438,14 +460,20 @@ def write_repository(records: Iterable[EngineRecord], repository: Path,
     # With a problem, which folder an engine's model had is not known for sure (a damaged
     # record, a bad model name): nothing is removed then.
     kept = {m.name for m in models}
-    for folder in sorted(repository.iterdir()) if remove_stale and not problems else []:
-        if folder.name not in kept and not folder.name.startswith(".") and _generated(folder):
+    for name in sorted(own - kept) if remove_stale and not problems else []:
+        folder = repository / name
+        if _generated(folder):
             try:
                 shutil.rmtree(folder)
             except OSError as exc:
-                problems.append(f"{folder.name}: {os_error_message(exc, repository)}")
+                problems.append(f"{name}: {os_error_message(exc, repository)}")
                 continue
-            removed.append(folder.name)
+            removed.append(name)
+    still = {n for n in own | {m.name for m in written} if _generated(repository / n)}
+    try:
+        tm.write_manifest(repository, tm.with_models(manifest, key, still))
+    except OSError as exc:
+        problems.append(os_error_message(exc, tm.manifest_path(repository)))
     return RepositoryResult(tuple(written), tuple(removed), tuple(problems))
 
 
@@ -469,13 +497,14 @@ def _verified_engine(paths: OutputPaths, model: TritonModel, plan: TritonPlan) -
     return stored
 
 
-def _publish(repository: Path, model: TritonModel, sources: Sequence[Path]) -> None:
+def _publish(repository: Path, model: TritonModel, sources: Sequence[Path],
+             scratch: tuple[str, str]) -> None:
     target = repository / model.name
     if target.exists() and not _generated(target):
         raise TritonError(f"{display_path(target)} exists and trtdoc did not write it (its "
                           f"{CONFIG_NAME} does not start with {MARK!r}); move it away, or "
                           "write the repository to another folder", engine=model.name)
-    staging = _scratch(repository, model.name)
+    staging = repository / scratch[0]
     try:
         staging.mkdir()
         (staging / VERSION).mkdir()
@@ -485,7 +514,7 @@ def _publish(repository: Path, model: TritonModel, sources: Sequence[Path]) -> N
             f.write(config_text(model))
             f.flush()
             os.fsync(f.fileno())
-        old = _scratch(repository, model.name) if target.exists() else None
+        old = repository / scratch[1] if target.exists() else None
         if old is not None:
             os.replace(target, old)
         os.replace(staging, target)
@@ -494,11 +523,6 @@ def _publish(repository: Path, model: TritonModel, sources: Sequence[Path]) -> N
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _scratch(repository: Path, name: str) -> Path:
-    # ".<name>.<8 characters>.tmp", as the lock's sweep of interrupted writes knows them.
-    return repository / f".{name}.{secrets.token_hex(4)}.tmp"
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -520,14 +544,12 @@ def _generated(folder: Path) -> bool:
         return False
 
 
-_LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
-
-
-def _remove_leftovers(repository: Path) -> None:
-    """Model folders a killed write left half made or half replaced (under the lock only)."""
-    for entry in repository.iterdir():
-        if _LEFTOVER.match(entry.name) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
+def _remove_pending(repository: Path, pending: Sequence[str]) -> None:
+    """The scratch folders a killed run left, as the manifest lists them (under the lock)."""
+    for name in pending:
+        entry = repository / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
 
 
 def _excerpt(value: Any) -> str:

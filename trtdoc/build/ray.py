@@ -301,6 +301,9 @@ def connected(address: str) -> Any:
 
 
 def _connect(ray: Any, address: str, level: int) -> Any:
+    from trtdoc.build.ray_address import check_ray_address
+
+    check_ray_address(address)  # ray.init retries for minutes where no cluster answers
     try:
         ray.init(address=address, namespace="trtdoc", log_to_driver=False,
                  logging_level=level, configure_logging=False)

@@ -96,6 +96,13 @@ def _near(path: Path) -> Path:
         return path
 
 
+def project_inputs() -> tuple[tuple[str, Path], ...]:
+    """What the running command's trtdoc.yml reads (``Project.inputs``); none without one."""
+    ctx = click.get_current_context(silent=True)
+    project = ctx.meta.get(_PROJECT) if ctx is not None else None
+    return project.inputs() if project is not None else ()
+
+
 def from_the_project(param: str) -> bool:
     """Whether ``param`` of the running command came from trtdoc.yml."""
     return param in click.get_current_context().meta.get(_FILLED, ())

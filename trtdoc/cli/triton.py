@@ -10,15 +10,16 @@ from typing import Any
 import click
 
 from trtdoc.cli.exit_codes import handle_errors
-from trtdoc.cli.options import from_project
+from trtdoc.cli.options import from_project, project_inputs
 from trtdoc.cli.output import Ui
 from trtdoc.errors import TrtdocError, display_path
 
 
 def check_triton_repository(repository: Path, *, records: Path, site: Path,
                             out: Path) -> None:
-    """A model repository holds engines: never inside the checked-in records or pages, and
-    never the build folder itself (whose engine store it links to)."""
+    """A model repository holds engines: never inside the checked-in records or pages, never
+    the build folder itself (whose engine store it links to), and never a folder that holds
+    what the project reads (its specs, templates, trtdoc.yml)."""
     import os
 
     def inside(a: Path, b: Path) -> bool:
@@ -30,6 +31,11 @@ def check_triton_repository(repository: Path, *, records: Path, site: Path,
             raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
                               f"{display_path(folder)} overlap; plans are not checked in: "
                               "write the repository outside records/ and site/")
+    for name, path in project_inputs():
+        if inside(path, repository) or inside(repository, path):
+            raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
+                              f"({display_path(path)}) overlap, and the project reads that; "
+                              "write the repository to a folder of its own, such as triton/")
     if os.path.realpath(repository) == os.path.realpath(out) or inside(out, repository):
         raise TrtdocError(f"the Triton repository {display_path(repository)} would hold the "
                           f"build folder {display_path(out)}; write it to a folder of its own, "
@@ -53,7 +59,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
             records.append(read_record(path))
         except RecordError as exc:
             problems.append(f"{exc} (its Triton model was left as it was)")
-    with project_lock((repository,), "triton"):
+    with project_lock((repository,), "triton", sweep=False):
         # A record that cannot be read may be of any model folder: none is removed then.
         result = write_repository(records, repository, outputs, remove_stale=not problems)
     for model in result.written:

@@ -12,6 +12,13 @@ that is not :class:`~markupsafe.Markup` as Markdown text, so a number from a han
 (an opset of ``<script>``) cannot reach a page raw even where a template prints it unfiltered.
 The filters, and the helpers that build trusted Markdown (Mermaid diagrams from escaped
 labels), return Markup so nothing is escaped twice.
+
+Templates are code, and a pull request can bring its own (``templates:`` in trtdoc.yml) to the
+CI steps that render (``build --check``, ``diff --format markdown``). So every template, shipped
+or the user's, renders in Jinja's immutable sandbox: no attribute that starts with ``_``, no
+method that changes a value, and only the filters (:data:`JINJA_FILTERS` and trtdoc's own) and
+globals (:data:`GLOBALS`) the pages need. What the sandbox refuses is one line naming the
+template file and line (:func:`render_template`).
 """
 
 from __future__ import annotations
@@ -19,17 +26,19 @@ from __future__ import annotations
 import hashlib
 import os
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.defaults
 import jinja2.meta
 import jinja2.nodes
 import jinja2.runtime
+import jinja2.sandbox
 from markupsafe import Markup
 
-from trtdoc.errors import RenderError
+from trtdoc.errors import RenderError, display_path
 from trtdoc.render import cache as render_cache
 from trtdoc.render.filters import filters, finalize
 from trtdoc.render.tolerant import BAD_VALUE
@@ -39,6 +48,29 @@ shipped_templates = render_cache.shipped_templates
 # The folder name under which the shipped templates stay reachable whatever the user's folder
 # holds: a user's `trtdoc/` subfolder is never read.
 SHIPPED_PREFIX = "trtdoc"
+
+# Jinja's own filters a template may use besides trtdoc's (filters.py): the ones that only
+# reshape data. Left out: those that mark text safe or print it raw (safe, tojson, pprint,
+# xmlattr, urlize, escape...), which would pass a value around the escaping.
+JINJA_FILTERS = ("abs", "batch", "capitalize", "center", "d", "default", "dictsort", "first",
+                 "float", "format", "groupby", "indent", "int", "last", "list", "lower", "map",
+                 "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "select",
+                 "selectattr", "slice", "sort", "string", "sum", "title", "trim", "truncate",
+                 "unique", "upper", "wordcount")
+# The globals the shipped templates use; Jinja's cycler, joiner and lipsum are not among them.
+GLOBALS = ("namespace", "range")
+_WITHHELD = sorted(set(jinja2.defaults.DEFAULT_NAMESPACE) - set(GLOBALS))
+_SANDBOX_RULE = "(templates may read the values they are given and use the filters, nothing else)"
+
+
+class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, where a name templates are not given stays undefined: its
+    error names it (``'cycler' is undefined``), not an unsafe attribute of an undefined."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        if isinstance(obj, jinja2.Undefined):
+            return obj
+        return super().unsafe_undefined(obj, attribute)
 
 
 class _ParentBlock(jinja2.runtime.BlockReference):
@@ -78,7 +110,7 @@ class _PageContext(jinja2.runtime.Context):
         return _ParentBlock(name, self, blocks, blocks.index(current) + 1)
 
 
-def _bytecode_cache(filter_set: Mapping[str, Any]) -> jinja2.BytecodeCache | None:
+def _bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs: compiling costs ~0.2 s of every ``trtdoc build``.
 
     Jinja keys each entry on the template's source checksum, so an edited template is never
@@ -86,9 +118,10 @@ def _bytecode_cache(filter_set: Mapping[str, Any]) -> jinja2.BytecodeCache | Non
     """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     # Compiled code bakes in how each filter is called (Jinja passes the eval context to its
-    # own join, not to ours), so the filter set is part of the key as well as the source.
-    calls = repr(sorted((n, str(getattr(f, "jinja_pass_arg", "")))
-                        for n, f in filter_set.items()))
+    # own join, not to ours), so the filter set is part of the key as well as the source; and
+    # sandboxed code calls through the sandbox, so code compiled without one is never reused.
+    calls = repr([env.sandboxed, *sorted((n, str(getattr(f, "jinja_pass_arg", "")))
+                                         for n, f in env.filters.items())])
     key = hashlib.sha256(calls.encode()).hexdigest()[:12]
     folder = Path(base) / "trtdoc" / f"jinja-{jinja2.__version__}-{key}"
     try:
@@ -136,7 +169,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
                               "--templates or leave it out", template=str(templates_dir))
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(shipped)
-    env = jinja2.Environment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,  # Markdown, not HTML: escaping is per context, via the filters
         undefined=jinja2.StrictUndefined,
@@ -146,8 +179,9 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         finalize=finalize,  # escaping is the default; filters return Markup
     )
     env.context_class = _PageContext
-    env.filters.update(filters())
-    env.bytecode_cache = _bytecode_cache(env.filters)
+    env.filters = {**{n: env.filters[n] for n in JINJA_FILTERS}, **filters()}
+    env.globals = {n: env.globals[n] for n in GLOBALS}
+    env.bytecode_cache = _bytecode_cache(env)
     return env
 
 
@@ -225,6 +259,16 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
+    except jinja2.sandbox.SecurityError as exc:
+        raise RenderError(f"refused by the sandbox: {exc} {_SANDBOX_RULE}",
+                          template=_failing_line(exc, name)) from exc
+    except jinja2.UndefinedError as exc:
+        withheld = [g for g in _WITHHELD if str(exc) == f"{g!r} is undefined"]
+        if not withheld:
+            raise RenderError(f"{type(exc).__name__}: {exc}",
+                              template=_failing_line(exc, name)) from exc
+        raise RenderError(f"refused by the sandbox: Jinja's {withheld[0]!r} is not given to "
+                          f"templates {_SANDBOX_RULE}", template=_failing_line(exc, name)) from exc
     except RecursionError as exc:
         loops = _self_references(env) or [name]
         raise RenderError(f"extends or includes itself, so it never ends; to build on the shipped "
@@ -232,7 +276,7 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
                           template=loops[0]) from exc
     except (jinja2.TemplateError, *BAD_VALUE) as exc:
         lineno = getattr(exc, "lineno", None)
-        where = f"{name}:{lineno}" if lineno else name
+        where = f"{name}:{lineno}" if lineno else _failing_line(exc, name)
         raise RenderError(f"{type(exc).__name__}: {exc}", template=where) from exc
     # One trailing newline, \n endings, no trailing spaces: byte-stable across platforms.
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
@@ -244,3 +288,22 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
             continue  # template whitespace never makes two blank lines in a row
         collapsed.append(line)
     return ("\n".join(collapsed) + "\n").encode("utf-8")
+
+
+def _failing_line(exc: BaseException, name: str) -> str:
+    """Where in a template ``exc`` was raised, as ``file:line``: Jinja rewrites the traceback so
+    that a template's frames carry its file name and line. ``name`` if there is none."""
+    where = name
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if "__jinja_exception__" in frame.f_globals:  # a frame of Jinja's rewritten traceback
+            filename = frame.f_code.co_filename
+            shipped = os.path.realpath(shipped_templates())
+            real = os.path.realpath(filename)
+            shown = (name if filename.startswith("<") else  # a template made from a string
+                     os.path.relpath(real, shipped) if real.startswith(shipped + os.sep) else
+                     display_path(filename))
+            where = f"{shown}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
