@@ -63,7 +63,9 @@ def _ms(value: float) -> float:
 def percentile(ordered: Sequence[float], p: float) -> float:
     """trtexec's percentile of sorted values: the one with ``int((1 - p/100) * n)`` above it."""
     n = len(ordered)
-    exclude = int((1 - p / 100) * n)
+    # (100 - p) * n / 100, not (1 - p/100) * n: in doubles 1 - 0.9 is 0.0999..., which would
+    # drop one value too few at n = 100 (trtexec's float arithmetic gives 10 there).
+    exclude = int((100 - p) * n / 100)
     return ordered[max(n - 1 - exclude, 0)]
 
 

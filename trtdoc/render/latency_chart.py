@@ -36,6 +36,8 @@ class LatencyView:
 def histogram_chart(latency: Latency) -> str:
     """The histogram as Mermaid ``xychart-beta`` bars: one bar per bin, labelled by the bin's
     lower edge in ms, its height the number of inferences in it."""
+    if not all(type(b.count) is int for b in latency.histogram):  # a hand-edited record
+        raise TypeError("a histogram count is not an integer")
     labels = ", ".join(f'"{format_latency(b.low_ms)}"' for b in latency.histogram)
     counts = ", ".join(str(b.count) for b in latency.histogram)
     top = max(b.count for b in latency.histogram)
