@@ -100,14 +100,18 @@ def test_the_fp32_page_draws_the_records_latency(project: Path) -> None:
         "min": latency.min_ms, "median": latency.median_ms, "p90": latency.p90_ms,
         "p99": latency.p99_ms, "max": latency.max_ms, "mean": latency.mean_ms}
     chart = section.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert chart.startswith("xychart-beta\n")
+    assert chart.split("\n")[1] == "xychart-beta horizontal"
     labels = re.search(r'^\s*x-axis "[^"]*" \[(.*)\]$', chart, re.M).group(1)
     bars = re.search(r"^\s*bar \[(.*)\]$", chart, re.M).group(1)
     assert [float(x.strip('" ')) for x in labels.split(",")] == [
         b.low_ms for b in latency.histogram]
     assert [int(x) for x in bars.split(",")] == [b.count for b in latency.histogram]
-    assert re.search(r"^\s*y-axis \"inferences\" 0 --> (\d+)$", chart, re.M).group(1) == str(
-        max(b.count for b in latency.histogram))
+    top = max(b.count for b in latency.histogram)
+    assert f'y-axis "inferences (longest bar {top:,})" 0 --> {top}\n' in chart
+    # Every bar's numbers, in the table under the chart.
+    bins = re.findall(r"^    \| ([0-9.]+) \| ([0-9.]+) \| ([0-9,]+) \|$", section, re.M)
+    assert [(float(a), float(b), int(n.replace(",", ""))) for a, b, n in bins] == [
+        (b.low_ms, b.high_ms, b.count) for b in latency.histogram]
     assert 'title "1,600 inferences' in chart
     # fp16 was imported without --times: no section, and "not run" says why.
     fp16 = (project / "site" / "engines" / "resnet-fp16.md").read_text()
