@@ -278,3 +278,20 @@ def test_percentiles_are_trtexecs() -> None:
     five = latency_from_values([3.0, 1.0, 5.0, 2.0, 4.0])
     assert (five.median_ms, five.p90_ms, five.p99_ms, five.mean_ms) == (3.0, 5.0, 5.0, 3.0)
     assert latency_from_values([2.0]).histogram[0].count == 1
+
+
+def test_trtdoc_compat_gives_the_import_its_verdict_on_that_architecture(
+        project: Path) -> None:
+    (project / "deploy.yaml").write_text(
+        "targets:\n"
+        "  - {name: a100, gpu: A100, driver: '535.104.05', runtime: tensorrt 8.4.1,"
+        " engines: [resnet-fp32]}\n"
+        "  - {name: l4, gpu: L4, driver: '535.104.05', runtime: tensorrt 8.4.1,"
+        " engines: [resnet-fp32]}\n", encoding="utf-8")
+    result = run("compat", "--deploy", project / "deploy.yaml", "--records",
+                 project / "records", "--format", "json")
+    assert result.exit_code == 0, result.output
+    verdicts = {v["target"]: {c["rule"]: c for c in v["checks"]}
+                for v in json.loads(result.stdout)}
+    assert verdicts["a100"]["hardware-compatibility"]["verdict"] == "runs"
+    assert verdicts["l4"]["hardware-compatibility"]["verdict"] == "unknown"
