@@ -401,7 +401,7 @@ def test_no_payload_in_any_field_ever_runs_in_the_browser(
             context.close()
         finally:
             browser.close()
-    assert len(engines) == 6 and pages > 6, (engines, pages)  # two per hostile case
+    assert len(engines) == 8 and pages > 8, (engines, pages)  # two per hostile case
     assert not ran, ran
 
 
