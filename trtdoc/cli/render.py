@@ -46,7 +46,7 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, times: Path | None,
     """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile /
     --exportTimes files.
 
-    Files over 2 GiB or with over 2,000,000 layers are refused.
+    Files over 2 GiB, with over 2,000,000 layers or over 10,000,000 inferences are refused.
     """
     from trtdoc.diff.history import history_path
     from trtdoc.importer import gpu_named, record_from_trtexec, replace_check
