@@ -373,7 +373,7 @@ def hostile_cases() -> list[tuple[str, EngineRecord, EngineRecord, FailedGate | 
     (no gate: only a build runs one)."""
     records = {r.name: r for r in fixed_records()}
     out: list[tuple[str, EngineRecord, EngineRecord, FailedGate | None]] = []
-    for name in ("bert-tiny", "mobilenet-v2-fp16", "resnet18-trtexec"):
+    for name in ("bert-tiny", "mobilenet-v2-fp16", "resnet18-trtexec", "resnet18-trtexec-fp32"):
         r = records[name]
         if not isinstance(r.spec, SpecSection):
             out.append((name, r, r, None))

@@ -44,9 +44,18 @@ def test_rtx_engine_without_targets_uses_the_documented_defaults() -> None:
 
 
 def test_imported_tensorrt_engine_is_unknown_not_guessed() -> None:
-    row = engine_compat(_record("resnet18-trtexec"))
+    # Imported without --gpu: nothing says where it ran.
+    row = engine_compat(dataclasses.replace(_record("resnet18-trtexec"), profiled=None))
     assert {c.status for c in row.cells} == {UNKNOWN}
     assert "not known" in row.cells[0].reason or "no cited source" in row.cells[0].reason
+    assert row.compiled_source == "the build GPU (not recorded)"
+
+
+def test_imported_with_gpu_runs_on_that_architecture_only() -> None:
+    # The fixture is imported with --gpu A100 (tests/data/records/make_records.py).
+    row = engine_compat(_record("resnet18-trtexec"))
+    assert {c.arch for c in row.cells if c.status == YES} == {"sm80"}
+    assert {c.status for c in row.cells if c.arch != "sm80"} == {UNKNOWN}
 
 
 def test_runtime_lookup_matches_the_longest_version_prefix() -> None:

@@ -42,7 +42,7 @@ def test_the_schema_is_strict_where_the_decoder_is():
     assert list(props) == ["schema_version", "trtdoc_version", "name", "build_key", "spec_hash",
                            "spec", "model", "backend", "host", "settings", "applied",
                            "build_seconds", "engine", "precision", "accuracy", "inspection",
-                           "warnings", "not_run", "findings"]
+                           "warnings", "not_run", "findings", "profiled"]
     facts = SCHEMA["$defs"]["ModelFacts"]
     assert facts["properties"]["ir_version"] == {"type": "integer"}
     assert "node_names" not in facts["properties"]  # kept in memory, never written
@@ -143,7 +143,8 @@ def test_trtexec_import_matches_the_schema_and_carries_layer_times():
     assert len(record.inspection.layers) == 36
     assert len(timed) == 36
     assert round(sum(layer.time_ms for layer in timed), 6) == pytest.approx(1.016832)
-    assert [n.what for n in record.not_run] == ["trtdoc build", "engine header"]
+    assert [n.what for n in record.not_run] == ["trtdoc build", "engine header",
+                                                "latency distribution"]
 
 
 def test_a_damaged_record_names_the_file(tmp_path):

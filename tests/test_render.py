@@ -54,7 +54,8 @@ def test_pages_match_goldens(planned: dict[str, bytes]) -> None:
 
 def test_expected_pages(planned: dict[str, bytes]) -> None:
     required = {"changes.md", "compatibility.md", "engines/bert-tiny.md",
-                "engines/hostile-names.md", "engines/index.md", "engines/resnet18-trtexec.md"}
+                "engines/hostile-names.md", "engines/index.md", "engines/resnet18-trtexec.md",
+                "engines/resnet18-trtexec-fp32.md"}
     assert required <= set(planned)
     assert set(planned) - required <= {"engines/mobilenet-v2-fp16.md"}
 

@@ -269,7 +269,7 @@ def _screenshot_pages(pages: list[str]) -> list[str]:
     every section and the first layer page."""
     layers = [p for p in pages if "~layers-" in p][:1]
     return [p for p in pages if not p.startswith("engines/") or p == "engines/"] + [
-        "engines/bert-tiny/", *layers]
+        "engines/bert-tiny/", "engines/resnet18-trtexec-fp32/", *layers]
 
 
 def _visit_all(browser: object, base: str, public: Path, scheme: str, width: int,
@@ -401,7 +401,7 @@ def test_no_payload_in_any_field_ever_runs_in_the_browser(
             context.close()
         finally:
             browser.close()
-    assert len(engines) == 6 and pages > 6, (engines, pages)  # two per hostile case
+    assert len(engines) == 8 and pages > 8, (engines, pages)  # two per hostile case
     assert not ran, ran
 
 
@@ -500,4 +500,32 @@ def test_the_checked_site_has_every_page_kind(served: tuple[str, str, Path]) -> 
     assert "engines/bert-tiny~layers-2/" in pages, pages
     shots = _screenshot_pages(pages)
     assert {"./", "engines/", "compatibility/", "changes/", "tags/", "engines/bert-tiny/",
-            "engines/bert-tiny~layers-2/"} <= set(shots), shots
+            "engines/bert-tiny~layers-2/", "engines/resnet18-trtexec-fp32/"} <= set(shots), shots
+
+
+def test_the_latency_histogram_becomes_svg_bars(served: tuple[str, str, Path]) -> None:
+    """The imported fp32 engine's latency chart (Mermaid xychart-beta) is drawn offline: one
+    SVG bar per histogram bin of its record, in both builds."""
+    from playwright.sync_api import sync_playwright
+    from sitetools import fixed_records
+
+    builder, base, _ = served
+    latency = next(r for r in fixed_records()
+                   if r.name == "resnet18-trtexec-fp32").profiled.latency  # type: ignore
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(OPEN_SHADOW_ROOTS)
+            context.route("**/*", lambda r: r.continue_()
+                          if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort())
+            page = context.new_page()
+            page.goto(f"{base}/engines/resnet18-trtexec-fp32/", wait_until="load")
+            bars = """() => [...document.querySelectorAll("div.mermaid")].map(h => {
+                const svg = h.shadowRoot && h.shadowRoot.querySelector("svg");
+                return svg ? svg.querySelectorAll("g.bar-plot-0 rect").length : -1; })"""
+            page.wait_for_function(f"() => ({bars})().some(n => n > 0)", timeout=15000)
+            drawn = [n for n in page.evaluate(bars) if n > 0]
+        finally:
+            browser.close()
+    assert drawn == [len(latency.histogram)], (builder, drawn)

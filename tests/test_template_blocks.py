@@ -73,7 +73,7 @@ def test_one_block_replaced_changes_only_that_block(tmp_path: Path,
     pages = _site(tmp_path, own)
     assert sorted(pages) == sorted(default_site)
     engines = [p for p in pages if p.startswith("engines/") and p != "engines/index.md"]
-    assert len(engines) == 4
+    assert len(engines) == 5
     for rel, text in pages.items():
         if rel not in engines:
             assert text == default_site[rel], f"{rel} changed, but only engine.md.j2 is ours"

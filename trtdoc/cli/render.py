@@ -23,6 +23,12 @@ from trtdoc.errors import SpecErrors, TrtdocError, display_path
 @click.argument("layer_info", type=click.Path(path_type=Path))
 @click.option("--profile", type=click.Path(path_type=Path),
               help="trtexec --exportProfile JSON (per-layer times).")
+@click.option("--times", type=click.Path(path_type=Path),
+              help="trtexec --exportTimes JSON (per-inference latency: median, p90, p99, "
+              "histogram).")
+@click.option("--gpu", metavar="NAME",
+              help='The GPU trtexec ran the engine on: a model ("A100") or a compute '
+              'capability ("8.0"), as `trtdoc compat` names them.')
 @click.option("--name", required=True, help="Engine name (the page slug).")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The ONNX model the engine came from, for model facts.")
@@ -34,14 +40,16 @@ from trtdoc.errors import SpecErrors, TrtdocError, display_path
 @handle_errors
 @from_project()
 @site_options
-def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Path | None,
-            engine: Path | None, force: bool, pages: PagePaths) -> None:
-    """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile files.
+def import_(ui: Ui, layer_info: Path, profile: Path | None, times: Path | None,
+            gpu: str | None, name: str, model: Path | None, engine: Path | None, force: bool,
+            pages: PagePaths) -> None:
+    """Make a record (and page) from trtexec --exportLayerInfo / --exportProfile /
+    --exportTimes files.
 
-    Files over 2 GiB or with over 2,000,000 layers are refused.
+    Files over 2 GiB, with over 2,000,000 layers or over 10,000,000 inferences are refused.
     """
     from trtdoc.diff.history import history_path
-    from trtdoc.importer import record_from_trtexec, replace_check
+    from trtdoc.importer import gpu_named, record_from_trtexec, replace_check
     from trtdoc.paths import OutputPaths
     from trtdoc.record.files import write_atomic, write_record
     from trtdoc.spec.names import name_problem
@@ -49,6 +57,8 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
     problem = name_problem(name)
     if problem is not None:
         raise TrtdocError(f"--name: {problem}")
+    if gpu is not None:
+        gpu_named(gpu)  # an unknown name is refused before any file is read
     from trtdoc.errors import os_error_message
     from trtdoc.lock import project_lock
 
@@ -62,7 +72,8 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
                           "file systems (macOS, Windows) they would be one file: choose another "
                           "name")
     replace_check(outputs.record(name), force=force)  # refuse before any work is done
-    record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine)
+    record = record_from_trtexec(name, layer_info, profile, model=model, engine=engine,
+                                 gpu=gpu, times=times)
     with project_lock((records, site), "import"):
         old = replace_check(outputs.record(name), force=force)
         try:
@@ -74,8 +85,10 @@ def import_(ui: Ui, layer_info: Path, profile: Path | None, name: str, model: Pa
             raise TrtdocError(f"{os_error_message(exc, records)}; nothing was imported"
                               ) from None
         timed = sum(layer.time_ms is not None for layer in record.inspection.layers)
-        ui.result(f"{name}: {len(record.inspection.layers)} layers, {timed} with times "
-                f"→ {outputs.record(name)}")
+        latency = record.profiled.latency if record.profiled else None
+        ui.result(f"{name}: {len(record.inspection.layers)} layers, {timed} with times"
+                  + (f", {latency.count:,} inferences" if latency else "")
+                  + f" → {outputs.record(name)}")
         if render_pages(ui, pages, dry_run=False, strict=False, fresh={name: record}) is None:
             sys.exit(1)
     if report_unmatched(ui, pages.deployment, records):

@@ -10,7 +10,8 @@ built the engine. Three things decide a cell:
    the header; full TensorRT engines run on the GPU they were built on unless built with a
    hardware-compatibility level.
 3. Where a record cannot say (an imported engine whose build GPU is not recorded), the cell
-   says "unknown" and why, instead of guessing.
+   says "unknown" and why, instead of guessing. An import made with ``--gpu`` is known to run
+   on that GPU's architecture, where trtexec ran it.
 """
 
 from __future__ import annotations
@@ -157,9 +158,13 @@ def engine_compat(record: EngineRecord) -> EngineCompat:
     level = _setting(record, "hardware_compatibility")
     if level is None and isinstance(record.spec, SpecSection):
         level = record.spec.hardware_compatibility
+    ran = record.profiled
     how = ("hardware compatibility ampere+" if level == "ampere+"
            else f"the build GPU ({record.host.compute_capability})"
-           if record.host.compute_capability else "the build GPU (not recorded)")
+           if record.host.compute_capability
+           else f"{ran.gpu or 'a GPU'} ({ran.compute_capability}), where trtexec ran it; "
+           "others not recorded" if ran is not None and ran.compute_capability
+           else "the build GPU (not recorded)")
     return EngineCompat(record.name, runtime, row, (), how, _other_versions(record), cells)
 
 

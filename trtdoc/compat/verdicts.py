@@ -47,6 +47,10 @@ class Plan:
     build_compute_capability: str | None = None  # TensorRT: the building GPU's, "8.6"
     cuda: str | None = None  # the CUDA major of the builder package, "13"
     tags: tuple[str, ...] = ()
+    # An import: the compute capability of the GPU trtexec ran it on (`trtdoc import --gpu`),
+    # and that GPU's name; the plan is known to run there with the release that built it.
+    ran_on: str | None = None
+    ran_on_gpu: str | None = None
 
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
@@ -75,7 +79,9 @@ class Plan:
             hardware_compatibility=level if isinstance(level, str) else None,
             build_compute_capability=record.host.compute_capability,
             cuda=record.backend_cuda,
-            tags=spec.tags if spec is not None else ())
+            tags=spec.tags if spec is not None else (),
+            ran_on=record.profiled.compute_capability if record.profiled else None,
+            ran_on_gpu=record.profiled.gpu if record.profiled else None)
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:
@@ -229,6 +235,10 @@ def check_architecture(plan: Plan, target: Target) -> Check | None:
         return Check("architecture", FAILS, f"TensorRT-RTX runs on x86-64 Linux and Windows; "
                      f"{gpu.display} is a Jetson module", "deploy TensorRT from JetPack there",
                      (data.RTX_PLATFORMS_URL,))
+    if (plan.ran_on == gpu.compute_capability and flavour == plan.flavour
+            and target.runtime.version == plan.version):
+        return Check("architecture", RUNS, f"trtexec ran the plan on {_ran_on(plan)} with the "
+                     "release that built it", "", ())
     if not target.runtime.release:
         return Check("architecture", UNKNOWN, f"the {_flavour_name(flavour)} version is not "
                      "known, so neither are the GPUs it supports", "record the version", ())
@@ -249,6 +259,13 @@ def check_architecture(plan: Plan, target: Target) -> Check | None:
                      "deploy a runtime that supports this GPU, or another GPU", row.sources)
     return Check("architecture", UNKNOWN, f"no cited source says whether {name} supports "
                  f"compute capability {cc}", "check that release's support matrix", row.sources)
+
+
+def _ran_on(plan: Plan) -> str:
+    """``the A100 (8.0)``, or ``a GPU of compute capability 8.0`` when only that was given."""
+    if plan.ran_on_gpu:
+        return f"the {plan.ran_on_gpu} ({plan.ran_on})"
+    return f"a GPU of compute capability {plan.ran_on}"
 
 
 def _cc(text: str) -> tuple[int, int]:
@@ -296,6 +313,14 @@ def check_hardware(plan: Plan, target: Target) -> Check | None:
                      f"Ampere (8.0) and later, not on {gpu.display}",
                      f"build a separate plan on a {gpu.compute_capability} GPU", sources)
     built = plan.build_compute_capability
+    if level is None and built is None and plan.ran_on is not None:
+        if plan.ran_on == gpu.compute_capability:
+            return Check("hardware-compatibility", RUNS, f"trtexec ran the plan on "
+                         f"{_ran_on(plan)}", "", sources)
+        return Check("hardware-compatibility", UNKNOWN, f"trtexec ran the plan on "
+                     f"{_ran_on(plan)}; whether it was built with hardware compatibility beyond "
+                     f"{plan.ran_on} is not recorded", "run it there, or build it with "
+                     "`hardware_compatibility: ampere+`", sources)
     if level is None and built is None:
         return Check("hardware-compatibility", UNKNOWN, "neither the plan's hardware "
                      "compatibility nor the GPU that built it is known",

@@ -16,7 +16,8 @@ engine's sha256 are shown but are not changes: the time varies from run to run a
 may too, while everything the record describes stays the same.
 
 Where things are: ``changes.py`` (the types and their headline), ``compare.py`` (two records,
-two sets of records), ``layers.py`` (layer alignment), ``git.py`` (records at a git ref),
+two sets of records), ``layers.py`` (layer alignment), ``times.py`` (total and per-layer time,
+where both records have times), ``git.py`` (records at a git ref),
 ``formats.py`` (text and JSON; Markdown is :mod:`trtdoc.render.site_pages`'), ``history.py``
 (the previous record of each engine).
 """

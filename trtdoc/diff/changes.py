@@ -82,6 +82,10 @@ class Changes:
     findings_removed: tuple[str, ...] = ()
     layers: tuple[LayerChange, ...] = ()
     renamed: int = 0  # aligned layers with a new name and nothing else new
+    # Where both records have times (diff/times.py): the totals, then the layers whose time
+    # moved most (``what`` is the layer's name).
+    times: tuple[Change, ...] = ()
+    layer_times: tuple[Change, ...] = ()
     status_override: Annotated[Status | None, Field(exclude=True)] = field(default=None,
                                                                           repr=False)
 
@@ -90,7 +94,8 @@ class Changes:
         """Nothing changed (build time and the engine's sha256 aside: see :class:`Change`)."""
         return not (any(c.counts for c in self.summary) or self.settings or self.profiles
                     or self.precision_mix or self.layer_types or self.accuracy
-                    or self.findings_added or self.findings_removed or self.layers)
+                    or self.findings_added or self.findings_removed or self.layers
+                    or self.times or self.layer_times)
 
     @property
     def status(self) -> Status:
@@ -194,6 +199,7 @@ def headline(c: Changes) -> tuple[str, ...]:
         items.append(change_phrase(summary["backend"]))
     if "engine size" in summary:
         items.append(change_phrase(summary["engine size"]))
+    items += [change_phrase(t) for t in c.times[:1]]  # the total; the rest in the table
     memory = [f"{s.what.removesuffix(' memory')} {s.delta or f'{s.old} → {s.new}'}"
               for s in c.summary if s.counts and s.what.endswith(" memory")]
     if memory:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from trtdoc.diff.changes import Change, Changes, Diff
 from trtdoc.diff.git import records_at_ref
 from trtdoc.diff.layers import layer_changes
+from trtdoc.diff.times import layer_time_changes, time_changes
 from trtdoc.errors import RecordError, TrtdocError, display_path
 from trtdoc.inspect.types import IOTensor
 from trtdoc.record.codec import record_from_json
@@ -198,6 +199,8 @@ def changes_between(old: EngineRecord, new: EngineRecord) -> Changes:
         findings_removed=removed,
         layers=layers,
         renamed=renamed,
+        times=time_changes(old, new),
+        layer_times=layer_time_changes(old.inspection.layers, new.inspection.layers),
     )
 
 

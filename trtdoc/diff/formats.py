@@ -42,8 +42,11 @@ def diff_text(diff: Diff) -> str:
         rows = [*c.settings, *c.profiles, *(s for s in c.summary if s.counts),
                 *(Change(f"{p.what} layers", p.old, p.new, p.delta) for p in c.precision_mix),
                 *(Change(f"{t.what} layers", t.old, t.new, t.delta) for t in c.layer_types),
-                *c.accuracy]
+                *c.accuracy, *c.times]
         out += [one_line(f"  {change_phrase(r)}") for r in rows]
+        if c.layer_times:
+            out.append(f"  layers whose time moved most ({len(c.layer_times)}):")
+            out += [one_line(f"    {change_phrase(t)}") for t in c.layer_times]
         out += [one_line(f"  finding new: {f}") for f in c.findings_added]
         out += [one_line(f"  finding gone: {f}") for f in c.findings_removed]
         if c.layers:

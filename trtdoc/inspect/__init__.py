@@ -16,7 +16,8 @@ module and converter into it:
 * :mod:`~trtdoc.inspect.trtexec`, :func:`inspection_from_trtexec`: ``trtexec
   --exportLayerInfo`` (the same JSON), optionally joined with per-layer times from
   ``--exportProfile``, read as streams (:mod:`~trtdoc.inspect.json_stream`) within
-  :mod:`~trtdoc.inspect.limits`.
+  :mod:`~trtdoc.inspect.limits`; and ``--exportTimes`` (per-inference latency), summarised as a
+  :class:`~trtdoc.inspect.latency.Latency`.
 
 Beside the layers, :mod:`~trtdoc.inspect.header` reads a plan file's header (version, targets,
 weight bytes) with no GPU and no TensorRT import.

@@ -201,6 +201,16 @@ def _json_kind(value: Any) -> str:
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def _other_export(data: Any) -> str:
+    """Where a trtexec export that is not the layer information goes, if ``data`` is one."""
+    first = data[0] if isinstance(data, list) and data else None
+    if isinstance(first, dict) and "latencyMs" in first:
+        return "; this is a trtexec --exportTimes file: give it as --times"
+    if isinstance(first, dict) and "count" in first:
+        return "; this is a trtexec --exportProfile file: give it as --profile"
+    return ""
+
+
 def inspection_from_inspector_json(text: str, *, optimization_profile: int | None = 0,
                                    onnx_nodes: Collection[str] | None = None,
                                    path: Path | str | None = None) -> Inspection:
@@ -223,8 +233,8 @@ def inspection_from_json_stream(s: JsonStream, optimization_profile: int | None,
         data = s.value()
         s.end()
         raise InspectError(f"the engine information is a JSON {_json_kind(data)}, not the "
-                           "object IEngineInspector and trtexec --exportLayerInfo write",
-                           source=path)
+                           "object IEngineInspector and trtexec --exportLayerInfo write"
+                           + _other_export(data), source=path)
     s.pos += 1
     layers: list[Layer] | None = None
     other: dict[str, Any] = {}

@@ -14,6 +14,9 @@ from __future__ import annotations
 # never with the size of the text.
 MAX_EXPORT_BYTES = 2 * 1024 * 1024 * 1024
 MAX_LAYERS = 2_000_000
+# Inferences in a trtexec --exportTimes file (about 270 bytes each, so 2 GiB is 8 million):
+# each is kept as one 8-byte float until the summary is made.
+MAX_INFERENCES = 10_000_000
 # The largest single JSON value read whole: one layer, the I/O tensor list, or any other key's
 # value (a real layer is under 10 KB; TensorRT truncates Metadata at 4,000 characters).
 MAX_JSON_VALUE_CHARS = 64 << 20

@@ -1,6 +1,7 @@
-"""trtexec exports as an Inspection: ``--exportLayerInfo`` joined with ``--exportProfile`` times.
+"""trtexec exports as an Inspection: ``--exportLayerInfo`` joined with ``--exportProfile`` times;
+and ``--exportTimes`` (one record per inference) as a :class:`~trtdoc.inspect.latency.Latency`.
 
-Both files are opened with care (regular files only, size-checked before a byte is read) and
+The files are opened with care (regular files only, size-checked before a byte is read) and
 read as streams, within :mod:`trtdoc.inspect.limits`.
 """
 
@@ -20,6 +21,7 @@ import trtdoc.inspect.limits as limits
 from trtdoc.errors import InspectError
 from trtdoc.inspect.inspector_json import inspection_from_json_stream
 from trtdoc.inspect.json_stream import JsonStream, format_size
+from trtdoc.inspect.latency import Latency, latency_from_values
 from trtdoc.inspect.types import Inspection, Layer
 
 
@@ -161,3 +163,41 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
         raise InspectError(
             f"none of the {timed} timed layers in the profile is a layer of {layer_file}; "
             "export both files from the same trtexec run", source=path)
+
+
+def latency_from_trtexec_times(path: Path) -> Latency:
+    """The latency summary of ``trtexec --exportTimes``: a JSON list with one record per
+    inference (``startEnqMs``, ..., ``computeMs``, ``latencyMs``), of which ``latencyMs`` is
+    summarised. Read as a stream within ``limits.MAX_EXPORT_BYTES`` and
+    ``limits.MAX_INFERENCES``; the values are kept as 8-byte floats, not as records."""
+    from array import array
+
+    f, s = _stream(path, "trtexec times file", "trtexec times file")
+    with f:
+        if s.peek() != "[":
+            data = s.value()
+            s.end()
+            hint = (" (a --exportLayerInfo file is the import's first argument)"
+                    if isinstance(data, Mapping) and "Layers" in data else "")
+            raise InspectError("the trtexec times file is not a JSON list; export it with "
+                               f"trtexec --exportTimes=<file>{hint}", source=path)
+
+        def too_many() -> str:
+            return (f"the trtexec times file lists over {limits.MAX_INFERENCES:,} inferences; "
+                    f"trtdoc reads at most {limits.MAX_INFERENCES:,}")
+
+        values = array("d")
+        for n, rec in enumerate(s.items(limits.MAX_INFERENCES, too_many), start=1):
+            value = rec.get("latencyMs") if isinstance(rec, Mapping) else None
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or value < 0):
+                hint = ("; this is a --exportProfile file: give it as --profile"
+                        if n == 1 and isinstance(rec, Mapping) and "count" in rec else "")
+                raise InspectError(f"inference record {n:,} has no latencyMs that is a "
+                                   f"number ≥ 0{hint}", source=path)
+            values.append(float(value))
+        s.end()
+    if not values:
+        raise InspectError("the trtexec times file lists no inference; export it with trtexec "
+                           "--exportTimes=<file> from a run that timed at least one", source=path)
+    return latency_from_values(values)

@@ -27,6 +27,7 @@ from trtdoc.builder.calls import Applied
 from trtdoc.builder.settings import Setting
 from trtdoc.findings.types import Finding
 from trtdoc.inspect.header import EngineFacts
+from trtdoc.inspect.latency import Latency
 from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
 from trtdoc.precision.accuracy import AccuracyReport
@@ -165,6 +166,21 @@ class EngineSection:
     header: EngineFacts | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Profiled:
+    """Where trtexec ran an imported engine, and how fast (``trtdoc import --gpu/--times``)."""
+
+    __pydantic_config__ = _CONFIG
+
+    gpu: Annotated[str | None, Field(description=(
+        "The GPU trtexec ran the engine on to export its files, as trtdoc compat names it "
+        "(\"A100\"); null when not given, or given as a compute capability."))] = None
+    compute_capability: Annotated[str | None, Field(pattern=r"^[0-9]{1,2}\.[0-9]$", description=(
+        "That GPU's compute capability (\"8.0\"): the engine is known to run there."))] = None
+    latency: Annotated[Latency | None, Field(description=(
+        "The latency summary of trtexec --exportTimes; null when not given."))] = None
+
+
 _UNSET: Any = object()
 
 
@@ -218,6 +234,10 @@ class EngineRecord:
     findings: Annotated[tuple[Finding, ...] | None, Field(description=(
         "What the build tells you about the engine (trtdoc.findings), most severe first; "
         "null in a record written before trtdoc computed them."))] = None
+    # Left out when null: a build never has it, and its record stays as it was written.
+    profiled: Annotated[Profiled | None, Field(exclude_if=lambda v: v is None, description=(
+        "For an import: the GPU trtexec ran it on and its latency summary (trtdoc import "
+        "--gpu/--times); absent for a build, or an import without either."))] = None
 
     def __init__(
         self, *, name: str, build_key: str, spec: SpecSection | ImportedSpec, spec_hash: str,
@@ -237,6 +257,7 @@ class EngineRecord:
         trtdoc_version: str = "", schema_version: int = SCHEMA_VERSION,
         applied: tuple[Applied, ...] = (),
         findings: tuple[Finding, ...] | None = None,
+        profiled: Profiled | None = None,
     ) -> None:
         def pick(flat: Any, section: Any, attr: str, default: Any = _UNSET) -> Any:
             if flat is not _UNSET:
@@ -268,7 +289,8 @@ class EngineRecord:
             settings=tuple(settings), applied=tuple(applied), build_seconds=build_seconds,
             precision=precision, accuracy=accuracy, inspection=inspection,
             warnings=tuple(warnings), not_run=tuple(not_run),
-            findings=None if findings is None else tuple(findings), **sections)
+            findings=None if findings is None else tuple(findings), profiled=profiled,
+            **sections)
         for key, value in values.items():
             object.__setattr__(self, key, value)
         self.__post_init__()

@@ -28,6 +28,7 @@ from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.deployment import DeploymentView
 from trtdoc.render.escape import is_number, one_line, shown, slug
+from trtdoc.render.latency_chart import latency_view
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
@@ -265,6 +266,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "build_flow": build_flow(record),
         "fusion_flow": fusion_flow(record),
         "precision_pie": precision_pie(record),
+        "latency": latency_view(record),  # issue 25: trtdoc import --times
         "precision_items": [(_PRECISION_LABELS.get(k, k), v)
                             for k, v in _scalar_items(precision_info)],
         "accuracy_items": [(k, v) for k, v in _scalar_items(accuracy_info)

@@ -60,6 +60,8 @@ ENGINE = TemplateDoc(
         ("layers", 'the "Engine layers" section: counts, the precision pie, layer types'),
         ("layers > fusions", 'the "Fusions" section: the fusion diagram'),
         ("layers > layer_table", "the collapsed layer table (`_layer_table.md.j2`)"),
+        ("latency", 'the "Latency" section of an import with --times: median, p90, p99 and '
+         "a histogram"),
         ("memory", 'the "Memory and size" section'),
         ("precision_accuracy",
          'the "Precision and accuracy" section (only when there are figures)'),
@@ -107,6 +109,8 @@ ENGINE = TemplateDoc(
         ("build_flow", "the build flow's Mermaid source"),
         ("fusion_flow", "the fusion diagram's Mermaid source, empty without fusions"),
         ("precision_pie", "the layers-by-precision pie's Mermaid source, or empty"),
+        ("latency", "an import's latency (render/latency_chart.py: latency, rows, chart), "
+         "or none"),
         ("precision_items", "(label, value) of each precision-step fact that fits one cell"),
         ("accuracy_items", "(key, value) of each accuracy-run fact that fits one cell"),
         ("accuracy_outputs", "per-output accuracy figures (name, max_abs, mean_abs, cosine, "

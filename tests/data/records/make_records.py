@@ -11,8 +11,11 @@ Needs tensorrt_rtx (no GPU). Writes, next to this file:
   ``|``, ``<script>``, quotes, backticks, Markdown and Mermaid syntax and newlines. The model
   and its spec are written to tests/data/hostile/.
 * ``resnet18-trtexec.json`` and ``.history/resnet18-trtexec.json``: the TREx trtexec exports
-  (shared/fixtures/trex, NVIDIA A100) imported with ``record_from_trtexec``: fp16 with its
-  per-layer profile as the current record, fp32 without a profile as the previous one.
+  (shared/fixtures/trex, NVIDIA A100) imported with ``record_from_trtexec`` and ``--gpu A100``:
+  fp16 with its per-layer profile as the current record, fp32 with its profile and its
+  ``--exportTimes`` file as the previous one; ``resnet18-trtexec-fp32.json`` is that fp32
+  import as an engine of its own (its page has the latency chart). ``--trtexec`` remakes only
+  these, with no build.
 
 Records hold the host and the build time of the run that made them; that is expected, and
 the goldens are regenerated from these files, not from new builds.
@@ -124,12 +127,44 @@ def build(spec_path: Path):
         accuracy=rel(record.accuracy, ("reference", "candidate")))
 
 
+TREX = SHARED / "fixtures" / "trex"
+
+
+def _trex(precision: str, kind: str) -> Path:
+    return TREX / precision / f"resnet.onnx.engine.{kind}.json"
+
+
+def trtexec_records() -> list:
+    """The imports that have pages: fp16 with its profile, and fp32 with its profile and its
+    --exportTimes file (the latency chart); both with --gpu A100, where TREx made them."""
+    from trtdoc.importer import record_from_trtexec
+
+    return [record_from_trtexec("resnet18-trtexec", _trex("fp16", "graph"),
+                                _trex("fp16", "profile"), gpu="A100"),
+            record_from_trtexec("resnet18-trtexec-fp32", _trex("fp32", "graph"),
+                                _trex("fp32", "profile"), gpu="A100",
+                                times=_trex("fp32", "timing"))]
+
+
+def trtexec_previous() -> object:
+    """resnet18-trtexec's previous record: the fp32 import, so its What changed has time."""
+    from trtdoc.importer import record_from_trtexec
+
+    return record_from_trtexec("resnet18-trtexec", _trex("fp32", "graph"),
+                               _trex("fp32", "profile"), gpu="A100",
+                               times=_trex("fp32", "timing"))
+
+
 def main() -> None:
     os.chdir(REPO)
-    from trtdoc.importer import record_from_trtexec
     from trtdoc.record.files import write_atomic
     from trtdoc.record.text import dumps
 
+    if sys.argv[1:] == ["--trtexec"]:  # only the imports: no build, the other records kept
+        for record in trtexec_records():
+            write_atomic(HERE / f"{record.name}.json", dumps(record))
+        write_atomic(HERE / ".history" / "resnet18-trtexec.json", dumps(trtexec_previous()))
+        return
     records = [build(HERE.parent / "specs" / "bert_tiny.yaml"), build(write_hostile_inputs())]
     try:
         import trtdoc.precision  # noqa: F401
@@ -137,15 +172,10 @@ def main() -> None:
         print("trtdoc.precision is not installed: skipping mobilenet-v2-fp16", file=sys.stderr)
     else:
         records.append(build(HERE.parent / "specs" / "mobilenet_v2_fp16.yaml"))
-    trex = SHARED / "fixtures" / "trex"
-    records.append(record_from_trtexec(
-        "resnet18-trtexec", trex / "fp16" / "resnet.onnx.engine.graph.json",
-        trex / "fp16" / "resnet.onnx.engine.profile.json"))
-    previous = record_from_trtexec("resnet18-trtexec",
-                                   trex / "fp32" / "resnet.onnx.engine.graph.json")
+    records += trtexec_records()
     for record in records:
         write_atomic(HERE / f"{record.name}.json", dumps(record))
-    write_atomic(HERE / ".history" / "resnet18-trtexec.json", dumps(previous))
+    write_atomic(HERE / ".history" / "resnet18-trtexec.json", dumps(trtexec_previous()))
     print(f"wrote {len(records) + 1} records to {HERE}")
 
 
