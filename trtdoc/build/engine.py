@@ -33,17 +33,12 @@ class BuiltEngine:
 
 
 def _make_logger(trt: Any, sink: list[tuple[str, str]]) -> Any:
-    # The builder calls log() about 1,400 times per resnet18 build, from its own thread and
-    # holding the GIL while it waits: a dict lookup instead of pybind11's ``severity.name``
-    # (several times slower) keeps that wait short.
-    names = {severity: name for name, severity in trt.ILogger.Severity.__members__.items()}
-
     class Logger(trt.ILogger):
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
 
         def log(self, severity: Any, msg: str) -> None:
-            sink.append((names.get(severity) or severity.name, msg))
+            sink.append((severity.name, msg))
 
     return Logger()
 
