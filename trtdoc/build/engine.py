@@ -143,7 +143,9 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
         replay(trt, builder, config, applied)
     except BackendUnavailableError as exc:
         raise _build_error(spec, str(exc), (exc.setting or "backend",), messages) from exc
-    if hasattr(config, "progress_monitor"):
+    if on_event is not None and hasattr(config, "progress_monitor"):
+        # Only for someone watching: the monitor calls into Python at every step, and each
+        # call waits for the GIL.
         config.progress_monitor = _make_monitor(trt, spec.name, on_event)
     started = time.perf_counter()
     # Nothing Python-heavy may run beside this call: the builder calls the Python logger

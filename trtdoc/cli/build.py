@@ -137,7 +137,7 @@ def build(ui: Ui, paths: tuple[Path, ...], out: Path, pages: PagePaths, jobs: in
         progress = BuildProgress(ui)
         with progress.progress:
             result = build_all(paths, outputs, jobs=jobs, force=force, only=only,
-                               on_event=progress,
+                               on_event=progress if progress.watching else None,
                                on_published=PagesFollow(ui, pages),
                                publish_last=False,  # the render below follows it
                                ray=ray_address)

@@ -90,19 +90,33 @@ def print_summary(ui: Ui, outcomes: Any) -> None:
 class BuildProgress:
     """A rich progress bar per engine, driven by TensorRT's progress-monitor phases, under an
     overall "N of M engines" line when more than one engine builds; a finished engine says
-    so. Events come from the build's own thread and from the thread that pumps the workers'."""
+    so. Events come from the build's own thread and from the thread that pumps the workers'.
+
+    Bars are for a terminal; with ``-v`` the phases are also logged as lines. With neither
+    (a pipe, a CI log), nobody watches: :attr:`watching` is False, rich's progress module is
+    not even imported, and the build is given no event callback (so TensorRT gets no progress
+    monitor calling into Python while it builds)."""
 
     def __init__(self, ui: Ui) -> None:
+        import contextlib
         import threading
 
         self.ui = ui
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        self.bars: Any = None
+        if ui.verbosity >= 0 and ui.err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.fields[engine]}"),
+            self.bars = Progress(SpinnerColumn(), TextColumn("{task.fields[engine]}"),
                                  BarColumn(bar_width=24), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=ui.err, transient=True,
-                                 # Bars are for a terminal: a log gets no blank line.
-                                 disable=ui.verbosity < 0 or not ui.err.is_terminal)
+                                 TimeElapsedColumn(), console=ui.err, transient=True)
+        # What `with progress.progress:` enters: the bars, or nothing to show.
+        self.progress: Any = self.bars if self.bars is not None else contextlib.nullcontext()
         self.tasks: dict[str, Any] = {}
         self.logged: set[tuple[str, str]] = set()
         self.finished: set[str] = set()
@@ -110,39 +124,47 @@ class BuildProgress:
         self.total = 0
         self.lock = threading.Lock()
 
+    @property
+    def watching(self) -> bool:
+        """Whether events show anywhere: bars on a terminal, or phase lines with ``-v``."""
+        return self.bars is not None or self.ui.verbosity >= 1
+
     def __call__(self, event: tuple[str, str, str, int, int]) -> None:
         with self.lock:
             self._event(*event)
 
     def _event(self, engine: str, kind: str, text: str, step: int, total: int) -> None:
+        if engine in self.finished:
+            return  # a worker's last phases can arrive after its outcome
+        if kind == "phase" and (engine, text) not in self.logged:
+            # With -v, phases are also logged as lines: readable in CI logs with no terminal.
+            # Once each: TensorRT repeats its phases for every profile and every reformat.
+            self.logged.add((engine, text))
+            self.ui.debug(f"{engine}: {text}")
+        if self.bars is not None:
+            self._bar(self.bars, engine, kind, text, step, total)
+        if kind == "done":
+            self.finished.add(engine)
+
+    def _bar(self, bars: Any, engine: str, kind: str, text: str, step: int, total: int) -> None:
         if kind == "planned":
             self.total = total
             if total > 1:
-                self.overall = self.progress.add_task(f"0 of {total} engines", engine="",
-                                                      total=total)
+                self.overall = bars.add_task(f"0 of {total} engines", engine="", total=total)
             return
-        if engine in self.finished:
-            return  # a worker's last phases can arrive after its outcome
         task = self.tasks.get(engine)
         if task is None:
-            task = self.tasks[engine] = self.progress.add_task(text, engine=engine, total=None)
+            task = self.tasks[engine] = bars.add_task(text, engine=engine, total=None)
         if kind == "done":
-            self.finished.add(engine)
-            self.progress.update(task, description="failed" if text == "failed" else "done",
-                                 completed=1, total=1)
-            self.progress.stop_task(task)
+            bars.update(task, description="failed" if text == "failed" else "done",
+                        completed=1, total=1)
+            bars.stop_task(task)
             if self.overall is not None:
-                self.progress.update(self.overall, completed=len(self.finished),
-                                     description=f"{len(self.finished)} of {self.total} "
-                                     "engines")
+                done = len(self.finished) + 1  # this one is added once the bars are drawn
+                bars.update(self.overall, completed=done,
+                            description=f"{done} of {self.total} engines")
             return
         if kind == "phase":
-            # With -v, phases are also logged as lines: readable in CI logs with no terminal.
-            # Once each: TensorRT repeats its phases for every profile and every reformat.
-            if (engine, text) not in self.logged:
-                self.logged.add((engine, text))
-                self.ui.debug(f"{engine}: {text}")
-            self.progress.update(task, description=text, completed=0,
-                                 total=total or None)
+            bars.update(task, description=text, completed=0, total=total or None)
         else:
-            self.progress.update(task, completed=step)
+            bars.update(task, completed=step)
