@@ -240,22 +240,19 @@ def test_groups_are_cut_into_parts_of_at_most_the_bound():
     assert groups[0].label == "/model/block (part 1 of 3)"
 
 
-def test_edges_past_mermaids_limit_are_left_out_and_counted():
-    record = synthetic(30)
-    layers = list(record.inspection.layers)
-    # one layer reads every output of 600 others
-    wide = [Layer(f"w{i}", "gemm", (_tensor("x"),), (_tensor(f"w{i}"),), "", (), "Half")
-            for i in range(600)]
-    sink = Layer("sink", "gemm", tuple(_tensor(f"w{i}") for i in range(600)),
-                 (_tensor("y"),), "", (), "Half")
-    links = links_from_inspection(dataclasses.replace(record.inspection,
-                                                      layers=(*wide, sink, *layers[:5])))
-    assert len(links.edges) > 1100
-    groups = groups_of(links.layers)
-    for g in groups:
-        diagram = engine_graph.group_graph(links, groups, g)
-        assert diagram.edges <= EDGE_LIMIT
-        assert diagram.edges + diagram.edges_left_out >= 1
+def test_edges_past_mermaids_limit_are_left_out_and_counted(tmp_path: Path):
+    """100 layers, each reading every earlier layer's output: 4,950 links, drawn whole."""
+    record = synthetic(100)
+    layers = tuple(Layer(f"d{i}", "gemm", tuple(_tensor(f"t{j}") for j in range(i)) or (
+        _tensor("x"),), (_tensor(f"t{i}"),), "", (), "Half") for i in range(100))
+    record = dataclasses.replace(record, inspection=dataclasses.replace(
+        record.inspection, layers=layers))
+    links = links_from_inspection(record.inspection)
+    assert len(links.edges) == 4950 + 1 + 1
+    diagram = whole_graph(links)
+    assert diagram.edges == EDGE_LIMIT and diagram.edges_left_out == 4952 - EDGE_LIMIT
+    page = plan_site([record], tmp_path)[tmp_path / "engines" / "big~graph.md"].decode()
+    assert "4,502 more tensor links are not drawn: Mermaid draws at most 500 edges" in page
 
 
 # --------------------------------------------------------------------------------------------

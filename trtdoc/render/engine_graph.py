@@ -13,11 +13,12 @@ outputs are stadiums.
 Size bound: an engine of at most :data:`GRAPH_LAYERS` layers is one diagram on its graph page,
 ``engines/<slug>~graph.md``. A larger one is grouped by ONNX scope (``/encoder/layer.0/...``,
 read from the first fused ONNX node, else the layer name; Myelin's ``{ForeignNode[a...b]}``
-by its first node), at the deepest scope level that gives at most :data:`MAX_GROUPS` groups
-(layers without a scope join the group before them); an engine whose names carry no scope is
-cut into runs of consecutive layers. Groups of more than ``GRAPH_LAYERS`` layers are split
-into parts. The graph page then shows the groups, each one node with its layer count, and
-each group is drawn whole on a page of its own, ``engines/<slug>~graph-<k>.md``. Every
+by its first node), at the shallowest scope level whose groups have at most ``GRAPH_LAYERS``
+layers each (layers without a scope join the group before them); more than :data:`MAX_GROUPS`
+such groups are merged into runs of neighbours, and an engine whose names carry no scope is cut
+into runs of consecutive layers. Groups still over ``GRAPH_LAYERS`` are split into parts. The
+graph page then shows the groups, each one node with its layer count, and each group is drawn
+whole on a page of its own, ``engines/<slug>~graph-<k>.md``. Every
 diagram stays under Mermaid's limits (50,000 characters, 500 edges): edges past
 :data:`EDGE_LIMIT` are left out and counted on the page, and labels shorten when the text
 would pass :data:`TEXT_LIMIT`.
@@ -253,14 +254,15 @@ def groups_of(layers: Sequence[Layer], *, limit: int | None = None,
         while common < len(first) and all(len(s) > common and s[common] == first[common]
                                           for s in scoped):
             common += 1
-        best = _by_scope(scopes, common + 1)
-        for depth in range(2, SCOPE_DEPTH + 1):
-            if len(best) > max_groups or all(len(s) < common + depth - 1 for s in scoped):
-                break  # deeper levels give more groups, or change nothing
-            found = _by_scope(scopes, common + depth)
-            if len(found) > max_groups:
+        deepest = max(len(s) for s in scoped)
+        # The shallowest level whose groups are each small enough to draw: the fewest, most
+        # whole blocks (encoder/layer.0, not its attention/self/value). Too many of them run
+        # together with their neighbours below; no level fits: the deepest, cut into parts.
+        best = _by_scope(scopes, common)
+        for depth in range(common + 1, min(deepest, common + SCOPE_DEPTH) + 1):
+            best = _by_scope(scopes, depth)
+            if max(len(m) for m in best.values()) <= limit:
                 break
-            best = found
         named = [("/" + "/".join(key) if key else "(top level)", members)
                  for key, members in best.items()]
         # Too many blocks even at the top level (an LLM's 100 layers.K): runs of neighbours.
@@ -400,10 +402,7 @@ def overview_graph(links: TensorLinks, groups: Sequence[Group]) -> Diagram:
     """One node per group (its scope, layer count and main precision), the engine inputs and
     outputs, and an edge wherever a tensor crosses from one group to another."""
     n = len(links.layers)
-    group_of = [0] * n
-    for g in groups:
-        for i in g.members:
-            group_of[i] = g.number - 1
+    group_of = [k - 1 for k in group_numbers(links, groups)]
     g_count = len(groups)
 
     def node_of(v: int) -> int:
@@ -425,14 +424,40 @@ def overview_graph(links: TensorLinks, groups: Sequence[Group]) -> Diagram:
     return _flowchart(nodes, tuple(edges))
 
 
-def group_graph(links: TensorLinks, groups: Sequence[Group], group: Group) -> Diagram:
-    """The layers of ``group``, every link among them, and one node per group (or engine
-    input/output) a tensor comes from or goes to."""
-    n = len(links.layers)
-    group_of = [0] * n
+def group_numbers(links: TensorLinks, groups: Sequence[Group]) -> list[int]:
+    """The number of each layer's group, by layer position."""
+    group_of = [0] * len(links.layers)
     for g in groups:
         for i in g.members:
             group_of[i] = g.number
+    return group_of
+
+
+def edges_by_group(links: TensorLinks, group_of: Sequence[int],
+                   count: int) -> list[list[tuple[int, int]]]:
+    """The links that touch each group (index: group number - 1), in one pass: drawing every
+    group from every link cost a 1,000-layer engine's 16 groups 16 passes."""
+    n = len(links.layers)
+    out: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+    for a, b in links.edges:
+        ga = group_of[a] if a < n else 0
+        gb = group_of[b] if b < n else 0
+        if ga:
+            out[ga - 1].append((a, b))
+        if gb and gb != ga:
+            out[gb - 1].append((a, b))
+    return out
+
+
+def group_graph(links: TensorLinks, groups: Sequence[Group], group: Group, *,
+                group_of: Sequence[int] | None = None,
+                edges: Sequence[tuple[int, int]] | None = None) -> Diagram:
+    """The layers of ``group``, every link among them, and one node per group (or engine
+    input/output) a tensor comes from or goes to. ``group_of`` (:func:`group_numbers`) and
+    ``edges`` (its part of :func:`edges_by_group`) are computed when not given."""
+    n = len(links.layers)
+    if group_of is None:
+        group_of = group_numbers(links, groups)
     inside = {i: k for k, i in enumerate(group.members)}
     nodes = [_layer_node(links, i) for i in group.members]
     outside: dict[int, int] = {}  # a key for the other side (-group, or io node) -> node
@@ -449,16 +474,16 @@ def group_graph(links: TensorLinks, groups: Sequence[Group], group: Group) -> Di
                 nodes.append(_io_node(links, v))
         return outside[key]
 
-    edges: dict[tuple[int, int], None] = {}
-    for a, b in links.edges:
+    drawn: dict[tuple[int, int], None] = {}
+    for a, b in links.edges if edges is None else edges:
         ia, ib = inside.get(a), inside.get(b)
         if ia is not None and ib is not None:
-            edges[(ia, ib)] = None
+            drawn[(ia, ib)] = None
         elif ib is not None:
-            edges[(other(a, True), ib)] = None
+            drawn[(other(a, True), ib)] = None
         elif ia is not None:
-            edges[(ia, other(b, False))] = None
-    return _flowchart(nodes, tuple(edges))
+            drawn[(ia, other(b, False))] = None
+    return _flowchart(nodes, tuple(drawn))
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,8 +534,10 @@ def graph_pages(record: EngineRecord) -> Iterator[tuple[str, dict[str, Any]]]:
     yield (f"{ENGINES_DIR}/{graph_page_name(engine)}",
            {**base, "diagram": overview, "groups": rows, "group": None,
             "legend": legend([overview]), "title": f"{one_line(record.name)} graph"})
+    group_of = group_numbers(links, groups)
+    touching = edges_by_group(links, group_of, len(groups))
     for k, (g, row) in enumerate(zip(groups, rows, strict=True)):
-        diagram = group_graph(links, groups, g)
+        diagram = group_graph(links, groups, g, group_of=group_of, edges=touching[k])
         yield (f"{ENGINES_DIR}/{row['page']}",
                {**base, "diagram": diagram, "groups": rows, "group": row,
                 "before": rows[k - 1] if k else None,
