@@ -600,3 +600,54 @@ def test_the_matrix_is_coloured_by_verdict_in_both_schemes(
         assert len(backgrounds) == 3 and "rgba(0, 0, 0, 0)" not in backgrounds, backgrounds
     light, dark = ({cls: next(iter(d))[1:] for cls, d in seen[s].items()} for s in SCHEMES)
     assert all(light[cls] != dark[cls] for cls in marks), (light, dark)
+
+
+# Each graph node's label colour and fill, and their WCAG contrast ratio.
+GRAPH_CONTRAST = """
+() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).map(v => v / 255).map(
+      v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const root = document.querySelector(".trtdoc-graph div.mermaid").shadowRoot;
+  return [...root.querySelectorAll("g.node")].map(node => {
+    const text = node.querySelector(".nodeLabel p") || node.querySelector(".nodeLabel");
+    const shape = node.querySelector("rect, polygon, path");
+    const fg = getComputedStyle(text).color, bg = getComputedStyle(shape).fill;
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return [node.getAttribute("class"), fg, bg, (a + 0.05) / (b + 0.05)];
+  });
+}
+"""
+
+
+def test_graph_labels_read_on_their_fills_in_both_schemes(
+        served: tuple[str, str, Path]) -> None:
+    """Node fills are light in both schemes; the theme's light-grey dark-scheme labels were
+    unreadable on them (contrast 1.3 on white), so every label must reach WCAG's 4.5."""
+    from playwright.sync_api import sync_playwright
+
+    builder, base, _ = served
+    low = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for scheme in SCHEMES:
+                page = browser.new_page(color_scheme=scheme)  # type: ignore[arg-type]
+                page.add_init_script(OPEN_SHADOW_ROOTS)
+                page.route("**/*", lambda r: r.continue_() if urlsplit(
+                    r.request.url).hostname == "127.0.0.1" else r.abort())
+                for rel in ("engines/resnet18-trtexec~graph/", "engines/bert-tiny~graph/",
+                            "engines/mobilenet-v2-fp16~graph/"):
+                    page.goto(f"{base}/{rel}", wait_until="load")
+                    page.wait_for_function(f"() => ({DIAGRAM_STATE})().rendered >= 1",
+                                           timeout=15000)
+                    nodes = page.evaluate(GRAPH_CONTRAST)
+                    assert len(nodes) > 5, (builder, scheme, rel, nodes)
+                    low += [(scheme, rel, *n) for n in nodes if n[3] < 4.5]
+                page.close()
+        finally:
+            browser.close()
+    assert not low, (builder, low[:5])
