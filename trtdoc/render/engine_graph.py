@@ -57,6 +57,7 @@ PRECISION_FILLS = dict(zip(PRECISIONS, ("#56B4E9", "#E69F00", "#F0E442", "#009E7
 PRECISION_COLOUR_WORDS = dict(zip(PRECISIONS, ("blue", "orange", "yellow", "green", "pink"),
                                   strict=True))
 OTHER, NONE = "other", "none"
+AWAY = "away"  # on a group's page, another group its tensors come from or go to
 # Drawn at full size, not shrunk to the column: a graph wider than the page scrolls sideways
 # in its box (trtdoc.css, .trtdoc-graph), so its labels stay at the theme's 16 px. Shrunk,
 # bert-tiny's 2,253 px wide graph had 5 px labels at 1,280 px. Closer spacing keeps it
@@ -337,6 +338,8 @@ def _class_lines(used: dict[str, list[str]]) -> list[str]:
             style = "fill:#BBBBBB,stroke:#333,color:#000"
         elif name == NONE:
             style = "fill:#F5F5F5,stroke:#757575,stroke-dasharray:4 3,color:#000"
+        elif name == AWAY:
+            style = "fill:#FFFFFF,stroke:#757575,stroke-dasharray:8 4,color:#000"
         else:  # io
             style = "fill:#FFFFFF,stroke:#000,stroke-width:2px,color:#000"
         lines.append(f"    classDef {name} {style}")
@@ -468,7 +471,7 @@ def group_graph(links: TensorLinks, groups: Sequence[Group], group: Group, *,
             outside[key] = len(nodes)
             if v < n:
                 g = groups[group_of[v] - 1]
-                nodes.append(("group", NONE, [("from" if coming else "to") + f" group {g.number}",
+                nodes.append(("group", AWAY, [("from" if coming else "to") + f" group {g.number}",
                                               *_lines(g.label, NAME_LINE, 2)]))
             else:
                 nodes.append(_io_node(links, v))
@@ -503,7 +506,9 @@ def legend(diagrams: Sequence[Diagram]) -> str:
     if f"classDef {OTHER} " in text:
         words.append("other types grey")
     if f"classDef {NONE} " in text:
-        words.append("no precision white, dashed")
+        words.append("no precision light grey, dashed")
+    if f"classDef {AWAY} " in text:
+        words.append("other groups white, long dashes")
     return ", ".join(words)
 
 
