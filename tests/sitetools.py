@@ -36,21 +36,24 @@ def fixed_previous() -> dict[str, EngineRecord]:
     return dict(read_previous(RECORDS))
 
 
-def render_fixture_site(root: Path, *, layer_rows: int | None = None) -> Path:
+def render_fixture_site(root: Path, *, layer_rows: int | None = None,
+                        graph_layers: int | None = None) -> Path:
     """Hand-written pages of the repository plus pages rendered from the fixed records; with
     ``layer_rows``, layer tables are paged at that many rows (so a small engine has layer
-    pages, as an engine of more than ``layer_table.PAGE_ROWS`` layers does)."""
-    from trtdoc.render import layer_table
+    pages, as an engine of more than ``layer_table.PAGE_ROWS`` layers does); with
+    ``graph_layers``, engines of more layers get a grouped graph (``engine_graph``)."""
+    from trtdoc.render import engine_graph, layer_table
 
     site = root / "site"
     shutil.copytree(REPO / "site", site, ignore=shutil.ignore_patterns("engines", "changes.md",
                                                                       "compatibility.md"))
-    shipped = layer_table.PAGE_ROWS
-    layer_table.PAGE_ROWS = layer_rows or shipped
+    shipped = layer_table.PAGE_ROWS, engine_graph.GRAPH_LAYERS
+    layer_table.PAGE_ROWS = layer_rows or shipped[0]
+    engine_graph.GRAPH_LAYERS = graph_layers or shipped[1]
     try:
         render_site(fixed_records(), site, previous=fixed_previous())
     finally:
-        layer_table.PAGE_ROWS = shipped
+        layer_table.PAGE_ROWS, engine_graph.GRAPH_LAYERS = shipped
     return site
 
 

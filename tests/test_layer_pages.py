@@ -55,7 +55,8 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[Path, 
 def test_an_engine_of_5000_layers_is_split_and_shows_every_layer_once(planned) -> None:
     site, pages = planned
     engine_pages = sorted(p.relative_to(site).as_posix() for p in pages
-                          if p.parent.name == "engines" and p.name != "index.md")
+                          if p.parent.name == "engines" and p.name != "index.md"
+                          and "~graph" not in p.name)  # its graph pages: test_engine_graph
     assert engine_pages == ["engines/big.md", "engines/big~layers-2.md",
                             "engines/big~layers-3.md"]
     seen: Counter[str] = Counter()
@@ -121,11 +122,14 @@ def test_columns_line_up_and_a_long_name_only_pushes_its_own_row() -> None:
 def test_a_shrunk_engine_loses_its_layer_pages(tmp_path: Path) -> None:
     site = tmp_path / "site"
     render_site([big_engine(PAGE_ROWS * 2 + 1)], site)
-    assert sorted(p.name for p in (site / "engines").glob("big~*")) == [
+    assert sorted(p.name for p in (site / "engines").glob("big~layers*")) == [
         "big~layers-2.md", "big~layers-3.md"]
     result = render_site([big_engine(10)], site)
-    assert sorted(p.name for p in result.removed) == ["big~layers-2.md", "big~layers-3.md"]
-    assert not list((site / "engines").glob("big~*"))
+    assert sorted(p.name for p in result.removed if "~layers" in p.name) == [
+        "big~layers-2.md", "big~layers-3.md"]
+    assert not list((site / "engines").glob("big~layers*"))
+    # and its graph's group pages (engine_graph): ten layers are drawn whole on one page
+    assert [p.name for p in (site / "engines").glob("big~graph*")] == ["big~graph.md"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +173,7 @@ def test_the_built_layer_pages_hold_the_hostile_names_as_text(built: Path) -> No
 def test_layers_on_layer_pages_are_searchable(built: Path) -> None:
     index = json.loads((built / "search" / "search_index.json").read_text())
     found = [d["location"] for d in index["docs"] if "L04999/" in d["text"]]
+    found = [loc for loc in found if "~graph" not in loc]  # its node on the engine's graph
     assert found and all(loc.startswith("engines/big~layers-3/") for loc in found), found
 
 
@@ -178,5 +183,5 @@ def test_an_engine_whose_record_cannot_be_read_keeps_its_layer_pages(tmp_path: P
     render_site([big_engine(PAGE_ROWS * 2 + 1)], site)
     result = render_site([], site, keep=["big"])
     assert not result.removed
-    assert sorted(p.name for p in (site / "engines").glob("big*")) == [
+    assert sorted(p.name for p in (site / "engines").glob("big*") if "~graph" not in p.name) == [
         "big.md", "big~layers-2.md", "big~layers-3.md"]

@@ -57,7 +57,9 @@ def test_expected_pages(planned: dict[str, bytes]) -> None:
                 "engines/hostile-names.md", "engines/index.md", "engines/resnet18-trtexec.md",
                 "engines/resnet18-trtexec-fp32.md"}
     assert required <= set(planned)
-    assert set(planned) - required <= {"engines/mobilenet-v2-fp16.md"}
+    graphs = {f"{p.removesuffix('.md')}~graph.md" for p in required | {
+        "engines/mobilenet-v2-fp16.md"} if p.startswith("engines/") and "index" not in p}
+    assert set(planned) - required <= {"engines/mobilenet-v2-fp16.md"} | graphs
 
 
 def test_rendering_twice_gives_identical_bytes(tmp_path: Path) -> None:
@@ -120,7 +122,8 @@ def test_render_writes_only_changed_files_and_removes_stale_pages(tmp_path: Path
     planned = plan_site(fewer, site, previous=fixed_previous())
     assert site / "engines" / "bert-tiny.md" in stale_pages(site, planned)
     third = render_site(fewer, site, previous=fixed_previous())
-    assert third.removed == (site / "engines" / "bert-tiny.md",)
+    assert third.removed == (site / "engines" / "bert-tiny.md",
+                             site / "engines" / "bert-tiny~graph.md")
     assert hand_written.is_file(), "a page without the generated mark is never removed"
     assert is_generated(site / "engines" / "index.md")
 

@@ -23,6 +23,7 @@ from sitetools import (
     MERMAID_HINT,
     MERMAID_JS,
     ZENSICAL,
+    fixed_records,
     hostile_site,
     mkdocs_build,
     render_fixture_site,
@@ -219,8 +220,10 @@ def served(request: pytest.FixtureRequest,
         assert ZENSICAL.is_file(), "zensical is missing; pip install -e '.[test]'"
     root = tmp_path_factory.mktemp(f"browser-{request.param}")
     # Layer tables paged at 20 rows, so the site has layer pages (bert-tiny's 36 layers make
-    # one), a page kind the reading checks cover like every other.
-    site = render_fixture_site(root, layer_rows=20)
+    # one), a page kind the reading checks cover like every other; and graphs grouped above 40
+    # layers, so mobilenet-v2-fp16's 57 make a grouped graph and group pages, beside the
+    # whole graphs of bert-tiny and of TREx's A100 export (resnet18-trtexec).
+    site = render_fixture_site(root, layer_rows=20, graph_layers=40)
     result = BUILDERS[request.param](site, root / "public")
     assert result.returncode == 0, result.stdout + result.stderr
     with _serve(root / "public") as base:
@@ -268,8 +271,11 @@ def _screenshot_pages(pages: list[str]) -> list[str]:
     """One page of each kind: every page but the engine pages, plus one engine page with
     every section and the first layer page."""
     layers = [p for p in pages if "~layers-" in p][:1]
+    graphs = [p for p in pages if "~graph" in p]
     return [p for p in pages if not p.startswith("engines/") or p == "engines/"] + [
-        "engines/bert-tiny/", "engines/resnet18-trtexec-fp32/", *layers]
+        "engines/bert-tiny/", "engines/resnet18-trtexec-fp32/", *layers, *[
+            p for p in graphs if p.endswith(
+                ("bert-tiny~graph/", "mobilenet-v2-fp16~graph/", "mobilenet-v2-fp16~graph-1/"))]]
 
 
 def _visit_all(browser: object, base: str, public: Path, scheme: str, width: int,
@@ -386,7 +392,8 @@ def test_no_payload_in_any_field_ever_runs_in_the_browser(
             page = context.new_page()
             page.on("dialog", lambda d: (ran.append(f"dialog {d.message}"), d.dismiss()))
             pages = 0
-            engines = [r for r in _pages(public) if r.startswith("engines/") and r != "engines/"]
+            engines = [r for r in _pages(public) if r.startswith("engines/") and r != "engines/"
+                       and "~graph" not in r]
             for rel in _pages(public):
                 expected = (public / rel / "index.html").read_text().count('class="mermaid"')
                 page.goto(f"{base}/{rel}".replace("/./", "/"), wait_until="load")
@@ -500,7 +507,9 @@ def test_the_checked_site_has_every_page_kind(served: tuple[str, str, Path]) -> 
     assert "engines/bert-tiny~layers-2/" in pages, pages
     shots = _screenshot_pages(pages)
     assert {"./", "engines/", "compatibility/", "changes/", "tags/", "engines/bert-tiny/",
-            "engines/bert-tiny~layers-2/", "engines/resnet18-trtexec-fp32/"} <= set(shots), shots
+            "engines/bert-tiny~layers-2/", "engines/resnet18-trtexec-fp32/",
+            "engines/bert-tiny~graph/", "engines/mobilenet-v2-fp16~graph/",
+            "engines/mobilenet-v2-fp16~graph-1/"} <= set(shots), shots
 
 
 def test_the_latency_histogram_becomes_svg_bars(served: tuple[str, str, Path]) -> None:
@@ -529,3 +538,145 @@ def test_the_latency_histogram_becomes_svg_bars(served: tuple[str, str, Path]) -
         finally:
             browser.close()
     assert drawn == [len(latency.histogram)], (builder, drawn)
+
+
+# The nodes each graph page draws, as SVG: layers and engine inputs/outputs on a whole graph,
+# groups and inputs/outputs on a grouped one.
+GRAPH_NODES = """
+() => [...document.querySelectorAll(".trtdoc-graph div.mermaid")].map(host => {
+  const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+  return svg ? svg.querySelectorAll("g.node").length : -1;
+})
+"""
+
+
+def test_every_graph_draws_every_node_as_svg(served: tuple[str, str, Path]) -> None:
+    """The graph pages of the fixture site, drawn by the bundled Mermaid with no network: the
+    TREx A100 export's 36 layers and its input and output, bert-tiny's 36 layers and 3 I/O
+    tensors, and mobilenet-v2-fp16's groups, each group's page with its layers."""
+    from playwright.sync_api import sync_playwright
+
+    from trtdoc.render.engine_graph import groups_of
+
+    builder, base, public = served
+    records = {r.name: r for r in fixed_records()}
+    mobilenet = groups_of(records["mobilenet-v2-fp16"].inspection.layers, limit=40)
+    expected = {"engines/resnet18-trtexec~graph/": 36 + 2, "engines/bert-tiny~graph/": 36 + 3,
+                "engines/mobilenet-v2-fp16~graph/": len(mobilenet) + 2}
+    for group in mobilenet:
+        page = f"engines/mobilenet-v2-fp16~graph-{group.number}/"
+        assert (public / page / "index.html").is_file(), page
+    first = "engines/mobilenet-v2-fp16~graph-1/"
+    drawn = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.add_init_script(OPEN_SHADOW_ROOTS)
+            page.route("**/*", lambda r: r.continue_() if urlsplit(
+                r.request.url).hostname == "127.0.0.1" else r.abort())
+            for rel in [*expected, first]:
+                page.goto(f"{base}/{rel}", wait_until="load")
+                page.wait_for_function(f"() => ({DIAGRAM_STATE})().rendered >= 1",
+                                       timeout=15000)
+                assert not page.evaluate(DIAGRAM_STATE)["errors"], (builder, rel)
+                drawn[rel] = page.evaluate(GRAPH_NODES)
+        finally:
+            browser.close()
+    for rel, count in expected.items():
+        assert drawn[rel] == [count], (builder, rel, drawn[rel])
+    # a group's page: its layers, and at least one node for where its tensors go
+    assert len(drawn[first]) == 1 and drawn[first][0] > mobilenet[0].count, drawn
+
+
+# Each verdict mark of the architecture matrix: its text and its cell's background, as drawn.
+VERDICT_CELLS = """
+() => [...document.querySelectorAll(".trtdoc-matrix td > span[class^='trtdoc-']")].map(s => [
+  s.className, s.textContent.trim(), getComputedStyle(s.parentElement).backgroundColor,
+  getComputedStyle(s).color])
+"""
+
+
+def test_the_matrix_is_coloured_by_verdict_in_both_schemes(
+        served: tuple[str, str, Path]) -> None:
+    """Runs, fails and not known each tint their cell a colour of their own, in the light and
+    the dark scheme, and each cell keeps its mark (✓ ✗ ?) for colour-blind readers and print."""
+    from playwright.sync_api import sync_playwright
+
+    builder, base, _ = served
+    seen: dict[str, dict[str, set[tuple[str, str, str]]]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for scheme in SCHEMES:
+                page = browser.new_page(color_scheme=scheme)  # type: ignore[arg-type]
+                page.route("**/*", lambda r: r.continue_() if urlsplit(
+                    r.request.url).hostname == "127.0.0.1" else r.abort())
+                page.goto(f"{base}/compatibility/", wait_until="load")
+                for cls, mark, background, colour in page.evaluate(VERDICT_CELLS):
+                    seen.setdefault(scheme, {}).setdefault(cls, set()).add(
+                        (mark, background, colour))
+                page.close()
+        finally:
+            browser.close()
+    marks = {"trtdoc-runs": "✓", "trtdoc-fails": "✗", "trtdoc-unknown": "?"}
+    for scheme, cells in seen.items():
+        assert set(cells) == set(marks), (builder, scheme, cells)
+        for cls, drawn in cells.items():
+            assert {m for m, _, _ in drawn} == {marks[cls]}, (builder, scheme, cls, drawn)
+            assert len({b for _, b, _ in drawn}) == 1, (builder, scheme, cls, drawn)
+        backgrounds = {next(iter(d))[1] for d in cells.values()}
+        assert len(backgrounds) == 3 and "rgba(0, 0, 0, 0)" not in backgrounds, backgrounds
+    light, dark = ({cls: next(iter(d))[1:] for cls, d in seen[s].items()} for s in SCHEMES)
+    assert all(light[cls] != dark[cls] for cls in marks), (light, dark)
+
+
+# Each graph node's label colour and fill, and their WCAG contrast ratio.
+GRAPH_CONTRAST = """
+() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).map(v => v / 255).map(
+      v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const root = document.querySelector(".trtdoc-graph div.mermaid").shadowRoot;
+  return [...root.querySelectorAll("g.node")].map(node => {
+    const text = node.querySelector(".nodeLabel p") || node.querySelector(".nodeLabel");
+    const shape = node.querySelector("rect, polygon, path");
+    const fg = getComputedStyle(text).color, bg = getComputedStyle(shape).fill;
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    return [node.getAttribute("class"), fg, bg, (a + 0.05) / (b + 0.05)];
+  });
+}
+"""
+
+
+def test_graph_labels_read_on_their_fills_in_both_schemes(
+        served: tuple[str, str, Path]) -> None:
+    """Node fills are light in both schemes; the theme's light-grey dark-scheme labels were
+    unreadable on them (contrast 1.3 on white), so every label must reach WCAG's 4.5."""
+    from playwright.sync_api import sync_playwright
+
+    builder, base, _ = served
+    low = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for scheme in SCHEMES:
+                page = browser.new_page(color_scheme=scheme)  # type: ignore[arg-type]
+                page.add_init_script(OPEN_SHADOW_ROOTS)
+                page.route("**/*", lambda r: r.continue_() if urlsplit(
+                    r.request.url).hostname == "127.0.0.1" else r.abort())
+                for rel in ("engines/resnet18-trtexec~graph/", "engines/bert-tiny~graph/",
+                            "engines/mobilenet-v2-fp16~graph/"):
+                    page.goto(f"{base}/{rel}", wait_until="load")
+                    page.wait_for_function(f"() => ({DIAGRAM_STATE})().rendered >= 1",
+                                           timeout=15000)
+                    nodes = page.evaluate(GRAPH_CONTRAST)
+                    assert len(nodes) > 5, (builder, scheme, rel, nodes)
+                    low += [(scheme, rel, *n) for n in nodes if n[3] < 4.5]
+                page.close()
+        finally:
+            browser.close()
+    assert not low, (builder, low[:5])

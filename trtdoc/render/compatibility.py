@@ -1,11 +1,13 @@
-"""The architecture matrix as pages show it: an engine's row (``compat.matrix``), and the
-numbered notes under the compatibility table."""
+"""The architecture matrix as pages show it: an engine's row (``compat.matrix``), the
+numbered notes under the compatibility table, and the class that colours each verdict."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from markupsafe import Markup
 
 from trtdoc.compat import matrix as compat
 from trtdoc.record.types import EngineRecord
@@ -23,6 +25,17 @@ def _unknown_compat(record: EngineRecord) -> compat.EngineCompat:
 compat_row = tolerant(_unknown_compat)(compat.engine_compat)
 compat_row.__doc__ = """``compat.matrix.engine_compat`` of a record; for a record holding a value of
 the wrong type, a row that says every cell is not known."""
+
+
+# A verdict mark's colour class (trtdoc.css: .trtdoc-runs, .trtdoc-fails, .trtdoc-unknown).
+# The mark stays beside the colour, for colour-blind readers and for print.
+VERDICT_CLASSES = {compat.YES: "runs", compat.NO: "fails", compat.UNKNOWN: "unknown"}
+
+
+def verdict_class(status: Any) -> Markup:
+    """``runs``, ``fails`` or ``unknown`` for a matrix mark (anything else is unknown)."""
+    return Markup(VERDICT_CLASSES.get(status, "unknown") if isinstance(status, str)
+                  else "unknown")
 
 
 @dataclass(frozen=True)

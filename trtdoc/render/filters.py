@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from trtdoc.render import parameters
+from trtdoc.render.compatibility import verdict_class
 from trtdoc.render.escape import (
     autolink,
     code_block,
@@ -123,4 +124,5 @@ def filters() -> dict[str, Any]:
         slug=slug,
         attr=html_attr,
         sentence=_sentence,
+        verdict=verdict_class,
     )

@@ -17,6 +17,7 @@ from trtdoc.errors import RenderError
 from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
+from trtdoc.render.engine_graph import graph_pages  # issue 25: the whole-engine graph
 from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
 from trtdoc.render.environment import environment, render_template
 from trtdoc.render.escape import one_line, slug
@@ -62,6 +63,8 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
         pages[path] = render_template(env, "engine.md.j2", **context)
         for rel, layer_page in extra_pages(context):  # issue 13: a huge engine's layer pages
             pages[rel] = render_template(env, "layers.md.j2", **layer_page)
+        for rel, graph_page in graph_pages(record):  # issue 25: the engine as a graph
+            pages[rel] = render_template(env, "graph.md.j2", **graph_page)
     if not site:
         return pages
     matrix = tuple(compat_row(r) for r in records)

@@ -236,6 +236,36 @@ LAYERS = TemplateDoc(
     ),
 )
 
+GRAPH = TemplateDoc(
+    name="graph.md.j2",
+    renders=("an engine's graph, `engines/NAME~graph.md`, and for an engine of more layers than "
+             "one diagram shows well, each group's, `engines/NAME~graph-N.md`"),
+    blocks=(
+        ("front_matter", "the YAML front matter"),
+        ("summary", "the title, what the graph shows and the links to the pages around it"),
+        ("key", "what the colours and shapes mean"),
+        ("diagram", "the Mermaid flowchart, and what it leaves out"),
+        ("groups", "on a grouped engine's graph page, the table of groups and their pages"),
+    ),
+    variables=(
+        ("r", "the engine's record"),
+        ("links", "the layers and the tensor links between them "
+         "(`trtdoc.render.engine_graph.TensorLinks`)"),
+        ("diagram", "the flowchart (`trtdoc.render.engine_graph.Diagram`): text, nodes, edges, "
+         "edges_left_out, short_labels"),
+        ("legend", "the colours the diagram uses, in words"),
+        ("groups", "the groups, each with group (number, label, count), page and mix; empty "
+         "when the engine is drawn whole"),
+        ("group", "on a group's page, its row of groups; else none"),
+        ("before", "on a group's page, the group before it, or none"),
+        ("after", "on a group's page, the group after it, or none"),
+        ("engine_page", "the engine page's file name"),
+        ("graph_page", "the graph page's file name"),
+        ("limit", "the most layers one diagram draws (`engine_graph.GRAPH_LAYERS`)"),
+        ("title", "the page title"),
+    ),
+)
+
 DIFF = TemplateDoc(
     name="diff.md.j2",
     renders="`trtdoc diff --format markdown`, a pull-request comment",
@@ -274,7 +304,7 @@ PARTIALS = (
         included_by=("engine.md.j2", "_deployment.md.j2")),
 )
 
-PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, DIFF)
+PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, GRAPH, DIFF)
 TEMPLATES = (*PAGES, *PARTIALS)
 
 
