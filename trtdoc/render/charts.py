@@ -9,12 +9,15 @@ Mermaid does not read) from the record's value rounded to :data:`MS_DIGITS` deci
 or two decimals of the unit shown (bytes). The bundled Mermaid 11 draws them offline in the
 mkdocs-material and the Zensical build alike.
 
-Each chart starts with a front-matter block that sizes it to its bars and turns data labels
-on, so a reader sees each bar's number without reading it off the axis.
+Each bar's label ends with its number (``#1 Conv_0 + Relu_1: 0.1116 ms``), so a reader need
+not read it off the axis. Mermaid's own data labels are not used: it draws them all at the
+size that fits the narrowest bar, 0 px when one bar is short (measured with Mermaid 11.17).
+Each chart starts with a front-matter block that sizes it to its bars.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from trtdoc.values import PRECISIONS
 
 BARS_SHOWN = 20  # per-layer and per-type bars; the rest are summed into one bar
 SLOWEST_ROWS = 10  # rows of the open "Slowest layers" table
-CHART_LABEL = 32  # characters of a bar's label before it is cut (the table has names whole)
+CHART_LABEL = 40  # characters of a bar's name at most (the table has names whole)
 MS_DIGITS = 6  # trtexec profiles give times to the nanosecond: 0.111616 ms
 NO_PRECISION = "no precision"
 
@@ -58,32 +61,50 @@ class Bar:
     value: float
 
 
-def chart_label(text: str, limit: int = CHART_LABEL) -> str:
-    """``text`` escaped as an xychart category, cut (with an ellipsis) so that it stays within
-    ``limit`` characters as Mermaid measures it: Mermaid sizes the label column from the text
-    with each entity code replaced by a placeholder of the code's length plus two or three
-    (``#quot;`` → ``ﬂ°quot¶ß``), and when a label is wider than it allows, it draws no
-    category labels at all. A name full of quotes and ``<`` is cut shorter."""
+# A bar label's width as Mermaid measures it, in px of its 14 px axis font, per character
+# (erring wide): Mermaid sizes the label column from the widest label and, when one is wider
+# than the chart allows, draws no category label at all (Mermaid 11.17: 24 "W"s and
+# ": 1234.5678 ms" fit a 700 px chart, 27 do not).
+LABEL_PX = 460
+_WIDE, _NARROW = frozenset("MWmw@%"), frozenset("iljtfrI!|.,:;'` ()[]")
+
+
+def label_px(escaped: str) -> float:
+    """About how wide Mermaid measures the escaped label ``escaped``: it measures each entity
+    code as its placeholder (``#quot;`` → ``ﬂ°quot¶ß``), not as the one character shown."""
+    text = re.sub(r"#(\w+);", lambda m: "\ufb02\u00b0" + m.group(1) + "\u00b6\u00df", escaped)
+    return sum(14.0 if c in _WIDE else 4.5 if c in _NARROW else
+               16.0 if ord(c) > 127 else  # Cyrillic, CJK and emoji: wide
+               10.5 if c.isupper() else 8.5 for c in text)
+
+
+def chart_label(text: str, suffix: str = "", limit: int = CHART_LABEL) -> str:
+    """``text`` escaped as an xychart category, then ``suffix`` (escaped too), the name cut
+    (with an ellipsis) to at most ``limit`` characters and so that the whole label stays
+    within :data:`LABEL_PX` as Mermaid measures it: a name full of quotes is cut shorter."""
+    tail = mermaid_label(suffix) if suffix else ""
     cut = limit
     while True:
-        label = mermaid_label(text, cut)
-        if cut <= 4 or len(label) + 2 * label.count("#") <= limit + 4:
+        label = f"{mermaid_label(text, cut)}{tail}"
+        if cut <= 4 or label_px(label) <= LABEL_PX:
             return label
         cut -= 1
 
 
-def xychart(title: str, axis: str, bars: Sequence[Bar], digits: int = MS_DIGITS) -> str:
+def xychart(title: str, axis: str, bars: Sequence[Bar], digits: int = MS_DIGITS,
+            shown: int = 4) -> str:
     """Horizontal bars, first bar on top, as ``xychart-beta`` source. Horizontal, because
-    layer names are long: they read left of their bars, not slanted under them."""
+    layer names are long: they read left of their bars, not slanted under them. Each label
+    ends with its bar's value to ``shown`` decimals and ``axis`` (the unit)."""
     height = 120 + 30 * len(bars)
-    labels = ", ".join(f'"{chart_label(b.label)}"' for b in bars)
+    labels = ", ".join(f'"{chart_label(b.label, f": {number(b.value, shown)} {axis}")}"'
+                       for b in bars)
     values = ", ".join(number(b.value, digits) for b in bars)
     top = max((b.value for b in bars), default=0.0)
-    # Room right of the longest bar for its data label.
-    axis_max = number(top * 1.25 if top > 0 else 1.0, digits)
+    axis_max = number(top * 1.05 if top > 0 else 1.0, digits)
     return "\n".join([
         "---", "config:", "  xyChart:", "    width: 700", f"    height: {height}",
-        "    showDataLabel: true", "    showDataLabelOutsideBar: true", "---",
+        "    plotReservedSpacePercent: 35", "---",
         "xychart-beta horizontal",
         f'    title "{mermaid_label(title)}"',
         f"    x-axis [{labels}]",
@@ -116,7 +137,7 @@ def layer_time_bars(record: EngineRecord, shown: int = BARS_SHOWN) -> list[Bar]:
 def layer_time_chart(record: EngineRecord) -> str | None:
     """Per-layer time, slowest first, or None for an engine without times."""
     bars = layer_time_bars(record)
-    return xychart("Time per layer (ms), slowest first", "ms per inference", bars) if bars else None
+    return xychart("Time per layer, slowest first (ms per inference)", "ms", bars) if bars else None
 
 
 def type_time_bars(record: EngineRecord, shown: int = BARS_SHOWN) -> list[Bar]:
@@ -128,7 +149,7 @@ def type_time_bars(record: EngineRecord, shown: int = BARS_SHOWN) -> list[Bar]:
         time[kind] += float(layer.time_ms or 0.0)
         count[kind] += 1
     ranked = sorted(time.items(), key=lambda kv: (-kv[1], kv[0]))
-    bars = [Bar(f"{kind} ({count[kind]})", ms) for kind, ms in ranked[:shown]]
+    bars = [Bar(f"{kind} ({count[kind]} layers)", ms) for kind, ms in ranked[:shown]]
     rest = ranked[shown:]
     if rest:
         bars.append(Bar(f"{len(rest)} other types", sum(ms for _, ms in rest)))
@@ -138,7 +159,7 @@ def type_time_bars(record: EngineRecord, shown: int = BARS_SHOWN) -> list[Bar]:
 def type_time_chart(record: EngineRecord) -> str | None:
     """Time per layer type, or None for an engine without times."""
     bars = type_time_bars(record)
-    return (xychart("Time per layer type (ms)", "ms per inference", bars)
+    return (xychart("Time per layer type (ms per inference)", "ms", bars)
             if bars else None)
 
 
@@ -236,7 +257,7 @@ def memory_bars(record: EngineRecord) -> tuple[str, list[Bar]]:
 def memory_chart(record: EngineRecord) -> str | None:
     """Weights, activation, scratch and persistent memory, or None when none is known."""
     unit, bars = memory_bars(record)
-    return xychart(f"Memory ({unit})", unit, bars, digits=2) if bars else None
+    return xychart("Memory", unit, bars, digits=2, shown=2) if bars else None
 
 
 def _precision_rank(record: EngineRecord) -> tuple[int, str]:
@@ -272,5 +293,5 @@ def variant_bars(records: Sequence[EngineRecord]) -> tuple[str, list[Bar]]:
 def variant_chart(records: Sequence[EngineRecord]) -> str | None:
     """Engine size and weights across the variants of one spec, or None without sizes."""
     unit, bars = variant_bars(records)
-    return (xychart(f"Engine file and weights per variant ({unit})", unit, bars, digits=2)
+    return (xychart("Engine file and weights per variant", unit, bars, digits=2, shown=2)
             if len(bars) > 1 else None)
