@@ -89,8 +89,9 @@ def test_hostile_names_never_reach_markdown_raw(planned: dict[str, bytes]) -> No
     node = re.compile(r'^    n\d+(\["[^"]*"\]|\("[^"]*"\)|\(\["[^"]*"\]\))$')
     edge = re.compile(r"^    n\d+ -(->|\.->) n\d+$")
     # charts (charts.py): fixed front matter, then quoted categories and plain numbers
-    chart = re.compile(r'^(---|config:|  xyChart:|    (width|height|plotReservedSpacePercent): '
-                       r'\d+|xychart-beta horizontal|    title "[^"]*"|'
+    chart = re.compile(r'^(---|config:|  themeCSS: "[^"]*"|  xyChart:|    (width|height|'
+                       r'plotReservedSpacePercent): \d+|    yAxis: \{[a-zA-Z:, ]*\}|'
+                       r'xychart-beta horizontal|    title "[^"]*"|'
                        r'    x-axis \[("[^"]*"(, )?)+\]|    y-axis "[^"]*" 0 --> [0-9.]+|'
                        r'    bar \[[0-9.]+(, [0-9.]+)*\]|    "[^"]*" : [0-9.]+)$')
     for block in mermaid:

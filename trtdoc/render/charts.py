@@ -91,6 +91,22 @@ def chart_label(text: str, suffix: str = "", limit: int = CHART_LABEL) -> str:
         cut -= 1
 
 
+# 680 px fits mkdocs-material's 688 px column at 1,280 px unscaled. On a phone the chart is
+# scaled down to the column; trtdoc.css lets Mermaid measure its labels unscaled first.
+CHART_WIDTH = 680
+# The chart's colours from the theme's Mermaid colours, so that it reads in the light and the
+# dark scheme: Mermaid's own are dark text on a white box, and mkdocs-material's stylesheet
+# turns some of that text light (its rule for unclassed last-child text). Custom properties
+# reach into the shadow root mkdocs-material draws a diagram in; the fallbacks serve other
+# themes. This replaces the site's themeCSS for these charts only (Mermaid merges a
+# diagram's front matter over the site's configuration).
+CHART_CSS = (".background{fill:transparent}"
+             "text{fill:var(--md-mermaid-label-fg-color,#333333)}"
+             "path{stroke:var(--md-mermaid-edge-color,#333333)}"
+             ".plot rect{fill:var(--md-mermaid-node-fg-color,#5c6bc0);"
+             "stroke:var(--md-mermaid-node-fg-color,#5c6bc0)}")
+
+
 def xychart(title: str, axis: str, bars: Sequence[Bar], digits: int = MS_DIGITS,
             shown: int = 4) -> str:
     """Horizontal bars, first bar on top, as ``xychart-beta`` source. Horizontal, because
@@ -103,8 +119,10 @@ def xychart(title: str, axis: str, bars: Sequence[Bar], digits: int = MS_DIGITS,
     top = max((b.value for b in bars), default=0.0)
     axis_max = number(top * 1.05 if top > 0 else 1.0, digits)
     return "\n".join([
-        "---", "config:", "  xyChart:", "    width: 700", f"    height: {height}",
-        "    plotReservedSpacePercent: 35", "---",
+        "---", "config:", f"  themeCSS: \"{CHART_CSS}\"", "  xyChart:",
+        f"    width: {CHART_WIDTH}", f"    height: {height}",
+        "    plotReservedSpacePercent: 35",
+        "    yAxis: {showLabel: false, showTitle: false, showTick: false}", "---",
         "xychart-beta horizontal",
         f'    title "{mermaid_label(title)}"',
         f"    x-axis [{labels}]",
@@ -149,7 +167,8 @@ def type_time_bars(record: EngineRecord, shown: int = BARS_SHOWN) -> list[Bar]:
         time[kind] += float(layer.time_ms or 0.0)
         count[kind] += 1
     ranked = sorted(time.items(), key=lambda kv: (-kv[1], kv[0]))
-    bars = [Bar(f"{kind} ({count[kind]} layers)", ms) for kind, ms in ranked[:shown]]
+    bars = [Bar(f"{kind} ({count[kind]} layer{'s' * (count[kind] != 1)})", ms)
+            for kind, ms in ranked[:shown]]
     rest = ranked[shown:]
     if rest:
         bars.append(Bar(f"{len(rest)} other types", sum(ms for _, ms in rest)))
@@ -225,17 +244,13 @@ def precision_mix(record: EngineRecord) -> PrecisionMix | None:
     return PrecisionMix(weight, unit, slices, by_count, digits)
 
 
-_PIE_TITLES = {"time": "Engine time by precision (ms)",
-               "weights": "Weights by precision ({unit})",
-               "layers": "Engine layers by precision"}
-
-
 def precision_pie(record: EngineRecord) -> str | None:
     """The precision mix as a Mermaid pie, or None for an engine without layers."""
     mix = precision_mix(record)
     if mix is None or not mix.slices:
         return None
-    lines = ["pie showData", f"    title {_PIE_TITLES[mix.weight].format(unit=mix.unit)}"]
+    # No title: Mermaid draws it black on the dark scheme; the page says what the pie weighs.
+    lines = ["pie showData"]
     lines += [f'    "{mermaid_label(name, CHART_LABEL)}" : {number(value, mix.digits)}'
               for name, value in mix.slices]
     return "\n".join(lines)
