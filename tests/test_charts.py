@@ -136,8 +136,13 @@ def test_the_precision_pie_weighs_weight_bytes_without_times(name):
                 held[key] = held.get(key, 0.0) + elements * charts.DTYPE_BYTES[t.dtype]
     unit, size = charts.byte_unit(sum(held.values()))
     assert mix.unit == unit
-    assert dict(read_pie(charts.precision_pie(record))) == {
-        k: round(v / size, 2) for k, v in held.items() if round(v / size, 2) > 0}
+    expected = {k: round(v / size, 2) for k, v in held.items() if round(v / size, 2) > 0}
+    assert {k: round(v, 2) for k, v in mix.slices} == expected
+    pie = charts.precision_pie(record)
+    if len(expected) > 1:
+        assert dict(read_pie(pie)) == expected
+    else:  # one precision: the sentence says it, no full circle
+        assert pie is None
 
 
 def test_layers_without_a_precision_are_counted_not_dropped():
@@ -153,6 +158,21 @@ def test_layers_without_a_precision_are_counted_not_dropped():
         record.inspection, layers=tuple(dataclasses.replace(la, constants=())
                                         for la in record.inspection.layers)))
     assert dict(read_pie(charts.precision_pie(bare)))[charts.NO_PRECISION] == missing
+
+
+def test_the_int8_page_shows_its_weights_by_precision_and_one_precision_no_pie(tmp_path):
+    from trtdoc.render.write import plan_site
+
+    planned = plan_site(read_records(REPO / "records"), tmp_path)
+    pages = {p.relative_to(tmp_path).as_posix(): data.decode() for p, data in planned.items()}
+    int8 = pages["engines/magika-int8.md"]
+    pie = next(b for b in mermaid_blocks(int8) if b.startswith("pie showData"))
+    assert read_pie(pie) == [("Int8", 767.12), ("Float", 14.17), ("Int32", 1.0)]
+    assert "Weights by precision, in KiB:" in int8
+    assert "By layers: Float 7, Int8 5, Int32 1, no precision 1" in int8
+    fp16 = pages["engines/magika-fp16.md"]
+    assert not any(b.startswith("pie") for b in mermaid_blocks(fp16))
+    assert "All the weights are Half: 1.5 MiB." in fp16
 
 
 @pytest.mark.parametrize("name", ["bert-tiny", "mobilenet-v2-fp16", "magika-fp32"])

@@ -245,9 +245,10 @@ def precision_mix(record: EngineRecord) -> PrecisionMix | None:
 
 
 def precision_pie(record: EngineRecord) -> str | None:
-    """The precision mix as a Mermaid pie, or None for an engine without layers."""
+    """The precision mix as a Mermaid pie, or None for an engine without layers or with one
+    precision (a full circle says no more than the sentence beside it)."""
     mix = precision_mix(record)
-    if mix is None or not mix.slices:
+    if mix is None or len(mix.slices) < 2:
         return None
     # No title: Mermaid draws it black on the dark scheme; the page says what the pie weighs.
     lines = ["pie showData"]

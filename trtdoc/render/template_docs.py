@@ -110,7 +110,7 @@ ENGINE = TemplateDoc(
         ("build_flow", "the build flow's Mermaid source"),
         ("fusion_flow", "the fusion diagram's Mermaid source, empty without fusions"),
         ("precision_pie", "the precision pie's Mermaid source (weighted by time, else by "
-         "weight bytes, else by layers), or empty"),
+         "weight bytes, else by layers), or empty with fewer than two precisions"),
         ("precision_weight", "what the pie weighs (`trtdoc.render.charts.PrecisionMix`): "
          "weight, unit, slices, layers (every layer counted per precision, `no precision` "
          "included)"),
@@ -277,8 +277,8 @@ PARTIALS = (
                    ("layer_paging", "as in engine.md.j2")),
         included_by=("engine.md.j2",)),
     TemplateDoc(
-        name="_precision_mix.md.j2", renders="the precision pie of an engine page and what it "
-        "weighs",
+        name="_precision_mix.md.j2", renders="the precision mix of an engine page: what it "
+        "weighs, the layers per precision, the pie",
         variables=(("precision_pie", "as in engine.md.j2"),
                    ("precision_weight", "as in engine.md.j2")),
         included_by=("engine.md.j2",)),
