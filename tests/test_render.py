@@ -91,10 +91,16 @@ def test_hostile_names_never_reach_markdown_raw(planned: dict[str, bytes]) -> No
     mermaid = re.findall(r"(?s)```mermaid\n(.*?)```", page)
     node = re.compile(r'^    n\d+(\["[^"]*"\]|\("[^"]*"\)|\(\["[^"]*"\]\))$')
     edge = re.compile(r"^    n\d+ -(->|\.->) n\d+$")
+    # charts (charts.py): fixed front matter, then quoted categories and plain numbers
+    chart = re.compile(r'^(---|config:|  themeCSS: "[^"]*"|  xyChart:|    (width|height|'
+                       r'plotReservedSpacePercent): \d+|    yAxis: \{[a-zA-Z:, ]*\}|'
+                       r'xychart-beta horizontal|    title "[^"]*"|'
+                       r'    x-axis \[("[^"]*"(, )?)+\]|    y-axis "[^"]*" 0 --> [0-9.]+|'
+                       r'    bar \[[0-9.]+(, [0-9.]+)*\]|    "[^"]*" : [0-9.]+)$')
     for block in mermaid:
         for line in block.splitlines()[1:]:
-            assert node.match(line) or edge.match(line) or line.startswith(
-                ("    classDef ", "    class ", "    title ", '    "')), line
+            assert node.match(line) or edge.match(line) or chart.match(line) or line.startswith(
+                ("    classDef ", "    class ", "    title ")), line
     diagrams = "".join(mermaid)
     assert "#lt;script#gt;" in diagrams and "#124;" in diagrams and "#37;#37;{init" in diagrams
 

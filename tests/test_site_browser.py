@@ -680,3 +680,100 @@ def test_graph_labels_read_on_their_fills_in_both_schemes(
         finally:
             browser.close()
     assert not low, (builder, low[:5])
+
+
+# --------------------------------------------------------------------------------------------
+# The charts (trtdoc/render/charts.py) as drawn: each an SVG of its kind, its labels whole
+# --------------------------------------------------------------------------------------------
+CHARTS = """
+() => [...document.querySelectorAll("div.mermaid")].map(host => {
+  const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+  if (!svg) return null;
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll("text")].map(t => t.getBoundingClientRect());
+  return {kind: svg.getAttribute("aria-roledescription"),
+          outside: texts.filter(r => r.left < box.left - 1 || r.right > box.right + 1).length,
+          title: (svg.querySelector(".chart-title text") || {}).textContent || "",
+          labels: [...svg.querySelectorAll(".left-axis .label text")].map(t => t.textContent),
+          error: /Syntax error|Parse error/i.test(svg.textContent)};
+})
+"""
+
+
+def _charts_of(base: str, pages: list[str],
+               width: int = 1280) -> dict[str, list[dict[str, object]]]:
+    """The diagrams of each page as drawn at ``width`` px, with no network."""
+    from playwright.sync_api import sync_playwright
+
+    out = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            context.add_init_script(OPEN_SHADOW_ROOTS)
+            context.route("**/*", lambda r: r.continue_() if urlsplit(
+                r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(
+                ("data:", "blob:")) else r.abort())
+            page = context.new_page()
+            for rel in pages:
+                page.goto(f"{base}/{rel}", wait_until="load")
+                page.wait_for_function("() => !document.querySelector('pre.mermaid')",
+                                       timeout=15000)
+                out[rel] = page.evaluate(CHARTS)
+        finally:
+            browser.close()
+    return out
+
+
+def test_the_time_charts_are_drawn_slowest_layer_first(served: tuple[str, str, Path]) -> None:
+    """TREx's A100 fp16 export (resnet18-trtexec): the per-layer and per-type time charts are
+    xychart SVGs, the first bar the profile's slowest layer; the precision mix is a pie."""
+    builder, base, _ = served
+    drawn = _charts_of(base, ["engines/resnet18-trtexec/"])["engines/resnet18-trtexec/"]
+    assert all(d is not None and not d["error"] for d in drawn), (builder, drawn)
+    charts = {d["title"]: d["labels"] for d in drawn if d["kind"] == "xychart"}
+    per_layer = charts["Time per layer, slowest first (ms per inference)"]
+    assert per_layer[0] == "#1 Conv_0 + Relu_1: 0.1116 ms" and len(per_layer) == 21, per_layer
+    assert per_layer[-1] == "16 other layers: 0.0553 ms"
+    assert charts["Time per layer type (ms per inference)"][0] == \
+        "CaskConvolution (21 layers): 0.8571 ms"
+    assert [d["kind"] for d in drawn].count("pie") == 1, drawn
+    # On a phone the charts are scaled to the column, every label inside its chart (measured
+    # at the phone's scale, the labels ran past the left edge: trtdoc.css)
+    phone = _charts_of(base, ["engines/resnet18-trtexec/"], 390)["engines/resnet18-trtexec/"]
+    assert [d["outside"] for d in phone if d["kind"] == "xychart"] == [0, 0], (builder, phone)
+
+
+@pytest.fixture(scope="module", params=sorted(BUILDERS))
+def served_demo(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The repository's own site/ (the pages `make demo` renders from records/: magika and
+    mobilenet in several precisions), built by mkdocs-material and by Zensical, served."""
+    missing = _chromium_missing()
+    if missing:
+        pytest.skip(missing)
+    assert MERMAID_JS.is_file(), MERMAID_HINT
+    root = tmp_path_factory.mktemp(f"demo-{request.param}")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "site", root / "site")
+    result = BUILDERS[request.param](root / "site", root / "public")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with _serve(root / "public") as base:
+        yield request.param, base
+
+
+def test_the_variant_and_memory_charts_are_drawn(served_demo: tuple[str, str]) -> None:
+    """The engine index has a chart of engine file and weights per spec with variants; an
+    engine page has its memory chart and, beside its fp32 variant, the two engines' sizes."""
+    builder, base = served_demo
+    drawn = _charts_of(base, ["engines/", "engines/magika-fp16/"])
+    assert all(d is not None and not d["error"] for ds in drawn.values() for d in ds), drawn
+    index = [d for d in drawn["engines/"] if d["kind"] == "xychart"]
+    assert [d["labels"][0].split(":")[0] for d in index] == [
+        "magika-fp32 engine", "mobilenet-v2-fp32 engine"], (builder, index)
+    assert len(index[0]["labels"]) == 6  # three variants, each engine file and weights
+    page = {d["title"]: d["labels"] for d in drawn["engines/magika-fp16/"]
+            if d["kind"] == "xychart"}
+    assert page["Memory"][0].startswith("Weights: "), page
+    assert [label.split(":")[0] for label in page["Engine file and weights per variant"]] == [
+        "magika-fp32 engine", "magika-fp32 weights", "magika-fp16 engine",
+        "magika-fp16 weights"], page

@@ -76,7 +76,8 @@ def inspection_from_trtexec(layer_info: Path, profile: Path | None = None, *,
 
     The profile is ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs",
     "percentage"}, ...]``. Each layer gets ``time_ms`` = averageMs (per inference) and
-    ``time_pct`` = percentage, joined by name (the k-th of equal names to the k-th).
+    ``time_pct`` = percentage and ``median_ms`` = medianMs where the profile has it (trtexec
+    of TensorRT 8 and later does), joined by name (the k-th of equal names to the k-th).
     ``sha256`` (a ``hashlib`` object, None for none) is fed the layer file's bytes as they
     are read, so the caller need not read the file again to hash it.
     """
@@ -118,10 +119,10 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
                 f"most {limits.MAX_LAYERS:,}")
 
     records = s.items(limits.MAX_LAYERS + 1, too_many)  # the first record is {"count": N}
-    waiting: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+    waiting: dict[str, deque[tuple[float, float, float | None]]] = defaultdict(deque)
     timed = 0
 
-    def next_timed() -> tuple[str, float, float] | None:
+    def next_timed() -> tuple[str, float, float, float | None] | None:
         nonlocal timed
         for rec in records:
             if isinstance(rec, Mapping) and "name" in rec:
@@ -133,7 +134,7 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
                     raise InspectError(f"profile record {rec.get('name')!r} lacks a numeric "
                                        "averageMs or percentage", source=path) from None
                 timed += 1
-                return str(rec["name"]), avg, pct
+                return str(rec["name"]), avg, pct, _median(rec)
         return None
 
     matched = 0
@@ -154,6 +155,7 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
             # The layers were made by this parse a moment ago and are not shared yet.
             object.__setattr__(layer, "time_ms", found[0])
             object.__setattr__(layer, "time_pct", found[1])
+            object.__setattr__(layer, "median_ms", found[2])
     while next_timed() is not None:
         pass
     s.end()
@@ -201,3 +203,12 @@ def latency_from_trtexec_times(path: Path) -> Latency:
         raise InspectError("the trtexec times file lists no inference; export it with trtexec "
                            "--exportTimes=<file> from a run that timed at least one", source=path)
     return latency_from_values(values)
+
+
+def _median(rec: Mapping[str, Any]) -> float | None:
+    """A record's medianMs, or None where it has none (older trtexec) or it is not a finite
+    number: the average alone still makes the layer's time."""
+    value = rec.get("medianMs")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None

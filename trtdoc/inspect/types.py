@@ -59,14 +59,16 @@ def normalise_dtype(text: str) -> str:
 _RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
-def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None) -> Any:
+def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None,
+           unset: tuple[str, ...] = ()) -> Any:
     """``schema`` (a dataclass's) serialised with ``keys`` in this order, ``after`` run on
-    every decoded value."""
+    every decoded value; keys in ``unset`` are left out while they are None (fields added
+    later, so that records without them keep their bytes)."""
     from pydantic_core import core_schema
 
     def ordered(value: Any, serialise: Any) -> Any:
         d = serialise(value)
-        return {k: d[k] for k in keys}
+        return {k: d[k] for k in keys if not (k in unset and d[k] is None)}
 
     return core_schema.no_info_after_validator_function(
         after or (lambda v: v), schema,
@@ -103,6 +105,8 @@ class Layer:
     precision: str  # the type the math runs in: see layer_precision(); "" when not known
     time_ms: float | None = None  # average per inference (trtexec --exportProfile)
     time_pct: float | None = None  # share of the total, in percent
+    # Median per inference (trtexec --exportProfile's medianMs); written only where known.
+    median_ms: float | None = None
     # Weights baked into the layer: the TensorRT-RTX log's Constants, or the inspector JSON's
     # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
     constants: tuple[TensorDesc, ...] = ()
@@ -117,7 +121,8 @@ class Layer:
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
         return _keyed(handler(source), (
             "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
-            "profile", "time_ms", "time_pct"), after=_recompute_precision)
+            "profile", "time_ms", "time_pct", "median_ms"), after=_recompute_precision,
+            unset=("median_ms",))
 
 
 def _recompute_precision(layer: Layer) -> Layer:

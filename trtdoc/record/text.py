@@ -86,7 +86,7 @@ class _LayerWriter:
     def layer(self, layer: Layer) -> str | None:
         """The layer's text, or None when it holds what only the types' encoder writes."""
         times = []
-        for value in (layer.time_ms, layer.time_pct):
+        for value in (layer.time_ms, layer.time_pct, layer.median_ms):
             if value is None:
                 times.append("null")
             elif type(value) is float and math.isfinite(value):
@@ -95,6 +95,8 @@ class _LayerWriter:
                 return None
         if type(layer.profile) is not int:
             return None
+        # median_ms is written only where it is known (records before it keep their bytes)
+        median = "" if layer.median_ms is None else f',\n    "median_ms": {times[2]}'
         return (f'   {{\n    "name": {encode_basestring(layer.name)},\n'
                 f'    "type": {encode_basestring(layer.type)},\n'
                 f'    "precision": {encode_basestring(layer.precision)},\n'
@@ -104,7 +106,7 @@ class _LayerWriter:
                 f'    "constants": {self._tensors_text(layer.constants)},\n'
                 f'    "outputs": {self._tensors_text(layer.outputs)},\n'
                 f'    "profile": {int.__repr__(layer.profile)},\n'
-                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}\n   }}')
+                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}{median}\n   }}')
 
 
 def record_chunks(record: EngineRecord) -> Iterator[str]:

@@ -24,13 +24,13 @@ from trtdoc.findings import current as findings
 from trtdoc.findings import types as finding_types
 from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.record.types import EngineRecord, FailedGate, ModelFile, NotRun
-from trtdoc.render import parameters
+from trtdoc.render import charts, parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.deployment import DeploymentView
 from trtdoc.render.escape import is_number, one_line, shown, slug
 from trtdoc.render.latency_chart import latency_view
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
-from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
+from trtdoc.render.mermaid import build_flow, fusion_flow
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
 from trtdoc.spec.section import ImportedSpec, SpecSection, encode_spec
 from trtdoc.typed import encode
@@ -191,6 +191,25 @@ def _fusions(record: EngineRecord) -> tuple[Any, ...]:
     return record.inspection.fusion_groups()
 
 
+@tolerant(lambda record, baseline: {
+    "precision_pie": None, "precision_weight": None, "layer_time_chart": None,
+    "type_time_chart": None, "slowest_layers": [], "memory_chart": None,
+    "variant_chart": None})
+def _charts_context(record: EngineRecord, baseline: EngineRecord | None) -> dict[str, Any]:
+    """The charts of the page (``charts.py``) and the slowest layers' rows (issue 25)."""
+    mix = charts.precision_mix(record)
+    return {
+        "precision_pie": charts.precision_pie(record),
+        "precision_weight": mix,
+        "layer_time_chart": charts.layer_time_chart(record),
+        "type_time_chart": charts.type_time_chart(record),
+        "slowest_layers": charts.timed_layers(record)[:charts.SLOWEST_ROWS],
+        "memory_chart": charts.memory_chart(record),
+        "variant_chart": (charts.variant_chart([baseline, record]) if baseline is not None
+                          else None),
+    }
+
+
 def _total_time(record: EngineRecord) -> Any:
     return record.inspection.total_time_ms
 
@@ -261,12 +280,13 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "fusions": _fusions(record),
         "timed": bool(timed),
         # issue 13: the layer rows as text, paged above layer_table.PAGE_ROWS
-        "layer_paging": paging_from_layers(slug(record.name), layers, timed=bool(timed)),
+        "layer_paging": paging_from_layers(slug(record.name), layers, timed=bool(timed),
+                                           medians=any(la.median_ms is not None for la in timed)),
         "total_time_ms": _total_time(record),
         "build_flow": build_flow(record),
         "fusion_flow": fusion_flow(record),
-        "precision_pie": precision_pie(record),
         "latency": latency_view(record),  # issue 25: trtdoc import --times
+        **_charts_context(record, baseline),
         "precision_items": [(_PRECISION_LABELS.get(k, k), v)
                             for k, v in _scalar_items(precision_info)],
         "accuracy_items": [(k, v) for k, v in _scalar_items(accuracy_info)

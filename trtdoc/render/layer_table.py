@@ -62,6 +62,7 @@ class LayerPaging:
     layers: tuple[Any, ...]
     timed: bool
     pages: tuple[LayerPage, ...]
+    medians: bool = False  # a Median column beside the average (profiles that have it)
 
     @property
     def paged(self) -> bool:
@@ -80,8 +81,8 @@ class LayerPaging:
     def table(self, page: LayerPage, indent: int = 0) -> Markup:
         """The rows of ``page`` as a fenced text block, each line indented by ``indent``."""
         # Every cell is one_line text, so the table needs a fence and nothing else.
-        block = fenced(layer_text(self.layers[page.first:page.stop], page.first, self.timed),
-                       "text")
+        block = fenced(layer_text(self.layers[page.first:page.stop], page.first, self.timed,
+                                  self.medians), "text")
         pad = " " * indent
         # str.split: Markup's own split gives Markup lines, and Markup + str escapes the str
         return Markup("\n".join(pad + line if line else line
@@ -94,26 +95,28 @@ def page_name(engine: str, number: int) -> str:
 
 
 def paging_from_layers(engine: str, layers: Sequence[Any], *, timed: bool,
-                       rows: int | None = None) -> LayerPaging:
+                       rows: int | None = None, medians: bool = False) -> LayerPaging:
     """The pages of ``layers`` (engine order) for the engine whose slug is ``engine``,
-    ``rows`` (None: :data:`PAGE_ROWS`, read at call time) to a page."""
+    ``rows`` (None: :data:`PAGE_ROWS`, read at call time) to a page; ``medians`` adds the
+    median time beside the average."""
     layers = tuple(layers)
     rows = max(1, PAGE_ROWS if rows is None else rows)
     pages = []
     for number, first in enumerate(range(0, max(len(layers), 1), rows), start=1):
         link = Markup(f"{engine}.md" if number == 1 else page_name(engine, number))
         pages.append(LayerPage(number, first, min(first + rows, len(layers)), link))
-    return LayerPaging(engine, layers, timed, tuple(pages))
+    return LayerPaging(engine, layers, timed, tuple(pages), medians)
 
 
 def _percent(value: Any) -> str:
     return "" if value is None else shown(lambda v: f"{v:.1f}%", value, none=False)
 
 
-def layer_row(index: int, layer: Any, timed: bool) -> tuple[str, ...]:
-    """One layer's cells, as text: ``#``, type, precision, output type, [time, share], name,
-    tactic, fused ONNX nodes. The short columns come first, so they line up on every row
-    however long the names are (and stay in view when a code block scrolls sideways)."""
+def layer_row(index: int, layer: Any, timed: bool, medians: bool = False) -> tuple[str, ...]:
+    """One layer's cells, as text: ``#``, type, precision, output type, [average, [median,]
+    share], name, tactic, fused ONNX nodes. The short columns come first, so they line up on
+    every row however long the names are (and stay in view when a code block scrolls
+    sideways)."""
     texts = (layer.type, layer.precision, layer.output_type, layer.name, layer.tactic)
     fused = layer.fused
     if is_one_line("".join((*texts, *fused))):
@@ -125,23 +128,28 @@ def layer_row(index: int, layer: Any, timed: bool) -> tuple[str, ...]:
         nodes = ", ".join(one_line(n) for n in fused)
     cells = [str(index), kind, precision, output]
     if timed:
-        cells += [shown(format_ms, layer.time_ms), _percent(layer.time_pct)]
+        cells += [shown(format_ms, layer.time_ms),
+                  *((shown(format_ms, layer.median_ms),) if medians else ()),
+                  _percent(layer.time_pct)]
     return (*cells, name, tactic, nodes)
 
 
-def header(timed: bool) -> tuple[str, ...]:
-    """The column titles."""
-    return ("#", "Type", "Precision", "Output type", *(("Time", "Share") if timed else ()),
-            "Layer", "Tactic", "Fused ONNX nodes")
+def header(timed: bool, medians: bool = False) -> tuple[str, ...]:
+    """The column titles: "Time" is the average per inference."""
+    times = ("Time", *(("Median",) if medians else ()), "Share") if timed else ()
+    return ("#", "Type", "Precision", "Output type", *times, "Layer", "Tactic",
+            "Fused ONNX nodes")
 
 
-def layer_text(layers: Sequence[Any], start: int, timed: bool) -> str:
+def layer_text(layers: Sequence[Any], start: int, timed: bool, medians: bool = False) -> str:
     """``layers`` (numbered from ``start``) as an aligned text table with a header rule."""
-    titles = header(timed)
-    rows = [layer_row(start + i, layer, timed) for i, layer in enumerate(layers)]
+    medians = medians and timed
+    titles = header(timed, medians)
+    rows = [layer_row(start + i, layer, timed, medians) for i, layer in enumerate(layers)]
     widths = [min(COLUMN_LIMIT, max(len(r[c]) for r in (titles, *rows)))
               for c in range(len(titles))]
-    right = {0, *((4, 5) if timed else ())}  # numbers line up on the right
+    # numbers line up on the right
+    right = {0, *(range(4, 7 if medians else 6) if timed else ())}
 
     def line(cells: Sequence[str]) -> str:
         out = [cell.rjust(w) if c in right else cell.ljust(w)

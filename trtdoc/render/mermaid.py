@@ -1,5 +1,5 @@
-"""The Mermaid diagrams of an engine page: the build flow, the largest fusions and the
-precision pie.
+"""The Mermaid diagrams of an engine page: the build flow and the largest fusions (the charts
+are in ``charts.py``).
 
 Labels are escaped (``escape.mermaid_label``) and node ids are generated (``n0``, ``n1``...),
 never made from names; a diagram is trusted Markdown built from escaped parts.
@@ -171,14 +171,3 @@ def fusion_flow(record: EngineRecord) -> str | None:
         if hidden > 0:
             g.edge(g.node(f"... and {hidden} more ONNX nodes"), target)  # an int: len()
     return g.text()
-
-
-def precision_pie(record: EngineRecord) -> str | None:
-    """The precision mix of the engine's layers as a Mermaid pie, or None with no layers."""
-    mix = record.inspection.precision_mix()
-    if not mix:
-        return None
-    lines = ["pie showData"]
-    lines += [f'    "{mermaid_label(dtype, LABEL_LIMIT)}" : {count}' for dtype, count in mix]
-    return "\n".join(lines)
-

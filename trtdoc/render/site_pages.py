@@ -15,6 +15,7 @@ from trtdoc.compat.deploy import Deployment
 from trtdoc.diff.changes import Changes, Diff
 from trtdoc.errors import RenderError
 from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
+from trtdoc.render import charts
 from trtdoc.render.compatibility import MatrixNotes, compat_row
 from trtdoc.render.deployment import deployment_view
 from trtdoc.render.engine_graph import graph_pages  # issue 25: the whole-engine graph
@@ -85,7 +86,9 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
                             if n not in set(names) and n not in failure_files),
                            key=lambda ng: text_key(ng[0])),
         failures=sorted(failure_files.items(), key=lambda nf: text_key(nf[0])),
-        published=set(names))
+        published=set(names),
+        variants=[(source, group, charts.variant_chart(group))
+                  for source, group in charts.variant_groups(records)])
     pages["compatibility.md"] = render_template(
         env, "compatibility.md.j2", rows=matrix, architectures=compat.ARCHITECTURES,
         notes=MatrixNotes.of(matrix),

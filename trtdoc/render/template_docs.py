@@ -57,12 +57,15 @@ ENGINE = TemplateDoc(
         ("io", 'the "Inputs and outputs" section'),
         ("io > profiles", 'the "Optimisation profiles" section (or why there are none)'),
         ("build_flow", 'the "Build flow" section: the Mermaid diagram'),
-        ("layers", 'the "Engine layers" section: counts, the precision pie, layer types'),
+        ("layers", 'the "Engine layers" section: counts, the time charts, the precision pie, '
+         "layer types"),
+        ("layers > time_charts", "the per-layer and per-type time charts and the open "
+         '"Slowest layers" table (`_slowest_layers.md.j2`), for engines with times'),
         ("layers > fusions", 'the "Fusions" section: the fusion diagram'),
         ("layers > layer_table", "the collapsed layer table (`_layer_table.md.j2`)"),
         ("latency", 'the "Latency" section of an import with --times: median, p90, p99 and '
          "a histogram"),
-        ("memory", 'the "Memory and size" section'),
+        ("memory", 'the "Memory and size" section: the memory chart and table'),
         ("precision_accuracy",
          'the "Precision and accuracy" section (only when there are figures)'),
         ("precision_accuracy > precision", "the precision step's facts and operator lists"),
@@ -108,9 +111,21 @@ ENGINE = TemplateDoc(
         ("total_time_ms", "the sum of the per-layer times, or none"),
         ("build_flow", "the build flow's Mermaid source"),
         ("fusion_flow", "the fusion diagram's Mermaid source, empty without fusions"),
-        ("precision_pie", "the layers-by-precision pie's Mermaid source, or empty"),
+        ("precision_pie", "the precision pie's Mermaid source (weighted by time, else by "
+         "weight bytes, else by layers), or empty with fewer than two precisions"),
         ("latency", "an import's latency (render/latency_chart.py: latency, rows, chart), "
          "or none"),
+        ("precision_weight", "what the pie weighs (`trtdoc.render.charts.PrecisionMix`): "
+         "weight, unit, slices, layers (every layer counted per precision, `no precision` "
+         "included)"),
+        ("layer_time_chart", "the per-layer time chart's Mermaid source (slowest 20, the rest "
+         "summed), or empty without times"),
+        ("type_time_chart", "the time-per-layer-type chart's Mermaid source, or empty"),
+        ("slowest_layers", "(layer table index, layer) of the slowest layers, slowest first"),
+        ("memory_chart", "the memory chart's Mermaid source (weights, activations, scratch, "
+         "persistent), or empty"),
+        ("variant_chart", "the fp32 variant's and this engine's file and weight sizes as a "
+         "Mermaid chart, or empty"),
         ("precision_items", "(label, value) of each precision-step fact that fits one cell"),
         ("accuracy_items", "(key, value) of each accuracy-run fact that fits one cell"),
         ("accuracy_outputs", "per-output accuracy figures (name, max_abs, mean_abs, cosine, "
@@ -155,6 +170,8 @@ INDEX = TemplateDoc(
         ("front_matter", "the YAML front matter"),
         ("title", "the page title"),
         ("engines", "the table of engines, one row each (or that there are none)"),
+        ("variants", 'the "Variants" section: engine file and weights per variant, a chart '
+         "per spec file"),
         ("failures", 'the "Failing specs" section: each failure with its stage and reason'),
         ("unpublished", 'the "Failed before their first page" section'),
     ),
@@ -173,6 +190,8 @@ INDEX = TemplateDoc(
         ("published", "the names that have a record (and a page)"),
         ("unpublished", "(engine name, gate) of failed gates that have no record yet and no "
          "failure file"),
+        ("variants", "(spec file, its records, chart) of every spec file with two or more "
+         "engines of one model; chart is the Mermaid source or empty"),
     ),
 )
 
@@ -285,6 +304,17 @@ PARTIALS = (
     TemplateDoc(
         name="_layer_table.md.j2", renders="the layer table of an engine page",
         variables=(("layers", "as in engine.md.j2"), ("layer_paging", "as in engine.md.j2")),
+        included_by=("engine.md.j2",)),
+    TemplateDoc(
+        name="_slowest_layers.md.j2", renders='the open "Slowest layers" table of an engine page',
+        variables=(("slowest_layers", "as in engine.md.j2"), ("layers", "as in engine.md.j2"),
+                   ("layer_paging", "as in engine.md.j2")),
+        included_by=("engine.md.j2",)),
+    TemplateDoc(
+        name="_precision_mix.md.j2", renders="the precision mix of an engine page: what it "
+        "weighs, the layers per precision, the pie",
+        variables=(("precision_pie", "as in engine.md.j2"),
+                   ("precision_weight", "as in engine.md.j2")),
         included_by=("engine.md.j2",)),
     TemplateDoc(
         name="_changes_table.md.j2", renders="what changed for one engine",
