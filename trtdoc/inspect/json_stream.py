@@ -45,7 +45,7 @@ class JsonStream:
         self.eof = f is None
         self._base = self._lines = self._col0 = 0  # where buf starts in the whole text
 
-    def _fill(self) -> None:
+    def _fill(self, size: int = _CHUNK) -> None:
         if self.pos > _CHUNK:  # drop what was read, keeping the count of lines for errors
             head = self.buf[:self.pos]
             newlines = head.count("\n")
@@ -53,7 +53,7 @@ class JsonStream:
             self._lines += newlines
             self._base += self.pos
             self.buf, self.pos = self.buf[self.pos:], 0
-        raw = self._f.read(_CHUNK)
+        raw = self._f.read(size)
         pending = len(self._decoder.getstate()[0])
         start = self._read - pending
         self._read += len(raw)
@@ -125,7 +125,9 @@ class JsonStream:
                     f"{limits.MAX_JSON_VALUE_CHARS:,} characters (at character "
                     f"{self._base + self.pos:,}); trtdoc reads no larger value",
                     source=self.path)
-            self._fill()
+            # A value is scanned again from its start after each read: reading as much again
+            # as it has so far keeps a long value's scans linear in its length, not quadratic.
+            self._fill(max(_CHUNK, len(self.buf) - self.pos))
 
     def items(self, limit: int, too_many: Callable[[], str]) -> Iterator[Any]:
         """The elements of the array that starts here, one by one; past ``limit`` elements

@@ -76,6 +76,10 @@ def _object(s: JsonStream, where: str, on_member: Callable[[str, str], str | Non
                 _, text = s.value_and_text()
             except DuplicateKeyError as exc:
                 raise DuplicateKeyError(exc.key, exc.where or path) from None
+            except InspectError as exc:
+                if "single JSON value" not in str(exc):
+                    raise
+                raise InspectError(f"{path}: {exc}") from None
         parts.append(f"{json.dumps(key, ensure_ascii=False)}: {text}")
         c = s.peek()
         s.pos += 1
