@@ -40,7 +40,8 @@ def make_repo(work: Path, layers: int, fused: int) -> Path:
     record = record_from_trtexec("huge", graph, profile)
     if fused:
         record = replace(record, inspection=replace(record.inspection, layers=tuple(
-            replace(x, fused=tuple(f"/model/stage{i % 7}/block{j}/conv_{i}" for j in range(fused)))
+            replace(x, fused=tuple(f"onnx::/model/backbone/stage{i % 7}/block{j}/conv_{i}"
+                                   for j in range(fused)))
             for i, x in enumerate(record.inspection.layers))))
     path = repo / "records" / "huge.json"
     write_record(path, record)
