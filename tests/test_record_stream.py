@@ -158,3 +158,10 @@ def test_a_huge_ref_is_cut_in_the_line_that_echoes_it(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: --base '{'x' * 75}'...: no such commit in ")
     assert len(result.stderr) < 400
+
+
+def test_a_long_key_around_a_duplicate_is_cut(tmp_path):
+    text = '{"' + "k" * 5000 + '": {"a": 1, "a": 2}}'
+    assert error_line(tmp_path, text) == (
+        f"['{'k' * 35}'...]: the key 'a' is written twice in one object (JSON readers disagree "
+        f"on which value counts); keep one, or {FIX}")

@@ -26,6 +26,7 @@ from typing import Any
 
 from trtdoc.errors import InspectError
 from trtdoc.inspect.json_stream import JsonStream
+from trtdoc.spec.text import excerpt
 
 
 class DuplicateKeyError(ValueError):
@@ -66,7 +67,9 @@ def _object(s: JsonStream, where: str, on_member: Callable[[str, str], str | Non
             raise s.error("Expecting property name enclosed in double quotes")
         key = s.value()
         s.take(":", "Expecting ':' delimiter")
-        path = f"{where}.{key}" if where else key
+        # Keys come from the file: one that is not a plain name is shown cut and escaped.
+        shown = key if key.isidentifier() and len(key) <= 40 else f"[{excerpt(key)}]"
+        path = (f"{where}.{shown}" if shown[0] != "[" else where + shown) if where else shown
         if key in seen:
             raise DuplicateKeyError(key, where)
         seen.add(key)
