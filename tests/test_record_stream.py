@@ -165,3 +165,17 @@ def test_a_long_key_around_a_duplicate_is_cut(tmp_path):
     assert error_line(tmp_path, text) == (
         f"['{'k' * 35}'...]: the key 'a' is written twice in one object (JSON readers disagree "
         f"on which value counts); keep one, or {FIX}")
+
+
+def test_a_record_holds_the_spec_s_limits_on_tags_and_description(tmp_path):
+    # A record from a pull request reaches the site as a spec does: 30,000 tags are refused
+    # in one line, not rendered into every page.
+    assert error_line(tmp_path, edited((("spec", "tags"), [f"t{i}" for i in range(30_000)]))) == (
+        f"spec.tags: expected a list of at most 64 items, got a list; {FIX}")
+    assert error_line(tmp_path, edited((("spec", "tags"), ["t" * 65]))) == (
+        f"spec.tags[0]: expected a string of at most 64 characters, got "
+        f"'{'t' * 38}… (a string); {FIX}")
+    assert error_line(tmp_path, edited((("spec", "description"), "d" * 4001))) == (
+        f"spec.description: expected a string of at most 4,000 characters, got "
+        f"'{'d' * 38}… (a string); {FIX}")
+    assert BASE["spec"]["tags"] and len(BASE["spec"]["tags"]) <= 64

@@ -257,6 +257,8 @@ def _expected(err: dict[str, Any]) -> str:
         return f"a number of at least {ctx.get('ge')}"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')!r}"
+    if kind == "string_too_long":
+        return f"a string of at most {ctx.get('max_length'):,} characters"
     if kind == "too_long" and "min_length" not in ctx:
         return f"a list of at most {ctx.get('max_length'):,} items"
     if kind in ("too_short", "too_long"):
