@@ -568,3 +568,24 @@ def test_build_check_fails_on_a_pattern_that_names_no_engine_as_build_does(
         assert result.exit_code == 1, args
         assert ("typo.yaml:6:25: targets[0].engines[1]: 'edge-nte' names no engine in the "
                 "records. Hint: did you mean 'edge-net'?") in result.stderr.splitlines(), args
+
+
+@pytest.mark.parametrize(("runtime", "driver", "line"), [
+    ("tensorrt-rtx \uff11.7.1", None, "--runtime: '\uff11.7.1' is not a version"),
+    (RTX, "\uff15\uff18\uff10.65.06", "--driver: '\uff15\uff18\uff10.65.06' is not a driver "
+     "version"),
+])
+def test_versions_and_drivers_take_ascii_digits_only(runtime, driver, line, tmp_path) -> None:
+    # Full-width digits passed Python's \d (and the loader) but not the shipped schema's.
+    from trtdoc.errors import TrtdocError
+
+    with pytest.raises(TrtdocError) as err:
+        target_from_options("L4", runtime, driver)
+    assert str(err.value).startswith(line)
+    path = write(tmp_path, "deploy.yaml", "targets:\n  - name: t\n    gpu: L4\n"
+                 f"    runtime: {runtime}\n" + (f'    driver: "{driver}"\n' if driver else ""))
+    with pytest.raises(SpecErrors) as errs:
+        load_deployment(path)
+    assert [e for e in errs.value.errors if line.split(": ", 1)[1] in str(e)]
+    schema = json.loads((REPO / "trtdoc" / "schema" / "deploy.schema.json").read_text())
+    assert "\\d" not in json.dumps(schema)

@@ -612,3 +612,35 @@ def test_hostile_names_stay_on_one_line_in_lint(tmp_path: Path) -> None:
     assert code == 0 and len(lines) == len(record.findings or ()) == 2
     assert all(line.startswith("hostile-names: ") for line in lines)
     assert "\\x1b[31mfake: error: x" in out and "\x1b" not in out
+
+
+def test_lint_of_the_most_findings_a_record_may_hold(tmp_path: Path, monkeypatch) -> None:
+    # 5,000 findings took 11.8 s: rich's cost is per print call, and lint printed each finding
+    # alone. The count of calls is the check (no timings in tests): one per record.
+    import rich.console
+
+    from trtdoc.spec.limits import MAX_FINDINGS
+
+    data = json.loads((REPO / "records" / "bert-tiny.json").read_text(encoding="utf-8"))
+    first = data["findings"][0]
+    data["findings"] = [dict(first, what=f"finding {i}") for i in range(MAX_FINDINGS)]
+    (tmp_path / "bert-tiny.json").write_text(json.dumps(data), encoding="utf-8")
+    calls = []
+    real = rich.console.Console.print
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(rich.console.Console, "print", counted)
+    code, out, _ = _lint(str(tmp_path / "bert-tiny.json"))
+    assert code == 0
+    assert len(out.splitlines()) == MAX_FINDINGS + 1
+    assert len(calls) <= 3
+    # One more is refused in one line, before any is printed.
+    data["findings"].append(first)
+    (tmp_path / "bert-tiny.json").write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = _lint(str(tmp_path / "bert-tiny.json"))
+    assert code == 1
+    assert err == (f"error: {tmp_path / 'bert-tiny.json'}: findings: expected a list of at most "
+                   "1,000 items, got a list; rebuild it with `trtdoc build --force`\n")

@@ -170,3 +170,39 @@ def test_the_import_renders_its_record_as_read_without_decoding_it_again(here, m
     assert rendered.exit_code == 0, rendered.output
     assert {p.relative_to(here / "site"): p.read_bytes()
             for p in (here / "site").rglob("*.md")} == pages
+
+
+# --------------------------------------------------------------------------------------------
+# Dimensions are integers from -1 to MAX_DIM, as a spec's shapes are (issue 26 item 7)
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("value", "shown"), [
+    ("Infinity", "inf"), ("1.5", "1.5"), ("1e30", "1e+30"), ("-2", "-2"), ("true", "True"),
+    ('"3"', "'3'"), ("2147483648", "2147483648"),
+])
+def test_a_dimension_that_is_not_a_sane_integer_is_one_line(here, value, shown):
+    (here / "d.json").write_text(
+        '{"Layers": [{"Name": "a", "LayerType": "X", "Inputs": [{"Name": "x", "Dimensions": '
+        f'[1, {value}], "Format/Datatype": "Float"}}], "Outputs": []}}], "Bindings": []}}',
+        encoding="utf-8")
+    refused(run("d.json", "--name", "x"),
+            f"error: d.json: layer 0 ('a'): the Dimensions of tensor 'x' is [1, {shown}], not a "
+            "list of at most 8 integers from -1 (dynamic) to 2,147,483,647; export the engine "
+            "information again with TensorRT")
+
+
+def test_profile_shapes_and_io_dimensions_are_checked_too(here):
+    io = {"Name": "x", "IOMode": "Input", "DataType": "Float", "Dimensions": [-1, 3],
+          "ProfileInfo": [{"MinShape": [1, 3], "OptShape": [2, 3], "MaxShape": [1e400, 3]}]}
+    layer = {"Name": "a", "LayerType": "X", "Inputs": [], "Outputs": []}
+    text = json.dumps({"Layers": [layer], "I/O Tensors": [io]}).replace("Infinity", "1e400")
+    (here / "p.json").write_text(text, encoding="utf-8")
+    refused(run("p.json", "--name", "x"),
+            "error: p.json: I/O tensor 'x': its MaxShape is [inf, 3], not a list of at most 8 "
+            "integers from -1 (dynamic) to 2,147,483,647; export the engine information again "
+            "with TensorRT")
+    io.update(Dimensions=[-1, 1.5], ProfileInfo=[])
+    (here / "p.json").write_text(json.dumps({"Layers": [layer], "I/O Tensors": [io]}))
+    refused(run("p.json", "--name", "x"),
+            "error: p.json: I/O tensor 'x': its Dimensions is [-1, 1.5], not a list of at most 8 "
+            "integers from -1 (dynamic) to 2,147,483,647; export the engine information again "
+            "with TensorRT")

@@ -434,3 +434,24 @@ def test_names_that_differ_only_in_case_collide(here: Path) -> None:
     ]
     good, _ = check_specs([here])
     assert [g.spec.name for g in good] == ["other"]
+
+
+def test_tags_and_descriptions_have_limits(here: Path) -> None:
+    # 30,000 tags (0.8 MiB, under the spec limit) made `mkdocs build` run past 180 s.
+    tags = ", ".join(f"t{i}" for i in range(30_000))
+    write(here, "many.yaml", spec(f"tags: [{tags}]\n", name="many"))
+    write(here, "long.yaml", spec(f"description: {'x' * 5000}\ntags: [{'y' * 65}]\n",
+                                  name="long"))
+    most = ", ".join(f"t{i:063d}" for i in range(64))
+    write(here, "fits.yaml", spec(f"description: {'x' * 4000}\ntags: [{most}]\n", name="fits"))
+    code, lines, _ = check(here, "many.yaml", "long.yaml", "fits.yaml")
+    assert code == 1
+    assert lines[-4:] == [
+        "long.yaml:5:14: description: 5,000 characters is more than the 4,000 a description may "
+        "have. Hint: keep it to a paragraph and link to the rest",
+        "long.yaml:6:7: tags: the tag 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'... is longer than "
+        "64 characters. Hint: a tag is a word or two",
+        "many.yaml:5:7: tags: 30,000 tags is more than the 64 trtdoc shows. Hint: keep the few "
+        "words a reader searches for",
+        "3 problem(s) found",
+    ]

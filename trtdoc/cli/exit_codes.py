@@ -1,5 +1,6 @@
 """Exit codes: a :class:`TrtdocError` is one stderr line per problem and exit code 1; a usage
-error is click's exit code 2; anything else is a bug (one line and exit code 2, with ``-v`` its
+error is click's exit code 2; running out of memory is one line and exit code 1; anything else
+is a bug (one line and exit code 2, with ``-v`` its
 traceback); Ctrl-C is exit code 130."""
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def handle_errors(func: F) -> F:
             ui.problem("interrupted; what was written so far is complete, and the last good "
                        "engines, records and pages were kept")
             sys.exit(130)
+        except MemoryError:
+            # An input larger than this machine (or its ulimit) can hold: not a bug of trtdoc,
+            # and not worth a traceback. Nothing half-written is left: writes are atomic.
+            ui.problem("error: out of memory: the input is larger than this process may hold "
+                       "(see `ulimit -v` and the machine's memory); run it where there is more "
+                       "memory, or make the input smaller")
+            sys.exit(1)
         except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
             if ui.verbosity >= 1:
                 raise

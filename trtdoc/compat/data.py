@@ -264,7 +264,7 @@ def version_parts(version: str) -> tuple[int, ...]:
     """A version's leading numbers: "10.13.3.9" → (10, 13, 3, 9); "unknown" → ()."""
     out = []
     for part in version.split("."):
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):
             break
         out.append(int(part))
     return tuple(out)

@@ -51,8 +51,10 @@ MAX_TARGETS = 1_000
 MAX_PATTERNS = 1_000
 NOT_A_DEPLOYMENT = ("not a trtdoc deployment file (the top level must be a mapping with a "
                     "`targets:` list); see README, \"Where engines run\"")
-_VERSION_RE = re.compile(r"^\d{1,4}(?:\.\d{1,6}){1,3}$")
-_DRIVER_RE = re.compile(r"^(\d{3,4})(?:\.\d{1,4}){0,2}$")
+# [0-9], not \d: Python's \d (and pydantic's) takes any script's digits, full-width "５" too,
+# while the shipped JSON Schema's (ECMA-262) takes ASCII only; the two must agree.
+_VERSION_RE = re.compile(r"^[0-9]{1,4}(?:\.[0-9]{1,6}){1,3}$")
+_DRIVER_RE = re.compile(r"^([0-9]{3,4})(?:\.[0-9]{1,4}){0,2}$")
 _RUNTIME_EXAMPLE = "runtime: tensorrt-rtx 1.7.1"
 
 
@@ -210,7 +212,9 @@ def parse_cuda(value: Any) -> str:
         raise _Bad(f"expected a CUDA version, got {excerpt(value)}", "write `cuda: 13`")
     text = str(value).strip()
     major = text.split(".")[0]
-    if not re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){0,2}", text) or major not in MIN_DRIVER_FOR_CUDA:
+    # [0-9], not \d: Python's \d takes any script's digits ("１３"), the schema's only ASCII.
+    if (not re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}", text)
+            or major not in MIN_DRIVER_FOR_CUDA):
         raise _Bad(f"{excerpt(value)} is not a CUDA version trtdoc knows",
                    f"write the major version: {', '.join(MIN_DRIVER_FOR_CUDA)}")
     return major

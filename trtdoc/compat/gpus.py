@@ -117,7 +117,7 @@ for _gpu in _BY_NAME.values():
     _KIND_OF_CC.setdefault(_gpu.compute_capability, set()).add(_gpu.kind or "")
 
 # "8.9", "sm89", "sm_89", "SM 8.9", "compute_89"
-_CC_RE = re.compile(r"^(?:(?:sm|compute)[\s_]*)?(\d{1,3})(?:\.(\d))?$", re.IGNORECASE)
+_CC_RE = re.compile(r"^(?:(?:sm|compute)[\s_]*)?([0-9]{1,3})(?:\.([0-9]))?$", re.IGNORECASE)
 
 
 class UnknownGpu(ValueError):
@@ -152,7 +152,7 @@ def find_gpu(text: str) -> Gpu:
     # "Tesla V100-SXM2-16GB", "NVIDIA H100 80GB HBM3". The longest known model they start with.
     for known in _LONGEST_FIRST:
         rest = norm[len(known):]
-        if norm.startswith(known) and (not rest[:1].isdigit() or re.match(r"\d+gb", rest)):
+        if norm.startswith(known) and (not rest[:1].isdigit() or re.match(r"[0-9]+gb", rest)):
             return _BY_NAME[known]
     close = difflib.get_close_matches(norm, list(_BY_NAME), n=1, cutoff=0.6)
     raise UnknownGpu(given, _BY_NAME[close[0]].model if close else None)

@@ -13,10 +13,9 @@ from trtdoc.diff.changes import Change, Changes, Diff
 from trtdoc.diff.git import records_at_ref
 from trtdoc.diff.layers import layer_changes
 from trtdoc.diff.times import layer_time_changes, time_changes
-from trtdoc.errors import RecordError, TrtdocError, display_path
+from trtdoc.errors import TrtdocError, display_path
 from trtdoc.inspect.types import IOTensor
-from trtdoc.record.codec import record_from_json
-from trtdoc.record.files import read_record
+from trtdoc.record.files import read_record, read_record_file
 from trtdoc.record.types import EngineRecord
 from trtdoc.render.parameters import format_bytes_exact, format_seconds, format_shape, format_value
 
@@ -230,19 +229,8 @@ def diff_records(old: Mapping[str, EngineRecord], new: Mapping[str, EngineRecord
 
 def diff_files(old: Path, new: Path) -> Diff:
     """Compare two record files (of one engine, or of two: ``trtdoc diff OLD.json NEW.json``)."""
-    a, b = _read_file(old), _read_file(new)
+    a, b = read_record_file(old), read_record_file(new)
     return Diff(str(old), str(new), (changes_between(a, b),))
-
-
-def _read_file(path: Path) -> EngineRecord:
-    if not path.is_file():
-        raise RecordError("no such record file; give the path of a records/<name>.json",
-                          path=path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RecordError(f"cannot read record ({exc.strerror or exc})", path=path) from None
-    return record_from_json(data, path=path)
 
 
 def records_in_folder(folder: Path) -> dict[str, EngineRecord]:

@@ -38,6 +38,10 @@ def fp32_variant(record: EngineRecord, records: Iterable[EngineRecord]
     return None
 
 
+# How much of a record fp32_candidates reads to tell whether it is an fp32 variant.
+_HEAD_BYTES = 4 << 20
+
+
 def fp32_candidates(folder: Path, record: EngineRecord) -> list[EngineRecord]:
     """The records in ``folder`` that may be ``record``'s fp32 variant (same model sha256).
 
@@ -57,7 +61,10 @@ def fp32_candidates(folder: Path, record: EngineRecord) -> list[EngineRecord]:
             if (path.stem == record.name or not path.is_file()
                     or path.stat().st_size > MAX_RECORD_BYTES):
                 continue
-            raw = path.read_bytes()
+            # The model's sha256 and the precision are written before the layers: the head
+            # of the file tells, without reading a record of 10^5 layers whole per record.
+            with path.open("rb") as f:
+                raw = f.read(_HEAD_BYTES)
             if sha.encode() not in raw or b'"fp32"' not in raw:
                 continue
             out.append(read_record(path))

@@ -30,6 +30,8 @@ from trtdoc.inspect.types import (
     TensorDesc,
     normalise_dtype,
 )
+from trtdoc.spec.limits import MAX_DIM, MAX_RANK
+from trtdoc.spec.text import excerpt
 
 # Interning tables are cleared past this many entries, so hostile input cannot grow them.
 _INTERN_LIMIT = 1 << 16
@@ -64,14 +66,22 @@ class _Interned:
         return found
 
 
+def dims_from_json(dims: Any, what: str, path: Path | str | None) -> tuple[int, ...]:
+    """An export's ``Dimensions`` (or a profile's shape): a list of at most ``MAX_RANK``
+    integers, each -1 (dynamic) up to ``MAX_DIM``, as the spec's shapes are. ``1.5``,
+    ``1e30``, ``true``, ``-2`` or ``Infinity`` is one :class:`InspectError` naming ``what``."""
+    if not isinstance(dims, list) or len(dims) > MAX_RANK or not all(
+            type(x) is int and -1 <= x <= MAX_DIM for x in dims):
+        raise InspectError(f"{what} is {excerpt(dims)}, not a list of at most {MAX_RANK} "
+                           f"integers from -1 (dynamic) to {MAX_DIM:,}; export the engine "
+                           "information again with TensorRT", source=path)
+    return tuple(dims)
+
+
 def _tensor_from_json(t: Any, where: str, path: Path | str | None) -> TensorDesc:
     name = _require(t, "Name", where, path)
-    dims = t.get("Dimensions", [])
-    try:
-        dims_t = tuple(int(x) for x in dims)
-    except (TypeError, ValueError):
-        raise InspectError(f"{where}: tensor {name!r} has Dimensions {dims!r}, not a list of "
-                           "integers", source=path) from None
+    dims_t = dims_from_json(t.get("Dimensions", []),
+                            f"{where}: the Dimensions of tensor {excerpt(str(name))}", path)
     fmt = str(t.get("Format/Datatype") or t.get("Format") or "")
     dtype = str(t.get("Datatype") or t.get("DataType") or fmt)
     return TensorDesc(str(name), dims_t, normalise_dtype(dtype), fmt.strip(),
@@ -121,9 +131,8 @@ def _weights_from_json(raw: Mapping[str, Any], interned: _Interned | None = None
             continue
         type_ = str(w.get("Type", ""))
         dtype = interned.dtype(type_) if interned is not None else normalise_dtype(type_)
-        try:
-            count = int(w.get("Count", 0))
-        except (TypeError, ValueError):
+        count = w.get("Count", 0)
+        if type(count) is not int or count > limits.MAX_WEIGHT_COUNT:
             continue
         if dtype and count > 0:
             t = TensorDesc(key, (count,), dtype, "")
@@ -166,15 +175,18 @@ def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None,
         raise InspectError(f"I/O tensor {name!r} has IOMode {entry.get('IOMode')!r}, not "
                            "Input or Output", source=path)
     infos = entry.get("ProfileInfo") or []
+    where = f"I/O tensor {excerpt(name)}"
     profiles = tuple(
-        ProfileShape(tuple(p["MinShape"]), tuple(p["OptShape"]), tuple(p["MaxShape"]))
+        ProfileShape(*(dims_from_json(p[k], f"{where}: its {k}", path)
+                       for k in ("MinShape", "OptShape", "MaxShape")))
         for p in infos
         if isinstance(p, Mapping) and {"MinShape", "OptShape", "MaxShape"} <= p.keys()
     )
     fmt = str(infos[0].get("Format", "")) if infos and isinstance(infos[0], Mapping) else ""
     dtype = str(entry.get("DataType") or entry.get("Datatype") or "")
     return IOTensor(name, mode, normalise_dtype(dtype),
-                    tuple(int(x) for x in entry.get("Dimensions", [])), profiles, fmt)
+                    dims_from_json(entry.get("Dimensions", []), f"{where}: its Dimensions",
+                                   path), profiles, fmt)
 
 
 def _binding_tensors(layers: Sequence[Layer], names: Collection[str]

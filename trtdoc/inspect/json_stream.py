@@ -32,19 +32,20 @@ class JsonStream:
     """
 
     def __init__(self, what: str, path: Path | str | None, *, f: Any = None, text: str = "",
-                 limit: int = 0, sha256: Any = None, file_what: str | None = None) -> None:
+                 limit: int = 0, sha256: Any = None, file_what: str | None = None,
+                 scan: Callable[[str, int], tuple[Any, int]] = _SCAN) -> None:
         import codecs
 
         # What the text is called in JSON errors, and what the file is in reading errors.
         self.what, self.file_what, self.path = what, file_what or what, path
-        self._f, self._limit, self._sha256 = f, limit, sha256
+        self._f, self._limit, self._sha256, self._scan = f, limit, sha256, scan
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._read = 0  # bytes read from the file
         self.buf, self.pos = text, 0
         self.eof = f is None
         self._base = self._lines = self._col0 = 0  # where buf starts in the whole text
 
-    def _fill(self) -> None:
+    def _fill(self, size: int = _CHUNK) -> None:
         if self.pos > _CHUNK:  # drop what was read, keeping the count of lines for errors
             head = self.buf[:self.pos]
             newlines = head.count("\n")
@@ -52,7 +53,7 @@ class JsonStream:
             self._lines += newlines
             self._base += self.pos
             self.buf, self.pos = self.buf[self.pos:], 0
-        raw = self._f.read(_CHUNK)
+        raw = self._f.read(size)
         pending = len(self._decoder.getstate()[0])
         start = self._read - pending
         self._read += len(raw)
@@ -96,14 +97,18 @@ class JsonStream:
 
     def value(self) -> Any:
         """The next JSON value, decoded."""
+        return self.value_and_text()[0]
+
+    def value_and_text(self) -> tuple[Any, str]:
+        """The next JSON value, decoded, and its text as the file writes it."""
         self.peek()
         while True:
             try:
-                value, end = _SCAN(self.buf, self.pos)
+                value, end = self._scan(self.buf, self.pos)
                 # A number (or literal) that ends where the buffer does may go on in the file.
                 if end < len(self.buf) or self.eof:
-                    self.pos = end
-                    return value
+                    start, self.pos = self.pos, end
+                    return value, self.buf[start:end]
             except RecursionError:  # "[" * 100000: the scanner recurses per level
                 raise InspectError(f"the {self.what} is nested too deeply to be read",
                                    source=self.path) from None
@@ -120,7 +125,9 @@ class JsonStream:
                     f"{limits.MAX_JSON_VALUE_CHARS:,} characters (at character "
                     f"{self._base + self.pos:,}); trtdoc reads no larger value",
                     source=self.path)
-            self._fill()
+            # A value is scanned again from its start after each read: reading as much again
+            # as it has so far keeps a long value's scans linear in its length, not quadratic.
+            self._fill(max(_CHUNK, len(self.buf) - self.pos))
 
     def items(self, limit: int, too_many: Callable[[], str]) -> Iterator[Any]:
         """The elements of the array that starts here, one by one; past ``limit`` elements

@@ -26,7 +26,7 @@ from trtdoc.inspect.types import IOTensor, ProfileShape, TensorDesc, normalise_d
 
 # ", Key: " where Key is one of TensorRT's field names (word characters; "Format/Datatype").
 _KEY = re.compile(r", ([A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z0-9_]+)?): ")
-_INTS = re.compile(r"\[(?:-?\d+(?:,-?\d+)*)?\]")
+_INTS = re.compile(r"\[(?:-?[0-9]+(?:,-?[0-9]+)*)?\]")
 _LAYER_TYPE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .\-]*")
 _TENSOR_LIST_KEYS = frozenset({"Inputs", "Outputs", "Constants"})
 _OPENERS, _CLOSERS = "[{(", "]})"

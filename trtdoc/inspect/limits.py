@@ -20,3 +20,6 @@ MAX_INFERENCES = 10_000_000
 # The largest single JSON value read whole: one layer, the I/O tensor list, or any other key's
 # value (a real layer is under 10 KB; TensorRT truncates Metadata at 4,000 characters).
 MAX_JSON_VALUE_CHARS = 64 << 20
+# Weights one layer's "Weights" or "Bias" may count (10^12: far above any engine's); a larger
+# or non-integer count is left out, as a missing one is.
+MAX_WEIGHT_COUNT = 10**12

@@ -13,13 +13,17 @@ record.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
-from trtdoc.errors import FutureRecordError, RecordError
+from trtdoc.errors import FutureRecordError, InspectError, RecordError
+from trtdoc.inspect.json_stream import JsonStream
+from trtdoc.inspect.types import Layer
+from trtdoc.record.stream import SCAN, DuplicateKeyError, walk_record
 from trtdoc.record.types import SCHEMA_VERSION, EngineRecord
 from trtdoc.typed import adapter
 
@@ -27,6 +31,9 @@ SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "record.schema.json"
 SCHEMA_COMMAND = "python -m trtdoc.record --schema > trtdoc/schema/record.schema.json"
 FIX = "rebuild it with `trtdoc build --force`"
 _EXCERPT = 40  # characters of a bad value an error line quotes
+# More layers than any record trtdoc writes (imports stop at 2,000,000, one copy per profile
+# at most a few): past it a record is refused while it is read.
+MAX_RECORD_LAYERS = 4_000_000
 
 
 def record_adapter() -> TypeAdapter[EngineRecord]:
@@ -43,6 +50,74 @@ def record_from_json(text: str | bytes, *, path: Path | None = None) -> EngineRe
         except UnicodeDecodeError as exc:
             raise RecordError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                               f"{exc.start}); {FIX}", path=path) from None
+    whole = text
+    return record_from_stream(JsonStream("record", None, text=text, scan=SCAN), path=path,
+                              whole=lambda: whole)
+
+
+def record_from_stream(s: JsonStream, *, path: Path | None,
+                       whole: Callable[[], str] | None = None) -> EngineRecord:
+    """Decode the record ``s`` reads, one layer at a time (:mod:`trtdoc.record.stream`).
+
+    ``whole()``, when given, is the whole text: a bad record is then judged whole, so its one
+    line is the same whichever way it was read. A stream too large to hold is judged as it
+    goes: the first problem in the record around the layers, else the first bad layer.
+    """
+    from dataclasses import replace
+
+    layer_adapter = adapter(Layer)
+    layers: list[Layer] = []
+    # Equal tensors (a layer's output is the next one's input) and fused names are kept once:
+    # the decoder makes a new object for each, and a record of 10^5 layers holds millions.
+    shared: dict[Any, Any] = {}
+    bad: list[tuple[int, str, ValidationError]] = []
+
+    def layer(i: int, text: str) -> None:
+        if bad:
+            return  # the first bad layer is the one reported
+        try:
+            decoded = layer_adapter.validate_json(text, strict=True)
+        except ValidationError as exc:
+            bad.append((i, text, exc))
+            return
+        for field in ("inputs", "outputs", "constants", "fused"):
+            items = getattr(decoded, field)
+            if items:
+                # The layer was decoded a moment ago and is not shared yet.
+                object.__setattr__(decoded, field,
+                                   tuple([shared.setdefault(t, t) for t in items]))
+        layers.append(decoded)
+        if len(shared) > 1 << 20:
+            shared.clear()
+
+    try:
+        shell = walk_record(s, layer, max_layers=MAX_RECORD_LAYERS)
+    except DuplicateKeyError as exc:
+        where = f"{exc.where}: " if exc.where else ""
+        raise RecordError(f"{where}the key {excerpt(exc.key)} is written twice in one object "
+                          "(JSON readers disagree on which value counts); keep one, or "
+                          f"{FIX}", path=path) from None
+    except InspectError as exc:
+        if whole is not None:
+            return _record_from_whole(whole(), path)
+        message = str(exc).removeprefix("the record is ")
+        raise RecordError(f"{message}; {FIX}", path=path) from None
+    try:
+        record = record_adapter().validate_json(shell, strict=True)
+    except ValidationError as exc:
+        if whole is not None:
+            return _record_from_whole(whole(), path)
+        raise _decode_error(shell, exc, path) from None
+    if bad:
+        if whole is not None:
+            return _record_from_whole(whole(), path)
+        i, text, error = bad[0]
+        raise RecordError(f"{_first_problem(json.loads(text), error, f'inspection.layers[{i}]')}"
+                          f"; {FIX}", path=path)
+    return replace(record, inspection=replace(record.inspection, layers=tuple(layers)))
+
+
+def _record_from_whole(text: str, path: Path | None) -> EngineRecord:
     try:
         return record_adapter().validate_json(text, strict=True)
     except ValidationError as exc:
@@ -122,19 +197,23 @@ def _decode_error(text: str, exc: ValidationError, path: Path | None) -> RecordE
     if type(version) is not int or version != SCHEMA_VERSION:
         return RecordError(f"schema_version: expected {SCHEMA_VERSION}, got "
                            f"{_got(version)}; {FIX}", path=path)
-    # One line per file: the first field at fault, and how many others there are.
+    return RecordError(f"{_first_problem(data, exc)}; {FIX}", path=path)
+
+
+def _first_problem(data: Any, exc: ValidationError, prefix: str = "") -> str:
+    """One line per file: the first field at fault, and how many others there are."""
     problems: dict[str, list[dict[str, Any]]] = {}
-    for err in errors:
-        problems.setdefault(_field_path(data, err), []).append(dict(err))
+    for err in exc.errors(include_url=False):
+        problems.setdefault(_field_path(data, err, prefix), []).append(dict(err))
     (where, errs), others = next(iter(problems.items())), len(problems) - 1
     more = f" (and {others} more problem{'s' * (others != 1)})" if others else ""
-    return RecordError(f"{where}: {_problem(errs)}{more}; {FIX}", path=path)
+    return f"{where}: {_problem(errs)}{more}"
 
 
-def _field_path(data: Any, err: Any) -> str:
+def _field_path(data: Any, err: Any, prefix: str = "") -> str:
     """``model.facts.opset[0][1]``: the error's location in the file, without the names
     pydantic gives the members of a union."""
-    parts: list[str] = []
+    parts: list[str] = [prefix] if prefix else []
     node = data
     loc = err["loc"]
     for i, item in enumerate(loc):
@@ -178,6 +257,10 @@ def _expected(err: dict[str, Any]) -> str:
         return f"a number of at least {ctx.get('ge')}"
     if kind == "string_pattern_mismatch":
         return f"a string matching {ctx.get('pattern')!r}"
+    if kind == "string_too_long":
+        return f"a string of at most {ctx.get('max_length'):,} characters"
+    if kind == "too_long" and "min_length" not in ctx:
+        return f"a list of at most {ctx.get('max_length'):,} items"
     if kind in ("too_short", "too_long"):
         return f"a list of {ctx.get('min_length') or ctx.get('max_length')} items"
     msg = str(err.get("msg", kind))

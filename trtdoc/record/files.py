@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trtdoc.errors import RecordError
-from trtdoc.record.codec import FIX, excerpt, record_from_json
+from trtdoc.inspect.json_stream import JsonStream
+from trtdoc.record.codec import FIX, excerpt, record_from_json, record_from_stream
+from trtdoc.record.stream import SCAN
 from trtdoc.record.text import record_chunks
 from trtdoc.record.types import EngineRecord, FailedBuild, FailedGate
 from trtdoc.typed import decode_json
@@ -20,6 +22,9 @@ from trtdoc.typed import decode_json
 # (slowly: ~7 GB of memory) with this limit. A file past it was not written by trtdoc, and
 # reading it whole could exhaust memory.
 MAX_RECORD_BYTES = 1280 * 1024 * 1024
+# Records up to this size are read whole (pydantic holds about ten times the text while it
+# decodes it); larger ones are read as a stream, one layer at a time.
+WHOLE_RECORD_BYTES = 16 * 1024 * 1024
 # The figures of a failed accuracy gate: a few kB per output.
 MAX_GATE_BYTES = 16 * 1024 * 1024
 
@@ -36,29 +41,48 @@ def read_record(path: Path) -> EngineRecord:
     A record is named after its engine: a file whose ``name`` is another engine's (an edited
     record) is refused, so it can neither stand in for that engine nor replace its page.
     """
-    import stat
-
-    try:
-        # O_NONBLOCK: a FIFO named *.json must not hang the run.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise RecordError(f"not a regular file, so not a record; remove it. {FIX}",
-                                  path=path)
-            if st.st_size > MAX_RECORD_BYTES:
-                raise RecordError(_too_big(st.st_size), path=path)
-            # Read one byte past the limit: a file that grows is caught too.
-            raw = f.read(MAX_RECORD_BYTES + 1)
-    except OSError as exc:
-        raise RecordError(f"cannot read record ({exc.strerror or exc})", path=path) from None
-    if len(raw) > MAX_RECORD_BYTES:
-        raise RecordError(_too_big(len(raw)), path=path)
-    record = record_from_json(raw, path=path)
+    record = read_record_file(path)
     if record.name != Path(path).stem:
         raise RecordError(f"name: {excerpt(record.name)} is not this file's engine "
                           f"{Path(path).stem!r} (was the record edited?); {FIX}", path=path)
     return record
+
+
+def read_record_file(path: Path) -> EngineRecord:
+    """The record in the file ``path``, whatever the file is called.
+
+    Only a regular file is read (a FIFO, socket or device is refused before it is opened, and
+    opened without blocking should it become one); a file of up to :data:`WHOLE_RECORD_BYTES`
+    is read whole, a larger one as a stream (:func:`record_from_stream`), so memory stays
+    near the decoded record's own.
+    """
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise RecordError(_not_regular(mode), path=path)
+        # O_NONBLOCK: a FIFO put in its place since must not hang the run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecordError(_not_regular(st.st_mode), path=path)
+            if st.st_size > MAX_RECORD_BYTES:
+                raise RecordError(_too_big(st.st_size), path=path)
+            if st.st_size > WHOLE_RECORD_BYTES:
+                return record_from_stream(JsonStream("record", None, f=f, limit=MAX_RECORD_BYTES,
+                                                     scan=SCAN), path=path)
+            # Read one byte past the limit: a file that grows is caught too.
+            raw = f.read(MAX_RECORD_BYTES + 1)
+    except FileNotFoundError:
+        raise RecordError("no such record file; give the path of a records/<name>.json",
+                          path=path) from None
+    except OSError as exc:
+        raise RecordError(f"cannot read record ({exc.strerror or exc})", path=path) from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError(_too_big(len(raw)), path=path)
+    return record_from_json(raw, path=path)
 
 
 def read_records(folder: Path) -> list[EngineRecord]:
@@ -70,6 +94,16 @@ def read_records(folder: Path) -> list[EngineRecord]:
         return []
     return sorted((read_record(p) for p in sorted(folder.glob("*.json"))),
                   key=lambda r: r.name)
+
+
+def _not_regular(mode: int) -> str:
+    import stat
+
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return (f"{kind}, not a regular file, so not a record; give the path of a record file "
+            "(records/<name>.json), or remove it from the records folder")
 
 
 def _too_big(size: int) -> str:

@@ -32,6 +32,7 @@ from trtdoc.inspect.types import Inspection
 from trtdoc.model import ModelFacts
 from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.precision.result import PrecisionResult
+from trtdoc.spec.limits import MAX_FINDINGS
 from trtdoc.spec.section import ImportedSpec, RecordSpec, SpecSection
 from trtdoc.values import EngineBackend
 
@@ -231,7 +232,7 @@ class EngineRecord:
     not_run: tuple[NotRun, ...]
     # None, not (): a record written before trtdoc stored findings has no key, and readers
     # must tell "none found" from "never computed" (trtdoc.findings.current_findings).
-    findings: Annotated[tuple[Finding, ...] | None, Field(description=(
+    findings: Annotated[tuple[Finding, ...] | None, Field(max_length=MAX_FINDINGS, description=(
         "What the build tells you about the engine (trtdoc.findings), most severe first; "
         "null in a record written before trtdoc computed them."))] = None
     # Left out when null: a build never has it, and its record stays as it was written.

@@ -36,3 +36,12 @@ MAX_ACCURACY_SAMPLES = 100_000
 EXCERPT_CHARS = 40
 # The longest path a spec may write (model, calibration.data, accuracy.data).
 MAX_PATH_CHARS = 4096
+# What a spec says about itself reaches every page, the index and the tags page: 30,000 tags
+# in one spec (0.8 MiB, under MAX_SPEC_BYTES) made `mkdocs build` run past 180 s. A team
+# tags an engine with a handful of words and describes it in a paragraph.
+MAX_TAGS = 64
+MAX_TAG_CHARS = 64
+MAX_DESCRIPTION_CHARS = 4_000
+# Findings one record may hold: a build writes one per kind (a few dozen kinds); a record with
+# more was not written by trtdoc, and each finding is a line of `trtdoc lint` and of a page.
+MAX_FINDINGS = 1_000

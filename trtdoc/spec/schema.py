@@ -28,7 +28,10 @@ from trtdoc.spec.json_schema import SCHEMA_ID, JsonSchema, SchemaGenerator
 from trtdoc.spec.limits import (
     MAX_ACCURACY_SAMPLES,
     MAX_CALIBRATION_BATCHES,
+    MAX_DESCRIPTION_CHARS,
     MAX_PROFILES,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
     MAX_VARIANTS,
 )
 from trtdoc.spec.names import NAME_SCHEMA, name_problem
@@ -62,6 +65,25 @@ else:
     _AccuracySamples = int_at_most(
         MAX_ACCURACY_SAMPLES, "samples trtdoc compares",
         "a few hundred to a few thousand samples measure accuracy well")
+
+
+def _tags(value: list[str]) -> list[str]:
+    if len(value) > MAX_TAGS:
+        raise ValueError(f"{len(value):,} tags is more than the {MAX_TAGS} trtdoc shows; keep "
+                         "the few words a reader searches for")
+    for tag in value:
+        if len(tag) > MAX_TAG_CHARS:
+            raise ValueError(f"the tag {excerpt(tag)} is longer than {MAX_TAG_CHARS} "
+                             "characters; a tag is a word or two")
+    return value
+
+
+def _description(value: str) -> str:
+    if len(value) > MAX_DESCRIPTION_CHARS:
+        raise ValueError(f"{len(value):,} characters is more than the "
+                         f"{MAX_DESCRIPTION_CHARS:,} a description may have; keep it to a "
+                         "paragraph and link to the rest")
+    return value
 
 
 def _profiles(value: list[Any]) -> list[Any]:
@@ -273,9 +295,12 @@ class _BuildOn(_Model):
 # docstring on these models: pydantic would make it the schema's description.
 class SpecModel(_Model):
     name: Annotated[str, JsonSchema(lambda _: dict(NAME_SCHEMA))]
-    description: str = ""
+    description: Annotated[str, AfterValidator(_description),
+                           JsonSchema(maxLength=MAX_DESCRIPTION_CHARS)] = ""
     owner: str | None = None
-    tags: list[str] = []
+    tags: Annotated[list[str], AfterValidator(_tags),
+                    JsonSchema(maxItems=MAX_TAGS, items={"type": "string",
+                                                         "maxLength": MAX_TAG_CHARS})] = []
     model: PathText
     backend: Backend = "auto"
     precision: Precision = "fp32"

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, PlainSerializer, Tag, TypeAdapter
 
 from trtdoc.project import project_path
+from trtdoc.spec.limits import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from trtdoc.spec.types import (
     BuildOn,
     Calibration,
@@ -138,9 +139,11 @@ class SpecSection:
     source: Annotated[str, NotInBuildKey("where the spec file is, not what it says")]
     model: Annotated[str, NotInBuildKey(
         "the model's bytes are in the build key instead (trtdoc.build.key)")]
-    description: Annotated[str, DOC_ONLY]
+    # The spec's limits hold in a record too: a record from a pull request reaches the site.
+    description: Annotated[str, DOC_ONLY, Field(max_length=MAX_DESCRIPTION_CHARS)]
     owner: Annotated[str | None, DOC_ONLY]
-    tags: Annotated[tuple[str, ...], DOC_ONLY]
+    tags: Annotated[tuple[Annotated[str, Field(max_length=MAX_TAG_CHARS)], ...], DOC_ONLY,
+                    Field(max_length=MAX_TAGS)]
     backend: Backend
     precision: Precision
     precision_method: PrecisionMethod
@@ -172,7 +175,7 @@ class ImportedSpec:
     __pydantic_config__ = _RECORD_CONFIG
 
     name: str
-    description: str
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
     imported_from: tuple[str, ...]
 
 
