@@ -7,11 +7,13 @@ same JSON; it is walked as a stream (:mod:`trtdoc.inspect.json_stream`), one lay
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import trtdoc.inspect.limits as limits
+from trtdoc.cost.rules import layer_cost
 from trtdoc.errors import InspectError
 from trtdoc.inspect.assemble import (
     DETAILED_HINT,
@@ -145,8 +147,12 @@ def _layer_from_json(raw: Any, i: int, path: Path | str | None,
     tactic = interned.get(str(raw.get("TacticName") or raw.get("TacticValue") or "").strip())
     metadata = raw.get("Metadata") or ""
     fused = fused_from_metadata(str(metadata), onnx_nodes) if metadata else ()
-    return layer_from_parts(name, type_, inputs, outputs, _weights_from_json(raw, interned),
-                            tactic, fused)
+    layer = layer_from_parts(name, type_, inputs, outputs, _weights_from_json(raw, interned),
+                             tactic, fused)
+    # The type-specific keys (Kernel, WindowSize, MatrixOpA...) are read here, while the raw
+    # layer is at hand; dimensions still dynamic (-1) wait for trtdoc.cost.layers.
+    cost = layer_cost(layer, raw)
+    return replace(layer, cost=cost) if cost is not None else layer
 
 
 def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None,

@@ -87,6 +87,18 @@ class TensorDesc:
 
 
 @dataclass(frozen=True)
+class LayerCost:
+    """The work of one layer at the opt shape: an estimate from its facts (trtdoc.cost.rules)."""
+
+    __pydantic_config__ = _RECORD_CONFIG
+
+    flops: Annotated[int, Field(ge=0, description="Floating-point (or integer) operations; a "
+                                "multiply-add counts 2.")]
+    bytes: Annotated[int, Field(ge=0, description="Bytes read and written: inputs, weights "
+                                "and outputs, each once.")]
+
+
+@dataclass(frozen=True)
 class Layer:
     """One engine layer: a kernel (or a no-op, reformat or sync point) TensorRT will run."""
 
@@ -107,6 +119,8 @@ class Layer:
     # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
     constants: tuple[TensorDesc, ...] = ()
     profile: Annotated[int, Field(ge=0)] = 0  # the optimisation profile this copy serves
+    # FLOPs and bytes at the opt shape (trtdoc.cost); None: no rule knows this layer
+    cost: LayerCost | None = None
 
     @property
     def output_type(self) -> str:
@@ -117,7 +131,7 @@ class Layer:
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
         return _keyed(handler(source), (
             "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
-            "profile", "time_ms", "time_pct"), after=_recompute_precision)
+            "profile", "time_ms", "time_pct", "cost"), after=_recompute_precision)
 
 
 def _recompute_precision(layer: Layer) -> Layer:

@@ -95,6 +95,14 @@ class _LayerWriter:
                 return None
         if type(layer.profile) is not int:
             return None
+        cost = layer.cost
+        if cost is None:
+            cost_text = "null"
+        elif type(cost.flops) is int and type(cost.bytes) is int:
+            cost_text = (f'{{\n     "flops": {int.__repr__(cost.flops)},\n'
+                         f'     "bytes": {int.__repr__(cost.bytes)}\n    }}')
+        else:
+            return None
         return (f'   {{\n    "name": {encode_basestring(layer.name)},\n'
                 f'    "type": {encode_basestring(layer.type)},\n'
                 f'    "precision": {encode_basestring(layer.precision)},\n'
@@ -104,7 +112,8 @@ class _LayerWriter:
                 f'    "constants": {self._tensors_text(layer.constants)},\n'
                 f'    "outputs": {self._tensors_text(layer.outputs)},\n'
                 f'    "profile": {int.__repr__(layer.profile)},\n'
-                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}\n   }}')
+                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]},\n'
+                f'    "cost": {cost_text}\n   }}')
 
 
 def record_chunks(record: EngineRecord) -> Iterator[str]:
