@@ -37,7 +37,7 @@ def opt_shapes(inspection: Inspection) -> dict[str, tuple[int, ...]]:
 
 
 def _dynamic_values(inspection: Inspection, opt: Mapping[str, tuple[int, ...]]) -> set[int]:
-    values = set()
+    values: set[int] = set()
     for t in inspection.io:
         if t.name in opt:
             values.update(o for d, o in zip(t.dims, opt[t.name], strict=False) if d < 0)

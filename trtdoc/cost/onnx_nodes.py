@@ -19,21 +19,25 @@ from pathlib import Path
 from trtdoc.cost.rules import NORMALIZATION_FLOPS_PER_ELEMENT, SOFTMAX_FLOPS_PER_ELEMENT
 
 # Ops computing one value per output element.
-_ELEMENTWISE = frozenset(
-    "Add Sub Mul Div Relu Clip Sigmoid Tanh Erf Exp Log Sqrt Pow Neg Abs Max Min Mod LeakyRelu "
-    "HardSigmoid HardSwish Where Not And Or Xor Equal Less Greater LessOrEqual GreaterOrEqual "
-    "Floor Ceil Round Reciprocal PRelu Elu Selu Softplus Softsign Mish Gelu Sign Cos Sin IsNaN "
-    "Resize Upsample QuantizeLinear DequantizeLinear BitShift".split())
+_ELEMENTWISE = frozenset([
+    "Add", "Sub", "Mul", "Div", "Relu", "Clip", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt",
+    "Pow", "Neg", "Abs", "Max", "Min", "Mod", "LeakyRelu", "HardSigmoid", "HardSwish", "Where",
+    "Not", "And", "Or", "Xor", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+    "Floor", "Ceil", "Round", "Reciprocal", "PRelu", "Elu", "Selu", "Softplus", "Softsign",
+    "Mish", "Gelu", "Sign", "Cos", "Sin", "IsNaN", "Resize", "Upsample", "QuantizeLinear",
+    "DequantizeLinear", "BitShift"])
 # Ops that move or reinterpret data without arithmetic.
-_NO_MATH = frozenset(
-    "Reshape Transpose Flatten Squeeze Unsqueeze Concat Slice Gather GatherElements GatherND "
-    "Cast Identity Shape Size Constant Split Expand Pad Tile ConstantOfShape Range "
-    "ScatterND ScatterElements DepthToSpace SpaceToDepth NonZero".split())
-_REDUCE = frozenset(
-    "ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSumExp "
-    "ReduceSumSquare GlobalAveragePool GlobalMaxPool ArgMax ArgMin TopK".split())
-_NORMALIZATION = frozenset(
-    "LayerNormalization InstanceNormalization GroupNormalization LpNormalization".split())
+_NO_MATH = frozenset([
+    "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Slice", "Gather",
+    "GatherElements", "GatherND", "Cast", "Identity", "Shape", "Size", "Constant", "Split",
+    "Expand", "Pad", "Tile", "ConstantOfShape", "Range", "ScatterND", "ScatterElements",
+    "DepthToSpace", "SpaceToDepth", "NonZero"])
+_REDUCE = frozenset([
+    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+    "ReduceLogSumExp", "ReduceSumSquare", "GlobalAveragePool", "GlobalMaxPool", "ArgMax",
+    "ArgMin", "TopK"])
+_NORMALIZATION = frozenset([
+    "LayerNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization"])
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ same JSON; it is walked as a stream (:mod:`trtdoc.inspect.json_stream`), one lay
 from __future__ import annotations
 
 import gc
-from dataclasses import replace
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

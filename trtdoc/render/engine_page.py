@@ -26,6 +26,7 @@ from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.record.types import EngineRecord, FailedGate, ModelFile, NotRun
 from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
+from trtdoc.render.cost import cost_view
 from trtdoc.render.deployment import DeploymentView
 from trtdoc.render.escape import is_number, one_line, shown, slug
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
@@ -278,6 +279,9 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "architectures": compat.ARCHITECTURES,
         "deployment": deployment,
         "deployed": deployment.of(name_key(record)) if deployment is not None else (),
+        # issue 28: FLOPs and bytes per layer, and the lower bound on the GPUs named for it
+        "cost": cost_view(record, [p.target.gpu.model or "" for p in deployment.of(
+            name_key(record))] if deployment is not None else ()),
         "triton": triton_view(record),  # issue 15
         **reproduce_context(record),
         "changes": changes_shown(previous, record) if previous is not None else None,

@@ -61,6 +61,7 @@ ENGINE = TemplateDoc(
         ("layers > fusions", 'the "Fusions" section: the fusion diagram'),
         ("layers > layer_table", "the collapsed layer table (`_layer_table.md.j2`)"),
         ("memory", 'the "Memory and size" section'),
+        ("cost", 'the "Cost and lower bound" section (`_cost.md.j2`)'),
         ("precision_accuracy",
          'the "Precision and accuracy" section (only when there are figures)'),
         ("precision_accuracy > precision", "the precision step's facts and operator lists"),
@@ -121,6 +122,7 @@ ENGINE = TemplateDoc(
          "(`trtdoc.render.deployment.DeploymentView`), or none without one"),
         ("deployed", "the targets that deploy this engine, each with its verdict (`c` of "
          "`_verdict.md.j2`)"),
+        ("cost", "FLOPs, bytes and the lower bound per GPU (`trtdoc.render.cost.CostView`)"),
         ("triton", "the Triton section: config (the config.pbtxt text) or problem, model, "
          "grouped, rtx"),
         ("trtdoc_command", "the trtdoc command that builds this engine, or none if imported"),
@@ -264,6 +266,10 @@ PARTIALS = (
         name="_deployment.md.j2", renders="the Deployment targets section of compatibility.md",
         variables=(("deployment", "as in compatibility.md.j2"),),
         included_by=("compatibility.md.j2",)),
+    TemplateDoc(
+        name="_cost.md.j2", renders="the Cost and lower bound section of an engine page",
+        variables=(("cost", "as in engine.md.j2"),),
+        included_by=("engine.md.j2",)),
     TemplateDoc(
         name="_verdict.md.j2", renders="one deployment verdict on one line",
         variables=(("c", "one engine on one target (`trtdoc.render.deployment.DeployedPair`)"),),
