@@ -22,6 +22,9 @@ from pydantic import Field
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
+from trtdoc.compat.memory import Budget, budget_from_record, instances_that_fit, size_text
+from trtdoc.cost.bound import engine_bound
+from trtdoc.cost.gpus import PEAKS, peaks_of
 from trtdoc.inspect.header import EngineFacts
 from trtdoc.record.types import EngineRecord
 from trtdoc.spec.section import SpecSection
@@ -47,6 +50,10 @@ class Plan:
     build_compute_capability: str | None = None  # TensorRT: the building GPU's, "8.6"
     cuda: str | None = None  # the CUDA major of the builder package, "13"
     tags: tuple[str, ...] = ()
+    budget: Budget | None = None  # one instance's device memory (compat/memory.py)
+    # GPU model → (lower bound in ms, layers without a cost), for the GPUs with datasheet
+    # peaks (trtdoc.cost.bound): an estimate and a lower bound, not a measurement.
+    bounds: tuple[tuple[str, float, int], ...] = ()
 
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
@@ -75,7 +82,9 @@ class Plan:
             hardware_compatibility=level if isinstance(level, str) else None,
             build_compute_capability=record.host.compute_capability,
             cuda=record.backend_cuda,
-            tags=spec.tags if spec is not None else ())
+            tags=spec.tags if spec is not None else (),
+            budget=budget_from_record(record),
+            bounds=_bounds(record))
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:
@@ -398,9 +407,49 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                  f"upgrade the driver to {needs[lacking]} or later", sources)
 
 
+def _bounds(record: EngineRecord) -> tuple[tuple[str, float, int], ...]:
+    layers = record.inspection.layers
+    if not any(layer.cost is not None for layer in layers):
+        return ()
+    out = []
+    for peaks in PEAKS:
+        b = engine_bound(layers, peaks)
+        out.append((peaks.model, b.ms, b.unknown))
+    return tuple(out)
+
+
+def check_memory(plan: Plan, target: Target) -> Check | None:
+    """Whether ``instances`` (default one) of the plan fit in the target's memory; no check
+    where the plan's budget or the target's memory is not known."""
+    budget = plan.budget
+    peaks = peaks_of(target.gpu)
+    if budget is None or (target.memory is None and peaks is None):
+        return None
+    if target.memory is not None:
+        capacity, given = target.memory, f"the target gives {size_text(target.memory)}"
+        sources = _rule_sources("memory")
+    else:
+        assert peaks is not None
+        capacity = peaks.memory_bytes
+        given = f"the {peaks.variant} has {size_text(capacity)}"
+        sources = (*_rule_sources("memory"), peaks.source)
+    fit = instances_that_fit(budget, capacity)
+    wanted = target.instances or 1
+    need = budget.total * wanted
+    each = f"{size_text(budget.total)} ({budget.parts()})"
+    if need <= capacity:
+        return Check("memory", RUNS, f"{fit:,} instance{'s' if fit != 1 else ''} of "
+                     f"{size_text(budget.total)} fit; {given}", "", sources)
+    what = (f"{wanted:,} instances need {size_text(need)}, {wanted:,} × {each}"
+            if wanted > 1 else f"one instance needs {each}")
+    return Check("memory", FAILS, f"{what}; {given}" + (f", room for {fit:,}" if fit else ""),
+                 "give the target more `memory:`, fewer `instances:`, or build a smaller "
+                 "engine (lower precision, smaller max shapes)", sources)
+
+
 RULE_CHECKS: tuple[Callable[[Plan, Target], Check | None], ...] = (
     check_flavour, check_release, check_version, check_architecture, check_targets,
-    check_hardware, check_cuda_runtime, check_driver)
+    check_hardware, check_cuda_runtime, check_memory, check_driver)
 
 
 def evaluate(plan: Plan, target: Target) -> Verdict:

@@ -74,12 +74,15 @@ def _table(layers: Sequence[Layer], peaks: GpuPeaks, timed: bool) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def cost_view(record: EngineRecord, gpu_names: Iterable[str] = ()) -> CostView:
-    """The section for ``record``; ``gpu_names`` are the GPUs it is shown on (the record's
-    host GPU is added first), each once."""
+def cost_view(record: EngineRecord, gpu_names: Iterable[str] = (), *,
+              host: bool = True) -> CostView:
+    """The section for ``record``; ``gpu_names`` are the GPUs it is shown on, each once, after
+    the GPU the record ran on (``host``)."""
     layers = record.inspection.layers
     priced = [layer for layer in layers if layer.cost is not None]
-    names = [n for n in (record.host.gpu, *gpu_names) if n]
+    names = [n for n in ((record.host.gpu,) if host else ()) + tuple(gpu_names) if n]
+    if not priced:  # a record from before costs, or layers no rule knows: no bound at all
+        names = []
     gpus, unknown, seen = [], [], set()
     for name in names:
         peaks = peaks_named(name)

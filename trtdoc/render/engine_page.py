@@ -279,9 +279,11 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "architectures": compat.ARCHITECTURES,
         "deployment": deployment,
         "deployed": deployment.of(name_key(record)) if deployment is not None else (),
-        # issue 28: FLOPs and bytes per layer, and the lower bound on the GPUs named for it
-        "cost": cost_view(record, [p.target.gpu.model or "" for p in deployment.of(
-            name_key(record))] if deployment is not None else ()),
+        # issue 28: FLOPs and bytes per layer and the lower bound on the GPU it ran on; the
+        # deployment section has the bound on each deployed target's GPU
+        "cost": cost_view(record),
+        "deployed_cost": cost_view(record, [p.target.gpu.model or "" for p in deployment.of(
+            name_key(record))], host=False) if deployment is not None else None,
         "triton": triton_view(record),  # issue 15
         **reproduce_context(record),
         "changes": changes_shown(previous, record) if previous is not None else None,

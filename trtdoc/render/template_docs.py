@@ -122,7 +122,10 @@ ENGINE = TemplateDoc(
          "(`trtdoc.render.deployment.DeploymentView`), or none without one"),
         ("deployed", "the targets that deploy this engine, each with its verdict (`c` of "
          "`_verdict.md.j2`)"),
-        ("cost", "FLOPs, bytes and the lower bound per GPU (`trtdoc.render.cost.CostView`)"),
+        ("cost", "FLOPs, bytes and the lower bound on the GPU the record ran on "
+         "(`trtdoc.render.cost.CostView`)"),
+        ("deployed_cost", "the lower bound on each deployed target's GPU (a `CostView`), or "
+         "none without a deployment file"),
         ("triton", "the Triton section: config (the config.pbtxt text) or problem, model, "
          "grouped, rtx"),
         ("trtdoc_command", "the trtdoc command that builds this engine, or none if imported"),
