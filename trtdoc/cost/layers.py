@@ -1,19 +1,22 @@
 """Every layer's cost: :func:`inspection_with_costs`.
 
 Layers first get their cost from their own facts (:mod:`trtdoc.cost.rules`), with dynamic
-dimensions (-1) resolved at the opt shape: the engine's I/O tensors give the opt value of each
-dynamic axis, and where they agree on one value (a dynamic batch) every -1 takes it; otherwise a
-tensor takes the shape of a same-rank ONNX tensor of the nodes the layer fuses whose fixed
-dimensions agree. Myelin fusions (``kgen``, ``runtime_fusion``, ``ForeignNode``), which have no
-rule of their own, sum the FLOPs of the ONNX nodes they fuse (:mod:`trtdoc.cost.onnx_nodes`),
-each node counted in one layer only: the one whose rule computes it (a convolution layer for a
-``Conv``) where there is one, else the last that lists it. Their bytes are their own tensors',
+dimensions (-1) resolved at the opt shape: a tensor takes the shape of a same-rank ONNX tensor
+of the nodes the layer fuses (shapes inferred with the inputs at the engine's opt shape) whose
+fixed dimensions agree. A -1 is never taken to be the batch: Myelin flattens axes (a
+``[-1, 258]`` tensor there is batch × 2,048 rows), so a guess would be wrong by that factor.
+
+Myelin fusions (``kgen``, ``runtime_fusion``, ``ForeignNode``), which have no rule of their
+own, sum the FLOPs of the ONNX nodes they fuse (:mod:`trtdoc.cost.onnx_nodes`), each node
+counted in one layer only: the one whose rule computes it (a convolution layer for a ``Conv``)
+where there is one, else the last that lists it. A layer whose dimensions cannot be resolved
+is priced the same way. Their bytes are their own tensors',
 else the bytes crossing the fusion's boundary. What cannot be worked out stays ``None``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,14 +39,6 @@ def opt_shapes(inspection: Inspection) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def _dynamic_values(inspection: Inspection, opt: Mapping[str, tuple[int, ...]]) -> set[int]:
-    values: set[int] = set()
-    for t in inspection.io:
-        if t.name in opt:
-            values.update(o for d, o in zip(t.dims, opt[t.name], strict=False) if d < 0)
-    return values
-
-
 def inspection_with_costs(inspection: Inspection, model: Path | None = None) -> Inspection:
     """``inspection`` with a cost on every layer a rule (or the fused ONNX nodes) can price.
 
@@ -51,7 +46,6 @@ def inspection_with_costs(inspection: Inspection, model: Path | None = None) -> 
     cannot read is passed over (the fusions it would have priced stay unknown).
     """
     opt = opt_shapes(inspection)
-    values = _dynamic_values(inspection, opt)
     shapes: ModelShapes | None = None
     if model is not None and inspection.layers:
         try:
@@ -61,7 +55,7 @@ def inspection_with_costs(inspection: Inspection, model: Path | None = None) -> 
     owner = _owners(inspection.layers, shapes) if shapes is not None else {}
     layers = []
     for i, layer in enumerate(inspection.layers):
-        cost = layer.cost if layer.cost is not None else _cost(i, layer, values, shapes, owner)
+        cost = layer.cost if layer.cost is not None else _cost(i, layer, shapes, owner)
         layers.append(layer if cost is layer.cost else replace(layer, cost=cost))
     return replace(inspection, layers=tuple(layers))
 
@@ -82,9 +76,9 @@ def _owners(layers: Sequence[Layer], shapes: ModelShapes) -> dict[str, int]:
     return owner
 
 
-def _cost(i: int, layer: Layer, values: set[int], shapes: ModelShapes | None,
+def _cost(i: int, layer: Layer, shapes: ModelShapes | None,
           owner: Mapping[str, int]) -> LayerCost | None:
-    resolve = _resolver(layer, values, shapes)
+    resolve = _resolver(layer, shapes)
     kind = kind_of(layer.type)
     if kind is not None:
         own = layer_cost(layer, resolve=resolve)
@@ -144,19 +138,18 @@ def _boundary_bytes(layer: Layer, shapes: ModelShapes) -> int | None:
     return total
 
 
-def _resolver(layer: Layer, values: set[int], shapes: ModelShapes | None):  # type: ignore[no-untyped-def]
+def _resolver(layer: Layer, shapes: ModelShapes | None
+              ) -> Callable[[tuple[int, ...]], tuple[int, ...] | None]:
     candidates: list[tuple[int, ...]] = []
     if shapes is not None:
         for name in layer.fused:
             node = shapes.nodes.get(name)
             if node is not None:
+                # weights are never the dynamic tensor a -1 stands in
                 candidates += [shapes.tensors[t][0] for t in (*node.inputs, *node.outputs)
-                               if t in shapes.tensors]
+                               if t in shapes.tensors and t not in shapes.weights]
 
     def resolve(dims: tuple[int, ...]) -> tuple[int, ...] | None:
-        if len(values) == 1:
-            (v,) = values
-            return tuple(v if d < 0 else d for d in dims)
         for c in candidates:
             if len(c) == len(dims) and all(d < 0 or d == e for d, e in zip(dims, c,
                                                                            strict=True)):

@@ -56,6 +56,7 @@ class ModelShapes:
 
     nodes: Mapping[str, NodeFacts]
     tensors: Mapping[str, tuple[tuple[int, ...], int]]  # dims (all known), bytes per element
+    weights: frozenset[str] = frozenset()  # initializers and Constant outputs: never dynamic
 
 
 def _elements(dims: tuple[int, ...] | None) -> int | None:
@@ -139,7 +140,9 @@ def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes
         outs = [tensors[n][0] if n in tensors else None for n in node.output]
         nodes[node.name] = NodeFacts(node.op_type, tuple(node.input), tuple(node.output),
                                      _node_flops(node.op_type, attrs, ins, outs))
-    return ModelShapes(nodes, tensors)
+    weights = {i.name for i in m.graph.initializer} | {
+        out for node in m.graph.node if node.op_type == "Constant" for out in node.output}
+    return ModelShapes(nodes, tensors, frozenset(weights))
 
 
 def _itemsize(elem_type: int) -> int:

@@ -59,14 +59,16 @@ def normalise_dtype(text: str) -> str:
 _RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
-def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None) -> Any:
+def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None,
+           omit_none: tuple[str, ...] = ()) -> Any:
     """``schema`` (a dataclass's) serialised with ``keys`` in this order, ``after`` run on
-    every decoded value."""
+    every decoded value; the ``omit_none`` keys are left out while None (fields added after
+    records were shipped: an older record re-encodes byte for byte)."""
     from pydantic_core import core_schema
 
     def ordered(value: Any, serialise: Any) -> Any:
         d = serialise(value)
-        return {k: d[k] for k in keys}
+        return {k: d[k] for k in keys if k not in omit_none or d[k] is not None}
 
     return core_schema.no_info_after_validator_function(
         after or (lambda v: v), schema,
@@ -119,8 +121,11 @@ class Layer:
     # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
     constants: tuple[TensorDesc, ...] = ()
     profile: Annotated[int, Field(ge=0)] = 0  # the optimisation profile this copy serves
-    # FLOPs and bytes at the opt shape (trtdoc.cost); None: no rule knows this layer
-    cost: LayerCost | None = None
+    # FLOPs and bytes at the opt shape (trtdoc.cost); None (no "cost" key in the JSON): no
+    # rule knows this layer, or the record predates costs
+    cost: Annotated[LayerCost | None, Field(description=(
+        "FLOPs and bytes at the opt shape, an estimate (trtdoc.cost); absent or null when no "
+        "rule knows the layer: unknown, never 0."))] = None
 
     @property
     def output_type(self) -> str:
@@ -131,7 +136,8 @@ class Layer:
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
         return _keyed(handler(source), (
             "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
-            "profile", "time_ms", "time_pct", "cost"), after=_recompute_precision)
+            "profile", "time_ms", "time_pct", "cost"), after=_recompute_precision,
+            omit_none=("cost",))
 
 
 def _recompute_precision(layer: Layer) -> Layer:

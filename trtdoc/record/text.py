@@ -96,10 +96,10 @@ class _LayerWriter:
         if type(layer.profile) is not int:
             return None
         cost = layer.cost
-        if cost is None:
-            cost_text = "null"
+        if cost is None:  # left out, as the types' encoder does (older records unchanged)
+            cost_text = ""
         elif type(cost.flops) is int and type(cost.bytes) is int:
-            cost_text = (f'{{\n     "flops": {int.__repr__(cost.flops)},\n'
+            cost_text = (f',\n    "cost": {{\n     "flops": {int.__repr__(cost.flops)},\n'
                          f'     "bytes": {int.__repr__(cost.bytes)}\n    }}')
         else:
             return None
@@ -112,8 +112,7 @@ class _LayerWriter:
                 f'    "constants": {self._tensors_text(layer.constants)},\n'
                 f'    "outputs": {self._tensors_text(layer.outputs)},\n'
                 f'    "profile": {int.__repr__(layer.profile)},\n'
-                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]},\n'
-                f'    "cost": {cost_text}\n   }}')
+                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}{cost_text}\n   }}')
 
 
 def record_chunks(record: EngineRecord) -> Iterator[str]:
