@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trtdoc.compat.hazards import TURING_FP32_GEMM_SOURCES
 from trtdoc.values import EngineBackend, RuntimeFlavour, Target
 
 CUDA_COMPAT_URL = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
@@ -255,6 +256,9 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "total is the largest over its profiles), its persistent memory and the rest of the "
          "plan; it fits where that is no more than the target's memory.",
          (TRT_MEMORY_URL, TRT_LLM_MEMORY_URL)),
+    Rule("turing-fp32-gemm", "TensorRT-RTX does not support FP32 GEMMs on Turing (sm75): a "
+         "dynamic-shape FP32 GEMM there runs and silently returns zeros, a static one gets "
+         "no execution context.", TURING_FP32_GEMM_SOURCES),
     Rule("driver", "A runtime built with CUDA N.x needs a driver of at least the branch CUDA "
          "minor version compatibility names for N (13: 580, 12: 525, 11: 450).",
          (CUDA_COMPAT_URL, RTX_ENGINE_COMPAT_URL)),

@@ -22,6 +22,7 @@ from pydantic import Field
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
+from trtdoc.compat.hazards import TURING, fp32_gemm_layers
 from trtdoc.compat.memory import Budget, budget_from_record, instances_that_fit, size_text
 from trtdoc.cost.bound import engine_bound
 from trtdoc.cost.gpus import PEAKS, peaks_of
@@ -54,6 +55,7 @@ class Plan:
     # GPU model → (lower bound in ms, layers without a cost), for the GPUs with datasheet
     # peaks (trtdoc.cost.bound): an estimate and a lower bound, not a measurement.
     bounds: tuple[tuple[str, float, int], ...] = ()
+    fp32_gemms: tuple[str, ...] = ()  # layers running a GEMM in FP32 (compat/hazards.py)
 
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
@@ -84,7 +86,8 @@ class Plan:
             cuda=record.backend_cuda,
             tags=spec.tags if spec is not None else (),
             budget=budget_from_record(record),
-            bounds=_bounds(record))
+            bounds=_bounds(record),
+            fp32_gemms=fp32_gemm_layers(record.inspection.layers))
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:
@@ -407,6 +410,19 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                  f"upgrade the driver to {needs[lacking]} or later", sources)
 
 
+def check_turing_gemm(plan: Plan, target: Target) -> Check | None:
+    """A TensorRT-RTX plan's FP32 GEMMs on a Turing target (compat/hazards.py)."""
+    if (plan.flavour != "tensorrt-rtx" or target.gpu.key != TURING or not plan.fp32_gemms
+            or target.runtime.flavour != "tensorrt-rtx"):
+        return None
+    n = len(plan.fp32_gemms)
+    return Check("turing-fp32-gemm", FAILS, f"{n} FP32 GEMM layer{'s' if n != 1 else ''} "
+                 f"(first: {plan.fp32_gemms[0]}); TensorRT-RTX does not support FP32 GEMMs on "
+                 "Turing: a dynamic-shape one returns zeros without an error",
+                 "build this engine in fp16 (`precision: fp16`) for sm75, or deploy it on "
+                 "Ampere or later", _rule_sources("turing-fp32-gemm"))
+
+
 def _bounds(record: EngineRecord) -> tuple[tuple[str, float, int], ...]:
     layers = record.inspection.layers
     if not any(layer.cost is not None for layer in layers):
@@ -449,7 +465,7 @@ def check_memory(plan: Plan, target: Target) -> Check | None:
 
 RULE_CHECKS: tuple[Callable[[Plan, Target], Check | None], ...] = (
     check_flavour, check_release, check_version, check_architecture, check_targets,
-    check_hardware, check_cuda_runtime, check_memory, check_driver)
+    check_hardware, check_cuda_runtime, check_turing_gemm, check_memory, check_driver)
 
 
 def evaluate(plan: Plan, target: Target) -> Verdict:
