@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trtdoc.compat.hazards import TURING_FP32_GEMM_SOURCES
+from trtdoc.compat.jetson import JETSON_SOURCES
 from trtdoc.values import EngineBackend, RuntimeFlavour, Target
 
 CUDA_COMPAT_URL = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
@@ -259,6 +260,9 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("turing-fp32-gemm", "TensorRT-RTX does not support FP32 GEMMs on Turing (sm75): a "
          "dynamic-shape FP32 GEMM there runs and silently returns zeros, a static one gets "
          "no execution context.", TURING_FP32_GEMM_SOURCES),
+    Rule("jetson", "Full TensorRT on Jetson: 11.4.1 runs on Jetson AGX Orin and Thor with "
+         "JetPack 7.2.2 or later; 11.2.1, 11.3.0, 11.4.0 and 11.5.0 have no JetPack build.",
+         JETSON_SOURCES),
     Rule("driver", "A runtime built with CUDA N.x needs a driver of at least the branch CUDA "
          "minor version compatibility names for N (13: 580, 12: 525, 11: 450).",
          (CUDA_COMPAT_URL, RTX_ENGINE_COMPAT_URL)),

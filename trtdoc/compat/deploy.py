@@ -9,6 +9,7 @@ targets:
     cuda: 13                       # optional: the CUDA major of the runtime build installed
     engines: [mobilenet-*, "tag:vision"]   # names, globs or tags of the engines deployed
     memory: 8GiB                   # optional: the device memory an engine may use there
+    jetpack: "7.2.2"               # optional: the JetPack version on a Jetson module
     instances: 2                   # optional: copies of each engine that must fit in it
 ```
 
@@ -96,6 +97,7 @@ class Target:
     engines: tuple[str, ...] = ("*",)
     description: str = ""
     memory: int | None = None  # bytes an engine may use there (None: the GPU's memory)
+    jetpack: str | None = None  # "7.2.2" on a Jetson module
     instances: int | None = None  # copies of an engine that must fit (None: one, and say how
     #                               many fit)
     gpu_text: str = ""  # as written
@@ -291,6 +293,16 @@ def _memory(value: Any) -> int | None:
     return size
 
 
+def _jetpack(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, (str, int, float)) \
+        and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\d{1,2}(?:\.\d{1,3}){0,2}", text):
+        raise _Bad(f"{excerpt(value)} is not a JetPack version", 'write `jetpack: "7.2.2"`')
+    return text
+
+
 def _instances(value: Any) -> int | None:
     if value is None:
         return None
@@ -379,6 +391,10 @@ class _Target(_File):
         Annotated[int, Field(ge=1)] | Annotated[str, Field(pattern=SIZE_PATTERN)] | None)),
         JsonSchema(description="the device memory an engine may use there (default: the "
                    "GPU's, where trtdoc knows it): bytes, or 8GiB, 512MiB")] = None
+    jetpack: Annotated[str | None, PlainValidator(_jetpack, json_schema_input_type=(
+        Annotated[str, Field(pattern=r"^\s*\d{1,2}(?:\.\d{1,3}){0,2}\s*$")] | float | None)),
+        JsonSchema(description='the JetPack version on a Jetson module, quoted: "7.2.2"')
+    ] = None
     instances: Annotated[int | None, PlainValidator(_instances, json_schema_input_type=(
         Annotated[int, Field(ge=1, le=100_000)] | None)), JsonSchema(
         description="copies of each engine that must fit in that memory (default: say how "
@@ -429,7 +445,7 @@ class _Reader:
 # (order, Reader.problem's arguments, at_key) of one problem
 _Found = tuple[tuple[int, ...], tuple[Any, ...], bool]
 _KEY_ORDER = ("name", "gpu", "runtime", "driver", "cuda", "engines", "description", "memory",
-              "instances")
+              "jetpack", "instances")
 
 
 def _validation_problem(err: Any) -> _Found:
@@ -485,7 +501,7 @@ def _target(i: int, item: Mapping[str, Any], valid: _Target, locator: Locator) -
     here: KeyPath = ("targets", i)
     return Target(name=valid.name, gpu=valid.gpu, runtime=valid.runtime, driver=valid.driver,
                   cuda=valid.cuda, engines=valid.engines, description=valid.description,
-                  memory=valid.memory, instances=valid.instances,
+                  memory=valid.memory, instances=valid.instances, jetpack=valid.jetpack,
                   gpu_text=str(item["gpu"]), where=locator.find(here),
                   pattern_where=tuple(locator.find((*here, "engines", j))
                                       for j in range(len(valid.engines))))

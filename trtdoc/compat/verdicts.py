@@ -23,6 +23,7 @@ from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
 from trtdoc.compat.hazards import TURING, fp32_gemm_layers
+from trtdoc.compat.jetson import jetson_release
 from trtdoc.compat.memory import Budget, budget_from_record, instances_that_fit, size_text
 from trtdoc.cost.bound import engine_bound
 from trtdoc.cost.gpus import PEAKS, peaks_of
@@ -410,6 +411,39 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                  f"upgrade the driver to {needs[lacking]} or later", sources)
 
 
+def check_jetson(plan: Plan, target: Target) -> Check | None:
+    """Full TensorRT on a Jetson module: the release, the module and the JetPack version."""
+    if not is_jetson(target.gpu) or data.PLAN_FLAVOUR[target.runtime.flavour] != "tensorrt":
+        return None
+    have = target.runtime.release
+    name = f"TensorRT {target.runtime.version}"
+    module = target.gpu.model or target.gpu.display
+    row = jetson_release(have)
+    sources = _rule_sources("jetson")
+    if row is None:
+        return Check("jetson", UNKNOWN, f"no cited source says whether {name} runs on "
+                     f"{module}", "check the Jetson migration page of that release", sources)
+    if row.min_jetpack is None:
+        return Check("jetson", FAILS, f"{name} has no JetPack build; Jetson deployments remain "
+                     "on TensorRT 11.4.1", "deploy TensorRT 11.4.1 with JetPack 7.2.2 or later "
+                     "there", row.sources)
+    wanted = _dotted(row.min_jetpack)
+    if module not in row.modules:
+        return Check("jetson", UNKNOWN, f"the {name} Jetson page names "
+                     f"{', '.join(row.modules[:2])} only, not {module}",
+                     "check NVIDIA's Jetson platform eligibility for that module", row.sources)
+    if target.jetpack is None:
+        return Check("jetson", UNKNOWN, f"{name} runs on {module} with JetPack {wanted} or "
+                     "later; the target does not say its JetPack", f"add `jetpack: {wanted}`",
+                     row.sources)
+    if data.version_parts(target.jetpack) < row.min_jetpack:
+        return Check("jetson", FAILS, f"{name} needs JetPack {wanted} or later on {module}; "
+                     f"the target has JetPack {target.jetpack}",
+                     f"upgrade to JetPack {wanted} or later", row.sources)
+    return Check("jetson", RUNS, f"{name} runs on {module} with JetPack {target.jetpack}", "",
+                 row.sources)
+
+
 def check_turing_gemm(plan: Plan, target: Target) -> Check | None:
     """A TensorRT-RTX plan's FP32 GEMMs on a Turing target (compat/hazards.py)."""
     if (plan.flavour != "tensorrt-rtx" or target.gpu.key != TURING or not plan.fp32_gemms
@@ -465,7 +499,8 @@ def check_memory(plan: Plan, target: Target) -> Check | None:
 
 RULE_CHECKS: tuple[Callable[[Plan, Target], Check | None], ...] = (
     check_flavour, check_release, check_version, check_architecture, check_targets,
-    check_hardware, check_cuda_runtime, check_turing_gemm, check_memory, check_driver)
+    check_hardware, check_jetson, check_cuda_runtime, check_turing_gemm, check_memory,
+    check_driver)
 
 
 def evaluate(plan: Plan, target: Target) -> Verdict:
