@@ -28,6 +28,7 @@ from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.cost import cost_view
 from trtdoc.render.deployment import DeploymentView
+from trtdoc.render.glossary import term_anchor
 from trtdoc.render.escape import is_number, one_line, shown, slug
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
@@ -282,6 +283,7 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         # issue 28: FLOPs and bytes per layer and the lower bound on the GPU it ran on; the
         # deployment section has the bound on each deployed target's GPU
         "cost": cost_view(record),
+        "glossary": term_anchor,  # a layer type → its line on glossary.md, or None
         "deployed_cost": cost_view(record, [p.target.gpu.model or "" for p in deployment.of(
             name_key(record))], host=False) if deployment is not None else None,
         "triton": triton_view(record),  # issue 15

@@ -122,6 +122,7 @@ ENGINE = TemplateDoc(
          "(`trtdoc.render.deployment.DeploymentView`), or none without one"),
         ("deployed", "the targets that deploy this engine, each with its verdict (`c` of "
          "`_verdict.md.j2`)"),
+        ("glossary", "a function: a layer type → its anchor on glossary.md, or none"),
         ("cost", "FLOPs, bytes and the lower bound on the GPU the record ran on "
          "(`trtdoc.render.cost.CostView`)"),
         ("deployed_cost", "the lower bound on each deployed target's GPU (a `CostView`), or "
@@ -279,7 +280,18 @@ PARTIALS = (
         included_by=("engine.md.j2", "_deployment.md.j2")),
 )
 
-PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, DIFF)
+GLOSSARY = TemplateDoc(
+    name="glossary.md.j2",
+    renders="the glossary of layer types, origins and Myelin terms, `glossary.md`",
+    blocks=(
+        ("front_matter", "the YAML front matter"),
+        ("summary", "the title and what the page lists"),
+        ("terms", "the table: term (with its anchor), kind, meaning, source"),
+    ),
+    variables=(("terms", "`trtdoc.render.glossary.TERMS`, sorted by term"),),
+)
+
+PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, DIFF, GLOSSARY)
 TEMPLATES = (*PAGES, *PARTIALS)
 
 
