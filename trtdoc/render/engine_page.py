@@ -28,8 +28,8 @@ from trtdoc.render import parameters
 from trtdoc.render.compatibility import compat_row
 from trtdoc.render.cost import cost_view
 from trtdoc.render.deployment import DeploymentView
-from trtdoc.render.glossary import term_anchor
 from trtdoc.render.escape import is_number, one_line, shown, slug
+from trtdoc.render.glossary import term_anchor
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow, precision_pie
 from trtdoc.render.tolerant import BAD_VALUE, as_tuple, name_key, of_type, text_key, tolerant
