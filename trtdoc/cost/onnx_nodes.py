@@ -18,6 +18,7 @@ from pathlib import Path
 
 from trtdoc.cost.rules import NORMALIZATION_FLOPS_PER_ELEMENT, SOFTMAX_FLOPS_PER_ELEMENT
 
+_KEEP_ELEMENTS = 1024  # initializers kept whole for shape inference (shape and axes tensors)
 # Ops computing one value per output element.
 _ELEMENTWISE = frozenset([
     "Add", "Sub", "Mul", "Div", "Relu", "Clip", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt",
@@ -107,6 +108,17 @@ def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes
     from onnx import helper, shape_inference
 
     m = onnx.load(str(model), load_external_data=False)
+    # Shape inference copies the model; large weights are only dims to it (small ones, such as
+    # Reshape's shape, it reads). Dropping their bytes took resnet18 from 2.4 s to 0.1 s.
+    sizes: dict[str, tuple[tuple[int, ...], int]] = {}
+    for init in m.graph.initializer:
+        sizes[init.name] = (tuple(init.dims), _itemsize(init.data_type))
+        if math.prod(init.dims) > _KEEP_ELEMENTS:
+            stub = helper.make_tensor_value_info(init.name, init.data_type, list(init.dims))
+            m.graph.input.append(stub)
+    big = [i for i in m.graph.initializer if math.prod(i.dims) > _KEEP_ELEMENTS]
+    for init in big:
+        m.graph.initializer.remove(init)
     for value in m.graph.input:
         dims = opt.get(value.name)
         if dims is None or not value.type.HasField("tensor_type"):
@@ -116,9 +128,7 @@ def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes
             d.ClearField("dim_param")
             d.dim_value = int(n)
     m = shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
-    tensors: dict[str, tuple[tuple[int, ...], int]] = {}
-    for init in m.graph.initializer:
-        tensors[init.name] = (tuple(init.dims), _itemsize(init.data_type))
+    tensors: dict[str, tuple[tuple[int, ...], int]] = dict(sizes)
     for value in (*m.graph.input, *m.graph.value_info, *m.graph.output):
         t = value.type.tensor_type if value.type.HasField("tensor_type") else None
         if t is None or not t.HasField("shape"):
@@ -140,7 +150,7 @@ def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes
         outs = [tensors[n][0] if n in tensors else None for n in node.output]
         nodes[node.name] = NodeFacts(node.op_type, tuple(node.input), tuple(node.output),
                                      _node_flops(node.op_type, attrs, ins, outs))
-    weights = {i.name for i in m.graph.initializer} | {
+    weights = set(sizes) | {
         out for node in m.graph.node if node.op_type == "Constant" for out in node.output}
     return ModelShapes(nodes, tensors, frozenset(weights))
 
