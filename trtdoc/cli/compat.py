@@ -127,15 +127,18 @@ def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> 
 def _bound_lines(ui: Ui, plans: Any, targets: Any) -> None:
     """The time lower bound of each deployed pair whose GPU has datasheet peaks."""
     from trtdoc.compat.verdicts import deployed_pairs
-    from trtdoc.cost.bound import LABEL
+    from trtdoc.cost.bound import LABEL, engine_bound
+    from trtdoc.cost.gpus import peaks_of
 
     lines = []
     for plan, target in deployed_pairs(plans, targets):
-        for model, ms, unknown in plan.bounds:
-            if model == target.gpu.model:
-                lines.append(f"  {target.name}  {plan.name}  ≥ {ms:.4f} ms per inference"
-                             + (f" ({unknown} layers without a cost not counted)"
-                                if unknown else ""))
+        peaks = peaks_of(target.gpu)
+        if peaks is None or not any(layer.cost is not None for layer in plan.layers):
+            continue
+        b = engine_bound(plan.layers, peaks)
+        lines.append(f"  {target.name}  {plan.name}  ≥ {b.ms:.4f} ms per inference"
+                     + (f" ({b.unknown} layers without a cost not counted)" if b.unknown
+                        else ""))
     if lines:
         ui.out.print(f"time per inference on the target's GPU: {LABEL}", markup=False)
         for line in lines:

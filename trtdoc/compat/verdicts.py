@@ -25,9 +25,9 @@ from trtdoc.compat.gpus import is_jetson
 from trtdoc.compat.hazards import TURING, fp32_gemm_layers
 from trtdoc.compat.jetson import jetson_release
 from trtdoc.compat.memory import Budget, budget_from_record, instances_that_fit, size_text
-from trtdoc.cost.bound import engine_bound
-from trtdoc.cost.gpus import PEAKS, peaks_of
+from trtdoc.cost.gpus import peaks_of
 from trtdoc.inspect.header import EngineFacts
+from trtdoc.inspect.types import Layer
 from trtdoc.record.types import EngineRecord
 from trtdoc.spec.section import SpecSection
 from trtdoc.values import EngineBackend, RuntimeFlavour
@@ -53,10 +53,9 @@ class Plan:
     cuda: str | None = None  # the CUDA major of the builder package, "13"
     tags: tuple[str, ...] = ()
     budget: Budget | None = None  # one instance's device memory (compat/memory.py)
-    # GPU model → (lower bound in ms, layers without a cost), for the GPUs with datasheet
-    # peaks (trtdoc.cost.bound): an estimate and a lower bound, not a measurement.
-    bounds: tuple[tuple[str, float, int], ...] = ()
-    fp32_gemms: tuple[str, ...] = ()  # layers running a GEMM in FP32 (compat/hazards.py)
+    # The record's layers, for the checks that read them (only where they apply: 10^5
+    # layers are a lot to walk for every target) and the time bound of `trtdoc compat`.
+    layers: tuple[Layer, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
@@ -87,8 +86,7 @@ class Plan:
             cuda=record.backend_cuda,
             tags=spec.tags if spec is not None else (),
             budget=budget_from_record(record),
-            bounds=_bounds(record),
-            fp32_gemms=fp32_gemm_layers(record.inspection.layers))
+            layers=record.inspection.layers)
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:
@@ -446,26 +444,18 @@ def check_jetson(plan: Plan, target: Target) -> Check | None:
 
 def check_turing_gemm(plan: Plan, target: Target) -> Check | None:
     """A TensorRT-RTX plan's FP32 GEMMs on a Turing target (compat/hazards.py)."""
-    if (plan.flavour != "tensorrt-rtx" or target.gpu.key != TURING or not plan.fp32_gemms
+    if (plan.flavour != "tensorrt-rtx" or target.gpu.key != TURING
             or target.runtime.flavour != "tensorrt-rtx"):
         return None
-    n = len(plan.fp32_gemms)
+    gemms = fp32_gemm_layers(plan.layers)
+    if not gemms:
+        return None
+    n = len(gemms)
     return Check("turing-fp32-gemm", FAILS, f"{n} FP32 GEMM layer{'s' if n != 1 else ''} "
-                 f"(first: {plan.fp32_gemms[0]}); TensorRT-RTX does not support FP32 GEMMs on "
+                 f"(first: {gemms[0]}); TensorRT-RTX does not support FP32 GEMMs on "
                  "Turing: a dynamic-shape one returns zeros without an error",
                  "build this engine in fp16 (`precision: fp16`) for sm75, or deploy it on "
                  "Ampere or later", _rule_sources("turing-fp32-gemm"))
-
-
-def _bounds(record: EngineRecord) -> tuple[tuple[str, float, int], ...]:
-    layers = record.inspection.layers
-    if not any(layer.cost is not None for layer in layers):
-        return ()
-    out = []
-    for peaks in PEAKS:
-        b = engine_bound(layers, peaks)
-        out.append((peaks.model, b.ms, b.unknown))
-    return tuple(out)
 
 
 def check_memory(plan: Plan, target: Target) -> Check | None:

@@ -34,13 +34,19 @@ class LayerBound:
         return "compute" if self.compute_ms >= self.memory_ms else "memory"
 
 
-def layer_bound(layer: Layer, gpu: GpuPeaks) -> LayerBound | None:
-    """The bound of ``layer`` on ``gpu``; None for a layer without a cost."""
-    if layer.cost is None:
+def layer_bound(layer: Layer, gpu: GpuPeaks,
+                rates: dict[str, float] | None = None) -> LayerBound | None:
+    """The bound of ``layer`` on ``gpu``; None for a layer without a cost. ``rates`` (layer
+    precision → FLOP/s) is filled as it goes, so an engine's layers look each rate up once."""
+    cost = layer.cost
+    if cost is None:
         return None
-    precision = PRECISION_OF_DTYPE.get(layer.precision, "")
-    return LayerBound(compute_ms=layer.cost.flops / gpu.rate(precision) * 1e3,
-                      memory_ms=layer.cost.bytes / gpu.bandwidth * 1e3)
+    rates = {} if rates is None else rates
+    rate = rates.get(layer.precision)
+    if rate is None:
+        rate = rates[layer.precision] = gpu.rate(PRECISION_OF_DTYPE.get(layer.precision, ""))
+    return LayerBound(compute_ms=cost.flops / rate * 1e3,
+                      memory_ms=cost.bytes / gpu.bandwidth * 1e3)
 
 
 @dataclass(frozen=True)
@@ -55,5 +61,6 @@ class EngineBound:
 
 def engine_bound(layers: Sequence[Layer], gpu: GpuPeaks) -> EngineBound:
     """The engine's bound on ``gpu``: the sum over its layers with a cost."""
-    bounds = [b for b in (layer_bound(layer, gpu) for layer in layers) if b is not None]
+    rates: dict[str, float] = {}
+    bounds = [b for b in (layer_bound(layer, gpu, rates) for layer in layers) if b is not None]
     return EngineBound(gpu, sum(b.ms for b in bounds), len(bounds), len(layers) - len(bounds))

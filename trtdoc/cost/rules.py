@@ -216,7 +216,17 @@ def cost_from_facts(kind: str, facts: Facts) -> LayerCost | None:
     return LayerCost(flops=flops, bytes=traffic)
 
 
-def facts_of(layer: Layer, params: Mapping[str, Any] | None = None,
+@dataclass(frozen=True)
+class Parts:
+    """What the rules read of a layer, for a parser that prices it before making it."""
+
+    type: str
+    inputs: tuple[Any, ...]
+    constants: tuple[Any, ...]
+    outputs: tuple[Any, ...]
+
+
+def facts_of(layer: Layer | Parts, params: Mapping[str, Any] | None = None,
              resolve: Callable[[tuple[int, ...]], tuple[int, ...] | None] | None = None
              ) -> Facts | None:
     """``layer``'s facts with every dimension resolved (``resolve`` maps a tensor's dims with
@@ -224,8 +234,8 @@ def facts_of(layer: Layer, params: Mapping[str, Any] | None = None,
     def one(tensors: Sequence[Any]) -> tuple[tuple[tuple[int, ...], str], ...] | None:
         out = []
         for t in tensors:
-            dims = tuple(int(d) for d in t.dims)
-            if any(d < 0 for d in dims):
+            dims = t.dims
+            if dims and min(dims) < 0:
                 found = resolve(dims) if resolve is not None else None
                 if found is None:
                     return None
@@ -239,10 +249,11 @@ def facts_of(layer: Layer, params: Mapping[str, Any] | None = None,
     return Facts(inputs, constants, outputs, params or {})
 
 
-def layer_cost(layer: Layer, params: Mapping[str, Any] | None = None,
+def layer_cost(layer: Layer | Parts, params: Mapping[str, Any] | None = None,
                resolve: Callable[[tuple[int, ...]], tuple[int, ...] | None] | None = None
                ) -> LayerCost | None:
-    """The cost of ``layer`` from its own facts; None without a rule or resolved dims."""
+    """The cost of ``layer`` (a :class:`Layer`, or its :class:`Parts` before it is made) from
+    its own facts; None without a rule or resolved dims."""
     kind = kind_of(layer.type, params)
     if kind is None:
         return None

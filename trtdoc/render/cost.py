@@ -55,8 +55,9 @@ def _table(layers: Sequence[Layer], peaks: GpuPeaks, timed: bool) -> str:
     if timed:
         head += ["Measured ms", "Measured ÷ bound"]
     rows = [[*head, "Layer"]]
+    rates: dict[str, float] = {}
     for i, layer in enumerate(layers[:ROWS]):
-        b = layer_bound(layer, peaks)
+        b = layer_bound(layer, peaks, rates)
         cells = [str(i)]
         if layer.cost is None or b is None:
             cells += ["unknown", "unknown", "unknown", ""]
