@@ -63,7 +63,7 @@ def _table(layers: Sequence[Layer], peaks: GpuPeaks, timed: bool) -> str:
             cells += ["unknown", "unknown", "unknown", ""]
         else:
             cells += [_number(layer.cost.flops), _number(layer.cost.bytes), f"{b.ms:.6f}",
-                      b.limited_by]
+                      b.limited_by if b.ms > 0 else "nothing"]
         if timed:
             t = layer.time_ms
             cells += ["" if t is None else f"{t:.6f}",
