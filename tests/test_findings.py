@@ -333,7 +333,9 @@ def test_an_int8_engine_larger_than_its_fp32_variant(built: Path) -> None:
 
 def test_every_kind_is_triggered_by_a_build_here(built: Path) -> None:
     seen = {f.kind for p in built.glob("*.json") for f in read_record(p).findings or ()}
-    assert seen == set(KINDS)
+    # TensorRT-RTX 1.7.1 refuses to build an FP32 GEMM for sm75, so no build here makes a
+    # turing-fp32-gemm finding: tests/test_hazards.py shows both the refusal and the finding.
+    assert seen == set(KINDS) - {"turing-fp32-gemm"}
 
 
 # --------------------------------------------------------------------------------------------

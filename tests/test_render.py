@@ -53,7 +53,7 @@ def test_pages_match_goldens(planned: dict[str, bytes]) -> None:
 
 
 def test_expected_pages(planned: dict[str, bytes]) -> None:
-    required = {"changes.md", "compatibility.md", "engines/bert-tiny.md",
+    required = {"changes.md", "compatibility.md", "glossary.md", "engines/bert-tiny.md",
                 "engines/hostile-names.md", "engines/index.md", "engines/resnet18-trtexec.md",
                 "engines/resnet18-trtexec-fp32.md"}
     assert required <= set(planned)
@@ -163,7 +163,7 @@ def test_template_errors_name_the_template(tmp_path: Path) -> None:
 def test_no_records_still_gives_a_linkable_site(tmp_path: Path) -> None:
     pages = plan_site([], tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in pages) == [
-        "changes.md", "compatibility.md", "engines/index.md"]
+        "changes.md", "compatibility.md", "engines/index.md", "glossary.md"]
     assert b"No engines yet" in pages[tmp_path / "engines" / "index.md"]
 
 

@@ -62,6 +62,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
                 choice: BackendChoice, on_event: OnEvent | None,
                 previous_sha: str | None = None, store: Store | None = None
                 ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
+    from trtdoc.cost.layers import inspection_with_costs
     from trtdoc.inspect.build_log import inspection_from_build_log
     from trtdoc.inspect.header import engine_facts_from_header
     from trtdoc.inspect.types import Inspection
@@ -102,6 +103,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         inspection = inspection_from_build_log((m for _, m in built.messages),
                                                onnx_nodes=facts.node_names,
                                                onnx_tensors=facts.tensor_names)
+        inspection = inspection_with_costs(inspection, model_path)
     except InspectError as exc:
         # The engine itself is fine; the page says the layers could not be read, and why.
         inspection = Inspection(source="build-log", layers=(), io=())

@@ -113,6 +113,7 @@ def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> 
                      markup=False, soft_wrap=True)
     else:
         _verdict_table(ui, verdicts)
+        _bound_lines(ui, plans, deployment.targets)
     counts = {k: sum(v.verdict == k for v in verdicts) for k in ("runs", "fails", "unknown")}
     # With --format json, stdout is the JSON alone: its count goes with the logs.
     (ui.info if fmt == "json" else ui.result)(
@@ -121,6 +122,27 @@ def compat(ui: Ui, deploy_file: Path, records: Path, fmt: str, strict: bool) -> 
         + (" (unknown fails with --strict)" if strict and counts["unknown"] else ""))
     if problems or counts["fails"] or (strict and counts["unknown"]):
         sys.exit(1)
+
+
+def _bound_lines(ui: Ui, plans: Any, targets: Any) -> None:
+    """The time lower bound of each deployed pair whose GPU has datasheet peaks."""
+    from trtdoc.compat.verdicts import deployed_pairs
+    from trtdoc.cost.bound import LABEL, engine_bound
+    from trtdoc.cost.gpus import peaks_of
+
+    lines = []
+    for plan, target in deployed_pairs(plans, targets):
+        peaks = peaks_of(target.gpu)
+        if peaks is None or not any(layer.cost is not None for layer in plan.layers):
+            continue
+        b = engine_bound(plan.layers, peaks)
+        lines.append(f"  {target.name}  {plan.name}  ≥ {b.ms:.4f} ms per inference"
+                     + (f" ({b.unknown} layers without a cost not counted)" if b.unknown
+                        else ""))
+    if lines:
+        ui.out.print(f"time per inference on the target's GPU: {LABEL}", markup=False)
+        for line in lines:
+            ui.out.print(one_line(line), markup=False, soft_wrap=True)
 
 
 def _verdict_table(ui: Ui, verdicts: Any) -> None:
@@ -133,7 +155,7 @@ def _verdict_table(ui: Ui, verdicts: Any) -> None:
         why = v.reason if v.verdict != "runs" else "; ".join(
             c.reason for c in v.checks if c.rule in ("rtx-targets", "hardware-compatibility",
                                                      "trt-version", "version-compatible",
-                                                     "driver")) or v.reason
+                                                     "memory", "driver")) or v.reason
         rows.append((v.target, v.engine, f"{v.glyph} {v.verdict}", f"{why} [{v.rule}]"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for i, row in enumerate(rows):

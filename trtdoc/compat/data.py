@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trtdoc.compat.hazards import TURING_FP32_GEMM_SOURCES
+from trtdoc.compat.jetson import JETSON_SOURCES
 from trtdoc.values import EngineBackend, RuntimeFlavour, Target
 
 CUDA_COMPAT_URL = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
@@ -207,6 +209,8 @@ TRT_HARDWARE_LEVEL_URL = ("https://docs.rs/trtx-sys/latest/trtx_sys/real_binding
 TRT_LEAN_URL = "https://developer.nvidia.com/ja-jp/blog/tensorrt-hardware-version-compatibility/"
 TRT_DRIVE_EXACT_URL = ("https://developer.nvidia.com/docs/drive/drive-os/7.0.3/public/"
                        "drive-os-tensorrt-release-notes/release-properties.html")
+TRT_MEMORY_URL = f"{_TRT_DOCS}/latest/architecture/how-trt-works.html"
+TRT_LLM_MEMORY_URL = "https://nvidia.github.io/TensorRT-LLM/reference/memory.html"
 HEADER_MEASURED = ("measured: TensorRT-RTX 1.7.1.116 plans carry magic b'vtrt' and a "
                    "compute-capability bitmask at byte 32 (trtdoc/inspect/header.py); TensorRT "
                    "plans start with b'ftrt'")
@@ -248,6 +252,17 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "support matrix and release notes.", ()),
     Rule("cuda-runtime", "A TensorRT-RTX plan needs a CUDA runtime no older than the one that "
          "built it (kOLD_CUDA_RUNTIME).", (RTX_ENGINE_COMPAT_URL,)),
+    Rule("memory", "An engine instance needs device memory for its weights (allocated when "
+         "the plan is deserialised), its activations (per execution context; the build's "
+         "total is the largest over its profiles), its persistent memory and the rest of the "
+         "plan; it fits where that is no more than the target's memory.",
+         (TRT_MEMORY_URL, TRT_LLM_MEMORY_URL)),
+    Rule("turing-fp32-gemm", "TensorRT-RTX does not support FP32 GEMMs on Turing (sm75): a "
+         "dynamic-shape FP32 GEMM there runs and silently returns zeros, a static one gets "
+         "no execution context.", TURING_FP32_GEMM_SOURCES),
+    Rule("jetson", "Full TensorRT on Jetson: 11.4.1 runs on Jetson AGX Orin and Thor with "
+         "JetPack 7.2.2 or later; 11.2.1, 11.3.0, 11.4.0 and 11.5.0 have no JetPack build.",
+         JETSON_SOURCES),
     Rule("driver", "A runtime built with CUDA N.x needs a driver of at least the branch CUDA "
          "minor version compatibility names for N (13: 580, 12: 525, 11: 450).",
          (CUDA_COMPAT_URL, RTX_ENGINE_COMPAT_URL)),

@@ -8,6 +8,9 @@ targets:
     runtime: tensorrt-rtx 1.7.1    # flavour and version: tensorrt, tensorrt-rtx, tensorrt-lean
     cuda: 13                       # optional: the CUDA major of the runtime build installed
     engines: [mobilenet-*, "tag:vision"]   # names, globs or tags of the engines deployed
+    memory: 8GiB                   # optional: the device memory an engine may use there
+    jetpack: "7.2.2"               # optional: the JetPack version on a Jetson module
+    instances: 2                   # optional: copies of each engine that must fit in it
 ```
 
 It is read like a spec (``spec.read_yaml_document``): every problem is one line with
@@ -39,6 +42,7 @@ from pydantic import (
 from trtdoc.compat.data import MIN_DRIVER_FOR_CUDA, version_parts
 from trtdoc.compat.gpus import COMPUTE_CAPABILITIES, GPU_MODELS, Gpu, UnknownGpu, find_gpu
 from trtdoc.errors import SpecError, SpecErrors, TrtdocError
+from trtdoc.spec.fields import SIZE_PATTERN, parse_size
 from trtdoc.spec.json_schema import SCHEMA_ID, JsonSchema, SchemaGenerator, any_case
 from trtdoc.spec.limits import EXCERPT_CHARS, MAX_PROBLEMS_PER_FILE
 from trtdoc.spec.locations import KeyPath, Location, Locator, MoreProblems
@@ -94,6 +98,10 @@ class Target:
     cuda: str | None = None  # "13"
     engines: tuple[str, ...] = ("*",)
     description: str = ""
+    memory: int | None = None  # bytes an engine may use there (None: the GPU's memory)
+    jetpack: str | None = None  # "7.2.2" on a Jetson module
+    instances: int | None = None  # copies of an engine that must fit (None: one, and say how
+    #                               many fit)
     gpu_text: str = ""  # as written
     where: Location | None = None
     pattern_where: tuple[Location, ...] = ()
@@ -274,6 +282,40 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _memory(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, float)):
+        raise _Bad(f"{excerpt(value)} is not a size", "write `memory: 8GiB` or a byte count")
+    try:
+        size = parse_size(value)
+    except ValueError:
+        raise _Bad(f"{excerpt(value)} is not a size",
+                   "write `memory: 8GiB`, `memory: 512MiB` or a byte count") from None
+    if size <= 0:
+        raise _Bad("memory: 0 leaves no room for any engine", "write `memory: 8GiB`")
+    return size
+
+
+def _jetpack(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, (str, int, float)) \
+        and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"[0-9]{1,2}(?:\.[0-9]{1,3}){0,2}", text):
+        raise _Bad(f"{excerpt(value)} is not a JetPack version", 'write `jetpack: "7.2.2"`')
+    return text
+
+
+def _instances(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise _Bad(f"expected a whole number of instances from 1 to 100,000, got "
+                   f"{excerpt(value)}", "write `instances: 2`")
+    return value
+
+
 def _description(value: Any) -> str:
     if not isinstance(value, str):
         raise _Bad(f"expected a string, got {excerpt(value)}", "quote it")
@@ -349,6 +391,18 @@ class _Target(_File):
         _patterns, json_schema_input_type=_PatternsText), JsonSchema(
         description="names, globs or tags of the engines deployed there")]
     description: Annotated[str, PlainValidator(_description, json_schema_input_type=str)] = ""
+    memory: Annotated[int | None, PlainValidator(_memory, json_schema_input_type=(
+        Annotated[int, Field(ge=1)] | Annotated[str, Field(pattern=SIZE_PATTERN)] | None)),
+        JsonSchema(description="the device memory an engine may use there (default: the "
+                   "GPU's, where trtdoc knows it): bytes, or 8GiB, 512MiB")] = None
+    jetpack: Annotated[str | None, PlainValidator(_jetpack, json_schema_input_type=(
+        Annotated[str, Field(pattern=r"^\s*[0-9]{1,2}(?:\.[0-9]{1,3}){0,2}\s*$")] | float | None)),
+        JsonSchema(description='the JetPack version on a Jetson module, quoted: "7.2.2"')
+    ] = None
+    instances: Annotated[int | None, PlainValidator(_instances, json_schema_input_type=(
+        Annotated[int, Field(ge=1, le=100_000)] | None)), JsonSchema(
+        description="copies of each engine that must fit in that memory (default: say how "
+                    "many fit)")] = None
 
 
 class _Deployment(_File):
@@ -394,7 +448,8 @@ class _Reader:
 
 # (order, Reader.problem's arguments, at_key) of one problem
 _Found = tuple[tuple[int, ...], tuple[Any, ...], bool]
-_KEY_ORDER = ("name", "gpu", "runtime", "driver", "cuda", "engines", "description")
+_KEY_ORDER = ("name", "gpu", "runtime", "driver", "cuda", "engines", "description", "memory",
+              "jetpack", "instances")
 
 
 def _validation_problem(err: Any) -> _Found:
@@ -450,6 +505,7 @@ def _target(i: int, item: Mapping[str, Any], valid: _Target, locator: Locator) -
     here: KeyPath = ("targets", i)
     return Target(name=valid.name, gpu=valid.gpu, runtime=valid.runtime, driver=valid.driver,
                   cuda=valid.cuda, engines=valid.engines, description=valid.description,
+                  memory=valid.memory, instances=valid.instances, jetpack=valid.jetpack,
                   gpu_text=str(item["gpu"]), where=locator.find(here),
                   pattern_where=tuple(locator.find((*here, "engines", j))
                                       for j in range(len(valid.engines))))

@@ -22,7 +22,12 @@ from pydantic import Field
 from trtdoc.compat import data
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import is_jetson
+from trtdoc.compat.hazards import TURING, fp32_gemm_layers
+from trtdoc.compat.jetson import jetson_release
+from trtdoc.compat.memory import Budget, budget_from_record, instances_that_fit, size_text
+from trtdoc.cost.gpus import peaks_of
 from trtdoc.inspect.header import EngineFacts
+from trtdoc.inspect.types import Layer
 from trtdoc.record.types import EngineRecord
 from trtdoc.spec.section import SpecSection
 from trtdoc.values import EngineBackend, RuntimeFlavour
@@ -51,6 +56,10 @@ class Plan:
     # and that GPU's name; the plan is known to run there with the release that built it.
     ran_on: str | None = None
     ran_on_gpu: str | None = None
+    budget: Budget | None = None  # one instance's device memory (compat/memory.py)
+    # The record's layers, for the checks that read them (only where they apply: 10^5
+    # layers are a lot to walk for every target) and the time bound of `trtdoc compat`.
+    layers: tuple[Layer, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def from_record(cls, record: EngineRecord) -> Plan:
@@ -81,7 +90,9 @@ class Plan:
             cuda=record.backend_cuda,
             tags=spec.tags if spec is not None else (),
             ran_on=record.profiled.compute_capability if record.profiled else None,
-            ran_on_gpu=record.profiled.gpu if record.profiled else None)
+            ran_on_gpu=record.profiled.gpu if record.profiled else None,
+            budget=budget_from_record(record),
+            layers=record.inspection.layers)
 
     @classmethod
     def from_header(cls, name: str, facts: EngineFacts) -> Plan:
@@ -423,9 +434,88 @@ def check_driver(plan: Plan, target: Target) -> Check | None:
                  f"upgrade the driver to {needs[lacking]} or later", sources)
 
 
+def check_jetson(plan: Plan, target: Target) -> Check | None:
+    """Full TensorRT on a Jetson module: the release, the module and the JetPack version."""
+    if not is_jetson(target.gpu) or data.PLAN_FLAVOUR[target.runtime.flavour] != "tensorrt":
+        return None
+    have = target.runtime.release
+    name = f"TensorRT {target.runtime.version}"
+    module = target.gpu.model or target.gpu.display
+    row = jetson_release(have)
+    sources = _rule_sources("jetson")
+    if row is None:
+        return Check("jetson", UNKNOWN, f"no cited source says whether {name} runs on "
+                     f"{module}", "check the Jetson migration page of that release", sources)
+    if row.min_jetpack is None:
+        return Check("jetson", FAILS, f"{name} has no JetPack build; Jetson deployments remain "
+                     "on TensorRT 11.4.1", "deploy TensorRT 11.4.1 with JetPack 7.2.2 or later "
+                     "there", row.sources)
+    wanted = _dotted(row.min_jetpack)
+    if module not in row.modules:
+        return Check("jetson", UNKNOWN, f"the {name} Jetson page names "
+                     f"{', '.join(row.modules[:2])} only, not {module}",
+                     "check NVIDIA's Jetson platform eligibility for that module", row.sources)
+    if target.jetpack is None:
+        return Check("jetson", UNKNOWN, f"{name} runs on {module} with JetPack {wanted} or "
+                     "later; the target does not say its JetPack", f"add `jetpack: {wanted}`",
+                     row.sources)
+    if data.version_parts(target.jetpack) < row.min_jetpack:
+        return Check("jetson", FAILS, f"{name} needs JetPack {wanted} or later on {module}; "
+                     f"the target has JetPack {target.jetpack}",
+                     f"upgrade to JetPack {wanted} or later", row.sources)
+    return Check("jetson", RUNS, f"{name} runs on {module} with JetPack {target.jetpack}", "",
+                 row.sources)
+
+
+def check_turing_gemm(plan: Plan, target: Target) -> Check | None:
+    """A TensorRT-RTX plan's FP32 GEMMs on a Turing target (compat/hazards.py)."""
+    if (plan.flavour != "tensorrt-rtx" or target.gpu.key != TURING
+            or target.runtime.flavour != "tensorrt-rtx"):
+        return None
+    gemms = fp32_gemm_layers(plan.layers)
+    if not gemms:
+        return None
+    n = len(gemms)
+    return Check("turing-fp32-gemm", FAILS, f"{n} FP32 GEMM layer{'s' if n != 1 else ''} "
+                 f"(first: {gemms[0]}); TensorRT-RTX does not support FP32 GEMMs on "
+                 "Turing: a dynamic-shape one returns zeros without an error",
+                 "build this engine in fp16 (`precision: fp16`) for sm75, or deploy it on "
+                 "Ampere or later", _rule_sources("turing-fp32-gemm"))
+
+
+def check_memory(plan: Plan, target: Target) -> Check | None:
+    """Whether ``instances`` (default one) of the plan fit in the target's memory; no check
+    where the plan's budget or the target's memory is not known."""
+    budget = plan.budget
+    peaks = peaks_of(target.gpu)
+    if budget is None or (target.memory is None and peaks is None):
+        return None
+    if target.memory is not None:
+        capacity, given = target.memory, f"the target gives {size_text(target.memory)}"
+        sources = _rule_sources("memory")
+    else:
+        assert peaks is not None
+        capacity = peaks.memory_bytes
+        given = f"the {peaks.variant} has {size_text(capacity)}"
+        sources = (*_rule_sources("memory"), peaks.source)
+    fit = instances_that_fit(budget, capacity)
+    wanted = target.instances or 1
+    need = budget.total * wanted
+    each = f"{size_text(budget.total)} ({budget.parts()})"
+    if need <= capacity:
+        return Check("memory", RUNS, f"{fit:,} instance{'s' if fit != 1 else ''} of "
+                     f"{size_text(budget.total)} fit; {given}", "", sources)
+    what = (f"{wanted:,} instances need {size_text(need)}, {wanted:,} × {each}"
+            if wanted > 1 else f"one instance needs {each}")
+    return Check("memory", FAILS, f"{what}; {given}" + (f", room for {fit:,}" if fit else ""),
+                 "give the target more `memory:`, fewer `instances:`, or build a smaller "
+                 "engine (lower precision, smaller max shapes)", sources)
+
+
 RULE_CHECKS: tuple[Callable[[Plan, Target], Check | None], ...] = (
     check_flavour, check_release, check_version, check_architecture, check_targets,
-    check_hardware, check_cuda_runtime, check_driver)
+    check_hardware, check_jetson, check_cuda_runtime, check_turing_gemm, check_memory,
+    check_driver)
 
 
 def evaluate(plan: Plan, target: Target) -> Verdict:

@@ -180,6 +180,7 @@ def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = Non
     out += _coverage(layers, wanted)
     out += _warnings(record)
     out += _profiles(record)
+    out += _turing_gemms(record, layers)
     if fp32 is not None:
         out += size_finding(record, fp32)
     return tuple(sorted(out, key=lambda f: (-SEVERITIES.index(f.severity), KINDS.index(f.kind),
@@ -392,6 +393,28 @@ _WARNING_KINDS: tuple[tuple[str, re.Pattern[str], Severity, str, str], ...] = (
      "the engine reads these inputs as int64, as the model declares them",
      "pass int64 arrays at run time; nothing to change in the build"),
 )
+
+
+def _turing_gemms(record: EngineRecord, layers: Sequence[Layer]) -> list[Finding]:
+    """FP32 GEMMs in a TensorRT-RTX plan compiled for Turing (trtdoc.compat.hazards)."""
+    from trtdoc.compat.hazards import TURING, TURING_FP32_GEMM_SOURCES, fp32_gemm_layers
+
+    header = record.header
+    if header is None or header.backend != "tensorrt-rtx" or \
+            TURING not in header.compute_capabilities:
+        return []
+    gemms = fp32_gemm_layers(layers)
+    if not gemms:
+        return []
+    return [Finding(
+        "turing-fp32-gemm", "error",
+        f"{len(gemms)} FP32 GEMM layer{'s' * (len(gemms) != 1)} in a plan compiled for sm75",
+        "TensorRT-RTX does not support FP32 GEMMs on Turing: a dynamic-shape one runs and "
+        "returns zeros without an error, a static one gets no execution context (sources: "
+        + "; ".join(TURING_FP32_GEMM_SOURCES[:3]) + ")",
+        "build this engine in fp16 (`precision: fp16`) for sm75, or leave sm75 out of "
+        "`targets`", layers=gemms, onnx_nodes=_nodes(x for x in layers if x.name in gemms),
+        numbers={"layers": len(gemms)})]
 
 
 def _warnings(record: EngineRecord) -> list[Finding]:

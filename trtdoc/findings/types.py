@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, PlainSerializer
 
 Kind = Literal["precision-island", "reformat-cast", "qdq-unfused", "int8-coverage",
-               "build-warnings", "profile-range", "larger-than-fp32"]
+               "build-warnings", "profile-range", "larger-than-fp32", "turing-fp32-gemm"]
 Severity = Literal["info", "warning", "error"]
 KINDS: tuple[str, ...] = get_args(Kind)
 SEVERITIES: tuple[str, ...] = get_args(Severity)  # in rising order

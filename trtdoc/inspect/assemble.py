@@ -13,7 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from trtdoc.errors import InspectError
-from trtdoc.inspect.types import Inspection, IOTensor, Layer, Memory, TensorDesc, layer_precision
+from trtdoc.inspect.types import (
+    Inspection,
+    IOTensor,
+    Layer,
+    LayerCost,
+    Memory,
+    TensorDesc,
+    layer_precision,
+)
 
 DETAILED_HINT = (
     "build with config.profiling_verbosity = ProfilingVerbosity.DETAILED and a logger that "
@@ -28,11 +36,13 @@ _MYELIN_GRAPH = re.compile(r"_myl(\d+)_\d+$")
 
 def layer_from_parts(name: str, type_: str, inputs: tuple[TensorDesc, ...],
                      outputs: tuple[TensorDesc, ...], constants: tuple[TensorDesc, ...],
-                     tactic: str, fused: tuple[str, ...]) -> Layer:
+                     tactic: str, fused: tuple[str, ...], cost: LayerCost | None = None
+                     ) -> Layer:
     """A :class:`Layer` of profile 0, its precision read from ``inputs`` and ``constants``
     (see :func:`~trtdoc.inspect.types.layer_precision`)."""
     return Layer(name=name, type=type_, inputs=inputs, outputs=outputs, tactic=tactic,
-                 fused=fused, precision=layer_precision(inputs, constants), constants=constants)
+                 fused=fused, precision=layer_precision(inputs, constants), constants=constants,
+                 cost=cost)
 
 
 def _assign_profiles(layers: Sequence[Layer], count: int) -> list[Layer]:

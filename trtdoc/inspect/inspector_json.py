@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import trtdoc.inspect.limits as limits
+from trtdoc.cost.rules import Parts, layer_cost
 from trtdoc.errors import InspectError
 from trtdoc.inspect.assemble import (
     DETAILED_HINT,
@@ -154,8 +155,11 @@ def _layer_from_json(raw: Any, i: int, path: Path | str | None,
     tactic = interned.get(str(raw.get("TacticName") or raw.get("TacticValue") or "").strip())
     metadata = raw.get("Metadata") or ""
     fused = fused_from_metadata(str(metadata), onnx_nodes) if metadata else ()
-    return layer_from_parts(name, type_, inputs, outputs, _weights_from_json(raw, interned),
-                            tactic, fused)
+    weights = _weights_from_json(raw, interned)
+    # The type-specific keys (Kernel, WindowSize, MatrixOpA...) are read here, while the raw
+    # layer is at hand; dimensions still dynamic (-1) wait for trtdoc.cost.layers.
+    cost = layer_cost(Parts(type_, inputs, weights, outputs), raw)
+    return layer_from_parts(name, type_, inputs, outputs, weights, tactic, fused, cost)
 
 
 def _io_from_json(entry: Any, layers: Sequence[Layer], path: Path | str | None,

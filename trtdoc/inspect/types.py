@@ -60,15 +60,15 @@ _RECORD_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False}
 
 
 def _keyed(schema: Any, keys: tuple[str, ...], after: Callable[[Any], Any] | None = None,
-           unset: tuple[str, ...] = ()) -> Any:
+           omit_none: tuple[str, ...] = ()) -> Any:
     """``schema`` (a dataclass's) serialised with ``keys`` in this order, ``after`` run on
-    every decoded value; keys in ``unset`` are left out while they are None (fields added
-    later, so that records without them keep their bytes)."""
+    every decoded value; the ``omit_none`` keys are left out while None (fields added after
+    records were shipped: an older record re-encodes byte for byte)."""
     from pydantic_core import core_schema
 
     def ordered(value: Any, serialise: Any) -> Any:
         d = serialise(value)
-        return {k: d[k] for k in keys if not (k in unset and d[k] is None)}
+        return {k: d[k] for k in keys if k not in omit_none or d[k] is not None}
 
     return core_schema.no_info_after_validator_function(
         after or (lambda v: v), schema,
@@ -86,6 +86,18 @@ class TensorDesc:
     dtype: str  # a name from DTYPES, or "" when TensorRT did not say
     format: str  # TensorRT's own words for the memory layout
     location: str = ""  # "Device" / "Host" where TensorRT reports it
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """The work of one layer at the opt shape: an estimate from its facts (trtdoc.cost.rules)."""
+
+    __pydantic_config__ = _RECORD_CONFIG
+
+    flops: Annotated[int, Field(ge=0, description="Floating-point (or integer) operations; a "
+                                "multiply-add counts 2.")]
+    bytes: Annotated[int, Field(ge=0, description="Bytes read and written: inputs, weights "
+                                "and outputs, each once.")]
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,11 @@ class Layer:
     # "Weights" and "Bias" (name "Weights"/"Bias", dims (Count,), format "").
     constants: tuple[TensorDesc, ...] = ()
     profile: Annotated[int, Field(ge=0)] = 0  # the optimisation profile this copy serves
+    # FLOPs and bytes at the opt shape (trtdoc.cost); None (no "cost" key in the JSON): no
+    # rule knows this layer, or the record predates costs
+    cost: Annotated[LayerCost | None, Field(description=(
+        "FLOPs and bytes at the opt shape, an estimate (trtdoc.cost); absent or null when no "
+        "rule knows the layer: unknown, never 0."))] = None
 
     @property
     def output_type(self) -> str:
@@ -121,8 +138,8 @@ class Layer:
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
         return _keyed(handler(source), (
             "name", "type", "precision", "tactic", "fused", "inputs", "constants", "outputs",
-            "profile", "time_ms", "time_pct", "median_ms"), after=_recompute_precision,
-            unset=("median_ms",))
+            "profile", "time_ms", "time_pct", "median_ms", "cost"), after=_recompute_precision,
+            omit_none=("median_ms", "cost"))
 
 
 def _recompute_precision(layer: Layer) -> Layer:

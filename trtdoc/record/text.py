@@ -97,6 +97,14 @@ class _LayerWriter:
             return None
         # median_ms is written only where it is known (records before it keep their bytes)
         median = "" if layer.median_ms is None else f',\n    "median_ms": {times[2]}'
+        cost = layer.cost
+        if cost is None:  # left out, as the types' encoder does (older records unchanged)
+            cost_text = ""
+        elif type(cost.flops) is int and type(cost.bytes) is int:
+            cost_text = (f',\n    "cost": {{\n     "flops": {int.__repr__(cost.flops)},\n'
+                         f'     "bytes": {int.__repr__(cost.bytes)}\n    }}')
+        else:
+            return None
         return (f'   {{\n    "name": {encode_basestring(layer.name)},\n'
                 f'    "type": {encode_basestring(layer.type)},\n'
                 f'    "precision": {encode_basestring(layer.precision)},\n'
@@ -106,7 +114,7 @@ class _LayerWriter:
                 f'    "constants": {self._tensors_text(layer.constants)},\n'
                 f'    "outputs": {self._tensors_text(layer.outputs)},\n'
                 f'    "profile": {int.__repr__(layer.profile)},\n'
-                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}{median}\n   }}')
+                f'    "time_ms": {times[0]},\n    "time_pct": {times[1]}{median}{cost_text}\n   }}')
 
 
 def record_chunks(record: EngineRecord) -> Iterator[str]:

@@ -26,8 +26,10 @@ from trtdoc.precision.accuracy import AccuracyReport
 from trtdoc.record.types import EngineRecord, FailedGate, ModelFile, NotRun
 from trtdoc.render import charts, parameters
 from trtdoc.render.compatibility import compat_row
+from trtdoc.render.cost import cost_view
 from trtdoc.render.deployment import DeploymentView
 from trtdoc.render.escape import is_number, one_line, shown, slug
+from trtdoc.render.glossary import term_anchor
 from trtdoc.render.latency_chart import latency_view
 from trtdoc.render.layer_table import paging_from_layers  # issue 13: paged layer tables
 from trtdoc.render.mermaid import build_flow, fusion_flow
@@ -300,6 +302,12 @@ def engine_context(record: EngineRecord, previous: EngineRecord | None = None,
         "architectures": compat.ARCHITECTURES,
         "deployment": deployment,
         "deployed": deployment.of(name_key(record)) if deployment is not None else (),
+        # issue 28: FLOPs and bytes per layer and the lower bound on the GPU it ran on; the
+        # deployment section has the bound on each deployed target's GPU
+        "cost": cost_view(record),
+        "glossary": term_anchor,  # a layer type → its line on glossary.md, or None
+        "deployed_cost": cost_view(record, [p.target.gpu.model or "" for p in deployment.of(
+            name_key(record))], host=False) if deployment is not None else None,
         "triton": triton_view(record),  # issue 15
         **reproduce_context(record),
         "changes": changes_shown(previous, record) if previous is not None else None,

@@ -22,6 +22,7 @@ from trtdoc.render.engine_graph import graph_pages  # issue 25: the whole-engine
 from trtdoc.render.engine_page import changes_shown, engine_context, fp32_baseline
 from trtdoc.render.environment import environment, render_template
 from trtdoc.render.escape import one_line, slug
+from trtdoc.render.glossary import TERMS
 from trtdoc.render.layer_table import extra_pages  # issue 13: paged layer tables
 from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
 from trtdoc.spec.section import encode_spec
@@ -94,6 +95,7 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
         notes=MatrixNotes.of(matrix),
         runtimes=compat.RUNTIMES, used=compat.used_runtimes(matrix),
         portability=compat.PORTABILITY_SOURCES, deployment=view)
+    pages["glossary.md"] = render_template(env, "glossary.md.j2", terms=TERMS)  # issue 28
     pages["changes.md"] = render_template(env, "changes.md.j2", changes=changes,
                                           unchanged=[r.name for r in records
                                                      if name_key(r) not in previous])

@@ -66,6 +66,7 @@ ENGINE = TemplateDoc(
         ("latency", 'the "Latency" section of an import with --times: median, p90, p99 and '
          "a histogram"),
         ("memory", 'the "Memory and size" section: the memory chart and table'),
+        ("cost", 'the "Cost and lower bound" section (`_cost.md.j2`)'),
         ("precision_accuracy",
          'the "Precision and accuracy" section (only when there are figures)'),
         ("precision_accuracy > precision", "the precision step's facts and operator lists"),
@@ -140,6 +141,11 @@ ENGINE = TemplateDoc(
          "(`trtdoc.render.deployment.DeploymentView`), or none without one"),
         ("deployed", "the targets that deploy this engine, each with its verdict (`c` of "
          "`_verdict.md.j2`)"),
+        ("glossary", "a function: a layer type → its anchor on glossary.md, or none"),
+        ("cost", "FLOPs, bytes and the lower bound on the GPU the record ran on "
+         "(`trtdoc.render.cost.CostView`)"),
+        ("deployed_cost", "the lower bound on each deployed target's GPU (a `CostView`), or "
+         "none without a deployment file"),
         ("triton", "the Triton section: config (the config.pbtxt text) or problem, model, "
          "grouped, rtx"),
         ("trtdoc_command", "the trtdoc command that builds this engine, or none if imported"),
@@ -329,12 +335,27 @@ PARTIALS = (
         variables=(("deployment", "as in compatibility.md.j2"),),
         included_by=("compatibility.md.j2",)),
     TemplateDoc(
+        name="_cost.md.j2", renders="the Cost and lower bound section of an engine page",
+        variables=(("cost", "as in engine.md.j2"),),
+        included_by=("engine.md.j2",)),
+    TemplateDoc(
         name="_verdict.md.j2", renders="one deployment verdict on one line",
         variables=(("c", "one engine on one target (`trtdoc.render.deployment.DeployedPair`)"),),
         included_by=("engine.md.j2", "_deployment.md.j2")),
 )
 
-PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, GRAPH, DIFF)
+GLOSSARY = TemplateDoc(
+    name="glossary.md.j2",
+    renders="the glossary of layer types, origins and Myelin terms, `glossary.md`",
+    blocks=(
+        ("front_matter", "the YAML front matter"),
+        ("summary", "the title and what the page lists"),
+        ("terms", "the table: term (with its anchor), kind, meaning, source"),
+    ),
+    variables=(("terms", "`trtdoc.render.glossary.TERMS`, sorted by term"),),
+)
+
+PAGES = (ENGINE, INDEX, COMPATIBILITY, CHANGES, LAYERS, GRAPH, DIFF, GLOSSARY)
 TEMPLATES = (*PAGES, *PARTIALS)
 
 
