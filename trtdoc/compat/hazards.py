@@ -12,11 +12,10 @@ shows one, the pair fails.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from trtdoc.cost.rules import kind_of
-from trtdoc.inspect.types import Layer
+from trtdoc.inspect.types import Layer, myelin_ops
 
 RTX_MATRIX_URL = ("https://docs.nvidia.com/deeplearning/tensorrt-rtx/latest/getting-started/"
                   "support-matrix.html")
@@ -31,8 +30,7 @@ TURING_FP32_GEMM_SOURCES = (RTX_MATRIX_URL, TORCH_TRT_4643_URL, TORCH_TRT_4546_U
                             TURING_FP32_GEMM_MEASURED)
 TURING = "sm75"
 
-# A Myelin kernel's name lists its ops (__myl_FcAddDivErf_myl1_15): a GEMM is Fc, Gemm or Matm.
-_MYELIN = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
+# A Myelin kernel runs a GEMM when its name lists Fc, Gemm or Matm (__myl_FcAddDivErf_myl1_15).
 _GEMM_TOKENS = frozenset({"Fc", "Gemm", "Matm"})
 
 
@@ -42,8 +40,7 @@ def fp32_gemm_layers(layers: Iterable[Layer]) -> tuple[str, ...]:
     for layer in layers:
         if layer.precision != "Float":
             continue
-        kernel = _MYELIN.match(layer.name)
-        tokens = set(re.findall(r"[A-Z][a-z0-9]*", kernel.group(1))) if kernel else set()
+        tokens = set(myelin_ops(layer.name) or ())
         if kind_of(layer.type) in ("matmul", "fully-connected") or tokens & _GEMM_TOKENS:
             out.append(layer.name)
     return tuple(out)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 
 from trtdoc.findings.types import KINDS, SEVERITIES, Finding, Severity
+from trtdoc.inspect.types import myelin_ops
 from trtdoc.spec.section import SpecSection
 from trtdoc.values import QUANTIZED
 
@@ -47,7 +48,6 @@ PROFILE_RATIO_WARNING = 16  # max shape / opt shape, in elements
 # The TensorRT data type of each precision below fp32 (keys: values.Precision).
 _LOW: dict[str, str] = {"fp16": "Half", "bf16": "BFloat16", "int8": "Int8", "fp8": "FP8"}
 _QUANTIZED: dict[str, str] = {p: _LOW[p] for p in QUANTIZED}
-_MYELIN = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
 _MOVES = frozenset({"Cast", "Move", "Tran", "Resh", "Repl", "Conc", "Slic", "Copy", "Shuf"})
 # ONNX ops that only move data. A kernel implementing nothing but such nodes of the model is
 # the model's own Split/Concat/Reshape (YOLOv8's heads are full of them), not a copy TensorRT
@@ -68,8 +68,7 @@ _MATH_TOKENS = frozenset({"Fc", "Gemm", "Conv", "Matm"})
 # --------------------------------------------------------------------------------------------
 def _tokens(layer: Layer) -> tuple[str, ...] | None:
     """The op abbreviations of a Myelin kernel's name; None for any other layer."""
-    m = _MYELIN.match(layer.name)
-    return tuple(re.findall(r"[A-Z][a-z0-9]*", m.group(1))) if m else None
+    return myelin_ops(layer.name)
 
 
 def _movement(layer: Layer) -> str | None:

@@ -153,6 +153,17 @@ def _recompute_precision(layer: Layer) -> Layer:
 
 # Types that carry numbers the math works on. The others hold indices, shapes, masks or
 # block scales (Int32, Int64, Bool, UInt8, E8M0): a Gather with Int64 indices and Half data
+# A Myelin kernel's name lists the ops it runs: __myl_FcAddDivErf_myl1_15 is Fc, Add, Div, Erf.
+MYELIN_KERNEL = re.compile(r"^__myl_([A-Za-z0-9]+?)_myl\d+_\d+$")
+
+
+def myelin_ops(name: str) -> tuple[str, ...] | None:
+    """The op abbreviations of a Myelin kernel's name ("Fc", "Gemm", "Matm", "Conv", ...);
+    None for a layer that is not such a kernel."""
+    m = MYELIN_KERNEL.match(name)
+    return tuple(re.findall(r"[A-Z][a-z0-9]*", m.group(1))) if m else None
+
+
 # computes in Half, and a shape tensor must not make a Half layer look integer.
 MATH_DTYPES = frozenset({"Float", "Half", "BFloat16", "Int8", "FP8", "Int4", "FP4"})
 
