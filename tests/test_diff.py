@@ -182,7 +182,9 @@ def two_profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ...]:
                                       onnx_tensors=facts.tensor_names)
     assert every.profile_count == 2
     record = read_record(paths.record("two"))
-    assert tuple(la for la in every.layers if la.profile == 0) == record.inspection.layers
+    # the log has no costs: the build prices the layers after reading it (trtdoc/cost)
+    assert tuple(la for la in every.layers if la.profile == 0) == tuple(
+        dataclasses.replace(la, cost=None) for la in record.inspection.layers)
     return every.layers
 
 

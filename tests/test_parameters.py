@@ -107,13 +107,14 @@ def test_imported_page_states_what_its_layers_say(tmp_path: Path) -> None:
                       "table.\n")
     assert "| Workspace |" not in page
     # The layer table shows the type each layer computes in and the type it writes.
-    # Columns: #, type, precision, output type, time, share, layer, tactic (layer_table.py).
+    # Columns: #, type, precision, output type, time, median, share, layer, tactic
+    # (layer_table.py; the median where the profile has medianMs, as TREx's has).
     rows = {cells[0]: cells for cells in (re.split(r"  +", line.strip()) for line in
                                           page.splitlines() if re.match(r" +\d+  ", line))}
     assert rows["0"][1:4] == ["Reformat", "Float", "Half"]
-    assert rows["0"][6] == "Reformatting CopyNode for Input Tensor 0 to Conv_0 + Relu_1"
+    assert rows["0"][7] == "Reformatting CopyNode for Input Tensor 0 to Conv_0 + Relu_1"
     assert rows["1"][1:4] == ["CaskConvolution", "Half", "Half"]
-    assert rows["1"][6] == "Conv_0 + Relu_1"
+    assert rows["1"][7] == "Conv_0 + Relu_1"
     assert "| Precision | fp32, 32 of 32 layers |\n" in _import_page(tmp_path / "b", "fp32")
 
 

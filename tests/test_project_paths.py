@@ -56,7 +56,7 @@ def test_an_import_keeps_every_deployment_section_and_the_drift_check_passes(
         encoding="utf-8")
     monkeypatch.chdir(root)
     shipped = sorted(p for p in (REPO / "site" / "engines").glob("*.md")
-                     if p.name != "index.md")
+                     if p.name != "index.md" and "~" not in p.name)  # not the graph pages
 
     imported = run("import", GRAPH, "--profile", PROFILE, "--name", "resnet-trex")
     assert imported.exit_code == 0, imported.output

@@ -530,9 +530,14 @@ def test_the_latency_histogram_becomes_svg_bars(served: tuple[str, str, Path]) -
                           if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort())
             page = context.new_page()
             page.goto(f"{base}/engines/resnet18-trtexec-fp32/", wait_until="load")
+            # the latency chart by its title ("1,600 inferences, bins of ..."): the page has
+            # the time charts (charts.py) too
             bars = """() => [...document.querySelectorAll("div.mermaid")].map(h => {
                 const svg = h.shadowRoot && h.shadowRoot.querySelector("svg");
-                return svg ? svg.querySelectorAll("g.bar-plot-0 rect").length : -1; })"""
+                if (!svg) return -1;
+                const title = (svg.querySelector(".chart-title text") || {}).textContent || "";
+                return / inferences, bins of /.test(title)
+                    ? svg.querySelectorAll("g.bar-plot-0 rect").length : 0; })"""
             page.wait_for_function(f"() => ({bars})().some(n => n > 0)", timeout=15000)
             drawn = [n for n in page.evaluate(bars) if n > 0]
         finally:

@@ -88,16 +88,21 @@ class TensorDesc:
     location: str = ""  # "Device" / "Host" where TensorRT reports it
 
 
+# The most FLOPs or bytes one layer's cost may say (10^24: a yotta-operation per inference, far
+# past any engine): a larger number in a record is refused, not carried into a float overflow.
+MAX_COST = 10**24
+
+
 @dataclass(frozen=True)
 class LayerCost:
     """The work of one layer at the opt shape: an estimate from its facts (trtdoc.cost.rules)."""
 
     __pydantic_config__ = _RECORD_CONFIG
 
-    flops: Annotated[int, Field(ge=0, description="Floating-point (or integer) operations; a "
-                                "multiply-add counts 2.")]
-    bytes: Annotated[int, Field(ge=0, description="Bytes read and written: inputs, weights "
-                                "and outputs, each once.")]
+    flops: Annotated[int, Field(ge=0, le=MAX_COST, description=(
+        "Floating-point (or integer) operations; a multiply-add counts 2."))]
+    bytes: Annotated[int, Field(ge=0, le=MAX_COST, description=(
+        "Bytes read and written: inputs, weights and outputs, each once."))]
 
 
 @dataclass(frozen=True)
