@@ -302,3 +302,20 @@ def test_lazy_layers_refuse_another_record(tmp_path: Path) -> None:
     stale = with_lazy_layers(without_layers(record), len(record.inspection.layers), other)
     with pytest.raises(RecordError, match="changed while the site was rendered"):
         list(stale.inspection.layers)
+
+
+def test_summaries_garbled_or_lost(project: Project) -> None:
+    # The render cache is a folder anyone can write to: a summary that does not decode, or
+    # describes another record, costs a decode of that record, never a wrong page.
+    folder = render_cache.manifest_path(project.site, project.cache).with_suffix(".summaries")
+    files = sorted(folder.glob("*.json"))
+    assert files
+    files[0].write_text("{not json", encoding="utf-8")
+    files[1].write_bytes(files[2].read_bytes())
+    files[3].unlink()
+    project.edit("bert-tiny", lambda d: d["spec"].update(description="Edited again"))
+    project.incremental()
+    project.assert_as_full()
+    # Rewritten, one per record: the next change decodes the edited record alone again.
+    assert len(list(folder.glob("*.json"))) == len(list(project.records.glob("*.json")))
+    assert "{not json" not in [p.read_text(encoding="utf-8") for p in folder.glob("*.json")]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from trtdoc.compat.deploy import Deployment
 from trtdoc.record.files import write_changed
 from trtdoc.record.lazy_layers import with_lazy_layers, without_layers
@@ -25,7 +23,7 @@ from trtdoc.render.environment import environment, shipped_templates
 from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages
-from trtdoc.typed import decode, encode
+from trtdoc.typed import decode_json, encode
 
 
 @dataclass(frozen=True)
@@ -48,13 +46,47 @@ class _Summary:
         return cls(without_layers(record), len(record.inspection.layers))
 
 
-def _known_summary(data: Any) -> _Summary | None:
-    """The summary the manifest holds, or None where it holds none (or not one of these: the
-    record is decoded instead)."""
+# A summary is a few kB (the record's spec, model, settings, findings, I/O); a file past this
+# was not written here.
+_MAX_SUMMARY_BYTES = 4 * 1024 * 1024
+
+
+def _summary_folder(state: render_cache.State) -> Path:
+    """The summaries of this site's records, one file per record digest, beside the manifest
+    (not in it: the render with nothing changed reads the manifest, and no summary)."""
+    return state.path.with_suffix(".summaries")
+
+
+def _known_summary(folder: Path, digest: str) -> _Summary | None:
+    """The summary of the record whose sha256 is ``digest``, or None where there is none (or
+    not one of these: the record is decoded instead)."""
     try:
-        return decode(_Summary, data)
-    except ValidationError:
+        path = folder / f"{digest}.json"
+        if not path.is_file() or path.stat().st_size > _MAX_SUMMARY_BYTES:
+            return None
+        return decode_json(_Summary, path.read_bytes())
+    except (OSError, ValueError, RecursionError):  # ValidationError is a ValueError
         return None
+
+
+def _save_summaries(folder: Path, summaries: Mapping[str, _Summary], read: set[str]) -> None:
+    """Write the summaries (by record digest) but those just ``read`` from the folder, and
+    remove the others; a cache that cannot be written is no error."""
+    import json
+
+    from trtdoc.record.files import write_atomic
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.json"):
+            if old.stem not in summaries:
+                old.unlink()
+        for digest, summary in summaries.items():
+            if digest not in read:
+                write_atomic(folder / f"{digest}.json",
+                             json.dumps(encode(summary), separators=(",", ":")))
+    except OSError:
+        pass
 
 
 @dataclass(frozen=True)
@@ -113,14 +145,16 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
     from trtdoc.record.files import read_failures, read_gates, read_record
 
     records_dir, site_dir = state.records_dir, state.site_dir
-    known = state.known_summaries()
+    folder = _summary_folder(state)
+    read: set[str] = set()  # the digests whose summary was read from the folder
     decoded: dict[str, EngineRecord] = {n: r for n, r in fresh.items() if n in state.records}
     summaries: dict[str, _Summary] = {}
     bad: list[tuple[Path, Exception]] = []
     for name, digest in state.records.items():
-        summary = _known_summary(known.get(digest))
+        summary = _known_summary(folder, digest)
         if summary is not None and summary.name == name:
             summaries[name] = summary
+            read.add(digest)
             continue
         if name in decoded:
             summaries[name] = _Summary.of(decoded[name])
@@ -209,8 +243,8 @@ def _render_changed(state: render_cache.State, templates_dir: Path | None,
         path.unlink()
         state.digests.forget(path)
     if incremental:
-        state.save(units=units, summaries={state.records[n]: encode(summaries[n])
-                                           for n in good}, clean=not bad)
+        _save_summaries(folder, {state.records[n]: summaries[n] for n in good}, read)
+        state.save(units=units, summaries={}, clean=not bad)
     return ChangedRender(RenderResult(tuple(written), tuple(sorted(unchanged)), tuple(removed)),
                          tuple(bad))
 
