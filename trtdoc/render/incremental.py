@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from trtdoc.compat.deploy import Deployment
+from trtdoc.errors import RecordError
+from trtdoc.record.codec import record_from_json
 from trtdoc.record.files import write_changed
 from trtdoc.record.lazy_layers import with_lazy_layers, without_layers
 from trtdoc.record.types import EngineRecord
@@ -23,16 +25,15 @@ from trtdoc.render.environment import environment, shipped_templates
 from trtdoc.render.escape import slug
 from trtdoc.render.site_pages import site_pages
 from trtdoc.render.write import RenderResult, orphan_pages
-from trtdoc.typed import decode_json, encode
+from trtdoc.typed import encode
 
 
 @dataclass(frozen=True)
 class _Summary:
-    """A record without its layers, and their count, kept in the manifest: what another
+    """A record without its layers, and their count, kept in the render cache: what another
     engine's page reads of it (``fp32_baseline``) and what the site-wide pages show of it
-    (:mod:`trtdoc.record.lazy_layers`), so an unchanged record need not be decoded."""
-
-    __pydantic_config__ = {"extra": "forbid"}
+    (:mod:`trtdoc.record.lazy_layers`), so an unchanged record need not be decoded. On disk:
+    the count on the first line, then the record's JSON, decoded as strictly as its file."""
 
     shell: EngineRecord
     layers: int
@@ -64,8 +65,11 @@ def _known_summary(folder: Path, digest: str) -> _Summary | None:
         path = folder / f"{digest}.json"
         if not path.is_file() or path.stat().st_size > _MAX_SUMMARY_BYTES:
             return None
-        return decode_json(_Summary, path.read_bytes())
-    except (OSError, ValueError, RecursionError):  # ValidationError is a ValueError
+        count, _, text = path.read_bytes().partition(b"\n")
+        if not count.isdigit() or len(count) > 12:
+            return None
+        return _Summary(record_from_json(text, path=path), int(count))
+    except (OSError, RecordError):
         return None
 
 
@@ -83,8 +87,8 @@ def _save_summaries(folder: Path, summaries: Mapping[str, _Summary], read: set[s
                 old.unlink()
         for digest, summary in summaries.items():
             if digest not in read:
-                write_atomic(folder / f"{digest}.json",
-                             json.dumps(encode(summary), separators=(",", ":")))
+                write_atomic(folder / f"{digest}.json", f"{summary.layers}\n"
+                             + json.dumps(encode(summary.shell), separators=(",", ":")))
     except OSError:
         pass
 
@@ -141,7 +145,6 @@ def _no_gc() -> Iterator[None]:
 def _render_changed(state: render_cache.State, templates_dir: Path | None,
                     deployment: Deployment | None,
                     fresh: Mapping[str, EngineRecord]) -> ChangedRender:
-    from trtdoc.errors import RecordError
     from trtdoc.record.files import read_failures, read_gates, read_record
 
     records_dir, site_dir = state.records_dir, state.site_dir
