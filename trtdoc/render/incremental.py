@@ -75,10 +75,12 @@ def _known_summary(folder: Path, digest: str) -> _Summary | None:
 
 def _save_summaries(folder: Path, summaries: Mapping[str, _Summary], read: set[str]) -> None:
     """Write the summaries (by record digest) but those just ``read`` from the folder, and
-    remove the others; a cache that cannot be written is no error."""
+    remove the others; a cache that cannot be written is no error. Each file is renamed into
+    place, but not synced, as the manifest is: one cut short by a crash does not decode, and
+    costs a decode of its record (a sync each was 1 s of a full render of 200 records)."""
     import json
-
-    from trtdoc.record.files import write_atomic
+    import os
+    import tempfile
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -86,9 +88,17 @@ def _save_summaries(folder: Path, summaries: Mapping[str, _Summary], read: set[s
             if old.stem not in summaries:
                 old.unlink()
         for digest, summary in summaries.items():
-            if digest not in read:
-                write_atomic(folder / f"{digest}.json", f"{summary.layers}\n"
-                             + json.dumps(encode(summary.shell), separators=(",", ":")))
+            if digest in read:
+                continue
+            fd, tmp = tempfile.mkstemp(prefix=".summary.", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(f"{summary.layers}\n")
+                    f.write(json.dumps(encode(summary.shell), separators=(",", ":")))
+                os.replace(tmp, folder / f"{digest}.json")
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
     except OSError:
         pass
 
