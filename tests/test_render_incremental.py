@@ -237,3 +237,85 @@ def test_racy_digest_is_not_remembered(tmp_path: Path) -> None:
     # ctime is now: still not remembered
     digests.of(path)
     assert str(path) not in digests.seen
+
+
+def _decoded_while(project: Project, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record files the next incremental render decodes, by stem."""
+    import trtdoc.record.files
+
+    decoded: list[str] = []
+    real = trtdoc.record.files.record_from_json
+
+    def counting(text: Any, *, path: Path | None = None) -> Any:
+        decoded.append(Path(path).stem if path is not None else "?")
+        return real(text, path=path)
+
+    monkeypatch.setattr(trtdoc.record.files, "record_from_json", counting)
+    project.incremental()
+    monkeypatch.undo()
+    return decoded
+
+
+def test_one_record_edited_decodes_that_record(project: Project,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 27: the site-wide pages show every record, but of the unchanged ones only what
+    # the render cache keeps (the record without its layers, and their count). A record
+    # with a previous one is read whole, and that one too: changes.md compares their layers.
+    project.edit("bert-tiny", lambda d: d["spec"].update(description="Edited again"))
+    compared = sorted(p.stem for p in (project.records / ".history").glob("*.json"))
+    assert compared and "bert-tiny" not in compared
+    assert sorted(_decoded_while(project, monkeypatch)) == sorted(
+        ["bert-tiny", *compared, *compared])
+    project.assert_as_full()
+
+
+def test_custom_site_template_reading_layers(project: Project,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # A custom index that lists every engine's layers reads the unchanged records' files
+    # then, and shows what a full render shows.
+    own = project.root / "own-templates"
+    own.mkdir()
+    text = (shipped_templates() / "index.md.j2").read_text(encoding="utf-8")
+    (own / "index.md.j2").write_text(
+        text + "{% for r in records %}\n{{ r.name }}: {% for layer in r.inspection.layers %}"
+               "{{ layer.name|cell }} {% endfor %}{{ r.inspection.layers[-1:]|length }}"
+               "{% endfor %}\n", encoding="utf-8")
+    project.templates = own
+    project.incremental()
+    project.assert_as_full()
+    project.edit("bert-tiny", lambda d: d["spec"].update(description="Edited again"))
+    assert len(_decoded_while(project, monkeypatch)) > 1
+    project.assert_as_full()
+    assert "Conv" in (project.site / "engines" / "index.md").read_text(encoding="utf-8")
+
+
+def test_lazy_layers_refuse_another_record(tmp_path: Path) -> None:
+    from trtdoc.errors import RecordError
+    from trtdoc.record.files import read_record
+    from trtdoc.record.lazy_layers import with_lazy_layers, without_layers
+
+    one, other = sorted((REPO / "records").glob("*.json"))[:2]
+    record = read_record(one)
+    lazy = with_lazy_layers(without_layers(record), len(record.inspection.layers), one)
+    assert len(lazy.inspection.layers) == len(record.inspection.layers)
+    assert lazy == record and list(lazy.inspection.layers) == list(record.inspection.layers)
+    stale = with_lazy_layers(without_layers(record), len(record.inspection.layers), other)
+    with pytest.raises(RecordError, match="changed while the site was rendered"):
+        list(stale.inspection.layers)
+
+
+def test_summaries_garbled_or_lost(project: Project) -> None:
+    # The render cache is a folder anyone can write to: a summary that does not decode, or
+    # describes another record, costs a decode of that record, never a wrong page.
+    folder = render_cache.manifest_path(project.site, project.cache).with_suffix(".summaries")
+    files = sorted(folder.glob("*.json"))
+    assert files
+    files[0].write_text("{not json", encoding="utf-8")
+    files[1].write_bytes(files[2].read_bytes())
+    files[3].unlink()
+    project.edit("bert-tiny", lambda d: d["spec"].update(description="Edited again"))
+    project.incremental()
+    project.assert_as_full()
+    # Rewritten, one per record: the next change decodes the edited record alone again.
+    assert len(list(folder.glob("*.json"))) == len(list(project.records.glob("*.json")))
+    assert "{not json" not in [p.read_text(encoding="utf-8") for p in folder.glob("*.json")]

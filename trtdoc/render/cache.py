@@ -213,11 +213,6 @@ class State:
                     self.records.get(baseline) if baseline is not None else None,
                     baseline, self.inputs if deployed else None)
 
-    def known_summaries(self) -> dict[str, Any]:
-        """digest → what another engine's page needs of a record that decoded cleanly."""
-        known = self.old.get("records")
-        return known if isinstance(known, dict) else {}
-
     def old_unit(self, name: str) -> dict[str, Any] | None:
         units = self.old.get("units")
         unit = units.get(name) if isinstance(units, dict) else None

@@ -9,7 +9,8 @@ shown as text, never a crash.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from markupsafe import Markup
@@ -66,7 +67,10 @@ def _total(fmt: Any, *, none: bool = True) -> Any:
 
 def _length(value: Any) -> Any:
     """``len`` of a collection; anything else (a number where a list belongs) as it is."""
-    if isinstance(value, (list, tuple, Mapping, set, frozenset)):
+    # A Sequence, not just a list or tuple: a record's layers may be read lazily
+    # (trtdoc.record.lazy_layers), and their count needs no reading.
+    if isinstance(value, (Sequence, Mapping, AbstractSet)) and not isinstance(
+            value, (str, bytes, bytearray)):
         return len(value)
     return value
 
