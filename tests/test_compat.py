@@ -69,3 +69,28 @@ def test_matrix_is_sorted_by_engine() -> None:
     rows = compat_matrix(reversed(fixed_records()))
     assert [r.engine for r in rows] == sorted(r.engine for r in rows)
     assert any(c.status == YES for r in rows for c in r.cells)
+
+
+def test_other_runtime_versions_on_the_page_are_what_compat_says() -> None:
+    """The page's "Other runtime versions" and `trtdoc compat`/`inspect --runtime` with another
+    release come from one rule: TensorRT-RTX engines are not compatible between releases
+    (rtx-release, the TensorRT-RTX engine-compatibility page), so both say it fails."""
+    from trtdoc.compat.deploy import target_from_options
+    from trtdoc.compat.verdicts import FAILS, Plan, evaluate
+    from trtdoc.compat.verdicts import UNKNOWN as NOT_KNOWN
+
+    expected = {"none": FAILS, "unknown": NOT_KNOWN}
+    seen = set()
+    for record in fixed_records():
+        page = engine_compat(record).other_versions
+        other = {"tensorrt-rtx": "tensorrt-rtx 1.7.2", "tensorrt": "tensorrt 10.13.3"}[
+            record.backend]
+        verdict = evaluate(Plan.from_record(record), target_from_options("A100", other))
+        (check,) = [c for c in verdict.checks
+                    if c.rule in ("rtx-release", "trt-version", "version-compatible")]
+        assert check.outcome == expected[page.split(":")[0]], (record.name, page, check)
+        seen.add((record.backend, check.outcome))
+    assert seen == {("tensorrt-rtx", FAILS), ("tensorrt", NOT_KNOWN)}
+    assert engine_compat(_record("bert-tiny")).other_versions == (
+        "none: only the release that built it, TensorRT-RTX 1.7.1.116, loads it (TensorRT-RTX "
+        "engines are not compatible between releases)")

@@ -369,6 +369,29 @@ def test_magika_fp16_layer_norms_keep_max_in_fp32() -> None:
     assert len(island.layers) == 3
 
 
+@pytest.mark.parametrize("keep", [
+    {"ops": ("Max",)},
+    {"nodes": tuple(f"jax2tf_get_logits_/pjit_get_logits_/{n}Maximum" for n in (
+        "MagikaV2/LayerNorm_0/", "MagikaV2/LayerNorm_1/", ""))}])
+def test_ops_the_spec_keeps_in_fp32_are_not_blamed(keep: dict) -> None:
+    """magika-fp16 built with ``keep_fp32`` naming its Max ops (or their nodes): the island is
+    what the spec asked for, stated as info with no advice to rewrite the ops."""
+    from trtdoc.model import model_facts_from_onnx
+    from trtdoc.spec.types import KeepFp32
+
+    record = read_record(REPO / "records" / "magika-fp16.json")
+    record = dataclasses.replace(record, spec=dataclasses.replace(
+        record.spec, keep_fp32=KeepFp32(**keep)))
+    model = model_facts_from_onnx(REPO / "models" / "magika_standard_v3_3.onnx")
+    (island,) = [f for f in findings_from_record(record, model=model)
+                 if f.kind == "precision-island"]
+    assert (island.severity, island.onnx_ops, len(island.layers)) == ("info", ("Max",), 3)
+    assert island.what == ("3 of 14 layers compute in fp32 in this fp16 engine (ONNX ops the "
+                           "spec's keep_fp32 keeps in fp32: Max ×3)")
+    assert island.fix == "nothing: this is what the spec's keep_fp32 asks for"
+    assert "rewrite" not in island.line("magika-fp16")
+
+
 def test_mobilenet_fp16_input_cast_and_transpose() -> None:
     (moves,) = _shipped("mobilenet-v2-fp16", "reformat-cast")
     assert moves.layers == ("__myl_CastReplConc_myl0_1", "__myl_Tran_myl0_54")

@@ -214,6 +214,17 @@ def test_the_other_exports_given_as_times_say_where_they_go(here: Path) -> None:
             "argument)")
 
 
+def test_the_other_exports_given_as_profile_say_where_they_go(here: Path) -> None:
+    (here / "t.json").write_bytes(trex("fp32", "timing").read_bytes())
+    refused(here, ["x.graph.json", "--profile", "t.json", "--name", "x"],
+            "error: t.json: the trtexec profile has no layer records; this is a trtexec "
+            "--exportTimes file: give it as --times")
+    refused(here, ["x.graph.json", "--profile", "x.graph.json", "--name", "x"],
+            "error: x.graph.json: the trtexec profile is not a JSON list; export it with "
+            "trtexec --exportProfile=<file> (a --exportLayerInfo file is the import's first "
+            "argument)")
+
+
 @pytest.mark.parametrize(("text", "line"), [
     ("[]", "the trtexec times file lists no inference; export it with trtexec "
      "--exportTimes=<file> from a run that timed at least one"),

@@ -177,6 +177,20 @@ def test_a_template_that_extends_itself_is_one_located_line(tmp_path: Path) -> N
                               "instead")
 
 
+def test_jinjas_attr_lookup_written_with_trtdocs_attr_is_one_located_line(
+        tmp_path: Path) -> None:
+    """trtdoc's ``attr`` (an HTML attribute value's escaping) has Jinja's attribute lookup's
+    name: ``r|attr("name")`` is told so on one line, not an internal TypeError."""
+    own = _folder(tmp_path, "tpl", {"engine.md.j2": PROVENANCE_PLUS.replace(
+        TEAM_LINE, 'Built as {{ r|attr("name") }}.')})
+    with pytest.raises(RenderError) as exc:
+        _site(tmp_path, own)
+    assert str(exc.value) == str(own / "engine.md.j2") + (
+        ":4: FilterArgumentError: trtdoc's `attr` filter escapes a value for an "
+        "HTML attribute and takes no argument; to read an attribute write `value.name`, not "
+        '`value|attr("name")` (Jinja\'s attribute lookup)')
+
+
 # --------------------------------------------------------------------------------------------
 # The list of templates, blocks and variables (trtdoc/render/template_docs.py)
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import onnx
 import onnx.helper as oh
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, TREX
 from onnx import TensorProto
 
 from trtdoc.build.run import build_all
@@ -245,6 +245,24 @@ def test_a_type_triton_lacks_is_one_line() -> None:
         "mobilenet-v2-fp32: input 'input' is FP8, which Triton has no data type for (it has "
         "Float, Half, BFloat16, Int8, UInt8, Int32, Int64, Bool); build the engine with I/O of "
         "one of those types")
+
+
+def test_an_import_is_told_to_import_again_not_to_rebuild() -> None:
+    """trtdoc has no spec to build an import from: its remedy is ``trtdoc import … --force``."""
+    from trtdoc.importer import record_from_trtexec
+
+    trex = TREX / "fp32" / "resnet.onnx.engine.graph.json"
+    imported = dataclasses.replace(record_from_trtexec("resnet", trex), engine_sha256="a" * 64)
+    built = read_record(REPO / "records" / "mobilenet-v2-fp32.json")
+    for record, remedy in ((imported, "import it again with `trtdoc import … --force`"),
+                           (built, "rebuild it with `trtdoc build --force`")):
+        empty = dataclasses.replace(record, inspection=dataclasses.replace(
+            record.inspection, io=()))
+        with pytest.raises(TritonError) as err:
+            triton_config_from_record(empty)
+        assert str(err.value) == (
+            f"{record.name}: the record lists no inputs or no outputs, so there is nothing "
+            f"to serve; {remedy}")
 
 
 def test_a_bad_triton_model_name_in_a_record_is_one_line() -> None:

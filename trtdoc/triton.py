@@ -32,7 +32,7 @@ from trtdoc.errors import TrtdocError, display_path, os_error_message
 from trtdoc.inspect.types import IOTensor
 from trtdoc.paths import OutputPaths
 from trtdoc.record.types import EngineRecord
-from trtdoc.spec.section import SpecSection
+from trtdoc.spec.section import ImportedSpec, SpecSection
 from trtdoc.values import SAME_CC_LEVELS
 
 PLATFORM = "tensorrt_plan"
@@ -110,11 +110,19 @@ class TritonModel:
 # --------------------------------------------------------------------------------------------
 # A record's config
 # --------------------------------------------------------------------------------------------
+def remake_advice(record: EngineRecord) -> str:
+    """How to make ``record`` again: rebuild a build, import an import again (trtdoc has no
+    spec to build an import from)."""
+    if isinstance(record.spec, ImportedSpec):
+        return "import it again with `trtdoc import … --force`"
+    return "rebuild it with `trtdoc build --force`"
+
+
 def triton_model_name(record: EngineRecord) -> str:
     """The Triton model ``record`` belongs to: its spec's ``triton.model``, else its name."""
     if not isinstance(record.name, str) or not _RECORD_NAME.fullmatch(record.name):
-        raise TritonError("the record's name is not an engine name; rebuild it with "
-                          "`trtdoc build --force`", engine=_excerpt(record.name))
+        raise TritonError("the record's name is not an engine name; "
+                          f"{remake_advice(record)}", engine=_excerpt(record.name))
     triton = record.spec.triton if isinstance(record.spec, SpecSection) else None
     if triton is None:
         return record.name
@@ -138,8 +146,8 @@ def _tensor(record: EngineRecord, io: IOTensor, batching: bool) -> TritonTensor:
             "engine with I/O of one of those types", engine=record.name)
     for d in io.dims:
         if d < -1 or d > _MAX_DIM:
-            raise TritonError(f"{where} has dimension {d}, which no engine has; rebuild it "
-                              "with `trtdoc build --force`", engine=record.name)
+            raise TritonError(f"{where} has dimension {d}, which no engine has; "
+                              f"{remake_advice(record)}", engine=record.name)
     _check_text(record, io.name, where)
     dims = tuple(io.dims[1:] if batching else io.dims)
     return TritonTensor(io.name, data_type, dims or (1,), scalar=not dims)
@@ -149,16 +157,16 @@ def _check_text(record: EngineRecord, text: str, where: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise TritonError(f"{where} is not valid Unicode text; rebuild it with "
-                          "`trtdoc build --force`", engine=record.name) from None
+        raise TritonError(f"{where} is not valid Unicode text; "
+                          f"{remake_advice(record)}", engine=record.name) from None
 
 
 def _profile_count(record: EngineRecord) -> int:
     count = record.inspection.profile_count
     if count > _MAX_PROFILES:
         raise TritonError(f"the record says {count} optimisation profiles, more than the "
-                          f"{_MAX_PROFILES} a spec may have; rebuild it with "
-                          "`trtdoc build --force`", engine=record.name)
+                          f"{_MAX_PROFILES} a spec may have; "
+                          f"{remake_advice(record)}", engine=record.name)
     return max(count, 1)
 
 
@@ -259,12 +267,12 @@ def _own_config(record: EngineRecord, name: str) -> tuple[Any, ...]:
     outputs = tuple(_tensor(record, t, batch > 0) for t in io if t.mode == "Output")
     if not inputs or not outputs:
         raise TritonError("the record lists no inputs or no outputs, so there is nothing to "
-                          "serve; rebuild it with `trtdoc build --force`", engine=record.name)
+                          f"serve; {remake_advice(record)}", engine=record.name)
     names = [t.name for t in (*inputs, *outputs)]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise TritonError(f"tensor {_excerpt(twice[0])} is listed twice in the record's I/O; "
-                          "rebuild it with `trtdoc build --force`", engine=record.name)
+                          f"{remake_advice(record)}", engine=record.name)
     return batch, inputs, outputs, _profile_count(record)
 
 

@@ -33,7 +33,13 @@ from trtdoc.compat.data import (
 from trtdoc.compat.deploy import Runtime as DeployRuntime
 from trtdoc.compat.deploy import Target
 from trtdoc.compat.gpus import find_gpu
-from trtdoc.compat.verdicts import Plan, check_architecture, check_hardware, check_targets
+from trtdoc.compat.verdicts import (
+    Plan,
+    check_architecture,
+    check_hardware,
+    check_targets,
+    other_releases,
+)
 from trtdoc.record.types import EngineRecord
 from trtdoc.spec.section import SpecSection
 
@@ -133,15 +139,6 @@ def _cell(plan: Plan, arch: Architecture) -> Cell:
     return Cell(arch.key, YES, best.reason)
 
 
-def _other_versions(record: EngineRecord) -> str:
-    if record.backend == "tensorrt-rtx":
-        return "unknown: the TensorRT-RTX sources cited here do not say"
-    if _setting(record, "version_compatible") or (
-            isinstance(record.spec, SpecSection) and record.spec.version_compatible):
-        return "later versions of the same major (version-compatible engine)"
-    return "the same TensorRT version only (engines are not version-compatible by default)"
-
-
 def engine_compat(record: EngineRecord) -> EngineCompat:
     """The compatibility row of one record: a cell per architecture, from the same rules as
     ``trtdoc compat --deploy``."""
@@ -154,7 +151,7 @@ def engine_compat(record: EngineRecord) -> EngineCompat:
         if not targets and row is not None:
             targets, source = row.default_targets, "default targets"
         return EngineCompat(record.name, runtime, row, targets, source,
-                            _other_versions(record), cells)
+                            other_releases(plan), cells)
     level = _setting(record, "hardware_compatibility")
     if level is None and isinstance(record.spec, SpecSection):
         level = record.spec.hardware_compatibility
@@ -165,7 +162,7 @@ def engine_compat(record: EngineRecord) -> EngineCompat:
            else f"{ran.gpu or 'a GPU'} ({ran.compute_capability}), where trtexec ran it; "
            "others not recorded" if ran is not None and ran.compute_capability
            else "the build GPU (not recorded)")
-    return EngineCompat(record.name, runtime, row, (), how, _other_versions(record), cells)
+    return EngineCompat(record.name, runtime, row, (), how, other_releases(plan), cells)
 
 
 def compat_matrix(records: Iterable[EngineRecord]) -> tuple[EngineCompat, ...]:

@@ -183,6 +183,21 @@ def check_release(plan: Plan, target: Target) -> Check | None:
                  sources)
 
 
+def other_releases(plan: Plan) -> str:
+    """Which runtime versions other than the one that built ``plan`` load it, by the rules
+    :func:`check_release` and :func:`check_version` apply to a target (the page's "Other
+    runtime versions"), so the page and ``trtdoc compat``/``inspect`` cannot disagree."""
+    if plan.flavour == "tensorrt-rtx":  # rtx-release
+        built = f", TensorRT-RTX {_dotted(plan.release)}," if plan.release else ""
+        return (f"none: only the release that built it{built} loads it (TensorRT-RTX engines "
+                "are not compatible between releases)")
+    if plan.version_compatible is None:  # trt-version: unknown unless the same version
+        return "unknown: whether the plan is version-compatible is not recorded"
+    if plan.version_compatible:  # version-compatible
+        return "later versions of the same major (version-compatible engine)"
+    return "the same TensorRT version only (engines are not version-compatible by default)"
+
+
 def check_version(plan: Plan, target: Target) -> Check | None:
     if plan.flavour != "tensorrt" or data.PLAN_FLAVOUR[target.runtime.flavour] != "tensorrt":
         return None

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = Non
     ops = _Ops(model)
     wanted = requested_precision(record)
     out: list[Finding] = []
-    out += _islands(layers, wanted, ops)
+    out += _islands(layers, wanted, ops, _spec_keeps(record, ops))
     out += _movements(layers, ops)
     out += _qdq(layers, ops)
     out += _coverage(layers, wanted)
@@ -186,7 +186,17 @@ def findings_from_record(record: EngineRecord, *, model: ModelFacts | None = Non
                                             f.what)))
 
 
-def _islands(layers: Sequence[Layer], wanted: str, ops: _Ops) -> list[Finding]:
+def _spec_keeps(record: EngineRecord, ops: _Ops) -> Callable[[str], bool]:
+    """Whether the spec's ``keep_fp32`` keeps an ONNX node in fp32 (by its name or op type)."""
+    keep = record.spec.keep_fp32 if isinstance(record.spec, SpecSection) else None
+    if keep is None:
+        return lambda node: False
+    names, types = frozenset(keep.nodes), frozenset(keep.ops)
+    return lambda node: node in names or ops.of(node) in types
+
+
+def _islands(layers: Sequence[Layer], wanted: str, ops: _Ops,
+             by_spec: Callable[[str], bool]) -> list[Finding]:
     low = _LOW.get(wanted)
     if low is None:
         return []
@@ -204,13 +214,28 @@ def _islands(layers: Sequence[Layer], wanted: str, ops: _Ops) -> list[Finding]:
     # Myelin names a kernel's neighbours too (a GEMM's name in the kernel after it): a node
     # that an int8 convolution or GEMM also implements is not behind the fp32 math.
     in_math = set(_nodes(la for la in layers if _math(la) and la.precision in _LOW.values()))
-    behind = ops.histogram(n for n in nodes if n not in in_math and ops.of(n) not in (
-        "Cast", "QuantizeLinear", "DequantizeLinear"))
+    math = [n for n in nodes if n not in in_math and ops.of(n) not in (
+        "Cast", "QuantizeLinear", "DequantizeLinear")]
+    # What the spec's keep_fp32 keeps is kept on purpose: not blamed, and not advised against.
+    behind = ops.histogram(n for n in math if not by_spec(n))
+    on_purpose = ops.histogram(n for n in math if by_spec(n))
     label = "ONNX ops"
     kept = _fp16_kept_ops() if wanted not in _QUANTIZED else frozenset()
     if kept and any(b.split(" ×")[0] in kept for b in behind):
         behind = tuple(b for b in behind if b.split(" ×")[0] in kept)
         label = "ONNX ops the fp16 converter keeps in fp32"
+    elif on_purpose and wanted not in _QUANTIZED:
+        return [Finding(
+            "precision-island", "info",
+            f"{len(found)} of {len(layers)} layers compute in fp32 in this {wanted} engine "
+            f"(ONNX ops the spec's keep_fp32 keeps in fp32: {', '.join(on_purpose)})",
+            "the spec keeps these ops in fp32 on purpose; fp32 math is slower than "
+            f"{wanted} and each fp32 island needs a cast on the way in and out",
+            "nothing: this is what the spec's keep_fp32 asks for",
+            layers=tuple(la.name for la in found), onnx_nodes=nodes,
+            onnx_ops=tuple(b.split(" ×")[0] for b in on_purpose),
+            numbers={"layers": len(found), "of_layers": len(layers),
+                     "share_pct": _pct(len(found), len(layers))})]
     of = f"{len(found)} of {len(layers)} layers"
     shown = f" ({label}: {', '.join(behind)})" if behind else ""
     if wanted in _QUANTIZED:

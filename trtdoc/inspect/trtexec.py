@@ -109,10 +109,12 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
     """
     path = s.path
     if s.peek() != "[":
-        s.value()
+        data = s.value()
         s.end()
+        hint = (" (a --exportLayerInfo file is the import's first argument)"
+                if isinstance(data, Mapping) and "Layers" in data else "")
         raise InspectError("the trtexec profile is not a JSON list; export it with trtexec "
-                           "--exportProfile=<file>", source=path)
+                           f"--exportProfile=<file>{hint}", source=path)
 
     def too_many() -> str:
         return (f"the trtexec profile lists over {limits.MAX_LAYERS:,} layers; trtdoc reads at "
@@ -121,10 +123,12 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
     records = s.items(limits.MAX_LAYERS + 1, too_many)  # the first record is {"count": N}
     waiting: dict[str, deque[tuple[float, float, float | None]]] = defaultdict(deque)
     timed = 0
+    inferences = False  # records of --exportTimes, which were given in the wrong place
 
     def next_timed() -> tuple[str, float, float, float | None] | None:
-        nonlocal timed
+        nonlocal timed, inferences
         for rec in records:
+            inferences = inferences or (isinstance(rec, Mapping) and "latencyMs" in rec)
             if isinstance(rec, Mapping) and "name" in rec:
                 try:
                     avg, pct = float(rec["averageMs"]), float(rec["percentage"])
@@ -160,7 +164,9 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
         pass
     s.end()
     if timed == 0:
-        raise InspectError("the trtexec profile has no layer records", source=path)
+        hint = ("; this is a trtexec --exportTimes file: give it as --times"
+                if inferences else "")
+        raise InspectError(f"the trtexec profile has no layer records{hint}", source=path)
     if matched == 0:
         raise InspectError(
             f"none of the {timed} timed layers in the profile is a layer of {layer_file}; "

@@ -15,6 +15,7 @@ from trtdoc.compat.deploy import Deployment, Target
 from trtdoc.record.types import EngineRecord
 from trtdoc.render.escape import one_line
 from trtdoc.render.tolerant import BAD_VALUE, name_key
+from trtdoc.triton import remake_advice
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ class DeploymentView:
         return ()
 
 
-def _unknown_verdict(engine: str, target: Target) -> verdicts.Verdict:
+def _unknown_verdict(record: EngineRecord, target: Target) -> verdicts.Verdict:
     why = "not known: the record holds a value of the wrong type"
-    return verdicts.Verdict(target.name, engine, verdicts.UNKNOWN, "record", why,
-                            "rebuild it with `trtdoc build --force`", ())
+    return verdicts.Verdict(target.name, name_key(record), verdicts.UNKNOWN, "record", why,
+                            remake_advice(record), ())
 
 
 def _record_verdicts(record: EngineRecord, targets: Sequence[Target]
@@ -89,13 +90,13 @@ def _record_verdicts(record: EngineRecord, targets: Sequence[Target]
         plan = verdicts.Plan.from_record(record)
         pairs = verdicts.deployed_pairs([plan], targets)
     except BAD_VALUE:
-        return {t.name: _unknown_verdict(name, t) for t in targets if t.deploys(name)}
+        return {t.name: _unknown_verdict(record, t) for t in targets if t.deploys(name)}
     out = {}
     for p, t in pairs:
         try:
             out[t.name] = verdicts.evaluate(p, t)
         except BAD_VALUE:
-            out[t.name] = _unknown_verdict(name, t)
+            out[t.name] = _unknown_verdict(record, t)
     return out
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from trtdoc.render import parameters
@@ -84,13 +85,26 @@ def _shape(dims: Any) -> str:
     return one_line(dims)
 
 
-def html_attr(value: Any) -> Markup:
+def html_attr(value: Any, *misused: Any) -> Markup:
     """Text for a double-quoted HTML attribute inside Markdown: ``<span title="<this>">``.
 
     ``md_cell`` already turns ``<>&|`[]*_\\`` and newlines into character references (the
     table and the inline parsers see none of them); quotes are what an attribute adds.
+    This ``attr`` replaces Jinja's attribute lookup of that name: a template that writes
+    ``r|attr("name")`` for it gets one line that says so (``misused``), not a TypeError.
     """
+    if misused:
+        name = _attr_name(misused[0])
+        raise jinja2.exceptions.FilterArgumentError(
+            "trtdoc's `attr` filter escapes a value for an HTML attribute and takes no "
+            f"argument; to read an attribute write `value.{name}`, not "
+            f"`value|attr(\"{name}\")` (Jinja's attribute lookup)")
     return Markup(str(md_cell(value)).replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def _attr_name(name: Any) -> str:
+    """``name`` as a template would write it after a dot, where it is a plain identifier."""
+    return name if isinstance(name, str) and name.isidentifier() else "name"
 
 
 def _sentence(value: Any) -> str:

@@ -26,6 +26,7 @@ from trtdoc.render.glossary import TERMS
 from trtdoc.render.layer_table import extra_pages  # issue 13: paged layer tables
 from trtdoc.render.tolerant import BAD_VALUE, name_key, text_key
 from trtdoc.spec.section import encode_spec
+from trtdoc.triton import remake_advice
 from trtdoc.typed import encode
 
 ENGINES_DIR = "engines"
@@ -60,7 +61,7 @@ def site_pages(records: Sequence[EngineRecord], env: jinja2.Environment,
         except BAD_VALUE as exc:
             # A record whose structure is wrong (no inspection at all), not just a value.
             raise RenderError(f"record {one_line(key)!r} cannot be shown ({type(exc).__name__}: "
-                              f"{exc}); rebuild it with `trtdoc build --force`",
+                              f"{exc}); {remake_advice(record)}",
                               template="engine.md.j2") from exc
         pages[path] = render_template(env, "engine.md.j2", **context)
         for rel, layer_page in extra_pages(context):  # issue 13: a huge engine's layer pages
