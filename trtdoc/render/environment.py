@@ -290,13 +290,17 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
     :class:`~trtdoc.errors.RenderError` naming the template (and its line where known).
     """
     try:
-        with bounds.time_limit(name):
+        with bounds.page_limits(name):
             template = env.get_template(name)
             _check_blocks(env, template)
             text = template.render(**context)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
+    except MemoryError as exc:
+        raise RenderError(f"rendering {name} needed more memory than the bound of "
+                          f"{bounds.MEMORY_BYTES // 2**30} GiB for one page; make the template "
+                          "compute less", template=_failing_line(exc, name)) from None
     except bounds.Unbounded as exc:
         raise RenderError(f"{exc}; make the template compute less",
                           template=_failing_line(exc, name)) from exc
