@@ -56,8 +56,10 @@ def check_model_folders(repository: Path, records: Any, records_dir: Path) -> No
     for record in records:
         for base in tops:
             folder = (base / record.model_path).parent
+            if not folder.is_dir():  # a record's path as it says; not there, nothing to keep
+                continue
             below = _inside(repository, folder) and not any(_inside(t, folder) for t in tops)
-            if folder.is_dir() and (below or _inside(folder, repository)):
+            if below or _inside(folder, repository):
                 raise TrtdocError(
                     f"the Triton repository {display_path(repository)} and "
                     f"{display_path(folder)} overlap, and that folder holds the model of "
