@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -119,3 +120,53 @@ def test_addresses_are_read_as_ray_reads_them() -> None:
         host_and_port("head:http")
     assert str(exc.value) == ("--ray head:http: 'http' is not a port; pass host:port (e.g. "
                               "127.0.0.1:6379), or auto for the cluster running here")
+
+
+# The probe as `pip install trtdoc[ray]` may leave it: ray without Python's grpc (ray 2.60 does
+# not require grpcio). `sys.modules["grpc"] = None` makes every `import grpc` fail, as there.
+_NO_GRPC = """
+import sys
+sys.modules["grpc"] = None
+from trtdoc.build.ray_address import check_ray_address
+from trtdoc.errors import TrtdocError
+try:
+    check_ray_address(sys.argv[1])
+except TrtdocError as exc:
+    print(exc)
+else:
+    print("a cluster answers")
+"""
+
+
+def _probe_without_grpc(address: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    return subprocess.run([sys.executable, "-c", _NO_GRPC, address], env=env,
+                          capture_output=True, text=True, timeout=2 * BOUND_S)
+
+
+@pytest.mark.parametrize("kind, why", [
+    ("closed_port", "connection refused: nothing listens on that port"),
+    ("silent_port", f"the port accepts a connection but gives no answer within {ANSWER_S:g} s"),
+    ("http_port", "the port answers, but not as a Ray cluster's GCS does"),
+])
+def test_the_probe_needs_no_grpc(kind: str, why: str, request: pytest.FixtureRequest) -> None:
+    address = f"localhost:{request.getfixturevalue(kind)}"
+    result = _probe_without_grpc(address)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.splitlines() == [
+        f"--ray {address}: no Ray cluster answers there ({why})" + FIX]
+
+
+def test_a_real_cluster_answers_the_probe_without_grpc(tmp_path: Path) -> None:
+    from test_ray import Cluster
+
+    cluster = Cluster(Path(f"/tmp/trtdoc-rayaddr-{os.getpid()}"))
+    try:
+        cluster.start("head", "--head", f"--port={cluster.port}", "--include-dashboard=false")
+        for address in (cluster.address, f"localhost:{cluster.port}"):
+            result = _probe_without_grpc(address)
+            assert (result.stdout, result.stderr) == ("a cluster answers\n", "")
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.temp, ignore_errors=True)

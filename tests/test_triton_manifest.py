@@ -162,3 +162,78 @@ def test_a_damaged_or_hostile_manifest_is_one_line_and_removes_nothing(
                              "backup, or delete it (trtdoc then removes no old model until it "
                              "has written them again)")
     assert sorted(p.relative_to(repo) for p in repo.rglob("*") if p.suffix != ".lock") == before
+
+
+def test_files_a_user_added_to_a_model_folder_are_never_lost(store, tmp_path: Path) -> None:
+    """trtdoc replaces a model folder whole, so one holding files it did not write (a version
+    folder of one's own, notes, a file in 1/) is refused in one line and left as it was, both
+    when it would be rewritten and when its model is gone."""
+    records = _project(store, tmp_path / "p", ("a", "b"))
+    repo = tmp_path / "repo"
+    assert _triton(tmp_path, store, records, repo).exit_code == 0
+    (repo / "a" / "2").mkdir()
+    (repo / "a" / "2" / "model.plan").write_bytes(b"my own version")
+    (repo / "a" / "README.ops").write_text("call me\n")
+    (repo / "b" / "1" / "notes.txt").write_text("mine\n")
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    result = _triton(tmp_path, store, records, repo)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    problems = [line for line in result.output.splitlines() if str(repo) in line]
+    assert problems == [
+        f"a: {repo / 'a'} holds 2/, README.ops, which trtdoc did not write; trtdoc replaces the "
+        "model folder whole, so move them out of it (keep your own files beside the model "
+        "folders), then run again; the folder was left as it was",
+        f"b: {repo / 'b'} holds 1/notes.txt, which trtdoc did not write; trtdoc replaces the "
+        "model folder whole, so move them out of it (keep your own files beside the model "
+        "folders), then run again; the folder was left as it was"]
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+    # Model b gone from the records: its folder is not removed with notes.txt in it.
+    records = _project(store, tmp_path / "p", ("a",))
+    (repo / "a" / "2" / "model.plan").unlink()
+    (repo / "a" / "2").rmdir()
+    (repo / "a" / "README.ops").unlink()
+    result = _triton(tmp_path, store, records, repo)
+    assert result.exit_code == 1
+    assert (repo / "b" / "1" / "notes.txt").read_text() == "mine\n"
+    assert f"b: {repo / 'b'} holds 1/notes.txt" in result.output
+    (repo / "b" / "1" / "notes.txt").unlink()
+    assert _triton(tmp_path, store, records, repo).exit_code == 0
+    assert not (repo / "b").exists()
+
+
+def test_a_repository_in_or_above_the_models_folder_is_refused(tmp_path: Path) -> None:
+    """`trtdoc triton models/` would put engines among the ONNX models the specs name: it is
+    refused in one line, as a folder inside models/ or holding it is, and nothing is written."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    root = tmp_path / "project"
+    relu_model(root / "data" / "models" / "relu.onnx")
+    write(root, "specs/relu.yaml", "name: relu\nmodel: ../data/models/relu.onnx\n"
+          "backend: tensorrt-rtx\ntargets: [sm86]\n")
+    write(root, "trtdoc.yml", "specs: [specs/]\n")
+    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+
+    def trtdoc(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "trtdoc.cli", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    assert trtdoc("build").returncode == 0
+    (root / "stuff").mkdir()
+    for out in ("data/models", "data/models/triton", "data", "stuff/../data/models/"):
+        before = sorted(p.name for p in (root / "data").rglob("*"))
+        result = trtdoc("triton", out)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.splitlines() == [
+            f"error: the Triton repository {os.path.normpath(out)} and data/models overlap, and "
+            "that folder holds the model of relu (data/models/relu.onnx); write the repository "
+            "to a folder of its own, such as triton/"]
+        assert sorted(p.name for p in (root / "data").rglob("*")) == before
+    result = trtdoc("triton", "triton/")
+    assert result.returncode == 0, result.stderr
+    assert (root / "triton" / "relu" / "config.pbtxt").is_file()

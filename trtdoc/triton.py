@@ -54,6 +54,7 @@ _MAX_DIM = 2**31 - 1
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
 _RECORD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # as record.py decodes it
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_PLAN_FILE = re.compile(r"model(?:_sm[0-9]+)*\.plan")  # DEFAULT_PLAN, _plan_name()
 _CC_KEY = re.compile(r"sm([0-9]{1,2})([0-9])")
 
 
@@ -472,7 +473,11 @@ def write_repository(records: Iterable[EngineRecord], repository: Path,
         folder = repository / name
         if _generated(folder):
             try:
+                _check_foreign(folder, name)
                 shutil.rmtree(folder)
+            except TritonError as exc:
+                problems.append(str(exc))
+                continue
             except OSError as exc:
                 problems.append(f"{name}: {os_error_message(exc, repository)}")
                 continue
@@ -512,6 +517,7 @@ def _publish(repository: Path, model: TritonModel, sources: Sequence[Path],
         raise TritonError(f"{display_path(target)} exists and trtdoc did not write it (its "
                           f"{CONFIG_NAME} does not start with {MARK!r}); move it away, or "
                           "write the repository to another folder", engine=model.name)
+    _check_foreign(target, model.name)
     staging = repository / scratch[0]
     try:
         staging.mkdir()
@@ -538,6 +544,35 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)  # another file system, or no hard links there
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What is in model folder ``folder`` that trtdoc does not write there: anything but
+    ``config.pbtxt`` and ``1/`` with plan files in it (``2/``, ``README.ops``, ``1/notes``)."""
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name == VERSION and entry.is_dir(follow_symlinks=False):
+            found += [f"{VERSION}/{e.name}" for e in sorted(os.scandir(entry.path),
+                                                            key=lambda e: e.name)
+                      if not (_PLAN_FILE.fullmatch(e.name) and e.is_file(follow_symlinks=False))]
+        elif not (entry.name == CONFIG_NAME and entry.is_file(follow_symlinks=False)):
+            found.append(entry.name + ("/" if entry.is_dir(follow_symlinks=False) else ""))
+    return found
+
+
+def _check_foreign(folder: Path, model: str) -> None:
+    """A :class:`TritonError` if model folder ``folder`` holds what trtdoc did not write: it
+    replaces or removes the folder whole, so those would be lost."""
+    try:
+        found = foreign_entries(folder) if folder.is_dir() and not folder.is_symlink() else []
+    except OSError as exc:
+        raise TritonError(os_error_message(exc, folder, "read"), engine=model) from None
+    if found:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise TritonError(f"{display_path(folder)} holds {shown}, which trtdoc did not write; "
+                          "trtdoc replaces the model folder whole, so move them out of it "
+                          "(keep your own files beside the model folders), then run again; the "
+                          "folder was left as it was", engine=model)
 
 
 def _generated(folder: Path) -> bool:

@@ -6,12 +6,15 @@ never accepts) retries for minutes, and names the address as it rewrote it.
 GCS for its id over gRPC, as ``ray.init`` does first (:data:`ANSWER_S`): at most
 ``CONNECT_S + ANSWER_S`` seconds per address it resolves to, then one line naming the address as
 given. ``auto`` and ``local`` are Ray's own words (they fail at once where there is no cluster);
-``ray://HOST:PORT`` (Ray Client) is checked for a connection and an HTTP/2 answer only.
+``ray://HOST:PORT`` (Ray Client) is checked for a connection and an HTTP/2 answer only, and so
+is a GCS address where Python's ``grpc`` is not installed (plain ``ray`` does not need it): an
+HTTP/2 handshake over a plain socket tells a gRPC server from an HTTP/1 one or silence.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 
 from trtdoc.errors import TrtdocError
 
@@ -88,10 +91,13 @@ def _target(host: str, port: int) -> str:
 
 def _gcs_answer(host: str, port: int) -> str | None:
     """Why the GCS at ``host:port`` gives no cluster id within :data:`ANSWER_S`; None if it
-    does (what ``ray.init`` asks first, and retries for minutes)."""
-    import grpc  # type: ignore[import-untyped]  # Ray's own dependency
-    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
-
+    does (what ``ray.init`` asks first, and retries for minutes). Without Python's ``grpc``
+    (plain ``ray`` does not install it), whether the port speaks HTTP/2 as gRPC does."""
+    try:
+        import grpc  # type: ignore[import-untyped]
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+    except ImportError:
+        return _http2_answer(host, port)
     with grpc.insecure_channel(_target(host, port)) as channel:
         stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
         try:
@@ -107,14 +113,35 @@ def _gcs_answer(host: str, port: int) -> str | None:
     return None
 
 
-def _http2_answer(host: str, port: int) -> str | None:
-    """Why ``host:port`` does not speak gRPC (as a Ray Client server does) within
-    :data:`ANSWER_S`; None if it does."""
-    import grpc
+# The HTTP/2 client connection preface, then an empty SETTINGS frame (RFC 9113 3.4, 6.5).
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_FRAME_HEADER = 9
+_SETTINGS = 4
 
-    with grpc.insecure_channel(_target(host, port)) as channel:
-        try:
-            grpc.channel_ready_future(channel).result(timeout=ANSWER_S)
-        except grpc.FutureTimeoutError:
-            return f"no gRPC answer within {ANSWER_S:g} s"
-    return None
+
+def _http2_answer(host: str, port: int) -> str | None:
+    """Why ``host:port`` does not answer as an HTTP/2 server (gRPC, as Ray's GCS and Ray
+    Client server are) within :data:`ANSWER_S`; None if it does. Python's own sockets: the
+    client preface and SETTINGS sent, the server's first frame must be its SETTINGS."""
+    deadline = time.monotonic() + ANSWER_S
+    silent = f"the port accepts a connection but gives no answer within {ANSWER_S:g} s"
+    header = b""
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_S) as sock:
+            sock.sendall(_PREFACE)
+            while len(header) < _FRAME_HEADER:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return silent
+                sock.settimeout(left)
+                chunk = sock.recv(_FRAME_HEADER - len(header))
+                if not chunk:
+                    break
+                header += chunk
+    except TimeoutError:
+        return silent
+    except OSError as exc:
+        return f"the connection failed ({exc.strerror or type(exc).__name__})"
+    if len(header) == _FRAME_HEADER and header[3] == _SETTINGS and header[5:9] == bytes(4):
+        return None
+    return "the port answers, but not as a Ray cluster's GCS does"

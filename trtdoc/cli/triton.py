@@ -22,24 +22,49 @@ def check_triton_repository(repository: Path, *, records: Path, site: Path,
     what the project reads (its specs, templates, trtdoc.yml)."""
     import os
 
-    def inside(a: Path, b: Path) -> bool:
-        ra, rb = os.path.realpath(a), os.path.realpath(b)
-        return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
-
     for name, folder in (("--records", records), ("--site", site)):
-        if inside(repository, folder) or inside(folder, repository):
+        if _inside(repository, folder) or _inside(folder, repository):
             raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
                               f"{display_path(folder)} overlap; plans are not checked in: "
                               "write the repository outside records/ and site/")
     for name, path in project_inputs():
-        if inside(path, repository) or inside(repository, path):
+        if _inside(path, repository) or _inside(repository, path):
             raise TrtdocError(f"the Triton repository {display_path(repository)} and {name} "
                               f"({display_path(path)}) overlap, and the project reads that; "
                               "write the repository to a folder of its own, such as triton/")
-    if os.path.realpath(repository) == os.path.realpath(out) or inside(out, repository):
+    if os.path.realpath(repository) == os.path.realpath(out) or _inside(out, repository):
         raise TrtdocError(f"the Triton repository {display_path(repository)} would hold the "
                           f"build folder {display_path(out)}; write it to a folder of its own, "
                           "such as triton/ or build/triton/")
+
+
+def _inside(a: Path, b: Path) -> bool:
+    """Whether ``a`` is ``b`` or inside it, symlinks followed."""
+    import os
+
+    ra, rb = os.path.realpath(a), os.path.realpath(b)
+    return ra == rb or ra.startswith(rb.rstrip(os.sep) + os.sep)
+
+
+def check_model_folders(repository: Path, records: Any, records_dir: Path) -> None:
+    """A model repository never is, nor is inside or above, a folder holding the ONNX model
+    of a record (``trtdoc triton models/``): it would fill the models folder with engines. (A
+    model at the top of the project does not keep the repository out of the project.)"""
+    from trtdoc.project import project_root
+
+    tops = dict.fromkeys((project_root(records_dir / "_", records_dir), Path.cwd()))
+    for record in records:
+        for base in tops:
+            folder = (base / record.model_path).parent
+            if not folder.is_dir():  # a record's path as it says; not there, nothing to keep
+                continue
+            below = _inside(repository, folder) and not any(_inside(t, folder) for t in tops)
+            if below or _inside(folder, repository):
+                raise TrtdocError(
+                    f"the Triton repository {display_path(repository)} and "
+                    f"{display_path(folder)} overlap, and that folder holds the model of "
+                    f"{record.name} ({record.model_path}); write the repository to a folder of "
+                    "its own, such as triton/")
 
 
 def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
@@ -59,6 +84,7 @@ def write_triton(ui: Ui, repository: Path, outputs: Any) -> int:
             records.append(read_record(path))
         except RecordError as exc:
             problems.append(f"{exc} (its Triton model was left as it was)")
+    check_model_folders(repository, records, outputs.records)
     with project_lock((repository,), "triton", sweep=False):
         # A record that cannot be read may be of any model folder: none is removed then.
         result = write_repository(records, repository, outputs, remove_stale=not problems)

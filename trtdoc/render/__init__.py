@@ -6,6 +6,9 @@ and lines end in ``\\n``. Where things are, in the order they depend on each oth
 
 - ``tolerant.py``: reading record values defensively (a wrong-typed value never fails a page);
 - ``filters.py``: the templates' filters, where a record value becomes the text of a cell;
+- ``template_files.py``: the loader of the user's templates folder (regular files of at most
+  1 MiB inside it, never a link out or a FIFO);
+- ``bounds.py``: what one template may compute (sizes of values, time and memory per page);
 - ``environment.py``: the Jinja2 environment (``trtdoc/NAME`` is always the shipped template,
   so a user's template can extend it and replace one block) and rendering one template into a
   page's bytes;

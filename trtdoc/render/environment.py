@@ -39,8 +39,10 @@ import jinja2.sandbox
 from markupsafe import Markup
 
 from trtdoc.errors import RenderError, display_path
+from trtdoc.render import bounds
 from trtdoc.render import cache as render_cache
 from trtdoc.render.filters import filters, finalize
+from trtdoc.render.template_files import UserTemplateLoader
 from trtdoc.render.tolerant import BAD_VALUE
 
 shipped_templates = render_cache.shipped_templates
@@ -65,7 +67,38 @@ _SANDBOX_RULE = "(templates may read the values they are given and use the filte
 
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, where a name templates are not given stays undefined: its
-    error names it (``'cycler' is undefined``), not an unsafe attribute of an undefined."""
+    error names it (``'cycler' is undefined``), not an unsafe attribute of an undefined; and
+    where no operator, filter or method makes a value over the bounds of ``bounds.py``."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = bounds.BoundedCodeGenerator
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.bounded_join = bounds.bounded_join  # what `~` compiles to (BoundedCodeGenerator)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        bounds.check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any,  # noqa: N805 - Jinja's
+             *args: Any, **kwargs: Any) -> Any:
+        bounds.check_method(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        fmt = value.__self__
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            mapping = args[0] if value.__name__ == "format_map" and args else kwargs
+            bounds.check_format(fmt, args, mapping if isinstance(mapping, dict) else {})
+            return wrapped(*args, **kwargs)
+
+        return checked
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         if isinstance(obj, jinja2.Undefined):
@@ -120,8 +153,11 @@ def _bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
     # Compiled code bakes in how each filter is called (Jinja passes the eval context to its
     # own join, not to ours), so the filter set is part of the key as well as the source; and
     # sandboxed code calls through the sandbox, so code compiled without one is never reused.
-    calls = repr([env.sandboxed, *sorted((n, str(getattr(f, "jinja_pass_arg", "")))
-                                         for n, f in env.filters.items())])
+    # The bounds (bounds.py) are compiled in too: intercepted operators, the `~` generator.
+    calls = repr([env.sandboxed, sorted(getattr(env, "intercepted_binops", ())),
+                  type(env).code_generator_class,
+                  *sorted((n, str(getattr(f, "jinja_pass_arg", "")))
+                          for n, f in env.filters.items())])
     key = hashlib.sha256(calls.encode()).hexdigest()[:12]
     folder = Path(base) / "trtdoc" / f"jinja-{jinja2.__version__}-{key}"
     try:
@@ -167,7 +203,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         if not Path(templates_dir).is_dir():
             raise RenderError("the folder does not exist; pass an existing folder to "
                               "--templates or leave it out", template=str(templates_dir))
-        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+        loaders.append(UserTemplateLoader(Path(templates_dir)))
     loaders.append(shipped)
     env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
@@ -179,7 +215,8 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         finalize=finalize,  # escaping is the default; filters return Markup
     )
     env.context_class = _PageContext
-    env.filters = {**{n: env.filters[n] for n in JINJA_FILTERS}, **filters()}
+    env.filters = {**{n: bounds.bounded_filter(n, env.filters[n]) for n in JINJA_FILTERS},
+                   **filters()}
     env.globals = {n: env.globals[n] for n in GLOBALS}
     env.bytecode_cache = _bytecode_cache(env)
     return env
@@ -253,12 +290,20 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
     :class:`~trtdoc.errors.RenderError` naming the template (and its line where known).
     """
     try:
-        template = env.get_template(name)
-        _check_blocks(env, template)
-        text = template.render(**context)
+        with bounds.page_limits(name):
+            template = env.get_template(name)
+            _check_blocks(env, template)
+            text = template.render(**context)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
+    except MemoryError as exc:
+        raise RenderError(f"rendering {name} needed more memory than the bound of "
+                          f"{bounds.MEMORY_BYTES // 2**30} GiB for one page; make the template "
+                          "compute less", template=_failing_line(exc, name)) from None
+    except bounds.Unbounded as exc:
+        raise RenderError(f"{exc}; make the template compute less",
+                          template=_failing_line(exc, name)) from exc
     except jinja2.sandbox.SecurityError as exc:
         raise RenderError(f"refused by the sandbox: {exc} {_SANDBOX_RULE}",
                           template=_failing_line(exc, name)) from exc
