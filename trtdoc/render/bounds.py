@@ -12,10 +12,12 @@ Jinja's sandbox stops a template from running code, not from asking for ten giga
   ``slice``, ``ljust``..., a ``%`` or ``format`` width) over :data:`MAX_ITEMS` is refused, and
   so is a ``replace`` whose result would be over it;
 * rendering one page takes at most :data:`TIME_LIMIT_S` seconds of wall-clock time
-  (:func:`time_limit`, a ``SIGALRM`` timer: rendering runs in the main thread), and at most
-  :data:`MEMORY_BYTES` more address space (:func:`memory_limit`, ``RLIMIT_AS`` lowered for the
-  render, then put back): the net under what the checks above cannot size, such as
-  ``(["x" * 1000000] * 1000000)|join``.
+  (:func:`time_limit`, a ``SIGALRM`` timer: rendering runs in the main thread);
+* ``join`` (trtdoc's, in filters.py) is sized before it joins: in
+  ``(["x" * 1000000] * 2000)|join`` each part is within the bounds, the whole would be 2 GB.
+  No address-space limit is set: reserved address space is not memory (threads and
+  allocators reserve far more than they use), and such a limit broke ordinary renders that
+  read a record.
 
 Each refusal is a :class:`Unbounded`, a sandbox :class:`~jinja2.sandbox.SecurityError`, so the
 render error names the template file and line like any other refusal.
@@ -23,7 +25,6 @@ render error names the template file and line like any other refusal.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import string
@@ -40,7 +41,6 @@ import jinja2.sandbox
 MAX_ITEMS = 1_000_000  # characters of a string, items of a list
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
 TIME_LIMIT_S = 30.0  # wall-clock seconds to render one page
-MEMORY_BYTES = 1024**3  # more address space than before, to render one page
 
 # Python's %-conversions: the width and precision of each.
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -211,33 +211,7 @@ def time_limit(what: str, seconds: float | None = None) -> Iterator[None]:
 
 @contextmanager
 def page_limits(what: str) -> Iterator[None]:
-    """:func:`time_limit` and :func:`memory_limit` for rendering ``what``."""
-    with time_limit(what), memory_limit():
+    """The limits on rendering ``what``: :func:`time_limit`."""
+    with time_limit(what):
         yield
 
-
-@contextmanager
-def memory_limit(extra: int | None = None) -> Iterator[None]:
-    """At most ``extra`` (default :data:`MEMORY_BYTES`) more address space for the block: an
-    allocation beyond it is a :class:`MemoryError` there. Linux (``/proc/self/statm``) only;
-    the previous limit is put back afterwards, and a tighter one is kept."""
-    try:
-        import resource
-
-        with open("/proc/self/statm", encoding="ascii") as f:
-            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    except (ImportError, OSError, ValueError):
-        yield
-        return
-    limit = size + (MEMORY_BYTES if extra is None else extra)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    if soft != resource.RLIM_INFINITY and soft <= limit:
-        yield
-        return
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

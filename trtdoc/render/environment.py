@@ -298,9 +298,8 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> bytes
         raise RenderError(f"template {exc.name} not found in the templates folders",
                           template=name) from exc
     except MemoryError as exc:
-        raise RenderError(f"rendering {name} needed more memory than the bound of "
-                          f"{bounds.MEMORY_BYTES // 2**30} GiB for one page; make the template "
-                          "compute less", template=_failing_line(exc, name)) from None
+        raise RenderError(f"rendering {name} ran out of memory; make the template compute "
+                          "less", template=_failing_line(exc, name)) from None
     except bounds.Unbounded as exc:
         raise RenderError(f"{exc}; make the template compute less",
                           template=_failing_line(exc, name)) from exc

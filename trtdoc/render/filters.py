@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from trtdoc.render import parameters
+from trtdoc.render.bounds import check_items
 from trtdoc.render.compatibility import verdict_class
 from trtdoc.render.escape import (
     autolink,
@@ -42,8 +43,12 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 
 
 def _join(value: Any, separator: str = "") -> str:
-    """Jinja's ``join`` for any value: items as text (``str`` fails on a 5000-digit int)."""
-    return str(separator).join(plain(v) for v in as_tuple(value))
+    """Jinja's ``join`` for any value: items as text (``str`` fails on a 5000-digit int),
+    refused before it is made when it would be over the bounds of ``bounds.py``."""
+    parts = [plain(v) for v in as_tuple(value)]
+    sep = str(separator)
+    check_items(sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0), "join")
+    return sep.join(parts)
 
 
 def _output_type(layer: Any) -> Any:
