@@ -6,8 +6,9 @@ the next engine? Fresh logger, builder, network, parser and config for each; no 
 
 Measured with tensorrt-rtx 1.7.1 (CPU only): sm75 is refused ("FP32 GEMM is not supported"),
 the sm86 build right after it is 8,462,628 or 8,462,644 bytes with 74 layers, the next sm86
-build and one in a fresh process 7,067,276 bytes with 56 layers (sha256 2695d7ce8458d390...). So trtdoc builds in a fresh process after
-a failed build (``trtdoc.build.workers.FreshProcess``).
+build and one in a fresh process 7,067,276 bytes with 56 layers (sha256 2695d7ce8458d390...).
+A model the parser refuses changes nothing. So trtdoc builds in a fresh process after a failed
+build (``trtdoc.build.workers.FreshProcess``).
 """
 
 from __future__ import annotations
