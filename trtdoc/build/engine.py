@@ -107,6 +107,25 @@ def workspace_hint(messages: Sequence[tuple[str, str]]) -> str:
             "ask for more, so leave headroom (for example 1GiB)")
 
 
+# Whether a TensorRT call of this process failed (see builder_state_clean).
+_BUILDER_FAILED = False
+
+
+def builder_state_clean() -> bool:
+    """Whether no ``build_serialized_network`` call of this process has failed.
+
+    After a failed build, TensorRT-RTX 1.7.1 builds the next engine of the same process
+    differently, even with a new logger, builder, network, parser and config (measured:
+    mobilenet_v2 for sm75 refused with "FP32 GEMM is not supported", then the same model for
+    sm86 is 74 layers and about 8,462,640 bytes, against 56 layers and 7,067,276 bytes in a
+    fresh process or after a successful build; a bare script of the same calls does the same:
+    bench/after_failure.py; a model the parser refuses changes nothing). Only the next build
+    was seen to change, but nothing says what else a failed build leaves behind, so every
+    later build of such a process runs in a fresh one (:mod:`trtdoc.build.workers`).
+    """
+    return not _BUILDER_FAILED
+
+
 def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
                      on_event: OnEvent | None = None,
                      custom_domains: Sequence[str] = (),
@@ -151,9 +170,15 @@ def engine_from_spec(spec: EngineSpec, choice: BackendChoice, model_path: Path,
     # Nothing Python-heavy may run beside this call: the builder calls the Python logger
     # thousands of times, and each call waits for the GIL (a template-compiling thread made a
     # bert_tiny build 2 s slower).
-    plan = builder.build_serialized_network(network, config)
+    global _BUILDER_FAILED
+    try:
+        plan = builder.build_serialized_network(network, config)
+    except BaseException:
+        _BUILDER_FAILED = True
+        raise
     seconds = time.perf_counter() - started
     if plan is None:
+        _BUILDER_FAILED = True
         errors = [m for sev, m in messages if sev in ("ERROR", "INTERNAL_ERROR")]
         text = errors[-1] if errors else "build_serialized_network returned nothing"
         raise _build_error(spec, f"the builder failed: {text}{workspace_hint(messages)}"

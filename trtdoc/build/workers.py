@@ -1,6 +1,7 @@
 """``--jobs`` builds: worker processes that die with their parent (PR_SET_PDEATHSIG), start
 importing TensorRT while the parent plans, and send their progress back; and the local run of
-a list of plans, in this process or on those workers."""
+a list of plans, in this process or on those workers. After a build failed inside TensorRT,
+the next builds of that process run in a fresh one (:class:`FreshProcess`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trtdoc.backends import BackendChoice, import_backend
-from trtdoc.build.deferred import Failing
+from trtdoc.build.deferred import Failing, Keys
+from trtdoc.build.engine import builder_state_clean
 from trtdoc.build.one_engine import build_and_publish
 from trtdoc.build.outcome import OnEvent, Outcome, notify_done, notify_published
 from trtdoc.build.plan import Plan, longest_first
@@ -116,10 +118,69 @@ class Workers:
                 self.queue.close()
 
 
+class FreshProcess:
+    """Builds after a build failed inside TensorRT (:func:`~trtdoc.build.engine.
+    builder_state_clean`), in a worker process whose builder never failed: TensorRT-RTX
+    builds the next engine of a process differently after a failed build. The worker starts
+    at the first such build (a run without failures pays nothing) and serves the next ones
+    until a build in it fails; then the next build gets a new worker."""
+
+    def __init__(self, on_event: OnEvent | None) -> None:
+        self.on_event = on_event
+        self.workers: Workers | None = None
+
+    def build(self, item: LoadedSpec, paths: OutputPaths, keys: str | Keys, model_sha: str,
+              choice: BackendChoice) -> Outcome:
+        if isinstance(keys, str):
+            key = keys
+        else:
+            try:
+                key, model_sha = keys.result()
+            except Exception as exc:  # noqa: BLE001 - build_and_publish makes it this engine's failure
+                return build_and_publish(item, paths, Failing(exc), "", choice, None)
+        if self.workers is None:
+            self.workers = Workers(1, self.on_event, choice.name)
+        try:
+            outcome = self.workers.pool.submit(_worker, item, paths, key, model_sha,
+                                               choice).result()
+        except Exception as exc:  # noqa: BLE001 - the process died: this engine's failure
+            outcome = _died(item, exc)
+        if outcome.status == "failed":  # maybe inside TensorRT: the next build gets a new one
+            self.close()
+        return outcome
+
+    def close(self) -> None:
+        if self.workers is not None:
+            workers, self.workers = self.workers, None
+            workers.close()
+
+
+# In a --jobs worker whose own build failed inside TensorRT: where its next builds run.
+_FRESH: FreshProcess | None = None
+
+
 def _worker(item: LoadedSpec, paths: OutputPaths, key: str, model_sha: str,
             choice: BackendChoice) -> Outcome:
-    return build_and_publish(item, paths, key, model_sha, choice,
-                             _EVENTS.put if _EVENTS is not None else None)
+    global _FRESH
+    on_event = _EVENTS.put if _EVENTS is not None else None
+    if builder_state_clean():
+        return build_and_publish(item, paths, key, model_sha, choice, on_event)
+    # A pool cannot replace one of its workers: this one hands its builds on instead.
+    if _FRESH is None:
+        from multiprocessing.util import Finalize
+
+        _FRESH = FreshProcess(on_event)
+        # A worker process ends in multiprocessing's exit function, which waits for the
+        # worker's children: a finaliser with an exit priority runs before that wait (and
+        # above 10, before the finalisers that close its queues).
+        Finalize(_FRESH, _FRESH.close, exitpriority=100)
+    return _FRESH.build(item, paths, key, model_sha, choice)
+
+
+def _died(item: LoadedSpec, exc: BaseException) -> Outcome:
+    return Outcome(item.spec.name, "failed", 0.0, f"{display_path(item.spec.source)}: the "
+                   f"build process died ({exc}); run it alone with --jobs 1 to see the "
+                   "builder's last words", item.spec.source)
 
 
 def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
@@ -139,10 +200,16 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         # In-process: no interpreter start or TensorRT import beyond the one a bare script pays.
         # Without publish_last, the caller renders after the run anyway: not for the last.
         out = []
-        for i, p in enumerate(todo):
-            outcome = build_and_publish(p.item, paths, p.keys, "", p.choice, on_event)
-            out.append(published(outcome) if publish_last or i < len(todo) - 1
-                       else notify_done(on_event, outcome))
+        fresh = FreshProcess(on_event)
+        try:
+            for i, p in enumerate(todo):
+                outcome = (build_and_publish(p.item, paths, p.keys, "", p.choice, on_event)
+                           if builder_state_clean()
+                           else fresh.build(p.item, paths, p.keys, "", p.choice))
+                out.append(published(outcome) if publish_last or i < len(todo) - 1
+                           else notify_done(on_event, outcome))
+        finally:
+            fresh.close()
         return out
     import concurrent.futures as cf
 
@@ -162,8 +229,5 @@ def execute_locally(todo: Sequence[Plan], paths: OutputPaths, jobs: int,
         try:
             results.append(published(fut.result()))
         except cf.process.BrokenProcessPool as exc:
-            results.append(published(Outcome(
-                p.item.spec.name, "failed", 0.0, f"{display_path(p.item.spec.source)}: the "
-                f"build process died ({exc}); run it alone with --jobs 1 to see the builder's "
-                "last words", p.item.spec.source)))
+            results.append(published(_died(p.item, exc)))
     return results
