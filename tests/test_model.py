@@ -36,8 +36,9 @@ def test_mobilenet_facts() -> None:
         nodes=210,
         op_histogram=(("Constant", 70), ("Conv", 52), ("Identity", 40), ("Clip", 35),
                       ("Add", 10), ("Flatten", 1), ("Gemm", 1), ("GlobalAveragePool", 1)),
-        parameters=1_665_392,
-        parameter_bytes=1_665_392 * 4,
+        # 1,665,392 initializer values and the 70 Constants' (the Clip bounds, one value each)
+        parameters=1_665_462,
+        parameter_bytes=1_665_462 * 4,
         external_data=False,
         inputs=(ModelTensor("input", "float32", ("batch", 3, 224, 224)),),
         outputs=(ModelTensor("output", "float32", ("batch", 1000)),),
@@ -51,7 +52,8 @@ def test_bert_facts() -> None:
     facts = model_facts_from_onnx(BERT)
 
     assert (facts.ir_version, facts.opset, facts.producer) == (8, (("", 17),), "pytorch")
-    assert (facts.nodes, facts.parameters, facts.parameter_bytes) == (335, 423_680, 1_694_720)
+    # 423,680 initializer values and 16 scalar Constants
+    assert (facts.nodes, facts.parameters, facts.parameter_bytes) == (335, 423_696, 1_694_784)
     assert facts.op_histogram[:5] == (("Constant", 107), ("Unsqueeze", 38), ("Add", 23),
                                       ("Gather", 19), ("Identity", 19))
     assert len(facts.op_histogram) == 27
@@ -149,10 +151,12 @@ def test_paddle_weights_in_constant_nodes_are_counted() -> None:
     facts = model_facts_from_onnx(REPO / "models" / "ppocr_v4_det.onnx")
 
     assert dict(facts.op_histogram)["Constant"] == 342
-    assert (facts.parameters, facts.parameter_bytes) == (1_171_640, 4_686_560)
+    assert (facts.parameters, facts.parameter_bytes) == (1_171_841, 4_687_364)
 
 
-def test_constant_scalars_and_shapes_are_not_weights(tmp_path: Path) -> None:
+def test_constant_floats_are_weights_and_shapes_are_not(tmp_path: Path) -> None:
+    """A float Constant counts as an initializer does, a scalar too (value_float); an integer
+    one (a shape) is an operand."""
     graph = oh.make_graph(
         [oh.make_node("Constant", [], ["w"], value=numpy_helper.from_array(
              np.ones((2, 3), np.float32), "w")),
@@ -167,4 +171,4 @@ def test_constant_scalars_and_shapes_are_not_weights(tmp_path: Path) -> None:
     onnx.save(oh.make_model(graph), str(path))
 
     assert (model_facts_from_onnx(path).parameters,
-            model_facts_from_onnx(path).parameter_bytes) == (6, 24)
+            model_facts_from_onnx(path).parameter_bytes) == (7, 28)

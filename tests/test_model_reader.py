@@ -53,6 +53,21 @@ def reference(path: Path) -> dict:
         for d in i.dims:
             n *= d
         params += n
+    # and the float values of the top graph's Constant nodes (scalars too; not shapes)
+    for node in g.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for a in node.attribute:
+                if a.name == "value" and a.t.data_type in (TensorProto.FLOAT, TensorProto.FLOAT16,
+                                                             TensorProto.BFLOAT16,
+                                                             TensorProto.DOUBLE):
+                    n = 1
+                    for d in a.t.dims:
+                        n *= d
+                    params += n
+                elif a.name == "value_float":
+                    params += 1
+                elif a.name == "value_floats":
+                    params += len(a.floats)
     return {
         "ir_version": proto.ir_version,
         "opset": sorted([o.domain, o.version] for o in proto.opset_import),

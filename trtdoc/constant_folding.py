@@ -141,13 +141,13 @@ def _named(array: Any, name: str) -> Any:
 
 def _counted(tensor: Any, initializer: bool) -> tuple[int, int]:
     """Values and bytes trtdoc's model reader counts for a leaf: every initializer; a Constant's
-    value when it is a float tensor of two or more values."""
+    value when it is a float tensor (scalars included)."""
     import math
 
     import onnx
 
     count = math.prod(tensor.dims)
-    if not initializer and (tensor.data_type not in _FLOATS or count < 2):
+    if not initializer and (tensor.data_type not in _FLOATS or count < 1):
         return 0, 0
     dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)
     return count, count * dtype.itemsize
@@ -155,8 +155,8 @@ def _counted(tensor: Any, initializer: bool) -> tuple[int, int]:
 
 def weight_change(model: Path) -> tuple[int, int] | None:
     """(values, bytes) to add to the count of initializers and Constant values of ``model`` for
-    its folded constant subgraphs: the frontier's float tensors of two or more values in, the
-    leaves only they read out. None when nothing is folded."""
+    its folded constant subgraphs: the frontier's float tensors in, the leaves only they read
+    out. None when nothing is folded."""
     import onnx
 
     try:
@@ -170,7 +170,7 @@ def weight_change(model: Path) -> tuple[int, int] | None:
     leaves = _leaves(proto.graph)
     values = size = 0
     for array in folded.values.values():
-        if array.dtype.kind == "f" and array.size >= 2:
+        if array.dtype.kind == "f" and array.size >= 1:
             values, size = values + array.size, size + array.nbytes
     for name in folded.absorbed:
         count, nbytes = _counted(leaves[name], name in initializers)

@@ -160,8 +160,9 @@ def _signed(v: int) -> int:
 def _fields(buf: Any, ranges: _Ranges) -> Any:
     """``(field number, wire type, value)`` of every field in ``ranges``, in wire order.
 
-    The value is the int of a varint or the ``(start, end)`` of a length-delimited field.
-    Fixed-width and group fields, which trtdoc never reads, are skipped.
+    The value is the int of a varint, or the ``(start, end)`` of a length-delimited or 32-bit
+    field (AttributeProto's ``value_float``). 64-bit and group fields, which trtdoc never
+    reads, are skipped.
     """
     for start, end in ranges:
         pos = start
@@ -182,7 +183,8 @@ def _fields(buf: Any, ranges: _Ranges) -> Any:
                 pos += size
             elif wire == 1:
                 pos += 8
-            elif wire == 5:
+            elif wire == 5:  # a truncated one is refused below, after its (unread) range
+                yield number, wire, (pos, pos + 4)
                 pos += 4
             elif wire == 3:
                 pos = _skip_group(buf, pos, end, number)
@@ -258,12 +260,9 @@ def _tensor_header(buf: Any, ranges: _Ranges) -> tuple[int, int, int, str, list[
 
 
 def _constant_weights(buf: Any, attributes: list[_Ranges]) -> tuple[int, int]:
-    """Values and bytes of the weight a Constant node holds (PaddlePaddle exports keep every
-    weight there): a float tensor of two or more values. Scalars and integer tensors (shapes,
-    axes, Clip bounds, which PyTorch exports as Constants) are operands, not weights.
-
-    AttributeProto: name=1, t=5, floats=7.
-    """
+    """Values and bytes of the floats a Constant node holds (Paddle exports keep every weight
+    there), scalars too, as initializers count; integer ones (shapes, axes) are operands.
+    AttributeProto: name=1, f=2 (value_float), t=5, floats=7."""
     values = size = 0
     for attr in attributes:
         fields = list(_fields(buf, attr))
@@ -272,10 +271,12 @@ def _constant_weights(buf: Any, attributes: list[_Ranges]) -> tuple[int, int]:
             if n == 5 and w == 2 and name == "value":
                 count, data_type, *_ = _tensor_header(buf, [v])
                 dtype = _DTYPES.get(data_type, "")
-                if count >= 2 and dtype.startswith(("float", "bfloat")):
+                if count >= 1 and dtype.startswith(("float", "bfloat")):
                     values, size = values + count, size + count * _ITEMSIZE.get(dtype, 0)
-            elif n == 7 and w == 2 and name == "value_floats" and v[1] - v[0] >= 8:
+            elif n == 7 and w == 2 and name == "value_floats" and v[1] - v[0] >= 4:
                 values, size = values + (v[1] - v[0]) // 4, size + v[1] - v[0]  # packed fixed32
+            elif n == 2 and w == 5 and name == "value_float":
+                values, size = values + 1, size + 4
     return values, size
 
 
