@@ -312,7 +312,7 @@ def _tensor_from_wire(buf: Any, ranges: _Ranges) -> ModelTensor:
 class _Summary:
     facts: ModelFacts
     external_locations: tuple[str, ...]  # sorted, each once
-    folds: bool = False  # a node computes from constants only: constant_folding counts it
+    folds: bool = False  # a node (no Identity) computes from constants only: constant_folding
 
 
 def _summary_from_wire(buf: Any) -> _Summary | None:
@@ -423,7 +423,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
             inputs = [i for i in ends[1] if i]
             if top and (key == "Constant" or inputs and constants.issuperset(inputs)
                         and key not in NOT_FOLDED):
-                folds[0] = folds[0] or key != "Constant"
+                # An Identity of constants only renames them (constant_folding folds none)
+                folds[0] = folds[0] or key not in ("Constant", "Identity")
                 constants.update(ends[2])
             ops[key] += 1
             node_ops.setdefault(name, key)

@@ -16,6 +16,7 @@ from trtdoc.build.precision_step import precision_step
 from trtdoc.build.state import previous_record, spec_view
 from trtdoc.build.store import Store, store_engine
 from trtdoc.builder.settings import settings_table
+from trtdoc.cost.onnx_nodes import ModelGraph
 from trtdoc.errors import GateError, InspectError
 from trtdoc.findings.current import fp32_candidates, with_findings
 from trtdoc.model import model_facts_from_onnx, model_file_digests
@@ -63,6 +64,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
                 previous_sha: str | None = None, store: Store | None = None
                 ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
     from trtdoc.cost.layers import inspection_with_costs
+    from trtdoc.cost.onnx_nodes import model_graph
     from trtdoc.inspect.build_log import inspection_from_build_log
     from trtdoc.inspect.header import engine_facts_from_header
     from trtdoc.inspect.types import Inspection
@@ -84,6 +86,9 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         except Exception as exc:
             exc.trtdoc_stage = "conversion"  # type: ignore[attr-defined]
             raise
+    # The layers' costs need the model's graph: onnx is imported and the graph read beside
+    # the build (TensorRT builds without the GIL), not after it.
+    graph = Background(lambda: model_graph(model_path))
     try:
         built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains,
                                  facts.op_histogram)
@@ -103,7 +108,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         inspection = inspection_from_build_log((m for _, m in built.messages),
                                                onnx_nodes=facts.node_names,
                                                onnx_tensors=facts.tensor_names)
-        inspection = inspection_with_costs(inspection, model_path)
+        inspection = inspection_with_costs(inspection, _graph_or_none(graph))
     except InspectError as exc:
         # The engine itself is fine; the page says the layers could not be read, and why.
         inspection = Inspection(source="build-log", layers=(), io=())
@@ -148,6 +153,15 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     record = with_findings(record, model=built_facts,
                            records=fp32_candidates(paths.records, record))
     return record, built.messages
+
+
+def _graph_or_none(graph: Background[ModelGraph]) -> ModelGraph | None:
+    """The graph read beside the build, or None for a model onnx cannot read: then the layers
+    its nodes would have priced stay unknown, as :func:`inspection_with_costs` does."""
+    try:
+        return graph.result()
+    except Exception:  # noqa: BLE001 - a model onnx cannot read only leaves costs unknown
+        return None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trtdoc.cost.rules import NORMALIZATION_FLOPS_PER_ELEMENT, SOFTMAX_FLOPS_PER_ELEMENT
 
@@ -101,11 +102,20 @@ def _node_flops(op: str, attrs: Mapping[str, object], ins: list[tuple[int, ...] 
     return None
 
 
-def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes:
-    """The nodes and tensors of ``model`` with its inputs at the ``opt`` shapes (input name →
-    dims). Raises what onnx raises on a model it cannot read."""
+@dataclass(frozen=True)
+class ModelGraph:
+    """An ONNX model's graph without its large weights (their dims and element bytes kept):
+    what :func:`model_shapes` infers shapes on, read once, independent of the opt shape."""
+
+    proto: Any  # onnx.ModelProto: large initializers are graph inputs instead
+    sizes: Mapping[str, tuple[tuple[int, ...], int]]  # every initializer: dims, element bytes
+
+
+def model_graph(model: Path) -> ModelGraph:
+    """``model``'s graph with the bytes of its large weights dropped. Raises what onnx raises
+    on a model it cannot read. A build reads it in a thread while TensorRT builds."""
     import onnx
-    from onnx import helper, shape_inference
+    from onnx import helper
 
     m = onnx.load(str(model), load_external_data=False)
     # Shape inference copies the model; large weights are only dims to it (small ones, such as
@@ -119,6 +129,19 @@ def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes
     big = [i for i in m.graph.initializer if math.prod(i.dims) > _KEEP_ELEMENTS]
     for init in big:
         m.graph.initializer.remove(init)
+    # A copy of its own, so that the weights' memory is freed now, not with the graph.
+    return ModelGraph(onnx.ModelProto.FromString(m.SerializeToString()), sizes)
+
+
+def model_shapes(model: Path | ModelGraph, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes:
+    """The nodes and tensors of ``model`` (a file, or its :func:`model_graph`) with its inputs
+    at the ``opt`` shapes (input name → dims). Raises what onnx raises on a model it cannot
+    read."""
+    from onnx import helper, shape_inference
+
+    graph = model if isinstance(model, ModelGraph) else model_graph(model)
+    m = type(graph.proto).FromString(graph.proto.SerializeToString())  # set dims on a copy
+    sizes = graph.sizes
     for value in m.graph.input:
         dims = opt.get(value.name)
         if dims is None or not value.type.HasField("tensor_type"):
