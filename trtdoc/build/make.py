@@ -3,6 +3,7 @@ the record that names the engine by sha256. What a ``--jobs`` worker and a Ray t
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,7 +84,9 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         except Exception as exc:
             exc.trtdoc_stage = "conversion"  # type: ignore[attr-defined]
             raise
-    graph = Background(lambda: _after_the_build(model_path))
+    opt = ({name: shapes.opt for name, shapes in spec.profiles[0].shapes}
+           if spec.profiles else {})
+    graph = Background(lambda: _after_the_build(model_path, opt))
     try:
         built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains,
                                  facts.op_histogram)
@@ -155,16 +158,22 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     return record, built.messages
 
 
-def _after_the_build(model: Path) -> ModelGraph:
+def _after_the_build(model: Path, opt: dict[str, tuple[int, ...]]) -> ModelGraph:
     """What reading the build needs, made while TensorRT builds (without the GIL, so on the
-    other core): the inspection's and costs' modules imported, onnx imported and the model's
-    graph read for the layer costs (0.1 to 0.3 s of CPU that no longer follows the build)."""
+    other core): the inspection's and costs' modules imported, onnx imported, the model's
+    graph read and its shapes inferred at the spec's opt shape (which the engine's first
+    profile has; another one is inferred after the build). 0.1 to 0.3 s of CPU that no longer
+    follows the build."""
     import trtdoc.cost.layers
     import trtdoc.inspect.build_log
     import trtdoc.inspect.header  # noqa: F401 - imported here, beside the build
-    from trtdoc.cost.onnx_nodes import model_graph
+    from trtdoc.cost.onnx_nodes import model_graph, model_shapes
 
-    return model_graph(model)
+    graph = model_graph(model)
+    # A failure is met again after the build, where the costs pass the model over.
+    with contextlib.suppress(Exception):
+        model_shapes(graph, opt)
+    return graph
 
 
 def _graph_or_none(graph: Background[ModelGraph]) -> ModelGraph | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,9 @@ class ModelGraph:
 
     proto: Any  # onnx.ModelProto: large initializers are graph inputs instead
     sizes: Mapping[str, tuple[tuple[int, ...], int]]  # every initializer: dims, element bytes
+    # What model_shapes inferred already, by opt shape (sorted (input, dims) pairs).
+    inferred: dict[tuple[tuple[str, tuple[int, ...]], ...], ModelShapes] = field(
+        default_factory=dict)
 
 
 def model_graph(model: Path) -> ModelGraph:
@@ -134,12 +137,16 @@ def model_graph(model: Path) -> ModelGraph:
 
 
 def model_shapes(model: Path | ModelGraph, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes:
-    """The nodes and tensors of ``model`` (a file, or its :func:`model_graph`) with its inputs
-    at the ``opt`` shapes (input name → dims). Raises what onnx raises on a model it cannot
-    read."""
+    """The nodes and tensors of ``model`` (a file, or its :func:`model_graph`, which keeps what
+    was inferred at each opt shape) with its inputs at the ``opt`` shapes (input name → dims).
+    Raises what onnx raises on a model it cannot read."""
     from onnx import helper, shape_inference
 
     graph = model if isinstance(model, ModelGraph) else model_graph(model)
+    key = tuple(sorted((name, tuple(dims)) for name, dims in opt.items()))
+    found = graph.inferred.get(key)
+    if found is not None:
+        return found
     m = type(graph.proto).FromString(graph.proto.SerializeToString())  # set dims on a copy
     sizes = graph.sizes
     for value in m.graph.input:
@@ -175,7 +182,8 @@ def model_shapes(model: Path | ModelGraph, opt: Mapping[str, tuple[int, ...]]) -
                                      _node_flops(node.op_type, attrs, ins, outs))
     weights = set(sizes) | {
         out for node in m.graph.node if node.op_type == "Constant" for out in node.output}
-    return ModelShapes(nodes, tensors, frozenset(weights))
+    graph.inferred[key] = ModelShapes(nodes, tensors, frozenset(weights))
+    return graph.inferred[key]
 
 
 def _itemsize(elem_type: int) -> int:
