@@ -3,10 +3,8 @@ the record that names the engine by sha256. What a ``--jobs`` worker and a Ray t
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from trtdoc import __version__
 from trtdoc.backends import BackendChoice
@@ -28,9 +26,6 @@ from trtdoc.project import project_path, project_root
 from trtdoc.record.types import EngineRecord, Host, ModelFile, NotRun
 from trtdoc.spec.keys import spec_build_key
 from trtdoc.spec.load import LoadedSpec
-
-if TYPE_CHECKING:
-    from trtdoc.cost.onnx_nodes import ModelGraph
 
 # How often a build is repeated when it makes the recorded engine in other bytes.
 REPRODUCE_ATTEMPTS = 10
@@ -67,6 +62,11 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
                 choice: BackendChoice, on_event: OnEvent | None,
                 previous_sha: str | None = None, store: Store | None = None
                 ) -> tuple[EngineRecord, tuple[tuple[str, str], ...]]:
+    from trtdoc.cost.layers import inspection_with_costs
+    from trtdoc.inspect.build_log import inspection_from_build_log
+    from trtdoc.inspect.header import engine_facts_from_header
+    from trtdoc.inspect.types import Inspection
+
     spec = item.spec
     if isinstance(key, Failing):
         key.result()  # the model could not be hashed: this engine fails now, before building
@@ -84,9 +84,6 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         except Exception as exc:
             exc.trtdoc_stage = "conversion"  # type: ignore[attr-defined]
             raise
-    opt = ({name: shapes.opt for name, shapes in spec.profiles[0].shapes}
-           if spec.profiles else {})
-    graph = Background(lambda: _after_the_build(model_path, opt))
     try:
         built = engine_from_spec(spec, choice, model_path, on_event, facts.custom_domains,
                                  facts.op_histogram)
@@ -99,11 +96,6 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         def store(plan: memoryview, previous: str | None) -> tuple[Path, str]:
             return store_engine(paths, plan, previous)
     storing = Background(lambda: store(built.plan, previous_sha))
-    from trtdoc.cost.layers import inspection_with_costs
-    from trtdoc.inspect.build_log import inspection_from_build_log
-    from trtdoc.inspect.header import engine_facts_from_header
-    from trtdoc.inspect.types import Inspection
-
     if on_event:
         on_event((spec.name, "phase", "Inspecting", 0, 0))
     not_run = list(_not_run(choice, precision is not None))
@@ -111,7 +103,7 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         inspection = inspection_from_build_log((m for _, m in built.messages),
                                                onnx_nodes=facts.node_names,
                                                onnx_tensors=facts.tensor_names)
-        inspection = inspection_with_costs(inspection, _graph_or_none(graph))
+        inspection = inspection_with_costs(inspection, model_path)
     except InspectError as exc:
         # The engine itself is fine; the page says the layers could not be read, and why.
         inspection = Inspection(source="build-log", layers=(), io=())
@@ -156,33 +148,6 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
     record = with_findings(record, model=built_facts,
                            records=fp32_candidates(paths.records, record))
     return record, built.messages
-
-
-def _after_the_build(model: Path, opt: dict[str, tuple[int, ...]]) -> ModelGraph:
-    """What reading the build needs, made while TensorRT builds (without the GIL, so on the
-    other core): the inspection's and costs' modules imported, onnx imported, the model's
-    graph read and its shapes inferred at the spec's opt shape (which the engine's first
-    profile has; another one is inferred after the build). 0.1 to 0.3 s of CPU that no longer
-    follows the build."""
-    import trtdoc.cost.layers
-    import trtdoc.inspect.build_log
-    import trtdoc.inspect.header  # noqa: F401 - imported here, beside the build
-    from trtdoc.cost.onnx_nodes import model_graph, model_shapes
-
-    graph = model_graph(model)
-    # A failure is met again after the build, where the costs pass the model over.
-    with contextlib.suppress(Exception):
-        model_shapes(graph, opt)
-    return graph
-
-
-def _graph_or_none(graph: Background[ModelGraph]) -> ModelGraph | None:
-    """The graph read beside the build, or None for a model onnx cannot read: then the layers
-    its nodes would have priced stay unknown, as :func:`inspection_with_costs` does."""
-    try:
-        return graph.result()
-    except Exception:  # noqa: BLE001 - a model onnx cannot read only leaves costs unknown
-        return None
 
 
 @dataclass(frozen=True)

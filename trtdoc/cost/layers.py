@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from trtdoc.cost.onnx_nodes import ModelGraph, ModelShapes, model_shapes
+from trtdoc.cost.onnx_nodes import ModelShapes, model_shapes
 from trtdoc.cost.rules import RULES, facts_of, kind_of, layer_cost, tensor_bytes
 from trtdoc.inspect.types import Inspection, Layer, LayerCost
 
@@ -39,13 +39,11 @@ def opt_shapes(inspection: Inspection) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def inspection_with_costs(inspection: Inspection,
-                          model: Path | ModelGraph | None = None) -> Inspection:
+def inspection_with_costs(inspection: Inspection, model: Path | None = None) -> Inspection:
     """``inspection`` with a cost on every layer a rule (or the fused ONNX nodes) can price.
 
-    ``model`` is the ONNX model the engine was built from (or its graph, read beforehand:
-    :func:`~trtdoc.cost.onnx_nodes.model_graph`), where trtdoc has it; a model onnx cannot
-    read is passed over (the fusions it would have priced stay unknown).
+    ``model`` is the ONNX model the engine was built from, where trtdoc has it; a model onnx
+    cannot read is passed over (the fusions it would have priced stay unknown).
     """
     opt = opt_shapes(inspection)
     shapes: ModelShapes | None = None

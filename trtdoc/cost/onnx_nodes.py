@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trtdoc.cost.rules import NORMALIZATION_FLOPS_PER_ELEMENT, SOFTMAX_FLOPS_PER_ELEMENT
 
@@ -102,23 +101,11 @@ def _node_flops(op: str, attrs: Mapping[str, object], ins: list[tuple[int, ...] 
     return None
 
 
-@dataclass(frozen=True)
-class ModelGraph:
-    """An ONNX model's graph without its large weights (their dims and element bytes kept):
-    what :func:`model_shapes` infers shapes on, read once, independent of the opt shape."""
-
-    proto: Any  # onnx.ModelProto: large initializers are graph inputs instead
-    sizes: Mapping[str, tuple[tuple[int, ...], int]]  # every initializer: dims, element bytes
-    # What model_shapes inferred already, by opt shape (sorted (input, dims) pairs).
-    inferred: dict[tuple[tuple[str, tuple[int, ...]], ...], ModelShapes] = field(
-        default_factory=dict)
-
-
-def model_graph(model: Path) -> ModelGraph:
-    """``model``'s graph with the bytes of its large weights dropped. Raises what onnx raises
-    on a model it cannot read. A build reads it in a thread while TensorRT builds."""
+def model_shapes(model: Path, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes:
+    """The nodes and tensors of ``model`` with its inputs at the ``opt`` shapes (input name →
+    dims). Raises what onnx raises on a model it cannot read."""
     import onnx
-    from onnx import helper
+    from onnx import helper, shape_inference
 
     m = onnx.load(str(model), load_external_data=False)
     # Shape inference copies the model; large weights are only dims to it (small ones, such as
@@ -132,23 +119,6 @@ def model_graph(model: Path) -> ModelGraph:
     big = [i for i in m.graph.initializer if math.prod(i.dims) > _KEEP_ELEMENTS]
     for init in big:
         m.graph.initializer.remove(init)
-    # A copy of its own, so that the weights' memory is freed now, not with the graph.
-    return ModelGraph(onnx.ModelProto.FromString(m.SerializeToString()), sizes)
-
-
-def model_shapes(model: Path | ModelGraph, opt: Mapping[str, tuple[int, ...]]) -> ModelShapes:
-    """The nodes and tensors of ``model`` (a file, or its :func:`model_graph`, which keeps what
-    was inferred at each opt shape) with its inputs at the ``opt`` shapes (input name → dims).
-    Raises what onnx raises on a model it cannot read."""
-    from onnx import helper, shape_inference
-
-    graph = model if isinstance(model, ModelGraph) else model_graph(model)
-    key = tuple(sorted((name, tuple(dims)) for name, dims in opt.items()))
-    found = graph.inferred.get(key)
-    if found is not None:
-        return found
-    m = type(graph.proto).FromString(graph.proto.SerializeToString())  # set dims on a copy
-    sizes = graph.sizes
     for value in m.graph.input:
         dims = opt.get(value.name)
         if dims is None or not value.type.HasField("tensor_type"):
@@ -182,8 +152,7 @@ def model_shapes(model: Path | ModelGraph, opt: Mapping[str, tuple[int, ...]]) -
                                      _node_flops(node.op_type, attrs, ins, outs))
     weights = set(sizes) | {
         out for node in m.graph.node if node.op_type == "Constant" for out in node.output}
-    graph.inferred[key] = ModelShapes(nodes, tensors, frozenset(weights))
-    return graph.inferred[key]
+    return ModelShapes(nodes, tensors, frozenset(weights))
 
 
 def _itemsize(elem_type: int) -> int:
