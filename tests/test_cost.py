@@ -229,3 +229,8 @@ def test_a_rebuild_reads_the_models_shapes_back_without_onnx(
     kept[0].write_text('{"key": [')
     assert price() == {"same": True, "onnx": True}
     assert price() == {"same": True, "onnx": False}
+    # A FIFO in its place is not opened for reading (it would hang the build), but replaced.
+    kept[0].unlink()
+    os.mkfifo(kept[0])
+    assert price() == {"same": True, "onnx": True}
+    assert price() == {"same": True, "onnx": False}

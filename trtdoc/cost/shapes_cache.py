@@ -66,10 +66,16 @@ def _key(model: Path, opt: Mapping[str, tuple[int, ...]]) -> list[Any] | None:
 
 
 def _read(file: Path, key: list[Any]) -> ModelShapes | None:
+    import stat
+
     try:
-        if file.stat().st_size > MAX_CACHE_BYTES:
-            return None
-        data = json.loads(file.read_bytes())
+        # O_NONBLOCK, and regular files only: a FIFO put in its place must not hang the build.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
+                return None
+            data = json.loads(f.read(MAX_CACHE_BYTES + 1))
         if json.loads(json.dumps(key)) != data["key"]:
             return None
         nodes = {_text(name): NodeFacts(_text(op), _texts(ins), _texts(outs), _count(flops))
