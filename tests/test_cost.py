@@ -183,3 +183,54 @@ def test_a_real_rtx_build_prices_its_layers_at_the_opt_shape(
     # 2×16×112×112, so 2·(2·16·112·112)·(3·3·3) = 21,676,032; the fused Clip (one FLOP per
     # output element, 401,408) is counted in this layer, not in the kgen that also lists it.
     assert first.cost is not None and first.cost.flops == 21_676_032 + 401_408
+
+
+_PRICE_AGAIN = """
+import json, sys
+from dataclasses import replace
+from pathlib import Path
+from trtdoc.cost.layers import inspection_with_costs
+from trtdoc.record.codec import record_from_json
+record = record_from_json(Path(sys.argv[1]).read_bytes())
+bare = replace(record.inspection, layers=tuple(replace(x, cost=None)
+                                                for x in record.inspection.layers))
+priced = inspection_with_costs(bare, Path(sys.argv[2]), cache=Path(sys.argv[3]))
+print(json.dumps({"same": priced.layers == record.inspection.layers,
+                  "onnx": "onnx" in sys.modules}))
+"""
+
+
+def test_a_rebuild_reads_the_models_shapes_back_without_onnx(
+        mobilenet_build: tuple[Path, Path]) -> None:
+    # The shapes at the opt shape cost a build 0.2 to 0.3 s (onnx imported, graph read,
+    # shapes inferred); the build keeps them, and pricing the same model file again reads them.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import MODELS, REPO
+
+    record_file = mobilenet_build[0]
+    model = MODELS / "mobilenet_v2_035.onnx"
+    folder = record_file.parent.parent / "build" / "cache" / "model-shapes"
+    kept = list(folder.glob("*.json"))
+    assert len(kept) == 1
+
+    def price() -> dict[str, bool]:
+        proc = subprocess.run([sys.executable, "-c", _PRICE_AGAIN, str(record_file),
+                               str(model), str(folder)], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.splitlines()[-1])
+
+    assert price() == {"same": True, "onnx": False}
+    # A damaged cache is inferred again (the same costs), and written whole again.
+    kept[0].write_text('{"key": [')
+    assert price() == {"same": True, "onnx": True}
+    assert price() == {"same": True, "onnx": False}
+    # A FIFO in its place is not opened for reading (it would hang the build), but replaced.
+    kept[0].unlink()
+    os.mkfifo(kept[0])
+    assert price() == {"same": True, "onnx": True}
+    assert price() == {"same": True, "onnx": False}

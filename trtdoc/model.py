@@ -313,7 +313,7 @@ def _tensor_from_wire(buf: Any, ranges: _Ranges) -> ModelTensor:
 class _Summary:
     facts: ModelFacts
     external_locations: tuple[str, ...]  # sorted, each once
-    folds: bool = False  # a node computes from constants only: constant_folding counts it
+    folds: bool = False  # a node (no Identity) computes from constants only: constant_folding
 
 
 def _summary_from_wire(buf: Any) -> _Summary | None:
@@ -424,7 +424,8 @@ def _summary_from_wire(buf: Any) -> _Summary | None:
             inputs = [i for i in ends[1] if i]
             if top and (key == "Constant" or inputs and constants.issuperset(inputs)
                         and key not in NOT_FOLDED):
-                folds[0] = folds[0] or key != "Constant"
+                # An Identity of constants only renames them (constant_folding folds none)
+                folds[0] = folds[0] or key not in ("Constant", "Identity")
                 constants.update(ends[2])
             ops[key] += 1
             node_ops.setdefault(name, key)
@@ -516,8 +517,9 @@ _CACHE_LIMIT = 256
 _SETTLED_NS = 2_000_000_000
 
 
-def _stat_key(path: Path) -> tuple[Any, ...] | None:
-    """A key that changes whenever the file does, or None if the file is too fresh to trust."""
+def file_identity(path: Path) -> tuple[Any, ...] | None:
+    """A key that changes whenever the file does (path, device, inode, size, mtime and ctime),
+    or None if the file is too fresh to trust (changed within the last two seconds)."""
     st = path.stat()
     if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _SETTLED_NS:
         return None
@@ -584,7 +586,7 @@ def _tuples(value: Any) -> Any:
 def _summary(path: Path) -> _Summary:
     if not path.is_file():
         raise ModelError("model file not found", path=path, missing=True)
-    return _cached(_SUMMARIES, _stat_key(path),
+    return _cached(_SUMMARIES, file_identity(path),
                    lambda: _read_summary(path))
 
 
@@ -601,7 +603,7 @@ def model_files(path: Path) -> list[Path]:
 def file_sha256(path: Path) -> str:
     """What ``sha256sum`` prints for ``path`` (cached by the file's identity and mtime)."""
     try:
-        key = _stat_key(path)
+        key = file_identity(path)
     except OSError:
         key = None  # a missing file: _sha256 says so
     return _cached(_DIGESTS, key, lambda: _sha256(path))

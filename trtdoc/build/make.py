@@ -103,7 +103,8 @@ def _build_once(item: LoadedSpec, paths: OutputPaths, key: str | Keys, model_sha
         inspection = inspection_from_build_log((m for _, m in built.messages),
                                                onnx_nodes=facts.node_names,
                                                onnx_tensors=facts.tensor_names)
-        inspection = inspection_with_costs(inspection, model_path)
+        inspection = inspection_with_costs(inspection, model_path,
+                                           cache=paths.cache / "model-shapes")
     except InspectError as exc:
         # The engine itself is fine; the page says the layers could not be read, and why.
         inspection = Inspection(source="build-log", layers=(), io=())

@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from trtdoc.cost.onnx_nodes import ModelShapes, model_shapes
+from trtdoc.cost.onnx_nodes import ModelShapes
 from trtdoc.cost.rules import RULES, facts_of, kind_of, layer_cost, tensor_bytes
+from trtdoc.cost.shapes_cache import cached_model_shapes
 from trtdoc.inspect.types import Inspection, Layer, LayerCost
 
 # The ONNX ops a layer kind computes itself (its node is counted in that layer).
@@ -39,17 +40,19 @@ def opt_shapes(inspection: Inspection) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def inspection_with_costs(inspection: Inspection, model: Path | None = None) -> Inspection:
+def inspection_with_costs(inspection: Inspection, model: Path | None = None,
+                          cache: Path | None = None) -> Inspection:
     """``inspection`` with a cost on every layer a rule (or the fused ONNX nodes) can price.
 
     ``model`` is the ONNX model the engine was built from, where trtdoc has it; a model onnx
-    cannot read is passed over (the fusions it would have priced stay unknown).
+    cannot read is passed over (the fusions it would have priced stay unknown). ``cache``: the
+    folder keeping the model's shapes between builds (:mod:`trtdoc.cost.shapes_cache`).
     """
     opt = opt_shapes(inspection)
     shapes: ModelShapes | None = None
     if model is not None and inspection.layers:
         try:
-            shapes = model_shapes(model, opt)
+            shapes = cached_model_shapes(model, opt, cache)
         except Exception:  # noqa: BLE001 - a model onnx cannot read only leaves costs unknown
             shapes = None
     owner = _owners(inspection.layers, shapes) if shapes is not None else {}
