@@ -158,12 +158,9 @@ def _signed(v: int) -> int:
 
 
 def _fields(buf: Any, ranges: _Ranges) -> Any:
-    """``(field number, wire type, value)`` of every field in ``ranges``, in wire order.
-
-    The value is the int of a varint, or the ``(start, end)`` of a length-delimited or 32-bit
-    field (AttributeProto's ``value_float``). 64-bit and group fields, which trtdoc never
-    reads, are skipped.
-    """
+    """``(field number, wire type, value)`` of every field in ``ranges``, in wire order: the int
+    of a varint, or the ``(start, end)`` of a length-delimited or 32-bit field (AttributeProto's
+    ``value_float``). 64-bit and group fields, which trtdoc never reads, are skipped."""
     for start, end in ranges:
         pos = start
         while pos < end:
