@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from trtdoc.constant_folding import NOT_FOLDED
 from trtdoc.errors import TrtdocError, display_path
+from trtdoc.paths import write_cache_file
 
 # ONNX TensorProto element types as words a reader knows.
 _DTYPES = {
@@ -567,13 +567,7 @@ def digest_cache(file: Path, *, trusted: bool = True) -> Iterator[None]:
         if stored != _DIGESTS:
             text = json.dumps({"format": _DIGEST_FORMAT,
                                "digests": sorted([list(k), v] for k, v in _DIGESTS.items())})
-            try:
-                file.parent.mkdir(parents=True, exist_ok=True)
-                tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, file)
-            except OSError:
-                pass
+            write_cache_file(file, text)
 
 
 def _tuples(value: Any) -> Any:

@@ -3,6 +3,7 @@ so it imports nothing heavy: `trtdoc render` with nothing to do must not load th
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,3 +49,15 @@ class OutputPaths:
     @property
     def cache(self) -> Path:
         return self.out / "cache"
+
+
+def write_cache_file(file: Path, text: str) -> None:
+    """Write ``text`` to the cache file ``file`` (a temporary file renamed into place, no
+    fsync: a cache lost to a crash is only computed again); a failure to write is ignored."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, file)
+    except OSError:
+        pass

@@ -26,6 +26,7 @@ from typing import Any
 from trtdoc.cost import onnx_nodes, rules
 from trtdoc.cost.onnx_nodes import ModelShapes, NodeFacts, model_shapes
 from trtdoc.model import file_identity
+from trtdoc.paths import write_cache_file
 
 FORMAT = "trtdoc-model-shapes-1"
 MAX_CACHE_BYTES = 64 * 1024 * 1024  # a larger file is not read (no graph this module keeps is)
@@ -96,13 +97,7 @@ def _write(file: Path, key: list[Any], shapes: ModelShapes) -> None:
         "tensors": [[name, list(dims), size] for name, (dims, size) in shapes.tensors.items()],
         "weights": sorted(shapes.weights),
     })
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, file)
-    except OSError:
-        pass  # the next build infers them again
+    write_cache_file(file, text)  # if it fails, the next build infers them again
 
 
 def _text(value: Any) -> str:

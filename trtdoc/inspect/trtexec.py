@@ -108,13 +108,7 @@ def _join_profile(layers: Sequence[Layer], s: JsonStream, layer_file: str) -> No
     wait at all. Then the rest is read too, so every record is checked.
     """
     path = s.path
-    if s.peek() != "[":
-        data = s.value()
-        s.end()
-        hint = (" (a --exportLayerInfo file is the import's first argument)"
-                if isinstance(data, Mapping) and "Layers" in data else "")
-        raise InspectError("the trtexec profile is not a JSON list; export it with trtexec "
-                           f"--exportProfile=<file>{hint}", source=path)
+    _require_list(s, "the trtexec profile", "--exportProfile")
 
     def too_many() -> str:
         return (f"the trtexec profile lists over {limits.MAX_LAYERS:,} layers; trtdoc reads at "
@@ -182,13 +176,7 @@ def latency_from_trtexec_times(path: Path) -> Latency:
 
     f, s = _stream(path, "trtexec times file", "trtexec times file")
     with f:
-        if s.peek() != "[":
-            data = s.value()
-            s.end()
-            hint = (" (a --exportLayerInfo file is the import's first argument)"
-                    if isinstance(data, Mapping) and "Layers" in data else "")
-            raise InspectError("the trtexec times file is not a JSON list; export it with "
-                               f"trtexec --exportTimes=<file>{hint}", source=path)
+        _require_list(s, "the trtexec times file", "--exportTimes")
 
         def too_many() -> str:
             return (f"the trtexec times file lists over {limits.MAX_INFERENCES:,} inferences; "
@@ -218,3 +206,16 @@ def _median(rec: Mapping[str, Any]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def _require_list(s: JsonStream, what: str, flag: str) -> None:
+    """Refuse a profile or times file whose top level is not a JSON list, saying where a
+    layer-information file (an object with "Layers") goes instead."""
+    if s.peek() == "[":
+        return
+    data = s.value()
+    s.end()
+    hint = (" (a --exportLayerInfo file is the import's first argument)"
+            if isinstance(data, Mapping) and "Layers" in data else "")
+    raise InspectError(f"{what} is not a JSON list; export it with trtexec {flag}=<file>{hint}",
+                       source=s.path)
