@@ -29,9 +29,10 @@ from trtdoc.record.types import EngineRecord
 from trtdoc.render.escape import md_cell
 from trtdoc.render.write import plan_site, render_site
 
-# Every cell the deployment table can hold: a mark with its hover text and note number, or a
-# dash where the target does not deploy the engine.
-MARK = re.compile(r'^<span title="(?P<title>[^"<>]*)">(?P<glyph>[✓✗?])</span> '
+# Every cell the deployment table can hold: a mark with its colour class, hover text and note
+# number, or a dash where the target does not deploy the engine.
+MARK = re.compile(r'^<span class="trtdoc-(?P<colour>runs|fails|unknown)" '
+                  r'title="(?P<title>[^"<>]*)">(?P<glyph>[✓✗?])</span> '
                   r"\[(?P<note>\d+)\]\(#deploy-(?P=note)\)$")
 HAND_CHECKED = """\
 targets:
@@ -121,6 +122,7 @@ def test_every_deployed_pair_has_its_mark_and_note(tmp_path: Path) -> None:
             mark = MARK.fullmatch(cell)
             assert mark, (engine, target, cell)
             assert mark["glyph"] == verdict.glyph, (engine, target)
+            assert mark["colour"] == verdict.verdict, (engine, target)  # coloured by verdict
             assert html.unescape(mark["title"]).startswith(
                 f"{verdict.verdict}: {verdict.reason}."), mark["title"]
             note = by_note[int(mark["note"])]
@@ -320,7 +322,7 @@ def _built(root: Path, records: list[EngineRecord], deployment: Deployment) -> P
 def test_mkdocs_strict_build_with_the_shipped_deployment(tmp_path: Path) -> None:
     built = _built(tmp_path, shipped_records(), load_deployment(REPO / "deploy.yaml"))
     page = (built / "compatibility" / "index.html").read_text()
-    assert page.count('<span title="runs: ') == 13
+    assert page.count('<span class="trtdoc-runs" title="runs: ') == 13
     for n in range(1, 14):
         assert f'href="#deploy-{n}"' in page and f'id="deploy-{n}"' in page, n
     for rows in html_facts(built / "compatibility" / "index.html").tables:
