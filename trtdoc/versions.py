@@ -19,10 +19,11 @@ def _norm(name: str) -> str:
 
 
 @functools.cache
-def _folders() -> dict[str, str]:
-    """Normalised distribution name → its dist-info folder, first on ``sys.path`` winning."""
+def _folders(path: tuple[str, ...]) -> dict[str, str]:
+    """Normalised distribution name → its dist-info folder, first on ``path`` winning (read
+    once per ``sys.path``: an import such as Ray's adds folders of its own to it)."""
     found: dict[str, str] = {}
-    for entry in sys.path:
+    for entry in path:
         try:
             names = os.listdir(entry or ".")
         except OSError:
@@ -37,7 +38,7 @@ def _folders() -> dict[str, str]:
 
 def dist_version(name: str) -> str | None:
     """The installed version of distribution ``name``, or None when it is not installed."""
-    meta = _folders().get(_norm(name))
+    meta = _folders(tuple(sys.path)).get(_norm(name))
     if meta is None:
         return None
     try:
