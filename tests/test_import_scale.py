@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 
@@ -30,17 +29,24 @@ GRAPH = TREX / "fp16" / "resnet.onnx.engine.graph.json"
 PROFILE = TREX / "fp16" / "resnet.onnx.engine.profile.json"
 LAYERS = 200_000
 # Before streaming, 10^5 layers peaked at 1.4 GiB (so 2 x 10^5 about 2.8 GiB) and 10^6 at
-# 13.3 GiB; streamed, 10^5 take about 150 MiB and 2 x 10^5 measured 460 to 543 MiB (the most
-# in a full test run). The bound leaves room for that spread, not for the text held whole.
-MAX_RSS = 768 * 2**20
+# 13.3 GiB; streamed, 2 x 10^5 layers (with their costs) peak at 261 MiB of the importing
+# process's own memory (VmHWM; the 460 to 793 MiB once quoted here were rusage figures that
+# include pytest's own resident set). The bound is issue 27's for this import.
+MAX_RSS = 400 * 2**20
 
 _IMPORT = """
-import os, resource, sys
+import sys
 from pathlib import Path
 from trtdoc.importer import record_from_trtexec
 from trtdoc.record.files import write_record
 record = record_from_trtexec("huge", Path(sys.argv[1]), Path(sys.argv[2]))
 write_record(Path(sys.argv[3]), record)
+# The peak of this process's own memory (VmHWM). Its rusage would not do: the high-water mark
+# of a process started by fork or vfork and exec includes the parent's resident set at that
+# moment, and pytest's grows over a full run (793 MiB measured for a 261 MiB import).
+for line in Path("/proc/self/status").read_text().splitlines():
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) * 1024)
 """
 
 
@@ -48,11 +54,11 @@ def test_a_200000_layer_import_is_bounded_and_decodes_with_every_layer(tmp_path)
     graph, profile = import_scale.write_export(tmp_path, LAYERS)
     assert profile is not None
     out = tmp_path / "records" / "huge.json"
-    proc = subprocess.Popen([sys.executable, "-c", _IMPORT, graph, profile, out],
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()  # type: ignore[union-attr]
-    assert usage.ru_maxrss * 1024 < MAX_RSS, f"peak RSS {usage.ru_maxrss // 1024} MiB"
+    proc = subprocess.run([sys.executable, "-c", _IMPORT, graph, profile, out],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    peak = int(proc.stdout.split()[-1])
+    assert peak < MAX_RSS, f"peak RSS {peak // 2**20} MiB"
     record = read_record(out)
     layers = record.inspection.layers
     assert len(layers) == LAYERS
