@@ -1,8 +1,9 @@
 """The whole-engine graph (trtdoc/render/engine_graph.py): a node per layer, edges along tensors.
 
 Real engines: TREx's A100 fp16 export in ../shared/fixtures/trex (imported with ``trtdoc
-import``) and a live TensorRT-RTX build of ../shared/models/resnet18.onnx. Large engines are
-synthesised (1,000 layers, scoped and unscoped); hostile names come from sitetools.PAYLOAD.
+import``) and a live TensorRT-RTX build of mobilenet_v2 (conftest.py's session build). Large
+engines are synthesised (1,000 layers, scoped and unscoped); hostile names come from
+sitetools.PAYLOAD.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MODELS, TREX
+from conftest import TREX
 from sitetools import PAYLOAD, fixed_records
 
 from trtdoc.cli.group import cli
@@ -133,25 +134,13 @@ def test_the_trex_graph_page_is_linked_from_the_engine_page(trex_fp16, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def resnet18_rtx(tmp_path_factory: pytest.TempPathFactory) -> EngineRecord:
-    """A real TensorRT-RTX build of resnet18 (about 2 s on a CPU)."""
-    pytest.importorskip("tensorrt_rtx")
-    from trtdoc.build.run import build_all
-    from trtdoc.paths import OutputPaths
-
-    root = tmp_path_factory.mktemp("resnet18")
-    (root / "resnet18.yaml").write_text(
-        f"name: resnet18\nmodel: {MODELS / 'resnet18.onnx'}\nbackend: tensorrt-rtx\n"
-        "profiles:\n  - input: {min: [1, 3, 224, 224], opt: [2, 3, 224, 224], "
-        "max: [4, 3, 224, 224]}\ntargets: [sm86]\n")
-    paths = OutputPaths(out=root / "build", records=root / "records")
-    result = build_all([root / "resnet18.yaml"], paths)
-    assert [o.status for o in result.outcomes] == ["built"], result.outcomes
-    return read_record(paths.record("resnet18"))
+def rtx_record(mobilenet_build: tuple[Path, Path]) -> EngineRecord:
+    """The session's real TensorRT-RTX build of mobilenet_v2 (conftest.py)."""
+    return read_record(mobilenet_build[0])
 
 
-def test_a_real_rtx_build_gets_a_graph_whose_edges_follow_its_tensors(resnet18_rtx):
-    record = resnet18_rtx
+def test_a_real_rtx_build_gets_a_graph_whose_edges_follow_its_tensors(rtx_record):
+    record = rtx_record
     layers, io = record.inspection.layers, record.inspection.io
     assert 10 < len(layers) <= GRAPH_LAYERS
     (_, context), = graph_pages(record)
