@@ -129,9 +129,11 @@ class JsonStream:
             # as it has so far keeps a long value's scans linear in its length, not quadratic.
             self._fill(max(_CHUNK, len(self.buf) - self.pos))
 
-    def items(self, limit: int, too_many: Callable[[], str]) -> Iterator[Any]:
-        """The elements of the array that starts here, one by one; past ``limit`` elements
-        this raises with the message ``too_many()``."""
+    def items(self, limit: int, too_many: Callable[[], str],
+              read: Callable[[int], Any] | None = None) -> Iterator[Any]:
+        """The elements of the array that starts here, one by one (each read by ``read(index)``,
+        by default as a value); past ``limit`` elements this raises with the message
+        ``too_many()``."""
         self.take("[", "Expecting value")
         if self.peek() == "]":
             self.pos += 1
@@ -141,7 +143,7 @@ class JsonStream:
             n += 1
             if n > limit:
                 raise InspectError(too_many(), source=self.path)
-            yield self.value()
+            yield self.value() if read is None else read(n - 1)
             c = self.peek()
             self.pos += 1
             if c == "]":

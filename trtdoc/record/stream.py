@@ -124,24 +124,10 @@ def _texts(s: JsonStream, where: str, limit: int) -> Iterator[str]:
     def too_many() -> str:
         return f"{where}: over {limit:,} layers, more than any record trtdoc writes"
 
-    s.take("[", "Expecting value")
-    if s.peek() == "]":
-        s.pos += 1
-        return
-    n = 0
-    while True:
-        if n >= limit:
-            raise InspectError(too_many())
+    def text(n: int) -> str:
         try:
-            _, text = s.value_and_text()
+            return s.value_and_text()[1]
         except DuplicateKeyError as exc:
             raise DuplicateKeyError(exc.key, exc.where or f"{where}[{n}]") from None
-        yield text
-        n += 1
-        c = s.peek()
-        s.pos += 1
-        if c == "]":
-            return
-        if c != ",":
-            s.pos -= 1
-            raise s.error("Expecting ',' delimiter")
+
+    yield from s.items(limit, too_many, text)
